@@ -1,0 +1,204 @@
+package ipv4
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// cell is one /16 block of the clustered support.
+type cell struct {
+	r      Range   // the /16 in the space
+	block8 int     // which /8 (0 to 255) holds it
+	rank8  int     // rank of its /8 among the chosen /8s, from 1
+	rank16 int     // rank of the /16 among those chosen in its /8, from 1
+	weight float64 // probability that a host falls in it (sums to 1)
+	free   uint64  // addresses of the /16 outside the reserved ranges
+}
+
+// clusterPlan chooses the support of a clustered population: up to
+// c.Blocks8 /8 blocks at random among those not wholly reserved, ranked in
+// the order drawn, and in the /8 of rank k up to c.Blocks16 of its /16
+// blocks that are not wholly reserved, ranked in the order drawn. The /16
+// of rank j in the /8 of rank k gets the weight
+//
+//	k^-Zipf8 / Σ_k' k'^-Zipf8  ×  j^-Zipf16 / Σ_j' j'^-Zipf16,
+//
+// the sums running over the chosen blocks. A space or /8 with fewer
+// eligible blocks than asked uses all of them. Cells come back in address
+// order.
+func clusterPlan(c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand) ([]cell, error) {
+	if c.Blocks8 < 1 || c.Blocks8 > 256 {
+		return nil, fmt.Errorf("population: clustered.blocks8 = %d (want 1 to 256)", c.Blocks8)
+	}
+	if c.Blocks16 < 1 || c.Blocks16 > 256 {
+		return nil, fmt.Errorf("population: clustered.blocks16 = %d (want 1 to 256)", c.Blocks16)
+	}
+	for _, z := range []struct {
+		key string
+		v   float64
+	}{{"zipf8", c.Zipf8}, {"zipf16", c.Zipf16}} {
+		if !(z.v >= 0 && z.v <= 5) {
+			return nil, fmt.Errorf("population: clustered.%s = %v (want 0 to 5)", z.key, z.v)
+		}
+	}
+	size8, size16 := sp.Size()>>8, sp.Size()>>16
+	var elig8 []int
+	for b := range 256 {
+		r := Range{Lo: uint64(b) * size8, Hi: uint64(b+1) * size8}
+		if reserved.Overlap(r) < r.Len() {
+			elig8 = append(elig8, b)
+		}
+	}
+	if len(elig8) == 0 {
+		return nil, fmt.Errorf("population: every /8 block is in space.reserved (want some unreserved space)")
+	}
+	chosen8 := pickRandom(elig8, c.Blocks8, rng)
+	w8 := zipfWeights(len(chosen8), c.Zipf8)
+	var cells []cell
+	for k, b8 := range chosen8 {
+		var elig16 []int
+		for j := range 256 {
+			lo := uint64(b8)*size8 + uint64(j)*size16
+			r := Range{Lo: lo, Hi: lo + size16}
+			if reserved.Overlap(r) < r.Len() {
+				elig16 = append(elig16, j)
+			}
+		}
+		chosen16 := pickRandom(elig16, c.Blocks16, rng)
+		w16 := zipfWeights(len(chosen16), c.Zipf16)
+		for j, b16 := range chosen16 {
+			lo := uint64(b8)*size8 + uint64(b16)*size16
+			r := Range{Lo: lo, Hi: lo + size16}
+			cells = append(cells, cell{
+				r: r, block8: b8, rank8: k + 1, rank16: j + 1,
+				weight: w8[k] * w16[j],
+				free:   r.Len() - reserved.Overlap(r),
+			})
+		}
+	}
+	slices.SortFunc(cells, func(a, b cell) int {
+		if a.r.Lo < b.r.Lo {
+			return -1
+		}
+		return 1
+	})
+	return cells, nil
+}
+
+// pickRandom returns min(k, len(items)) items drawn at random without
+// replacement, in the order drawn (a partial Fisher-Yates shuffle of a
+// copy).
+func pickRandom(items []int, k int, rng *rand.Rand) []int {
+	a := slices.Clone(items)
+	k = min(k, len(a))
+	for i := range k {
+		j := i + rng.IntN(len(a)-i)
+		a[i], a[j] = a[j], a[i]
+	}
+	return a[:k]
+}
+
+// zipfWeights returns n weights proportional to k^-s, k = 1..n, summing
+// to 1.
+func zipfWeights(n int, s float64) []float64 {
+	w := make([]float64, n)
+	var sum float64
+	for k := range w {
+		w[k] = math.Pow(float64(k+1), -s)
+		sum += w[k]
+	}
+	for k := range w {
+		w[k] /= sum
+	}
+	return w
+}
+
+// placeClustered places hosts over the cells of clusterPlan. The numbers
+// of hosts per cell are multinomial with the cells' weights; a cell drawn
+// more hosts than it has free addresses keeps as many as it holds, and the
+// excess is drawn again, multinomially, among the cells that still have
+// room, with their weights renormalised, until every host has a place.
+// Inside a cell the hosts sit at distinct addresses drawn uniformly among
+// its free ones. It returns the addresses in ascending order and the plan.
+func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand) ([]uint32, []cell, error) {
+	if err := checkHosts(hosts); err != nil {
+		return nil, nil, err
+	}
+	cells, err := clusterPlan(c, sp, reserved, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	var capacity uint64
+	for _, cl := range cells {
+		capacity += cl.free
+	}
+	if uint64(hosts) > capacity {
+		return nil, nil, fmt.Errorf("population: hosts = %d but the %d /16 blocks of the clustered placement (clustered.blocks8 = %d, clustered.blocks16 = %d; a /16 holds %d addresses in a %d-bit space) have only %d free addresses (want hosts <= %d: raise clustered.blocks8 or clustered.blocks16, or use placement = \"uniform\")",
+			hosts, len(cells), c.Blocks8, c.Blocks16, sp.Size()>>16, sp.Bits, capacity, capacity)
+	}
+	counts := allocate(cells, uint64(hosts), rng)
+	addr := make([]uint32, hosts)
+	off := 0
+	for i, cl := range cells {
+		n := int(counts[i])
+		if n == 0 {
+			continue
+		}
+		dst := sampleSorted(rng, cl.free, n, addr[off:off+n])
+		mapToRanges(dst, reserved.Gaps(cl.r))
+		off += n
+	}
+	return addr, cells, nil
+}
+
+// allocate draws the number of hosts of each cell as placeClustered
+// describes. The total free room must be at least hosts.
+func allocate(cells []cell, hosts uint64, rng *rand.Rand) []uint64 {
+	counts := make([]uint64, len(cells))
+	active := make([]int, 0, len(cells))
+	cum := make([]float64, 0, len(cells))
+	for left := hosts; left > 0; {
+		active, cum = active[:0], cum[:0]
+		var sum float64
+		var roomN uint64
+		for i, cl := range cells {
+			if counts[i] < cl.free {
+				active = append(active, i)
+				sum += cl.weight
+				cum = append(cum, sum)
+				roomN += cl.free - counts[i]
+			}
+		}
+		if left >= roomN {
+			// Exactly as much room as hosts: every cell fills up.
+			for _, i := range active {
+				counts[i] = cells[i].free
+			}
+			break
+		}
+		for range left {
+			u := rng.Float64() * sum
+			// First k with cum[k] > u; the top one if rounding says none.
+			lo, hi := 0, len(cum)-1
+			for lo < hi {
+				m := int(uint(lo+hi) >> 1)
+				if cum[m] > u {
+					hi = m
+				} else {
+					lo = m + 1
+				}
+			}
+			counts[active[lo]]++
+		}
+		left = 0
+		for _, i := range active {
+			if counts[i] > cells[i].free {
+				left += counts[i] - cells[i].free
+				counts[i] = cells[i].free
+			}
+		}
+	}
+	return counts
+}
