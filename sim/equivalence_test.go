@@ -1,0 +1,187 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+
+	"wormwatch/scenario"
+)
+
+// ksPValue returns the asymptotic p-value of the two-sample
+// Kolmogorov-Smirnov statistic d for samples of sizes n and m, with
+// Stephens' small-sample correction (Numerical Recipes, probks).
+func ksPValue(d float64, n, m int) float64 {
+	ne := float64(n*m) / float64(n+m)
+	lam := (math.Sqrt(ne) + 0.12 + 0.11/math.Sqrt(ne)) * d
+	sum, sign := 0.0, 1.0
+	for k := 1; k <= 100; k++ {
+		term := sign * 2 * math.Exp(-2*float64(k*k)*lam*lam)
+		sum += term
+		if math.Abs(term) < 1e-12 {
+			break
+		}
+		sign = -sign
+	}
+	return math.Min(math.Max(sum, 0), 1)
+}
+
+// ks returns the two-sample KS statistic and its p-value.
+func ks(a, b []float64) (float64, float64) {
+	x := append([]float64(nil), a...)
+	y := append([]float64(nil), b...)
+	sort.Float64s(x)
+	sort.Float64s(y)
+	d := stat.KolmogorovSmirnov(x, nil, y, nil)
+	return d, ksPValue(d, len(x), len(y))
+}
+
+// outcome is what the equivalence test compares between engines.
+type outcome struct {
+	t50      float64   // time of the infection that reaches half the hosts (+horizon if never)
+	infected []float64 // hosts infected by each of the check times
+}
+
+func measure(res *Result, n int, horizon float64, at []float64) outcome {
+	o := outcome{t50: horizon * 2}
+	if len(res.Infections) >= n/2 {
+		o.t50 = res.Infections[n/2-1].Seconds
+	}
+	for _, t := range at {
+		k := sort.Search(len(res.Infections), func(i int) bool { return res.Infections[i].Seconds > t })
+		o.infected = append(o.infected, float64(k))
+	}
+	return o
+}
+
+type equivCase struct {
+	name     string
+	hosts    int
+	rate     float64
+	horizon  time.Duration
+	at       []float64 // check times, seconds
+	scenario func() *scenario.Scenario
+}
+
+func equivCases() []equivCase {
+	mk := func(strategy string, n int, rate float64, d time.Duration, edit func(*scenario.Scenario)) func() *scenario.Scenario {
+		return func() *scenario.Scenario {
+			sc := testScenario(20, n, strategy, rate, d)
+			if edit != nil {
+				edit(sc)
+			}
+			return sc
+		}
+	}
+	return []equivCase{
+		{"uniform", 1000, 10, 1100 * time.Second, []float64{600, 800, 1000},
+			mk("uniform", 1000, 10, 1100*time.Second, nil)},
+		{"local", 1000, 10, 120 * time.Second, []float64{15, 30, 60},
+			mk("local", 1000, 10, 120*time.Second, func(sc *scenario.Scenario) {
+				sc.Population.Placement = "clustered"
+				sc.Population.Clustered.Blocks8 = 8
+				sc.Population.Clustered.Blocks16 = 32
+				sc.Worms[0].Targeting.Exclude = []string{"127.0.0.0/8", "224.0.0.0/8"}
+			})},
+		{"hitlist", 1000, 10, 300 * time.Second, []float64{100, 145, 200},
+			mk("hitlist", 1000, 10, 300*time.Second, func(sc *scenario.Scenario) {
+				sc.Worms[0].Targeting.HitList.Size = 200
+				sc.Worms[0].Seeds = 2
+			})},
+		{"sequence", 20, 50, 4 * time.Hour, []float64{5000, 9000, 13000},
+			mk("sequence", 20, 50, 4*time.Hour, nil)},
+	}
+}
+
+// runMany runs seeds first..first+n-1 on two workers and measures each.
+func runMany(t *testing.T, c equivCase, engine string, first uint64, n int, edit func(*scenario.Scenario)) []outcome {
+	out := make([]outcome, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sc := c.scenario()
+				if edit != nil {
+					edit(sc)
+				}
+				res := mustRun(t, sc, first+uint64(i), engine)
+				out[i] = measure(res, c.hosts, c.horizon.Seconds(), c.at)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// compare returns the smallest KS p-value over the compared statistics and
+// a description of each.
+func compare(a, b []outcome, at []float64) (float64, string) {
+	col := func(o []outcome, f func(outcome) float64) []float64 {
+		v := make([]float64, len(o))
+		for i := range o {
+			v[i] = f(o[i])
+		}
+		return v
+	}
+	minP := 1.0
+	desc := ""
+	d, p := ks(col(a, func(o outcome) float64 { return o.t50 }), col(b, func(o outcome) float64 { return o.t50 }))
+	minP = math.Min(minP, p)
+	desc += fmt.Sprintf("t50: D=%.3f p=%.3g; ", d, p)
+	for k, t := range at {
+		d, p := ks(col(a, func(o outcome) float64 { return o.infected[k] }), col(b, func(o outcome) float64 { return o.infected[k] }))
+		minP = math.Min(minP, p)
+		desc += fmt.Sprintf("I(%gs): D=%.3f p=%.3g; ", t, d, p)
+	}
+	return minP, desc
+}
+
+const (
+	equivSeeds = 200
+	// Per statistic, the chance of a false alarm when the engines agree;
+	// 16 statistics in all keep the chance of any false alarm under 2%.
+	equivAlpha = 0.001
+)
+
+// TestEnginesAgree runs the fast and the per-probe engine on the same
+// scenarios (2^20 addresses, 200 seeds each, disjoint seeds) and compares
+// the distributions of the time to 50% infected and of the infected count
+// at three times with two-sample Kolmogorov-Smirnov tests.
+func TestEnginesAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the per-probe oracle takes about a minute; run without -short")
+	}
+	for _, c := range equivCases() {
+		t.Run(c.name, func(t *testing.T) {
+			fast := runMany(t, c, EngineFast, 1, equivSeeds, nil)
+			probe := runMany(t, c, EngineProbe, 1_000_001, equivSeeds, nil)
+			p, desc := compare(fast, probe, c.at)
+			t.Logf("%s fast vs probe: %s", c.name, desc)
+			if p < equivAlpha {
+				t.Errorf("%s: the engines' outcome distributions differ (smallest KS p-value %.3g < %g): %s", c.name, p, equivAlpha, desc)
+			}
+			if c.name == "uniform" {
+				// The comparison has power: a fast engine whose hosts scan
+				// 10% faster must be told apart from the oracle.
+				faster := runMany(t, c, EngineFast, 1, equivSeeds, func(sc *scenario.Scenario) { sc.Worms[0].Rate.Fixed *= 1.1 })
+				p, desc := compare(faster, probe, c.at)
+				t.Logf("%s fast(rate x1.1) vs probe: %s", c.name, desc)
+				if p >= equivAlpha {
+					t.Errorf("the KS comparison cannot tell a 10%% faster worm from the oracle (smallest p %.3g): %s", p, desc)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,76 @@
+package sim
+
+// Event kinds of the scheduled-event queue.
+const (
+	evPhase  uint8 = iota // a host's calendar phase changes
+	evWake                // a host wakes from dormancy
+	evReboot              // the worm reboots its host
+	evSeed                // a variant's seeds are infected
+)
+
+type event struct {
+	t    float64
+	seq  uint64 // insertion order: ties break the same way on every run
+	host int32
+	gen  uint32 // the host's generation when scheduled; stale if it changed
+	kind uint8
+	v    uint8
+}
+
+func (a *event) before(b *event) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	return a.seq < b.seq
+}
+
+// eventHeap is a binary min-heap of events by (time, insertion order).
+// Written out rather than through container/heap to avoid interface calls on
+// the engine's hottest path.
+type eventHeap struct {
+	ev  []event
+	seq uint64
+}
+
+func (h *eventHeap) len() int { return len(h.ev) }
+
+func (h *eventHeap) top() *event { return &h.ev[0] }
+
+func (h *eventHeap) push(e event) {
+	h.seq++
+	e.seq = h.seq
+	h.ev = append(h.ev, e)
+	i := len(h.ev) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.ev[i].before(&h.ev[p]) {
+			break
+		}
+		h.ev[i], h.ev[p] = h.ev[p], h.ev[i]
+		i = p
+	}
+}
+
+func (h *eventHeap) pop() event {
+	top := h.ev[0]
+	last := len(h.ev) - 1
+	h.ev[0] = h.ev[last]
+	h.ev = h.ev[:last]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= last {
+			break
+		}
+		m := l
+		if r := l + 1; r < last && h.ev[r].before(&h.ev[l]) {
+			m = r
+		}
+		if !h.ev[m].before(&h.ev[i]) {
+			break
+		}
+		h.ev[i], h.ev[m] = h.ev[m], h.ev[i]
+		i = m
+	}
+	return top
+}

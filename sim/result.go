@@ -1,0 +1,64 @@
+package sim
+
+import "time"
+
+// Bin is one row of the time series: the state at the end of the bin and
+// what happened during it.
+type Bin struct {
+	Time             time.Time // start of the bin (UTC)
+	Susceptible      int64     // vulnerable, not infected, not patched (end of bin)
+	Infected         int64     // running a worm, whatever its phase (end of bin)
+	InfectedScanning int64     // infected and scanning (end of bin)
+	InfectedFlooding int64     // infected and flooding (end of bin)
+	InfectedDormant  int64     // infected, neither scanning nor flooding (end of bin)
+	Patched          int64     // patched: immune for good (end of bin)
+	Removed          int64     // off the network for good (end of bin)
+	NewInfections    int64     // infections during the bin (re-infections included)
+	EverInfected     int64     // distinct hosts infected at least once so far
+	Probes           int64     // probes sent during the bin (connection attempts)
+	SynPackets       int64     // SYN packets sent by probes during the bin
+	BytesOnWire      int64     // IP bytes sent by probes during the bin
+	FloodBytes       int64     // bytes sent by flooding hosts during the bin
+}
+
+// NoInfector marks a seed infection in Infection.Infector.
+const NoInfector = ^uint32(0)
+
+// Infection is one infection event.
+type Infection struct {
+	Seconds  float64 // time since the scenario start
+	Address  uint32  // the infected host, in space coordinates
+	Infector uint32  // the infecting host, or NoInfector for a seed
+	Variant  uint8   // index into Result.Variants
+	Backdoor bool    // the host carried a backdoor when infected
+}
+
+// Result is everything one run produces.
+type Result struct {
+	Scenario        string
+	Seed            uint64
+	Engine          string // "fast" or "probe"
+	Start           time.Time
+	BinSeconds      float64
+	SpaceBits       int
+	Variants        []string
+	Bins            []Bin
+	Infections      []Infection
+	SimulatedProbes int64
+	EverInfected    int64
+	Final           Counts
+	WallSeconds     float64
+	Interrupted     bool // the run was stopped before its end (Ctrl-C)
+	Events          int64
+}
+
+// Counts are the hosts in each state at one moment.
+type Counts struct {
+	Susceptible      int64 `json:"susceptible"`
+	Infected         int64 `json:"infected"`
+	InfectedScanning int64 `json:"infected_scanning"`
+	InfectedFlooding int64 `json:"infected_flooding"`
+	InfectedDormant  int64 `json:"infected_dormant"`
+	Patched          int64 `json:"patched"`
+	Removed          int64 `json:"removed"`
+}

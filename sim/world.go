@@ -1,0 +1,490 @@
+// Package sim is the outbreak engine: the host table, the scheduled events
+// of worm calendars and reboots, the random streams, the time series, and
+// two ways of generating infections:
+//
+//   - the fast engine ("fast") draws only the probes that land on
+//     susceptible hosts. Each scanning host is a Poisson source of probes
+//     whose rate is constant between events, so the probes that infect form
+//     a thinned Poisson process whose rate is a sum over blocks of
+//     (scanning pressure) x (susceptible hosts); the engine draws the next
+//     such probe, then its block, infector and target, in O(1) or O(log n).
+//     Walking strategies (shared sequences, permutations, hit-lists,
+//     sequential scans) jump each host straight to the next position of its
+//     walk that holds a susceptible host, with a Gamma-distributed travel
+//     time. Everything else is counted in aggregate.
+//   - the per-probe engine ("probe") simulates every probe: the oracle the
+//     fast engine is tested against, for spaces of at most 2^24 addresses.
+//
+// A run is a pure function of (scenario, seed): the same inputs give the
+// same result, bit for bit, on any machine and with any number of runs in
+// parallel.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"wormwatch/ipv4"
+	"wormwatch/scenario"
+	"wormwatch/worm"
+)
+
+// Engine names.
+const (
+	EngineFast  = "fast"
+	EngineProbe = "probe"
+)
+
+// MaxProbeEngineBits is the largest space the per-probe engine accepts.
+const MaxProbeEngineBits = 24
+
+// Options control a run beyond its scenario and seed.
+type Options struct {
+	Engine   string          // EngineFast (default) or EngineProbe
+	BaseDir  string          // folder that relative paths in the scenario are read from
+	Progress func(Progress)  // called after every bin, if set
+	Hosts    *ipv4.Hosts     // use this population instead of placing one (tests)
+	Observe  func(Infection) // called for every infection, if set
+}
+
+// Progress is the state of a run after a bin, for progress displays.
+type Progress struct {
+	Time          time.Time // end of the bin
+	Fraction      float64   // share of the simulated period done
+	Infected      int64
+	NewInfections int64 // in the bin
+	BinSeconds    float64
+}
+
+// Host states.
+const (
+	stSusceptible uint8 = iota
+	stInfected
+	stPatched
+	stRemoved
+)
+
+// Host flags.
+const (
+	flEver     uint8 = 1 // infected at least once
+	flBackdoor uint8 = 2 // carries a backdoor
+)
+
+// hrec is one host's record: what the engine reads and writes for a host
+// sits together, so touching a host costs one cache miss, not ten.
+type hrec struct {
+	addr  uint32
+	clock int32  // seconds the host's clock is ahead of UTC
+	gen   uint32 // generation: bumped when an infection ends, so its events go stale
+	state uint8
+	phase worm.Phase
+	varOf uint8 // variant of the current infection
+	flags uint8
+	os    uint8
+	lang  uint8
+	cls   uint8 // rate class while scanning (fast engine)
+	grp   uint8 // bitmask of the susceptible groups the host belongs to (fast engine)
+}
+
+// generator produces the infections of a run. The world tells it about
+// every change of who scans and who is susceptible, integrates time through
+// it, and asks it for the next infection.
+type generator interface {
+	// step draws the generator's next event after the world's time. If it
+	// comes before limit, step advances the world to it, performs it and
+	// returns true; otherwise it returns false and changes nothing (the
+	// draws are memoryless, so nothing is lost by drawing again later).
+	step(limit float64) bool
+	// advance accounts for the time from t0 to t1 with no state change.
+	advance(t0, t1 float64)
+	// infected tells that host h was just infected by infector (-1 for a
+	// seed), before its calendar starts it scanning.
+	infected(h, infector int32, t float64)
+	scanStart(h int32, t float64)
+	scanStop(h int32, t float64)
+	suscAdd(h int32)
+	suscRemove(h int32)
+	// binProbes returns the probes variant v sent since the last call.
+	binProbes(v int) int64
+}
+
+type world struct {
+	ctx   context.Context
+	sc    *scenario.Scenario
+	sp    ipv4.Space
+	hosts *ipv4.Hosts
+	vars  []*worm.Variant
+	n     int
+	start time.Time
+	end   float64
+	binW  float64
+	opt   Options
+
+	h []hrec // the host table, one record (one cache line or less) per host
+
+	nS, nI, nScan, nFlood, nDorm, nP, nR, nEver int64
+	newInf                                      int64
+	floodHosts                                  []int64
+	seedK                                       []int // seeds each variant actually got
+	floodMass                                   []float64
+
+	heap eventHeap
+	rng  *rand.Rand // engine: events, seeds, wake-ups
+	trng *rand.Rand // traffic: probe counts and packet splits
+	g    generator
+	t    float64
+
+	res *Result
+}
+
+// stream returns an independent random stream for one purpose of a run.
+func stream(seed uint64, purpose string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// Run simulates one outbreak. It returns when the scenario's end is reached
+// or ctx is cancelled (then Result.Interrupted is set and the series stops
+// at the last whole bin).
+func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (*Result, error) {
+	wall := time.Now()
+	if opt.Engine == "" {
+		opt.Engine = EngineFast
+	}
+	sp := ipv4.Space{Bits: sc.Space.Bits}
+	if opt.Engine == EngineProbe && sp.Bits > MaxProbeEngineBits {
+		return nil, fmt.Errorf("the per-probe engine simulates every probe and is limited to spaces of at most 2^%d addresses; this scenario has 2^%d (use --set space.bits=%d or the fast engine)", MaxProbeEngineBits, sp.Bits, MaxProbeEngineBits)
+	}
+	if opt.Engine != EngineFast && opt.Engine != EngineProbe {
+		return nil, fmt.Errorf("unknown engine %q (want %s or %s)", opt.Engine, EngineFast, EngineProbe)
+	}
+	hosts := opt.Hosts
+	if hosts == nil {
+		reserved, err := sp.ParseRanges(sc.Space.Reserved)
+		if err != nil {
+			return nil, fmt.Errorf("space.reserved: %w", err)
+		}
+		pseed := sc.Population.Seed
+		if pseed == 0 {
+			pseed = seed
+		}
+		hosts, err = ipv4.Place(sc.Population, sp, reserved, opt.BaseDir, stream(pseed, "population"))
+		if err != nil {
+			return nil, err
+		}
+	}
+	w := &world{
+		ctx: ctx, sc: sc, sp: sp, hosts: hosts, n: hosts.Len(), start: sc.Start.UTC(),
+		end: sc.End.Sub(sc.Start).Seconds(), binW: sc.Bin.Seconds(), opt: opt,
+		rng: stream(seed, "engine"), trng: stream(seed, "traffic"),
+	}
+	for i, p := range sc.Worms {
+		v, err := worm.Compile(i, p, sp, w.start, sc.Space.AnswerFraction)
+		if err != nil {
+			return nil, err
+		}
+		w.vars = append(w.vars, v)
+	}
+	w.floodHosts = make([]int64, len(w.vars))
+	w.seedK = make([]int, len(w.vars))
+	w.floodMass = make([]float64, len(w.vars))
+	w.h = make([]hrec, w.n)
+	for i := range w.h {
+		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i]}
+	}
+	nb := int(math.Ceil(w.end/w.binW - 1e-9))
+	w.res = &Result{
+		Scenario: sc.Name, Seed: seed, Engine: opt.Engine, Start: w.start, BinSeconds: w.binW,
+		SpaceBits: sp.Bits, Bins: make([]Bin, 0, nb), Infections: make([]Infection, 0, hosts.Len()),
+	}
+	for _, v := range w.vars {
+		w.res.Variants = append(w.res.Variants, v.Name)
+	}
+	var err error
+	switch opt.Engine {
+	case EngineFast:
+		w.g, err = newFast(w, stream(seed, "walk"))
+	case EngineProbe:
+		w.g, err = newProbe(w, stream(seed, "walk"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for h := 0; h < w.n; h++ {
+		if hosts.Flags[h]&ipv4.FlagPatched != 0 {
+			w.h[h].state = stPatched
+			w.nP++
+			continue
+		}
+		w.nS++
+		w.g.suscAdd(int32(h))
+	}
+	for i, v := range w.vars {
+		w.heap.push(event{t: math.Max(0, v.StartSeconds), kind: evSeed, v: uint8(i)})
+	}
+	w.loop(nb)
+	w.res.Final = w.counts()
+	w.res.EverInfected = w.nEver
+	w.res.WallSeconds = time.Since(wall).Seconds()
+	return w.res, nil
+}
+
+func (w *world) counts() Counts {
+	return Counts{
+		Susceptible: w.nS, Infected: w.nI, InfectedScanning: w.nScan,
+		InfectedFlooding: w.nFlood, InfectedDormant: w.nDorm, Patched: w.nP, Removed: w.nR,
+	}
+}
+
+// loop runs the event loop over nb bins.
+func (w *world) loop(nb int) {
+	for b := 0; b < nb; b++ {
+		tb := math.Min(float64(b+1)*w.binW, w.end)
+		for {
+			th := math.Inf(1)
+			if w.heap.len() > 0 {
+				th = w.heap.top().t
+			}
+			m := math.Min(th, tb)
+			if w.g.step(m) {
+				w.res.Events++
+				continue
+			}
+			w.advance(m)
+			if th < tb {
+				w.handle(w.heap.pop())
+				w.res.Events++
+				continue
+			}
+			break
+		}
+		w.closeBin(b)
+		if w.opt.Progress != nil {
+			w.opt.Progress(Progress{
+				Time: w.start.Add(time.Duration(tb * float64(time.Second))), Fraction: tb / w.end,
+				Infected: w.nI, NewInfections: w.res.Bins[b].NewInfections, BinSeconds: w.binW,
+			})
+		}
+		if w.ctx.Err() != nil && b+1 < nb {
+			w.res.Interrupted = true
+			return
+		}
+	}
+}
+
+func (w *world) advance(t float64) {
+	if t <= w.t {
+		return
+	}
+	dt := t - w.t
+	for v, n := range w.floodHosts {
+		w.floodMass[v] += float64(n) * dt
+	}
+	w.g.advance(w.t, t)
+	w.t = t
+}
+
+// closeBin writes the row of bin b. Probe counts come from the generator;
+// SYN packets and bytes are split from them: each probe meets an address
+// that answers with probability space.answer_fraction (one SYN; if it also
+// accepts, share http_fraction, the request follows), otherwise it sends
+// syns_per_silent_attempt SYNs into silence.
+func (w *world) closeBin(b int) {
+	row := Bin{
+		Time:        w.start.Add(time.Duration(float64(b) * w.binW * float64(time.Second))),
+		Susceptible: w.nS, Infected: w.nI, InfectedScanning: w.nScan, InfectedFlooding: w.nFlood,
+		InfectedDormant: w.nDorm, Patched: w.nP, Removed: w.nR, NewInfections: w.newInf, EverInfected: w.nEver,
+	}
+	q, hf := w.sc.Space.AnswerFraction, w.sc.Space.HTTPFraction
+	for i, v := range w.vars {
+		p := w.g.binProbes(i)
+		row.Probes += p
+		if p > 0 {
+			ans := binomial(w.trng, p, q)
+			http := binomial(w.trng, ans, hf)
+			syn := ans + (p-ans)*int64(v.P.Rate.SynsPerSilentAttempt)
+			row.SynPackets += syn
+			row.BytesOnWire += syn*int64(v.P.Wire.SynBytes) + http*int64(v.P.Wire.RequestBytes)
+		}
+		row.FloodBytes += int64(math.Round(w.floodMass[i] * v.P.Calendar.FloodBytesPerSecond))
+		w.floodMass[i] = 0
+	}
+	w.res.SimulatedProbes += row.Probes
+	w.newInf = 0
+	w.res.Bins = append(w.res.Bins, row)
+}
+
+// binomial draws Binomial(n, p).
+func binomial(r *rand.Rand, n int64, p float64) int64 {
+	if n <= 0 || p <= 0 {
+		return 0
+	}
+	if p >= 1 {
+		return n
+	}
+	return int64(distuv.Binomial{N: float64(n), P: p, Src: r}.Rand())
+}
+
+// poisson draws Poisson(mean).
+func poisson(r *rand.Rand, mean float64) int64 {
+	if mean <= 0 {
+		return 0
+	}
+	return int64(distuv.Poisson{Lambda: mean, Src: r}.Rand())
+}
+
+func (w *world) handle(e event) {
+	switch e.kind {
+	case evSeed:
+		w.seed(e.v, e.t)
+		return
+	}
+	h := e.host
+	if w.h[h].gen != e.gen || w.h[h].state != stInfected {
+		return // stale: the infection it belonged to is over
+	}
+	switch e.kind {
+	case evPhase:
+		w.calendar(h, e.t, true)
+	case evWake:
+		ph, _ := w.vars[w.h[h].varOf].PhaseAt(e.t, w.h[h].clock)
+		if ph == worm.Scanning && w.h[h].phase == worm.Dormant {
+			w.setPhase(h, worm.Scanning, e.t)
+		}
+	case evReboot:
+		w.cure(h, e.t)
+		w.h[h].flags |= flBackdoor * boolByte(w.vars[w.h[h].varOf].P.Reboot.Backdoor)
+	}
+}
+
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// seed infects a variant's seed hosts, uniform among the susceptible hosts
+// it can infect.
+func (w *world) seed(vi uint8, t float64) {
+	v := w.vars[vi]
+	var cand []int32
+	for h := 0; h < w.n; h++ {
+		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] {
+			cand = append(cand, int32(h))
+		}
+	}
+	k := v.P.Seeds
+	if k > len(cand) {
+		k = len(cand)
+	}
+	w.seedK[vi] = k
+	// Partial Fisher-Yates: the first k of a uniform shuffle.
+	for i := 0; i < k; i++ {
+		j := i + w.rng.IntN(len(cand)-i)
+		cand[i], cand[j] = cand[j], cand[i]
+		w.infect(cand[i], -1, vi, t)
+	}
+}
+
+// infect makes susceptible host h infected by variant vi at time t.
+func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
+	w.h[h].state = stInfected
+	w.h[h].varOf = vi
+	w.g.suscRemove(h)
+	w.nS--
+	w.nI++
+	w.newInf++
+	if w.h[h].flags&flEver == 0 {
+		w.h[h].flags |= flEver
+		w.nEver++
+	}
+	w.h[h].gen++
+	w.h[h].phase = worm.Dormant // placeholder until calendar sets it
+	w.nDorm++
+	inf := Infection{
+		Seconds: t, Address: w.h[h].addr, Infector: NoInfector, Variant: vi,
+		Backdoor: w.h[h].flags&flBackdoor != 0,
+	}
+	if infector >= 0 {
+		inf.Infector = w.h[infector].addr
+	}
+	w.res.Infections = append(w.res.Infections, inf)
+	if w.opt.Observe != nil {
+		w.opt.Observe(inf)
+	}
+	w.g.infected(h, infector, t)
+	w.calendar(h, t, false)
+	v := w.vars[vi]
+	if d := v.RebootAfter(w.h[h].lang); d > 0 {
+		w.heap.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evReboot})
+	}
+}
+
+// calendar puts infected host h in the phase its calendar gives at t and
+// schedules the next change. After dormancy (or flooding) a monthly worm
+// that reaches its spreading days waits its wake-up delay first.
+func (w *world) calendar(h int32, t float64, boundary bool) {
+	v := w.vars[w.h[h].varOf]
+	ph, next := v.PhaseAt(t, w.h[h].clock)
+	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.P.Calendar.WakeDelay.IsZero() {
+		w.setPhase(h, worm.Dormant, t)
+		w.heap.push(event{t: t + v.P.Calendar.WakeDelay.Sample(w.rng), host: h, gen: w.h[h].gen, kind: evWake})
+	} else {
+		w.setPhase(h, ph, t)
+	}
+	if next < w.end {
+		w.heap.push(event{t: next, host: h, gen: w.h[h].gen, kind: evPhase})
+	}
+}
+
+// setPhase moves infected host h to phase ph, keeping the counters and the
+// generator's view of who scans.
+func (w *world) setPhase(h int32, ph worm.Phase, t float64) {
+	old := w.h[h].phase
+	if old == ph {
+		return
+	}
+	w.countPhase(old, -1, w.h[h].varOf)
+	w.countPhase(ph, +1, w.h[h].varOf)
+	w.h[h].phase = ph
+	if old == worm.Scanning {
+		w.g.scanStop(h, t)
+	}
+	if ph == worm.Scanning {
+		w.g.scanStart(h, t)
+	}
+}
+
+func (w *world) countPhase(ph worm.Phase, d int64, v uint8) {
+	switch ph {
+	case worm.Scanning:
+		w.nScan += d
+	case worm.Flooding:
+		w.nFlood += d
+		w.floodHosts[v] += d
+	default:
+		w.nDorm += d
+	}
+}
+
+// cure ends the infection of host h at t (a reboot): it becomes
+// susceptible again, since it is still unpatched.
+func (w *world) cure(h int32, t float64) {
+	if w.h[h].phase == worm.Scanning {
+		w.g.scanStop(h, t)
+	}
+	w.countPhase(w.h[h].phase, -1, w.h[h].varOf)
+	w.h[h].gen++
+	w.h[h].state = stSusceptible
+	w.nI--
+	w.nS++
+	w.g.suscAdd(h)
+}
