@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wormwatch/internal/version"
+	"wormwatch/runner"
+	"wormwatch/scenario"
+	"wormwatch/sim"
+)
+
+// benchCase is one whole-run benchmark. Each runs in a child process of its
+// own so that its peak memory is its own.
+type benchCase struct {
+	name    string
+	what    string
+	scen    string
+	sets    []string
+	engine  string
+	runs    int  // repetitions (seeds 1..runs)
+	workers int  // for batch cases: seeds at once
+	batch   int  // seeds in a batch case (0: single runs)
+	write   bool // also write the results folder
+}
+
+var benchCases = []benchCase{
+	{name: "codered2", what: "codered2-july19, 2^32, 360,000 hosts, 14 h, 1-min bins (engine only)", scen: "codered2-july19", engine: sim.EngineFast, runs: 5},
+	{name: "codered2-write", what: "the same, with the results folder written", scen: "codered2-july19", engine: sim.EngineFast, runs: 5, write: true},
+	{name: "uniform-10M", what: "10,000,000 hosts, uniform placement and scanning, 2^32 (engine only)", scen: "codered2-july19", sets: []string{"population.hosts=10000000", "population.placement=uniform"}, engine: sim.EngineFast, runs: 1},
+	{name: "oracle-24-fast", what: "codered2-july19 scaled to 2^24 (1,406 hosts), fast engine", scen: "codered2-july19", sets: []string{"space.bits=24", "population.hosts=1406"}, engine: sim.EngineFast, runs: 5},
+	{name: "oracle-24-probe", what: "the same, per-probe engine", scen: "codered2-july19", sets: []string{"space.bits=24", "population.hosts=1406"}, engine: sim.EngineProbe, runs: 1},
+	{name: "seeds-1-worker", what: "codered2-july19, 20 seeds written, 1 worker", scen: "codered2-july19", engine: sim.EngineFast, batch: 20, workers: 1, write: true},
+	{name: "seeds-2-workers", what: "codered2-july19, 20 seeds written, 2 workers", scen: "codered2-july19", engine: sim.EngineFast, batch: 20, workers: 2, write: true},
+}
+
+type benchResult struct {
+	Wall     []float64 `json:"wall_seconds"`
+	Probes   int64     `json:"probes"`
+	Ever     int64     `json:"ever_infected"`
+	MaxRSSMB float64   `json:"max_rss_mb"`
+}
+
+func newBenchCmd() *cobra.Command {
+	var only []string
+	var child string
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Time whole runs (the figures of BENCHMARKS.md) and print a Markdown table",
+		Long: `Run the whole-run benchmarks: the Code Red v2 outbreak at full scale (engine only and
+with its results written), 10 million hosts, the per-probe oracle against the fast engine
+at 2^24 addresses, and 20 seeds on one and on two workers. Each case runs in a child
+process, so the peak memory reported is that case's own. Takes a few minutes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if child != "" {
+				return benchChild(cmd.OutOrStdout(), child)
+			}
+			return benchAll(cmd.OutOrStdout(), cmd.ErrOrStderr(), only)
+		},
+	}
+	c.Flags().StringSliceVar(&only, "only", nil, "run only these cases: "+benchNames())
+	c.Flags().StringVar(&child, "child", "", "internal: run one case in this process")
+	c.Flags().MarkHidden("child")
+	return c
+}
+
+func benchNames() string {
+	var n []string
+	for _, b := range benchCases {
+		n = append(n, b.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func benchAll(w, log io.Writer, only []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, o := range only {
+		want[o] = true
+	}
+	results := map[string]benchResult{}
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "wormwatch %s bench, %s, %s/%s, %d CPUs (%s), %s\n\n", version.Version, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), host)
+	fmt.Fprintln(w, "| case | what | runs | wall s (median) | wall s (min) | simulated probes | probes per wall s | peak RSS MB |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, b := range benchCases {
+		if len(want) > 0 && !want[b.name] {
+			continue
+		}
+		fmt.Fprintf(log, "bench %s ...\n", b.name)
+		cmd := exec.Command(self, "bench", "--child", b.name)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, log
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("bench %s: %w", b.name, err)
+		}
+		var r benchResult
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			return fmt.Errorf("bench %s: %w", b.name, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSSMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+		}
+		results[b.name] = r
+		sort.Float64s(r.Wall)
+		med := r.Wall[len(r.Wall)/2]
+		runs := len(r.Wall)
+		if b.batch > 0 {
+			runs = b.batch
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.3f | %.3f | %.4g | %.3g | %.0f |\n", b.name, b.what, runs, med, r.Wall[0], float64(r.Probes)/float64(len(r.Wall)), float64(r.Probes)/sum(r.Wall), r.MaxRSSMB)
+	}
+	if f, p := results["oracle-24-fast"], results["oracle-24-probe"]; len(f.Wall) > 0 && len(p.Wall) > 0 {
+		fmt.Fprintf(w, "\nper-probe / fast engine wall time at 2^24: %.0f x\n", median(p.Wall)/median(f.Wall))
+	}
+	if a, b := results["seeds-1-worker"], results["seeds-2-workers"]; len(a.Wall) > 0 && len(b.Wall) > 0 {
+		fmt.Fprintf(w, "20 seeds, speed-up from 1 to 2 workers: %.2f x\n", median(a.Wall)/median(b.Wall))
+	}
+	return nil
+}
+
+func sum(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func median(x []float64) float64 {
+	y := append([]float64(nil), x...)
+	sort.Float64s(y)
+	return y[len(y)/2]
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}
+
+func benchChild(w io.Writer, name string) error {
+	var b *benchCase
+	for i := range benchCases {
+		if benchCases[i].name == name {
+			b = &benchCases[i]
+		}
+	}
+	if b == nil {
+		return usagef("no bench case %q (cases: %s)", name, benchNames())
+	}
+	sc, resolved, err := scenario.Load(b.scen, b.sets)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "wormwatch-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var r benchResult
+	if b.batch > 0 {
+		seeds := make([]uint64, b.batch)
+		for i := range seeds {
+			seeds[i] = uint64(i + 1)
+		}
+		start := time.Now()
+		outs, err := runner.Seeds(context.Background(), sc, resolved, seeds, func(s uint64) string {
+			return filepath.Join(tmp, fmt.Sprintf("seed-%04d", s))
+		}, runner.Options{Engine: b.engine, Workers: b.workers, Version: version.Version})
+		if err != nil {
+			return err
+		}
+		r.Wall = []float64{time.Since(start).Seconds()}
+		for _, o := range outs {
+			r.Probes += o.Summary.SimulatedProbes
+		}
+	} else {
+		for i := 1; i <= b.runs; i++ {
+			start := time.Now()
+			if b.write {
+				outs, err := runner.Seeds(context.Background(), sc, resolved, []uint64{uint64(i)}, func(s uint64) string {
+					return filepath.Join(tmp, fmt.Sprintf("seed-%04d", s))
+				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version})
+				if err != nil {
+					return err
+				}
+				r.Probes += outs[0].Summary.SimulatedProbes
+				r.Ever = outs[0].Summary.EverInfected
+			} else {
+				res, err := sim.Run(context.Background(), sc, uint64(i), sim.Options{Engine: b.engine})
+				if err != nil {
+					return err
+				}
+				r.Probes += res.SimulatedProbes
+				r.Ever = res.EverInfected
+			}
+			r.Wall = append(r.Wall, time.Since(start).Seconds())
+		}
+	}
+	return json.NewEncoder(w).Encode(r)
+}

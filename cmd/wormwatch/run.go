@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"wormwatch/internal/version"
+	"wormwatch/runner"
+	"wormwatch/scenario"
+	"wormwatch/sim"
+)
+
+// defaultSeed is the seed of a run when none is given; it is printed.
+const defaultSeed = 1
+
+type runFlags struct {
+	seed    uint64
+	seeds   string
+	out     string
+	sets    []string
+	engine  string
+	workers int
+	quiet   bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run NAME|FILE",
+		Short: "Simulate an outbreak and write its results folder",
+		Long: `Simulate an outbreak of a built-in scenario (see 'wormwatch scenario list') or a
+scenario file, and write its results folder (see docs/output.md).
+
+A run is a pure function of (scenario, seed). --seeds runs many seeds at once,
+in parallel, one folder per seed under --out.`,
+		Example: `  wormwatch run codered2-july19 --seed 7 --out runs/a
+  wormwatch run my.toml --set worm.rate.threads=300 --set population.hosts=1000000 --out runs/b
+  wormwatch run codered2-july19 --engine probe --set space.bits=20 --set population.hosts=1000
+  wormwatch run codered2-july19 --seeds 1-100 --out runs/many`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), cmd, args[0], f)
+		},
+	}
+	fl := c.Flags()
+	fl.Uint64Var(&f.seed, "seed", defaultSeed, "seed of the run")
+	fl.StringVar(&f.seeds, "seeds", "", "many seeds: a count (20 = 1-20), a range (1-100) or a list (1,5,9)")
+	fl.StringVar(&f.out, "out", "", "results folder (default: a new folder under ./runs); must not exist")
+	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario key: dotted.key=value (repeatable)")
+	fl.StringVar(&f.engine, "engine", sim.EngineFast, "engine: fast (thinned, exact in distribution) or probe (every probe; at most 2^24 addresses)")
+	fl.IntVar(&f.workers, "workers", 0, "runs at once with --seeds (default: one per CPU)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	return c
+}
+
+// parseSeeds reads "20" (seeds 1 to 20), "5-9" or "1,4,7".
+func parseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && !strings.ContainsAny(s, ",-") {
+		if n == 0 || n > 1_000_000 {
+			return nil, fmt.Errorf("--seeds %s: want a count from 1 to 1000000", s)
+		}
+		for i := uint64(1); i <= n; i++ {
+			out = append(out, i)
+		}
+		return out, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if a, b, ok := strings.Cut(part, "-"); ok {
+			lo, err1 := strconv.ParseUint(a, 10, 64)
+			hi, err2 := strconv.ParseUint(b, 10, 64)
+			if err1 != nil || err2 != nil || hi < lo || hi-lo >= 1_000_000 {
+				return nil, fmt.Errorf("--seeds: %q is not a range like 1-100", part)
+			}
+			for i := lo; i <= hi; i++ {
+				out = append(out, i)
+			}
+			continue
+		}
+		n, err := strconv.ParseUint(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds: %q is not a seed (want a count like 20, a range like 1-100 or a list like 1,5,9)", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) error {
+	sc, resolved, err := scenario.Load(name, f.sets)
+	if err != nil {
+		return err
+	}
+	if f.engine != sim.EngineFast && f.engine != sim.EngineProbe {
+		return usagef("--engine %s: want fast or probe", f.engine)
+	}
+	if f.engine == sim.EngineProbe && sc.Space.Bits > sim.MaxProbeEngineBits {
+		return usagef("--engine probe simulates every probe and takes spaces of at most 2^%d addresses; %s has 2^%d (add --set space.bits=%d, or use the fast engine)", sim.MaxProbeEngineBits, sc.Name, sc.Space.Bits, sim.MaxProbeEngineBits)
+	}
+	seeds := []uint64{f.seed}
+	many := cmd.Flags().Changed("seeds")
+	if many {
+		if cmd.Flags().Changed("seed") {
+			return usagef("give --seed or --seeds, not both")
+		}
+		if seeds, err = parseSeeds(f.seeds); err != nil {
+			return usageError{err}
+		}
+	}
+	out := f.out
+	if out == "" {
+		tag := fmt.Sprintf("seed%d", seeds[0])
+		if many {
+			tag = fmt.Sprintf("seeds%d-%d", seeds[0], seeds[len(seeds)-1])
+		}
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, tag, time.Now().UTC().Format("20060102-150405")))
+	}
+	if _, err := os.Stat(out); err == nil {
+		return usagef("--out %s already exists; choose a new folder (results are never overwritten)", out)
+	}
+	dirFor := func(uint64) string { return out }
+	if many {
+		dirFor = func(s uint64) string { return filepath.Join(out, fmt.Sprintf("seed-%04d", s)) }
+	}
+	baseDir := ""
+	if _, err := scenario.Builtin(name); err != nil {
+		baseDir = filepath.Dir(name)
+	}
+	stderr := cmd.ErrOrStderr()
+	opt := runner.Options{Engine: f.engine, BaseDir: baseDir, Workers: f.workers, Version: version.Version}
+	bar := newProgress(stderr, f.quiet, sc, len(seeds))
+	if bar != nil {
+		opt.Progress, opt.Done = bar.progress, bar.done
+	}
+	outcomes, err := runner.Seeds(ctx, sc, resolved, seeds, dirFor, opt)
+	if bar != nil {
+		bar.finish()
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "interrupted: kept %d finished run(s)", len(outcomes))
+		if len(outcomes) > 0 {
+			fmt.Fprintf(stderr, " in %s", out)
+		}
+		fmt.Fprintln(stderr, "; the run(s) in progress were discarded, nothing half-written was left")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if many {
+		printTable(w, outcomes)
+		fmt.Fprintf(w, "results: %s (one folder per seed)\n", out)
+		return nil
+	}
+	printSummary(w, sc, outcomes[0])
+	return nil
+}
+
+func printSummary(w io.Writer, sc *scenario.Scenario, o runner.Outcome) {
+	s := o.Summary
+	fmt.Fprintf(w, "%s, seed %d, %s engine, version %s\n", s.Scenario, s.Seed, s.Engine, s.Version)
+	fmt.Fprintf(w, "  simulated %s to %s UTC (%d bins of %s)\n", s.Start.Format("2006-01-02 15:04"), s.End.Format("2006-01-02 15:04"), s.Bins, sc.Bin)
+	f := s.Final
+	total := f.Susceptible + f.Infected + f.Patched + f.Removed
+	fmt.Fprintf(w, "  hosts ever infected: %s of %s vulnerable; at the end %s infected (%s scanning, %s flooding, %s dormant), %s susceptible, %s patched\n",
+		comma(s.EverInfected), comma(total), comma(f.Infected), comma(f.InfectedScanning), comma(f.InfectedFlooding), comma(f.InfectedDormant), comma(f.Susceptible), comma(f.Patched))
+	if s.PeakNewInfectionsPerMinute != nil && s.PeakTime != nil {
+		fmt.Fprintf(w, "  peak: %s new infections per minute at %s UTC\n", comma(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("2006-01-02 15:04"))
+	}
+	if s.TimeTo50PercentSeconds != nil {
+		t50 := s.Start.Add(time.Duration(*s.TimeTo50PercentSeconds * float64(time.Second)))
+		fmt.Fprintf(w, "  half of the hosts ever infected were infected by %s UTC\n", t50.Format("2006-01-02 15:04"))
+	}
+	rate := ""
+	if s.ProbesPerWallSecond != nil {
+		rate = fmt.Sprintf(" (%.3g probes per wall second)", *s.ProbesPerWallSecond)
+	}
+	fmt.Fprintf(w, "  probes: %.4g simulated in %.3f s%s\n", float64(s.SimulatedProbes), s.WallSeconds, rate)
+	fmt.Fprintf(w, "  results: %s\n", o.Dir)
+}
+
+func printTable(w io.Writer, outcomes []runner.Outcome) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seed\tever infected\tpeak new/min\tpeak at (UTC)\thalf by (UTC)\tprobes\twall s\t")
+	for _, o := range outcomes {
+		s := o.Summary
+		peak, at, half := "-", "-", "-"
+		if s.PeakNewInfectionsPerMinute != nil && s.PeakTime != nil {
+			peak, at = comma(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("01-02 15:04")
+		}
+		if s.TimeTo50PercentSeconds != nil {
+			half = s.Start.Add(time.Duration(*s.TimeTo50PercentSeconds * float64(time.Second))).Format("01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.3g\t%.2f\t\n", s.Seed, comma(s.EverInfected), peak, at, half, float64(s.SimulatedProbes), s.WallSeconds)
+	}
+	tw.Flush()
+}
+
+// comma formats 1234567 as 1,234,567.
+func comma(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// progress shows a bar on a terminal: the simulated clock of a single run
+// (with infected hosts and new infections per minute), or finished seeds.
+type progress struct {
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	many  bool
+	last  time.Time
+	total int
+}
+
+func newProgress(w io.Writer, quiet bool, sc *scenario.Scenario, runs int) *progress {
+	file, ok := w.(*os.File)
+	if quiet || !ok || !term.IsTerminal(int(file.Fd())) {
+		return nil
+	}
+	p := &progress{many: runs > 1, total: runs}
+	max := 1000
+	desc := "simulating"
+	if p.many {
+		max, desc = runs, "seeds"
+	}
+	p.bar = progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+	return p
+}
+
+func (p *progress) progress(seed uint64, pr sim.Progress) {
+	if p.many {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond && pr.Fraction < 1 {
+		return
+	}
+	p.last = time.Now()
+	perMin := float64(pr.NewInfections) * 60 / pr.BinSeconds
+	p.bar.Describe(fmt.Sprintf("%s UTC  infected %s  new/min %s", pr.Time.Format("01-02 15:04"), comma(pr.Infected), comma(int64(perMin+0.5))))
+	p.bar.Set(int(pr.Fraction * 1000))
+}
+
+func (p *progress) done(o runner.Outcome) {
+	if !p.many {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar.Add(1)
+}
+
+func (p *progress) finish() {
+	p.bar.Finish()
+	p.bar.Clear()
+}

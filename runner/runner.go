@@ -1,0 +1,114 @@
+// Package runner runs a scenario for one or many seeds, in parallel, and
+// writes each run's results folder. It is what the command line calls; it
+// joins the engine (sim) and the writers (report) and nothing else.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"wormwatch/report"
+	"wormwatch/scenario"
+	"wormwatch/sim"
+)
+
+// Options control a batch of runs.
+type Options struct {
+	Engine   string // sim.EngineFast or sim.EngineProbe
+	BaseDir  string // folder the scenario's relative paths are read from
+	Workers  int    // runs at once; 0 means one per CPU
+	Version  string
+	Progress func(seed uint64, p sim.Progress) // per bin of each run, if set
+	Done     func(o Outcome)                   // after each run is written, if set
+}
+
+// Outcome is one finished run.
+type Outcome struct {
+	Seed    uint64
+	Dir     string
+	Summary report.Summary
+}
+
+// Seeds runs the scenario once per seed and writes each run to dirFor(seed).
+// Runs are independent and each is deterministic, so the outcome does not
+// depend on Workers. When ctx is cancelled, the runs in progress are
+// discarded (nothing half-written is kept) and Seeds returns the runs
+// already written with ctx's error.
+func Seeds(ctx context.Context, sc *scenario.Scenario, resolved []byte, seeds []uint64, dirFor func(uint64) string, opt Options) ([]Outcome, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = min(workers, len(seeds))
+	var (
+		mu       sync.Mutex
+		outcomes []Outcome
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan uint64)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range next {
+				o, err := one(ctx, sc, resolved, seed, dirFor(seed), opt)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else if o != nil {
+					outcomes = append(outcomes, *o)
+					if opt.Done != nil {
+						opt.Done(*o)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, s := range seeds {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		select {
+		case next <- s:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	sort.Slice(outcomes, func(i, j int) bool { return outcomes[i].Seed < outcomes[j].Seed })
+	if firstErr != nil {
+		return outcomes, firstErr
+	}
+	return outcomes, ctx.Err()
+}
+
+// one runs and writes a single seed; an interrupted run returns nil, nil.
+func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint64, dir string, opt Options) (*Outcome, error) {
+	so := sim.Options{Engine: opt.Engine, BaseDir: opt.BaseDir}
+	if opt.Progress != nil {
+		so.Progress = func(p sim.Progress) { opt.Progress(seed, p) }
+	}
+	res, err := sim.Run(ctx, sc, seed, so)
+	if err != nil {
+		return nil, err
+	}
+	if res.Interrupted {
+		return nil, nil
+	}
+	if err := report.WriteRun(dir, res, resolved, opt.Version); err != nil {
+		return nil, fmt.Errorf("seed %d: %w", seed, err)
+	}
+	return &Outcome{Seed: seed, Dir: dir, Summary: report.NewSummary(res, opt.Version)}, nil
+}
