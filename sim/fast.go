@@ -69,8 +69,11 @@ type fastComp struct {
 	coef float64 // w_k / |scope_k|
 }
 
+// classKey identifies a rate class: hosts with the same probe rate and the
+// same acceptance Z are interchangeable to the engine, whatever their
+// language.
 type classKey struct {
-	lang uint8
+	rate float64
 	z    float64
 }
 
@@ -209,8 +212,11 @@ func (f *fast) classFor(vi int, h int32) *rateClass {
 	if !fv.zConst {
 		z = fv.v.Acceptance(f.w.h[h].addr)
 	}
-	key := classKey{lang, z}
+	key := classKey{fv.v.Rate(lang), z}
 	if c, ok := fv.byKey[key]; ok {
+		if fv.zConst {
+			fv.byLang[lang] = c
+		}
 		return c
 	}
 	if len(fv.classes) == 255 {

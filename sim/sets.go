@@ -52,8 +52,10 @@ func (li *levelIndex) block(a uint32) int32 {
 
 // blockSet is a set of host ids partitioned by the blocks of a levelIndex,
 // with O(1) add, remove and uniform pick inside a block: the members of
-// block b are perm[start[b] : start[b]+count[b]], the rest of the block's
-// ids follow them.
+// block b are perm[start[b] : start[b]+count[b]] in any order, and pos
+// gives a member's index in perm. Adding writes at the end of the block's
+// members and removing moves the last member into the hole, so each touches
+// at most two hosts' entries.
 type blockSet struct {
 	li    *levelIndex
 	perm  []int32
@@ -63,20 +65,13 @@ type blockSet struct {
 }
 
 func newBlockSet(li *levelIndex, n int) *blockSet {
-	s := &blockSet{li: li, perm: make([]int32, n), pos: make([]int32, n), count: make([]int32, li.blocks)}
-	for i := range s.perm {
-		s.perm[i] = int32(i)
-		s.pos[i] = int32(i)
-	}
-	return s
+	return &blockSet{li: li, perm: make([]int32, n), pos: make([]int32, n), count: make([]int32, li.blocks)}
 }
 
 func (s *blockSet) add(h int32, b int32) {
-	i := s.pos[h]
 	j := s.li.start[b] + s.count[b]
-	o := s.perm[j]
-	s.perm[i], s.perm[j] = o, h
-	s.pos[o], s.pos[h] = i, j
+	s.perm[j] = h
+	s.pos[h] = j
 	s.count[b]++
 	s.total++
 }
@@ -85,8 +80,8 @@ func (s *blockSet) remove(h int32, b int32) {
 	i := s.pos[h]
 	j := s.li.start[b] + s.count[b] - 1
 	o := s.perm[j]
-	s.perm[i], s.perm[j] = o, h
-	s.pos[o], s.pos[h] = i, j
+	s.perm[i] = o
+	s.pos[o] = i
 	s.count[b]--
 	s.total--
 }

@@ -230,6 +230,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		w.heap.push(event{t: math.Max(0, v.StartSeconds), kind: evSeed, v: uint8(i)})
 	}
 	w.loop(nb)
+	for i := range w.res.Infections {
+		if id := w.res.Infections[i].Infector; id != NoInfector {
+			w.res.Infections[i].Infector = w.h[id].addr
+		}
+	}
 	w.res.Final = w.counts()
 	w.res.EverInfected = w.nEver
 	w.res.WallSeconds = time.Since(wall).Seconds()
@@ -409,15 +414,21 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 	w.h[h].gen++
 	w.h[h].phase = worm.Dormant // placeholder until calendar sets it
 	w.nDorm++
+	// The infector is recorded by host id here and turned into its address
+	// when the run ends: reading its record now would stall the event loop
+	// on a cache miss; afterwards the loads overlap.
 	inf := Infection{
 		Seconds: t, Address: w.h[h].addr, Infector: NoInfector, Variant: vi,
 		Backdoor: w.h[h].flags&flBackdoor != 0,
 	}
 	if infector >= 0 {
-		inf.Infector = w.h[infector].addr
+		inf.Infector = uint32(infector)
 	}
 	w.res.Infections = append(w.res.Infections, inf)
 	if w.opt.Observe != nil {
+		if infector >= 0 {
+			inf.Infector = w.h[infector].addr
+		}
 		w.opt.Observe(inf)
 	}
 	w.g.infected(h, infector, t)

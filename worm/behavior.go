@@ -12,6 +12,7 @@ package worm
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"wormwatch/ipv4"
@@ -68,10 +69,19 @@ type Variant struct {
 	StartSeconds float64
 
 	start      time.Time // scenario start
+	segs       []calSeg  // the monthly calendar, precomputed around the start
 	rate       [3]float64
 	endSeconds float64 // Calendar.End in seconds of host clock from scenario start; +Inf if none
 	flood      uint32  // flood target address (space coordinates)
 	floodOK    bool
+}
+
+// calSeg is a stretch of a monthly calendar: from this host-clock time
+// (seconds since the scenario start) the phase is phase, until the next
+// segment's from.
+type calSeg struct {
+	from  float64
+	phase Phase
 }
 
 // Compile turns parameters into a Variant for a scenario starting at start
@@ -128,7 +138,38 @@ func Compile(index int, p Params, sp ipv4.Space, start time.Time, answerFraction
 		}
 		v.flood, v.floodOK = a, true
 	}
+	if p.Calendar.Kind == "monthly" {
+		v.buildSegments()
+	}
 	return v, nil
+}
+
+// calendarMonths is how far around the scenario start the monthly calendar
+// is precomputed; PhaseAt computes times outside from the calendar directly.
+const calendarMonths = 18
+
+// buildSegments precomputes the monthly calendar from calendarMonths before
+// the start's month to calendarMonths after it, so that PhaseAt is a binary
+// search instead of calendar arithmetic.
+func (v *Variant) buildSegments() {
+	y, m, _ := v.start.Date()
+	first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -calendarMonths, 0)
+	for i := 0; i <= 2*calendarMonths; i++ {
+		ms := first.AddDate(0, i, 0)
+		t := ms.Sub(v.start).Seconds()
+		for {
+			ph, next := v.phaseSlow(t)
+			if n := len(v.segs); n == 0 || v.segs[n-1].phase != ph {
+				v.segs = append(v.segs, calSeg{from: t, phase: ph})
+			}
+			if next >= ms.AddDate(0, 1, 0).Sub(v.start).Seconds() {
+				break
+			}
+			t = next
+		}
+	}
+	end := first.AddDate(0, 2*calendarMonths+1, 0).Sub(v.start).Seconds()
+	v.segs = append(v.segs, calSeg{from: end, phase: Scanning})
 }
 
 // Threads returns the scanning threads of an infected host of language lang.
@@ -198,9 +239,21 @@ func (v *Variant) PhaseAt(t float64, clockErr int32) (Phase, float64) {
 	if v.P.Calendar.Kind != "monthly" {
 		return Scanning, v.endSeconds - float64(clockErr)
 	}
+	n := len(v.segs)
+	if n < 2 || hostT < v.segs[0].from || hostT >= v.segs[n-1].from {
+		ph, next := v.phaseSlow(hostT)
+		return ph, math.Min(next, v.endSeconds) - float64(clockErr)
+	}
+	i := sort.Search(n, func(i int) bool { return v.segs[i].from > hostT }) - 1
+	next := math.Min(v.segs[i+1].from, v.endSeconds)
+	return v.segs[i].phase, next - float64(clockErr)
+}
+
+// phaseSlow is the monthly calendar at host-clock time hostT (seconds since
+// the scenario start): the phase and the host-clock time it changes.
+func (v *Variant) phaseSlow(hostT float64) (Phase, float64) {
 	c := v.P.Calendar
-	// Host clock as a calendar time. Sub-second precision is irrelevant to
-	// day boundaries, so work in whole seconds plus the fraction.
+	// Sub-second precision is irrelevant to day boundaries.
 	sec := math.Floor(hostT)
 	ht := v.start.Add(time.Duration(sec) * time.Second).UTC()
 	y, m, d := ht.Date()
@@ -224,11 +277,7 @@ func (v *Variant) PhaseAt(t float64, clockErr int32) (Phase, float64) {
 		// A worm with no flood is simply quiet on those days.
 		phase = Dormant
 	}
-	next := boundary.Sub(v.start).Seconds() - float64(clockErr)
-	if end := v.endSeconds - float64(clockErr); end < next {
-		next = end
-	}
-	return phase, next
+	return phase, boundary.Sub(v.start).Seconds()
 }
 
 // Acceptance returns Z, the probability that one draw of the random target
