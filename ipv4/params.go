@@ -17,19 +17,20 @@ type SpaceParams struct {
 // PopulationParams declares the vulnerable population: where the hosts sit
 // and what each carries.
 type PopulationParams struct {
-	Hosts     int           `toml:"hosts" default:"360000" min:"1" max:"100000000" doc:"vulnerable hosts (Code Red: about 360,000)"`
-	Placement string        `toml:"placement" default:"clustered" enum:"clustered,uniform,file" doc:"clustered: Zipf weights over /8 and /16 blocks; uniform: any unreserved address; file: read from file"`
-	File      string        `toml:"file" when:"placement=file" doc:"file of addresses (one per line) or prefixes with counts (\"192.0.2.0/24 17\"), relative to the scenario file"`
-	Seed      uint64        `toml:"seed" doc:"seed of the placement and the host attributes; 0 derives it from the run seed"`
-	Clustered ClusterParams `toml:"clustered" when:"placement=clustered"`
-	Patched   float64       `toml:"patched" default:"0" min:"0" max:"1" doc:"share of hosts already patched at the start"`
-	Win2000   float64       `toml:"win2000" default:"0.8" min:"0" max:"1" doc:"share of hosts on Windows 2000 / IIS 5 (the rest NT 4 / IIS 4); assumption"`
-	English   float64       `toml:"english" default:"0.6" min:"0" max:"1" doc:"share of English-language systems; assumption from the victims' geography"`
-	Chinese   float64       `toml:"chinese" default:"0.09" min:"0" max:"1" doc:"share of Chinese-language systems (CAIDA: China 5%, Taiwan 4%)"`
-	Home      float64       `toml:"home" default:"0.6" min:"0" max:"1" doc:"share of home and small-business machines (CAIDA: mostly); assumption"`
-	Sharing   float64       `toml:"sharing" default:"0.1" min:"0" max:"1" doc:"share of owners in an information-sharing group; assumption"`
-	Clock     ClockParams   `toml:"clock"`
-	Regions   []Region      `toml:"region" doc:"time zones of the owners; default: CAIDA's geography of the victims (US, Korea, China, Taiwan) with the rest split by assumption"`
+	Hosts     int            `toml:"hosts" default:"360000" min:"1" max:"100000000" doc:"vulnerable hosts (Code Red: about 360,000)"`
+	Placement string         `toml:"placement" default:"clustered" enum:"clustered,uniform,file" doc:"clustered: Zipf weights over /8 and /16 blocks; uniform: any unreserved address; file: read from file"`
+	File      string         `toml:"file" when:"placement=file" doc:"file of addresses (one per line) or prefixes with counts (\"192.0.2.0/24 17\"), relative to the scenario file"`
+	Seed      uint64         `toml:"seed" doc:"seed of the placement and the host attributes; 0 derives it from the run seed"`
+	Clustered ClusterParams  `toml:"clustered" when:"placement=clustered"`
+	Patched   float64        `toml:"patched" default:"0" min:"0" max:"1" doc:"share of hosts already patched at the start"`
+	Win2000   float64        `toml:"win2000" default:"0.8" min:"0" max:"1" doc:"share of hosts on Windows 2000 / IIS 5 (the rest NT 4 / IIS 4); assumption"`
+	English   float64        `toml:"english" default:"0.6" min:"0" max:"1" doc:"share of English-language systems; assumption from the victims' geography"`
+	Chinese   float64        `toml:"chinese" default:"0.09" min:"0" max:"1" doc:"share of Chinese-language systems (CAIDA: China 5%, Taiwan 4%)"`
+	Home      float64        `toml:"home" default:"0.6" min:"0" max:"1" doc:"share of home and small-business machines (CAIDA: mostly); assumption"`
+	Sharing   float64        `toml:"sharing" default:"0.1" min:"0" max:"1" doc:"share of owners in an information-sharing group; assumption"`
+	DHCPLease param.Duration `toml:"dhcp_lease" doc:"home and small-business machines get a new address this often (DHCP churn), so sensors count more addresses than hosts over days; 0: addresses never change"`
+	Clock     ClockParams    `toml:"clock"`
+	Regions   []Region       `toml:"region" doc:"time zones of the owners; default: CAIDA's geography of the victims (US, Korea, China, Taiwan) with the rest split by assumption"`
 }
 
 // ClusterParams weights /8 and /16 blocks by Zipf laws: the k-th most

@@ -28,6 +28,8 @@ const (
 	TimeseriesParquetFile = "timeseries.parquet"
 	InfectionsFile        = "infections.parquet"
 	ScenarioFile          = "scenario.toml"
+	// SensorsDir holds one CSV per sensor of the scenario (<name>.csv).
+	SensorsDir = "sensors"
 )
 
 // partialInfix joins a results folder's name and a random suffix to name the
@@ -100,6 +102,18 @@ func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, 
 		{TimeseriesCSVFile, func(w io.Writer) error { return writeTimeseriesCSV(w, res) }},
 		{TimeseriesParquetFile, func(w io.Writer) error { return writeTimeseriesParquet(w, res, version) }},
 		{InfectionsFile, func(w io.Writer) error { return writeInfectionsParquet(w, res, version) }},
+	}
+	if len(res.Sensors) > 0 {
+		if err := os.Mkdir(filepath.Join(tmp, SensorsDir), 0o755); err != nil {
+			return fmt.Errorf("results folder %s: %w", dir, err)
+		}
+	}
+	for i := range res.Sensors {
+		s := &res.Sensors[i]
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{filepath.Join(SensorsDir, s.Name+".csv"), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
 	}
 	for _, f := range files {
 		if err := writeFile(tmp, f.name, opt.wrap, f.write); err != nil {

@@ -331,8 +331,8 @@ func TestErrors(t *testing.T) {
 	}{
 		{name: "unknown key", doc: strings.Replace(base, `name = "crv2"`, "name = \"crv2\"\nthreads = 5", 1), at: "threads = 5",
 			want: "codered.toml:%d: worm.crv2.threads: unknown key; did you mean worm.crv2.rate.threads?"},
-		{name: "unknown table", doc: base + "[defense]\npatch = 1\n", at: "[defense]",
-			want: "codered.toml:%d: defense: unknown key (valid keys here: name, description, start, end, bin, space, population, worm)"},
+		{name: "unknown table", doc: base + "[defence]\npatch = 1\n", at: "[defence]",
+			want: "codered.toml:%d: defence: unknown key; did you mean defense?"},
 		{name: "wrong type", doc: strings.Replace(base, "hosts = 1000", `hosts = "many"`, 1), at: "hosts =",
 			want: `codered.toml:%d: population.hosts: want an integer, got the string "many" (allowed 1 to 100000000)`},
 		{name: "out of range", doc: strings.Replace(base, "threads = 100", "threads = 0", 1), at: "threads = 0",

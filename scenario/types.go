@@ -3,8 +3,10 @@ package scenario
 import (
 	"time"
 
+	"wormwatch/defense"
 	"wormwatch/internal/param"
 	"wormwatch/ipv4"
+	"wormwatch/sensor"
 	"wormwatch/worm"
 )
 
@@ -20,4 +22,6 @@ type Scenario struct {
 	Space       ipv4.SpaceParams      `toml:"space"`
 	Population  ipv4.PopulationParams `toml:"population"`
 	Worms       []worm.Params         `toml:"worm" doc:"worm variants, one [[worm]] table each"`
+	Defense     defense.Params        `toml:"defense"`
+	Sensors     []sensor.Params       `toml:"sensor" doc:"sensors inside the run, one [[sensor]] table each"`
 }

@@ -348,7 +348,7 @@ func (f *fast) infectIn(vi int, fv *fastVariant, c fastComp, u float64) {
 	inf := cls.sets[c.k].pick(b, f.rng)
 	tgt := fv.gsets[c.k].pick(b, f.rng)
 	fv.hits++
-	f.w.infect(tgt, inf, uint8(vi), f.w.t)
+	f.w.tryInfect(tgt, inf, uint8(vi), f.w.t)
 }
 
 func (f *fast) pickClass(fv *fastVariant, k int, b int32) *rateClass {
@@ -445,6 +445,12 @@ func (f *fast) scanStop(h int32, t float64) {
 
 func (f *fast) suscAdd(h int32) {
 	f.suscChange(h, true)
+	if f.walk != nil {
+		f.walk.update(h, f.w.t)
+	}
+}
+
+func (f *fast) retired(h int32) {
 	if f.walk != nil {
 		f.walk.update(h, f.w.t)
 	}

@@ -2,10 +2,14 @@ package sim
 
 // Event kinds of the scheduled-event queue.
 const (
-	evPhase  uint8 = iota // a host's calendar phase changes
-	evWake                // a host wakes from dormancy
-	evReboot              // the worm reboots its host
-	evSeed                // a variant's seeds are infected
+	evPhase       uint8 = iota // a host's calendar phase changes
+	evWake                     // a host wakes from dormancy
+	evReboot                   // the worm reboots its host
+	evSeed                     // a variant's seeds are infected
+	evOwnerReboot              // the owner reboots the machine
+	evPowerOff                 // the machine is switched off for the night
+	evPatch                    // the owner patches (and reboots)
+	evRemove                   // the machine leaves the Internet (filtered, disconnected)
 )
 
 type event struct {

@@ -118,8 +118,7 @@ func (p *probe) fire(t float64) bool {
 	}
 	if j := p.hostAt[a]; p.w.h[j].state == stSusceptible && v.Infects[p.w.h[j].os] {
 		p.w.advance(t)
-		p.w.infect(j, h, uint8(vi), t)
-		return true
+		return p.w.tryInfect(j, h, uint8(vi), t)
 	}
 	return false
 }
@@ -167,9 +166,11 @@ func (p *probe) walkProbe(h int32, vi int, t float64) bool {
 			}
 			p.pendingChild, p.pcCur, p.pcRem = child, ccur, crem
 			p.w.advance(t)
-			p.w.infect(j, h, uint8(vi), t)
+			changed = p.w.tryInfect(j, h, uint8(vi), t)
+			if !changed && child {
+				p.wrem[h] += crem // the probe was lost: nothing handed over
+			}
 			p.pendingChild = false
-			changed = true
 		case plan.restart && p.w.h[j].state == stInfected && int(p.w.h[j].varOf) == vi:
 			if plan.partitioned {
 				p.wrem[h] = 0
@@ -245,4 +246,5 @@ func (p *probe) recompute() {
 }
 
 func (p *probe) suscAdd(h int32)    {}
+func (p *probe) retired(h int32)    {}
 func (p *probe) suscRemove(h int32) {}

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"wormwatch/sensor"
+)
 
 // Bin is one row of the time series: the state at the end of the bin and
 // what happened during it.
@@ -50,6 +54,16 @@ type Result struct {
 	WallSeconds     float64
 	Interrupted     bool // the run was stopped before its end (Ctrl-C)
 	Events          int64
+	Sensors         []SensorSeries
+}
+
+// SensorSeries is what one sensor recorded, one row per bin.
+type SensorSeries struct {
+	Name   string
+	Kind   string
+	Prefix string
+	Size   uint64 // addresses watched
+	Rows   []sensor.Row
 }
 
 // Counts are the hosts in each state at one moment.

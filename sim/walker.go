@@ -490,12 +490,15 @@ func (wk *walker) fire(t float64) {
 	j := vw.host[q]
 	switch {
 	case wk.w.h[j].state == stSusceptible:
-		if vw.partitioned && wk.rem[h] != noEnd && wk.rem[h] > 1 {
-			keep := wk.rem[h] / 2
-			wk.childCur, wk.childRem, wk.childSet = vw.advance(wk.cur[h], keep), wk.rem[h]-keep, true
+		rem := wk.rem[h]
+		if vw.partitioned && rem != noEnd && rem > 1 {
+			keep := rem / 2
+			wk.childCur, wk.childRem, wk.childSet = vw.advance(wk.cur[h], keep), rem-keep, true
 			wk.rem[h] = keep
 		}
-		wk.w.infect(j, h, uint8(vw.vi), t)
+		if !wk.w.tryInfect(j, h, uint8(vw.vi), t) {
+			wk.rem[h], wk.childSet = rem, false // the probe was lost: nothing handed over
+		}
 	case vw.restart && wk.w.h[j].state == stInfected && int(wk.w.h[j].varOf) == vw.vi:
 		if vw.partitioned {
 			wk.rem[h] = 0 // its share is already being walked by others

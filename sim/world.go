@@ -26,12 +26,15 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"wormwatch/defense"
 	"wormwatch/ipv4"
 	"wormwatch/scenario"
+	"wormwatch/sensor"
 	"wormwatch/worm"
 )
 
@@ -72,8 +75,10 @@ const (
 
 // Host flags.
 const (
-	flEver     uint8 = 1 // infected at least once
-	flBackdoor uint8 = 2 // carries a backdoor
+	flEver     uint8 = 1 << iota // infected at least once
+	flBackdoor                   // carries a backdoor
+	flOff                        // switched off at night
+	flHome                       // home or small-business machine
 )
 
 // hrec is one host's record: what the engine reads and writes for a host
@@ -90,6 +95,7 @@ type hrec struct {
 	lang  uint8
 	cls   uint8 // rate class while scanning (fast engine)
 	grp   uint8 // bitmask of the susceptible groups the host belongs to (fast engine)
+	utc   int16 // the owner's time zone, minutes east of UTC
 }
 
 // generator produces the infections of a run. The world tells it about
@@ -110,6 +116,8 @@ type generator interface {
 	scanStop(h int32, t float64)
 	suscAdd(h int32)
 	suscRemove(h int32)
+	// retired tells that infected host h was patched or removed.
+	retired(h int32)
 	// binProbes returns the probes variant v sent since the last call.
 	binProbes(v int) int64
 }
@@ -134,11 +142,16 @@ type world struct {
 	seedK                                       []int // seeds each variant actually got
 	floodMass                                   []float64
 
-	heap eventHeap
-	rng  *rand.Rand // engine: events, seeds, wake-ups
-	trng *rand.Rand // traffic: probe counts and packet splits
-	g    generator
-	t    float64
+	heap  eventHeap
+	sched []event // events known at the start (patches, filtering), sorted
+	next  int     // the first of sched not yet handled
+	def   *defense.Defense
+	tels  []*sensor.Telescope
+	share [][]float32 // per telescope, per (variant, /16): share of a host's probes landing in the block (NaN: not computed)
+	rng   *rand.Rand  // engine: events, seeds, wake-ups
+	trng  *rand.Rand  // traffic: probe counts and packet splits
+	g     generator
+	t     float64
 
 	res *Result
 }
@@ -195,9 +208,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	w.floodHosts = make([]int64, len(w.vars))
 	w.seedK = make([]int, len(w.vars))
 	w.floodMass = make([]float64, len(w.vars))
+	w.def = defense.New(sc.Defense, w.start, stream(seed, "defense-traits").Uint64())
 	w.h = make([]hrec, w.n)
 	for i := range w.h {
-		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i]}
+		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i], utc: hosts.UTCOffset[i]}
+		if hosts.Flags[i]&ipv4.FlagHome != 0 {
+			w.h[i].flags |= flHome
+			if w.def.SwitchesOff(int32(i), true) {
+				w.h[i].flags |= flOff
+			}
+		}
 	}
 	nb := int(math.Ceil(w.end/w.binW - 1e-9))
 	w.res = &Result{
@@ -206,6 +226,24 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	}
 	for _, v := range w.vars {
 		w.res.Variants = append(w.res.Variants, v.Name)
+	}
+	lease := sc.Population.DHCPLease.Seconds()
+	for _, sn := range sc.Sensors {
+		t, err := sensor.NewTelescope(sn, w.sp, w.start, w.binW, nb, w.n, lease, stream(seed, "sensor-"+sn.Name))
+		if err != nil {
+			return nil, err
+		}
+		for h := range w.h {
+			if w.h[h].flags&flHome != 0 {
+				t.SetDHCP(int32(h))
+			}
+		}
+		w.tels = append(w.tels, t)
+		sh := make([]float32, len(sc.Worms)<<16)
+		for i := range sh {
+			sh[i] = float32(math.NaN())
+		}
+		w.share = append(w.share, sh)
 	}
 	var err error
 	switch opt.Engine {
@@ -217,15 +255,35 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	if err != nil {
 		return nil, err
 	}
+	drng := stream(seed, "defense")
+	patches := w.def.Patches()
 	for h := 0; h < w.n; h++ {
+		if ft := w.def.FilterTime(hosts.Addr[h] >> uint(max(sp.Bits-16, 0))); ft < w.end {
+			w.sched = append(w.sched, event{t: math.Max(ft, 0), host: int32(h), kind: evRemove})
+		}
 		if hosts.Flags[h]&ipv4.FlagPatched != 0 {
 			w.h[h].state = stPatched
 			w.nP++
 			continue
 		}
+		if patches {
+			if pt := w.def.PatchTime(drng.ExpFloat64(), hosts.Flags[h]&ipv4.FlagSharing != 0); pt < w.end {
+				w.sched = append(w.sched, event{t: pt, host: int32(h), kind: evPatch})
+			}
+		}
 		w.nS++
 		w.g.suscAdd(int32(h))
 	}
+	sort.Slice(w.sched, func(i, j int) bool {
+		a, b := &w.sched[i], &w.sched[j]
+		if a.t != b.t {
+			return a.t < b.t
+		}
+		if a.host != b.host {
+			return a.host < b.host
+		}
+		return a.kind < b.kind
+	})
 	for i, v := range w.vars {
 		w.heap.push(event{t: math.Max(0, v.StartSeconds), kind: evSeed, v: uint8(i)})
 	}
@@ -236,6 +294,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		}
 	}
 	w.res.Final = w.counts()
+	for i, tel := range w.tels {
+		p := sc.Sensors[i]
+		w.res.Sensors = append(w.res.Sensors, SensorSeries{Name: p.Name, Kind: p.Kind, Prefix: p.Prefix, Size: tel.Range().Len(), Rows: tel.Rows()})
+	}
 	w.res.EverInfected = w.nEver
 	w.res.WallSeconds = time.Since(wall).Seconds()
 	return w.res, nil
@@ -257,18 +319,26 @@ func (w *world) loop(nb int) {
 			if w.heap.len() > 0 {
 				th = w.heap.top().t
 			}
-			m := math.Min(th, tb)
+			ts := math.Inf(1)
+			if w.next < len(w.sched) {
+				ts = w.sched[w.next].t
+			}
+			m := math.Min(math.Min(th, ts), tb)
 			if w.g.step(m) {
 				w.res.Events++
 				continue
 			}
 			w.advance(m)
-			if th < tb {
-				w.handle(w.heap.pop())
-				w.res.Events++
-				continue
+			if m >= tb {
+				break
 			}
-			break
+			if ts < th {
+				w.next++
+				w.handle(w.sched[w.next-1])
+			} else {
+				w.handle(w.heap.pop())
+			}
+			w.res.Events++
 		}
 		w.closeBin(b)
 		if w.opt.Progress != nil {
@@ -324,6 +394,11 @@ func (w *world) closeBin(b int) {
 	w.res.SimulatedProbes += row.Probes
 	w.newInf = 0
 	w.res.Bins = append(w.res.Bins, row)
+	t0 := float64(b) * w.binW
+	t1 := math.Min(float64(b+1)*w.binW, w.end)
+	for _, tel := range w.tels {
+		tel.CloseBin(b, t0, t1)
+	}
 }
 
 // binomial draws Binomial(n, p).
@@ -346,12 +421,18 @@ func poisson(r *rand.Rand, mean float64) int64 {
 }
 
 func (w *world) handle(e event) {
+	h := e.host
 	switch e.kind {
 	case evSeed:
 		w.seed(e.v, e.t)
 		return
+	case evPatch:
+		w.retire(h, e.t, stPatched)
+		return
+	case evRemove:
+		w.retire(h, e.t, stRemoved)
+		return
 	}
-	h := e.host
 	if w.h[h].gen != e.gen || w.h[h].state != stInfected {
 		return // stale: the infection it belonged to is over
 	}
@@ -364,9 +445,28 @@ func (w *world) handle(e event) {
 			w.setPhase(h, worm.Scanning, e.t)
 		}
 	case evReboot:
+		if w.vars[w.h[h].varOf].P.Reboot.Backdoor {
+			w.h[h].flags |= flBackdoor
+		}
 		w.cure(h, e.t)
-		w.h[h].flags |= flBackdoor * boolByte(w.vars[w.h[h].varOf].P.Reboot.Backdoor)
+	case evOwnerReboot, evPowerOff:
+		w.cure(h, e.t)
 	}
+}
+
+// tryInfect is how both engines infect: an infecting probe that reaches
+// susceptible host h at t infects it unless the machine is switched off or
+// the probe is lost to congestion. (Both are exact thinnings of the probe
+// process.) It reports whether h was infected.
+func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
+	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.h[h].utc, t) {
+		return false
+	}
+	if w.def.Congested() && !w.def.Accept(w.nScan, int64(w.n), w.rng.Float64()) {
+		return false
+	}
+	w.infect(h, infector, vi, t)
+	return true
 }
 
 func boolByte(b bool) uint8 {
@@ -435,7 +535,20 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 	w.calendar(h, t, false)
 	v := w.vars[vi]
 	if d := v.RebootAfter(w.h[h].lang); d > 0 {
-		w.heap.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evReboot})
+		w.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evReboot})
+	}
+	if d := w.def.RebootAfter(w.rng.ExpFloat64()); d < math.Inf(1) {
+		w.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evOwnerReboot})
+	}
+	if w.h[h].flags&flOff != 0 {
+		w.push(event{t: w.def.NextOff(h, w.h[h].utc, t), host: h, gen: w.h[h].gen, kind: evPowerOff})
+	}
+}
+
+// push schedules an event if it falls before the end of the run.
+func (w *world) push(e event) {
+	if e.t < w.end {
+		w.heap.push(e)
 	}
 }
 
@@ -447,13 +560,11 @@ func (w *world) calendar(h int32, t float64, boundary bool) {
 	ph, next := v.PhaseAt(t, w.h[h].clock)
 	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.P.Calendar.WakeDelay.IsZero() {
 		w.setPhase(h, worm.Dormant, t)
-		w.heap.push(event{t: t + v.P.Calendar.WakeDelay.Sample(w.rng), host: h, gen: w.h[h].gen, kind: evWake})
+		w.push(event{t: t + v.P.Calendar.WakeDelay.Sample(w.rng), host: h, gen: w.h[h].gen, kind: evWake})
 	} else {
 		w.setPhase(h, ph, t)
 	}
-	if next < w.end {
-		w.heap.push(event{t: next, host: h, gen: w.h[h].gen, kind: evPhase})
-	}
+	w.push(event{t: next, host: h, gen: w.h[h].gen, kind: evPhase})
 }
 
 // setPhase moves infected host h to phase ph, keeping the counters and the
@@ -467,10 +578,45 @@ func (w *world) setPhase(h int32, ph worm.Phase, t float64) {
 	w.countPhase(ph, +1, w.h[h].varOf)
 	w.h[h].phase = ph
 	if old == worm.Scanning {
-		w.g.scanStop(h, t)
+		w.scanOff(h, t)
 	}
 	if ph == worm.Scanning {
-		w.g.scanStart(h, t)
+		w.scanOn(h, t)
+	}
+}
+
+// scanOn tells the generator and the sensors that host h starts scanning.
+func (w *world) scanOn(h int32, t float64) {
+	w.g.scanStart(h, t)
+	if len(w.tels) == 0 {
+		return
+	}
+	v := w.vars[w.h[h].varOf]
+	rate := v.Rate(w.h[h].lang)
+	a := w.h[h].addr
+	for i, tel := range w.tels {
+		var p float64
+		if tel.Range().Contains(a) {
+			p = v.ShareIn(a, tel.Range())
+		} else {
+			// Outside the block, the share depends only on the host's /16.
+			key := uint32(v.Index)<<16 | a>>uint(max(w.sp.Bits-16, 0))
+			if x := w.share[i][key]; x == x {
+				p = float64(x)
+			} else {
+				p = v.ShareIn(a, tel.Range())
+				w.share[i][key] = float32(p)
+			}
+		}
+		tel.ScanStart(h, rate*p, t)
+	}
+}
+
+// scanOff tells the generator and the sensors that host h stops scanning.
+func (w *world) scanOff(h int32, t float64) {
+	w.g.scanStop(h, t)
+	for _, tel := range w.tels {
+		tel.ScanStop(h, t)
 	}
 }
 
@@ -486,16 +632,48 @@ func (w *world) countPhase(ph worm.Phase, d int64, v uint8) {
 	}
 }
 
-// cure ends the infection of host h at t (a reboot): it becomes
-// susceptible again, since it is still unpatched.
-func (w *world) cure(h int32, t float64) {
+// endInfection stops host h's worm at t (reboot, patch, removal).
+func (w *world) endInfection(h int32, t float64) {
 	if w.h[h].phase == worm.Scanning {
-		w.g.scanStop(h, t)
+		w.scanOff(h, t)
 	}
 	w.countPhase(w.h[h].phase, -1, w.h[h].varOf)
 	w.h[h].gen++
-	w.h[h].state = stSusceptible
 	w.nI--
+}
+
+// cure ends the infection of host h at t (a reboot, a machine switched
+// off): it becomes susceptible again, since it is still unpatched.
+func (w *world) cure(h int32, t float64) {
+	w.endInfection(h, t)
+	w.h[h].state = stSusceptible
 	w.nS++
 	w.g.suscAdd(h)
+}
+
+// retire makes host h patched or removed at t, for good.
+func (w *world) retire(h int32, t float64, st uint8) {
+	switch w.h[h].state {
+	case stInfected:
+		w.endInfection(h, t)
+		w.h[h].state = st
+		w.g.retired(h)
+	case stSusceptible:
+		w.nS--
+		w.h[h].state = st
+		w.g.suscRemove(h)
+	case stPatched:
+		if st != stRemoved {
+			return
+		}
+		w.nP--
+		w.h[h].state = st
+	default:
+		return
+	}
+	if st == stPatched {
+		w.nP++
+	} else {
+		w.nR++
+	}
 }

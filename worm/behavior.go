@@ -310,3 +310,28 @@ func (v *Variant) Scope(a uint32, level int) (lo, size uint64) {
 	}
 	return uint64(a>>shift) << shift, 1 << shift
 }
+
+// ShareIn returns the probability that one probe of a host at address a
+// (scanning at random) lands in the range r: the sum over components of
+// w_k |scope_k(a) ∩ r, not excluded, not a| / (Z |scope_k|). Walking hosts
+// are counted the same way, as if their pseudo-random walk were uniform.
+func (v *Variant) ShareIn(a uint32, r ipv4.Range) float64 {
+	z := v.Acceptance(a)
+	if z <= 0 {
+		return 0
+	}
+	p := 0.0
+	for _, c := range v.Components {
+		lo, size := v.Scope(a, c.Level)
+		in := ipv4.Range{Lo: max(lo, r.Lo), Hi: min(lo+size, r.Hi)}
+		if in.Hi <= in.Lo {
+			continue
+		}
+		n := in.Len() - v.Exclude.Overlap(in)
+		if in.Contains(a) && !v.Exclude.Contains(a) {
+			n-- // never the host itself
+		}
+		p += c.Weight * float64(n) / float64(size)
+	}
+	return p / z
+}

@@ -1,0 +1,13 @@
+// Package sensor holds the sensors inside a run: network telescopes that
+// watch a block of unused addresses and count the worm's probes that land
+// there, as CAIDA counted Code Red from UCSD's /8 (a host counts once it is
+// seen sending a SYN to port 80). Each sensor writes one row per bin:
+// probes, distinct sources, new sources and cumulative sources.
+package sensor
+
+// Params declares one sensor ([[sensor]] table of a scenario).
+type Params struct {
+	Name   string `toml:"name" doc:"name of the sensor; its series is written to sensors/<name>.csv"`
+	Kind   string `toml:"kind" default:"telescope" enum:"telescope" doc:"telescope: a block of unused addresses that records every probe sent into it"`
+	Prefix string `toml:"prefix" default:"44.0.0.0/8" doc:"the monitored block (UCSD's telescope: 44.0.0.0/8)"`
+}
