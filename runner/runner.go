@@ -32,6 +32,18 @@ type Outcome struct {
 	Summary report.Summary
 }
 
+// SetupError is a run that could not be set up from its scenario: a
+// population file that cannot be read or does not fit the space, ranges or
+// worm parameters the engine refuses. sim.Run fails only before it
+// simulates anything, for such reasons, so the problem is in the input
+// (the command line reports it with exit status 2), not in the program.
+type SetupError struct{ Err error }
+
+func (e SetupError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the engine's error.
+func (e SetupError) Unwrap() error { return e.Err }
+
 // Seeds runs the scenario once per seed and writes each run to dirFor(seed).
 // Runs are independent and each is deterministic, so the outcome does not
 // depend on Workers. When ctx is cancelled, the runs in progress are
@@ -102,7 +114,7 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 	}
 	res, err := sim.Run(ctx, sc, seed, so)
 	if err != nil {
-		return nil, err
+		return nil, SetupError{err}
 	}
 	if res.Interrupted {
 		return nil, nil

@@ -65,7 +65,7 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 	// The population fits the space: hosts may fill at most a quarter of it
 	// (a sanity bound; placement needs room around the hosts).
 	pop := s.Population
-	if uint64(pop.Hosts) > sp.Size()/4 {
+	if pop.Placement != "file" && uint64(pop.Hosts) > sp.Size()/4 {
 		return fail("population.hosts", "%d hosts do not fit a %d-bit space of %d addresses: at most a quarter of it (%d) may hold hosts; raise space.bits or lower hosts", pop.Hosts, s.Space.Bits, sp.Size(), sp.Size()/4)
 	}
 
@@ -130,8 +130,9 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 			start = w.Start
 		}
 
-		// There are enough hosts for the seeds.
-		if w.Seeds > pop.Hosts {
+		// There are enough hosts for the seeds (a population file decides
+		// its own count; the engine then takes as many seeds as it can).
+		if pop.Placement != "file" && w.Seeds > pop.Hosts {
 			return fail(p+".seeds", "%d seeds is more than the %d hosts of the population", w.Seeds, pop.Hosts)
 		}
 

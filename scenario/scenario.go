@@ -215,6 +215,13 @@ func Load(nameOrPath string, sets []string) (*Scenario, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A population file is recorded by its absolute path, so the resolved
+	// scenario (scenario.toml in a results folder) runs from anywhere.
+	if s.Population.Placement == "file" && !filepath.IsAbs(s.Population.File) {
+		if abs, err := filepath.Abs(filepath.Join(dir, s.Population.File)); err == nil {
+			s.Population.File = abs
+		}
+	}
 	resolved, err := s.TOML()
 	if err != nil {
 		return nil, nil, &Error{File: file, Msg: err.Error()}

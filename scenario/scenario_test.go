@@ -513,7 +513,10 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Population.File != "hosts.txt" || s.Description != "mine" || !bytes.Contains(resolved, []byte(`file = "hosts.txt"`)) {
+	// The resolved scenario names the file by its absolute path, so that it
+	// runs again from a results folder.
+	abs := filepath.Join(dir, "hosts.txt")
+	if s.Population.File != abs || s.Description != "mine" || !bytes.Contains(resolved, []byte(`file = "`+abs+`"`)) {
 		t.Errorf("loaded %+v", s.Population)
 	}
 	var se *Error

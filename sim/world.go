@@ -469,12 +469,6 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 	return true
 }
 
-func boolByte(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // seed infects a variant's seed hosts, uniform among the susceptible hosts
 // it can infect.

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/internal/version"
+	"wormwatch/runner"
 	"wormwatch/scenario"
 )
 
@@ -38,7 +39,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	err := root.ExecuteContext(ctx)
+	if err != nil && !started {
+		// cobra refused the command line before any command ran (an unknown
+		// command, a wrong number of arguments): the user's problem.
+		err = usageError{err}
+	}
 	os.Exit(exitCode(err, ctx))
 }
 
@@ -49,10 +57,11 @@ func exitCode(err error, ctx context.Context) int {
 	fmt.Fprintln(os.Stderr, "wormwatch:", err)
 	var ue usageError
 	var se *scenario.Error
+	var re runner.SetupError
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return 130
-	case errors.As(err, &ue), errors.As(err, &se):
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &re):
 		return 2
 	}
 	return 1

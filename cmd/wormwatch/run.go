@@ -66,8 +66,24 @@ in parallel, one folder per seed under --out.`,
 	return c
 }
 
-// parseSeeds reads "20" (seeds 1 to 20), "5-9" or "1,4,7".
+// parseSeeds reads "20" (seeds 1 to 20), "5-9" or "1,4,7". A seed given
+// twice is an error: both runs would be written to the same folder.
 func parseSeeds(s string) ([]uint64, error) {
+	seeds, err := parseSeedList(s)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[uint64]bool, len(seeds))
+	for _, n := range seeds {
+		if seen[n] {
+			return nil, fmt.Errorf("--seeds %s: seed %d is given twice (each seed is written to its own folder seed-%04d)", s, n, n)
+		}
+		seen[n] = true
+	}
+	return seeds, nil
+}
+
+func parseSeedList(s string) ([]uint64, error) {
 	var out []uint64
 	if n, err := strconv.ParseUint(s, 10, 64); err == nil && !strings.ContainsAny(s, ",-") {
 		if n == 0 || n > 1_000_000 {
@@ -151,12 +167,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 		bar.finish()
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "interrupted: kept %d finished run(s)", len(outcomes))
+		msg := fmt.Sprintf("interrupted: kept %d finished run(s)", len(outcomes))
 		if len(outcomes) > 0 {
-			fmt.Fprintf(stderr, " in %s", out)
+			msg += " in " + out
 		}
-		fmt.Fprintln(stderr, "; the run(s) in progress were discarded, nothing half-written was left")
-		return err
+		return interruptedError{msg + "; the run(s) in progress were discarded, nothing half-written was left"}
 	}
 	if err != nil {
 		return err
@@ -170,6 +185,14 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 	printSummary(w, sc, outcomes[0])
 	return nil
 }
+
+// interruptedError says what an interrupted command kept. It unwraps to
+// context.Canceled (exit status 130) and is printed as the one line of
+// the error, instead of "context canceled".
+type interruptedError struct{ msg string }
+
+func (e interruptedError) Error() string { return e.msg }
+func (e interruptedError) Unwrap() error { return context.Canceled }
 
 func printSummary(w io.Writer, sc *scenario.Scenario, o runner.Outcome) {
 	s := o.Summary

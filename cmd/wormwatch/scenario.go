@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,10 @@ func newScenarioCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scenario",
 		Short: "List, show and check scenarios",
+		// Runnable, so that an unknown subcommand is an error (exit 2)
+		// rather than the help text with exit 0.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	c.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -50,7 +53,7 @@ func newScenarioCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = os.Stdout.Write(resolved)
+			_, err = cmd.OutOrStdout().Write(resolved)
 			return err
 		},
 	}
