@@ -181,6 +181,17 @@ func (d *Defense) NextOff(id int32, utcOffsetMin int16, t float64) float64 {
 	return t + wait
 }
 
+// NextOn returns the next time after t a machine that switches off is
+// switched on.
+func (d *Defense) NextOn(id int32, utcOffsetMin int16, t float64) float64 {
+	tod := d.localTOD(id, utcOffsetMin, t)
+	wait := d.p.Diurnal.On.Seconds() - tod
+	if wait <= 0 {
+		wait += day
+	}
+	return t + wait
+}
+
 // FilterTime returns when the network of a host (its /16, given as the
 // address shifted to its top 16 bits) starts filtering, or +Inf.
 func (d *Defense) FilterTime(net16 uint32) float64 {

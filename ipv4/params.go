@@ -11,6 +11,7 @@ type SpaceParams struct {
 	Bits           int      `toml:"bits" default:"32" min:"16" max:"32" doc:"address bits: 32 is IPv4; fewer is a scaled model of it (prefixes are counted from the top, so 10.0.0.0/8 is the 10th 256th of any space)"`
 	Reserved       []string `toml:"reserved" default:"special" doc:"ranges where no host of the population is placed: prefixes, or \"special\" for the IANA special-purpose list (0/8, 10/8, 127/8, 224/4, ...)"`
 	AnswerFraction float64  `toml:"answer_fraction" default:"0.03" min:"0" max:"1" doc:"share of addresses that answer a SYN to port 80 (RST or SYN-ACK); assumption"`
+	Unreachable    float64  `toml:"unreachable_fraction" default:"0" min:"0" max:"1" doc:"share of addresses for which a router answers at once with ICMP unreachable: the attempt ends quickly after one SYN; assumption"`
 	HTTPFraction   float64  `toml:"http_fraction" default:"0.25" min:"0" max:"1" doc:"share of the answering addresses that accept the connection and receive the request; assumption"`
 }
 

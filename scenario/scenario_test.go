@@ -17,7 +17,7 @@ import (
 	"wormwatch/worm"
 )
 
-var wantBuiltins = []string{"codered1-july", "codered2-july19", "coderedii-aug", "fast-uniform", "hitlist"}
+var wantBuiltins = []string{"codered-2001", "codered1-july", "codered2-july19", "coderedii-aug", "fast-uniform", "hitlist"}
 
 func TestBuiltinsList(t *testing.T) {
 	t.Parallel()
@@ -521,7 +521,7 @@ func TestLoad(t *testing.T) {
 	}
 	var se *Error
 	_, _, err = Load("no-such-scenario", nil)
-	if !errors.As(err, &se) || err.Error() != "no-such-scenario: neither a built-in scenario (codered1-july, codered2-july19, coderedii-aug, fast-uniform, hitlist) nor a readable file (no such file)" {
+	if !errors.As(err, &se) || err.Error() != "no-such-scenario: neither a built-in scenario (codered-2001, codered1-july, codered2-july19, coderedii-aug, fast-uniform, hitlist) nor a readable file (no such file)" {
 		t.Errorf("got %v", err)
 	}
 	noName := strings.Replace(base, "name = \"t\"\n", "", 1)

@@ -40,6 +40,7 @@ type fast struct {
 // target: same OS classes, same excluded ranges. It keeps one blockSet per
 // level any of its variants uses.
 type suscGroup struct {
+	active  bool // its sets are kept only from the start of its first variant
 	infects [2]bool
 	exclude ipv4.Ranges
 	lis     []*levelIndex
@@ -443,6 +444,30 @@ func (f *fast) scanStop(h int32, t float64) {
 	f.refresh(vi, a)
 }
 
+// activate starts keeping the susceptible sets of variant vi's group, from
+// the hosts susceptible now: before a variant starts, nothing can pick
+// targets from its sets, so they need not follow every change.
+func (f *fast) activate(vi int) {
+	sg := f.groups[f.vgrp[vi]]
+	if sg.active {
+		return
+	}
+	sg.active = true
+	bit := uint8(1) << uint(f.vgrp[vi])
+	for h := range f.w.h {
+		hr := &f.w.h[h]
+		if hr.grp&bit == 0 || hr.state != stSusceptible || hr.flags&flDark != 0 {
+			continue
+		}
+		for k, s := range sg.sets {
+			s.add(int32(h), sg.lis[k].block(hr.addr))
+		}
+	}
+	// No variant of an inactive group has scanned yet, so every block's
+	// pressure, and every tree leaf, is still zero: nothing to refresh.
+	f.dirty = true
+}
+
 func (f *fast) suscAdd(h int32) {
 	f.suscChange(h, true)
 	if f.walk != nil {
@@ -470,7 +495,7 @@ func (f *fast) suscChange(h int32, add bool) {
 	}
 	a := f.w.h[h].addr
 	for gi, sg := range f.groups {
-		if m&(1<<uint(gi)) == 0 {
+		if m&(1<<uint(gi)) == 0 || !sg.active {
 			continue
 		}
 		for k, s := range sg.sets {

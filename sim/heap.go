@@ -10,6 +10,7 @@ const (
 	evPowerOff                 // the machine is switched off for the night
 	evPatch                    // the owner patches (and reboots)
 	evRemove                   // the machine leaves the Internet (filtered, disconnected)
+	evPowerOn                  // a susceptible machine taken out of the target sets while off is back
 )
 
 type event struct {
@@ -28,9 +29,10 @@ func (a *event) before(b *event) bool {
 	return a.seq < b.seq
 }
 
-// eventHeap is a binary min-heap of events by (time, insertion order).
-// Written out rather than through container/heap to avoid interface calls on
-// the engine's hottest path.
+// eventHeap is a 4-ary min-heap of events by (time, insertion order): half
+// the depth of a binary heap, so fewer cache misses per operation. Written
+// out rather than through container/heap to avoid interface calls on the
+// engine's hottest path.
 type eventHeap struct {
 	ev  []event
 	seq uint64
@@ -46,7 +48,7 @@ func (h *eventHeap) push(e event) {
 	h.ev = append(h.ev, e)
 	i := len(h.ev) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / 4
 		if !h.ev[i].before(&h.ev[p]) {
 			break
 		}
@@ -62,13 +64,15 @@ func (h *eventHeap) pop() event {
 	h.ev = h.ev[:last]
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= last {
+		c := 4*i + 1
+		if c >= last {
 			break
 		}
-		m := l
-		if r := l + 1; r < last && h.ev[r].before(&h.ev[l]) {
-			m = r
+		m := c
+		for k := c + 1; k < c+4 && k < last; k++ {
+			if h.ev[k].before(&h.ev[m]) {
+				m = k
+			}
 		}
 		if !h.ev[m].before(&h.ev[i]) {
 			break

@@ -247,4 +247,5 @@ func (p *probe) recompute() {
 
 func (p *probe) suscAdd(h int32)    {}
 func (p *probe) retired(h int32)    {}
+func (p *probe) activate(vi int)    {}
 func (p *probe) suscRemove(h int32) {}

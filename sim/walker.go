@@ -140,26 +140,24 @@ func newWalker(f *fast, rng *rand.Rand) (*walker, error) {
 func (wk *walker) relevant(vw *vwalk, h int32) bool {
 	switch wk.w.h[h].state {
 	case stSusceptible:
-		return true
+		return wk.w.h[h].flags&flDark == 0
 	case stInfected:
 		return vw.restart && int(wk.w.h[h].varOf) == vw.vi
 	}
 	return false
 }
 
-// update brings the relevance of host h up to date on every walk.
+// update tells the walks that host h may have become relevant.
 func (wk *walker) update(h int32, t float64) {
 	for _, vw := range wk.vw {
 		if vw == nil || vw.relOf[h] < 0 {
 			continue
 		}
 		q := int(vw.relOf[h])
-		now := wk.relevant(vw, h)
-		if now == vw.rel.get(q) {
-			continue
-		}
-		if !now {
-			vw.rel.clear(q) // hosts heading there find it stale on arrival
+		// A position that stops being relevant keeps its bit until a host
+		// arrives there and finds it stale (fire clears it): cheaper than
+		// clearing it on every change, and exact, since arrivals check.
+		if vw.rel.get(q) || !wk.relevant(vw, h) {
 			continue
 		}
 		vw.rel.set(q)
@@ -489,7 +487,7 @@ func (wk *walker) fire(t float64) {
 	wk.move(vw, h, wk.d[h], t)
 	j := vw.host[q]
 	switch {
-	case wk.w.h[j].state == stSusceptible:
+	case wk.w.h[j].state == stSusceptible && wk.w.h[j].flags&flDark == 0:
 		rem := wk.rem[h]
 		if vw.partitioned && rem != noEnd && rem > 1 {
 			keep := rem / 2
@@ -504,6 +502,10 @@ func (wk *walker) fire(t float64) {
 			wk.rem[h] = 0 // its share is already being walked by others
 		} else {
 			wk.cur[h] = wk.rng.Uint64N(vw.n)
+		}
+	default:
+		if !wk.relevant(vw, j) {
+			vw.rel.clear(int(q)) // stale: see update
 		}
 	}
 	if wk.mode[h] != modeWalk {

@@ -79,6 +79,7 @@ const (
 	flBackdoor                   // carries a backdoor
 	flOff                        // switched off at night
 	flHome                       // home or small-business machine
+	flDark                       // susceptible but switched off: out of the target sets until evPowerOn
 )
 
 // hrec is one host's record: what the engine reads and writes for a host
@@ -96,6 +97,9 @@ type hrec struct {
 	cls   uint8 // rate class while scanning (fast engine)
 	grp   uint8 // bitmask of the susceptible groups the host belongs to (fast engine)
 	utc   int16 // the owner's time zone, minutes east of UTC
+	// cureAt is when the current infection's memory is cleared (a reboot,
+	// the machine switched off): calendar events after it are not scheduled.
+	cureAt float64
 }
 
 // generator produces the infections of a run. The world tells it about
@@ -118,6 +122,9 @@ type generator interface {
 	suscRemove(h int32)
 	// retired tells that infected host h was patched or removed.
 	retired(h int32)
+	// activate tells that variant vi starts (its seeds are about to be
+	// infected).
+	activate(vi int)
 	// binProbes returns the probes variant v sent since the last call.
 	binProbes(v int) int64
 }
@@ -199,7 +206,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		rng: stream(seed, "engine"), trng: stream(seed, "traffic"),
 	}
 	for i, p := range sc.Worms {
-		v, err := worm.Compile(i, p, sp, w.start, sc.Space.AnswerFraction)
+		// Attempts that end at once: addresses that answer, and unreachable ones.
+		v, err := worm.Compile(i, p, sp, w.start, sc.Space.AnswerFraction+sc.Space.Unreachable)
 		if err != nil {
 			return nil, err
 		}
@@ -368,23 +376,28 @@ func (w *world) advance(t float64) {
 
 // closeBin writes the row of bin b. Probe counts come from the generator;
 // SYN packets and bytes are split from them: each probe meets an address
-// that answers with probability space.answer_fraction (one SYN; if it also
-// accepts, share http_fraction, the request follows), otherwise it sends
-// syns_per_silent_attempt SYNs into silence.
+// that answers (space.answer_fraction) or a router's ICMP unreachable
+// (space.unreachable_fraction): one SYN, and if the address accepts (share
+// http_fraction of those that answer) the request follows; otherwise it
+// sends syns_per_silent_attempt SYNs into silence.
 func (w *world) closeBin(b int) {
 	row := Bin{
 		Time:        w.start.Add(time.Duration(float64(b) * w.binW * float64(time.Second))),
 		Susceptible: w.nS, Infected: w.nI, InfectedScanning: w.nScan, InfectedFlooding: w.nFlood,
 		InfectedDormant: w.nDorm, Patched: w.nP, Removed: w.nR, NewInfections: w.newInf, EverInfected: w.nEver,
 	}
-	q, hf := w.sc.Space.AnswerFraction, w.sc.Space.HTTPFraction
+	q, hf := w.sc.Space.AnswerFraction+w.sc.Space.Unreachable, w.sc.Space.HTTPFraction
+	ansShare := 0.0
+	if q > 0 {
+		ansShare = w.sc.Space.AnswerFraction / q
+	}
 	for i, v := range w.vars {
 		p := w.g.binProbes(i)
 		row.Probes += p
 		if p > 0 {
-			ans := binomial(w.trng, p, q)
-			http := binomial(w.trng, ans, hf)
-			syn := ans + (p-ans)*int64(v.P.Rate.SynsPerSilentAttempt)
+			quick := binomial(w.trng, p, math.Min(q, 1)) // one SYN each
+			http := binomial(w.trng, binomial(w.trng, quick, ansShare), hf)
+			syn := quick + (p-quick)*int64(v.P.Rate.SynsPerSilentAttempt)
 			row.SynPackets += syn
 			row.BytesOnWire += syn*int64(v.P.Wire.SynBytes) + http*int64(v.P.Wire.RequestBytes)
 		}
@@ -432,6 +445,14 @@ func (w *world) handle(e event) {
 	case evRemove:
 		w.retire(h, e.t, stRemoved)
 		return
+	case evPowerOn:
+		if w.h[h].flags&flDark != 0 && w.h[h].gen == e.gen {
+			w.h[h].flags &^= flDark
+			if w.h[h].state == stSusceptible {
+				w.g.suscAdd(h)
+			}
+		}
+		return
 	}
 	if w.h[h].gen != e.gen || w.h[h].state != stInfected {
 		return // stale: the infection it belonged to is over
@@ -460,6 +481,12 @@ func (w *world) handle(e event) {
 // process.) It reports whether h was infected.
 func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.h[h].utc, t) {
+		// Switched off: no infection. Take it out of the target sets until
+		// it is switched on (it has no hazard meanwhile, so this changes
+		// nothing in distribution and saves drawing it again all night).
+		w.h[h].flags |= flDark
+		w.g.suscRemove(h)
+		w.push(event{t: w.def.NextOn(h, w.h[h].utc, t), host: h, gen: w.h[h].gen, kind: evPowerOn})
 		return false
 	}
 	if w.def.Congested() && !w.def.Accept(w.nScan, int64(w.n), w.rng.Float64()) {
@@ -469,10 +496,10 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 	return true
 }
 
-
 // seed infects a variant's seed hosts, uniform among the susceptible hosts
 // it can infect.
 func (w *world) seed(vi uint8, t float64) {
+	w.g.activate(int(vi))
 	v := w.vars[vi]
 	var cand []int32
 	for h := 0; h < w.n; h++ {
@@ -497,7 +524,11 @@ func (w *world) seed(vi uint8, t float64) {
 func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 	w.h[h].state = stInfected
 	w.h[h].varOf = vi
-	w.g.suscRemove(h)
+	if w.h[h].flags&flDark != 0 {
+		w.h[h].flags &^= flDark // a seed: it was out of the target sets already
+	} else {
+		w.g.suscRemove(h)
+	}
 	w.nS--
 	w.nI++
 	w.newInf++
@@ -525,18 +556,27 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 		}
 		w.opt.Observe(inf)
 	}
-	w.g.infected(h, infector, t)
-	w.calendar(h, t, false)
+	// Three things end an infection by clearing memory: the worm's own
+	// reboot, the owner's reboot, the machine switched off for the night.
+	// Only the first of them matters, so only it is scheduled, and calendar
+	// events after it are not.
 	v := w.vars[vi]
+	cure, kind := math.Inf(1), evReboot
 	if d := v.RebootAfter(w.h[h].lang); d > 0 {
-		w.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evReboot})
+		cure = t + d
 	}
-	if d := w.def.RebootAfter(w.rng.ExpFloat64()); d < math.Inf(1) {
-		w.push(event{t: t + d, host: h, gen: w.h[h].gen, kind: evOwnerReboot})
+	if d := w.def.RebootAfter(w.rng.ExpFloat64()); t+d < cure {
+		cure, kind = t+d, evOwnerReboot
 	}
 	if w.h[h].flags&flOff != 0 {
-		w.push(event{t: w.def.NextOff(h, w.h[h].utc, t), host: h, gen: w.h[h].gen, kind: evPowerOff})
+		if off := w.def.NextOff(h, w.h[h].utc, t); off < cure {
+			cure, kind = off, evPowerOff
+		}
 	}
+	w.h[h].cureAt = cure
+	w.push(event{t: cure, host: h, gen: w.h[h].gen, kind: kind})
+	w.g.infected(h, infector, t)
+	w.calendar(h, t, false)
 }
 
 // push schedules an event if it falls before the end of the run.
@@ -554,11 +594,15 @@ func (w *world) calendar(h int32, t float64, boundary bool) {
 	ph, next := v.PhaseAt(t, w.h[h].clock)
 	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.P.Calendar.WakeDelay.IsZero() {
 		w.setPhase(h, worm.Dormant, t)
-		w.push(event{t: t + v.P.Calendar.WakeDelay.Sample(w.rng), host: h, gen: w.h[h].gen, kind: evWake})
+		if wake := t + v.P.Calendar.WakeDelay.Sample(w.rng); wake < w.h[h].cureAt {
+			w.push(event{t: wake, host: h, gen: w.h[h].gen, kind: evWake})
+		}
 	} else {
 		w.setPhase(h, ph, t)
 	}
-	w.push(event{t: next, host: h, gen: w.h[h].gen, kind: evPhase})
+	if next < w.h[h].cureAt {
+		w.push(event{t: next, host: h, gen: w.h[h].gen, kind: evPhase})
+	}
 }
 
 // setPhase moves infected host h to phase ph, keeping the counters and the
@@ -655,7 +699,11 @@ func (w *world) retire(h int32, t float64, st uint8) {
 	case stSusceptible:
 		w.nS--
 		w.h[h].state = st
-		w.g.suscRemove(h)
+		if w.h[h].flags&flDark != 0 {
+			w.h[h].flags &^= flDark // already out of the target sets
+		} else {
+			w.g.suscRemove(h)
+		}
 	case stPatched:
 		if st != stRemoved {
 			return

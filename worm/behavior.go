@@ -189,9 +189,10 @@ func Threads(r Rate, lang uint8) int {
 
 // rateFor is the probe rate (connection attempts per second) of one host:
 // each scanning thread loops over connect attempts; an attempt to an
-// address that never answers (share 1-q) lasts Timeout, one that meets a
-// live address lasts AnsweredAttempt, so a thread makes
-// 1 / ((1-q) Timeout + q AnsweredAttempt) attempts per second.
+// address that never answers (share 1-q) lasts Timeout, one that ends at
+// once (an answer, or a router's ICMP unreachable: share q) lasts
+// AnsweredAttempt, so a thread makes 1 / ((1-q) Timeout + q AnsweredAttempt)
+// attempts per second.
 func rateFor(r Rate, lang uint8, q float64) float64 {
 	if r.Model == "fixed" {
 		return r.Fixed

@@ -80,7 +80,7 @@ type Sequential struct {
 //
 //	rate = scanning_threads / ((1 - q) * timeout + q * answered_attempt)
 //
-// where q is space.answer_fraction. With model "fixed" every host scans at
+// where q is space.answer_fraction + space.unreachable_fraction. With model "fixed" every host scans at
 // Fixed probes per second.
 type Rate struct {
 	Model                string         `toml:"model" default:"threads" enum:"threads,fixed" doc:"threads: derive the rate from threads and timeouts; fixed: use fixed"`
@@ -101,6 +101,7 @@ type Calendar struct {
 	FloodUntilDay       int        `toml:"flood_until_day" when:"kind=monthly" default:"27" min:"1" max:"31" doc:"monthly: flood on the days after spreading up to this day, then dormant until the month ends"`
 	FloodTarget         string     `toml:"flood_target" when:"kind=monthly" default:"198.137.240.91" doc:"monthly: the address the flood is sent to"`
 	FloodBytesPerSecond float64    `toml:"flood_bytes_per_second" when:"kind=monthly" default:"27778" min:"0" max:"1e12" doc:"monthly: bytes per second one flooding host sends (eEye: 400 MB every four hours, derived 27,778 B/s)"`
+	FloodTargetMoved    time.Time  `toml:"flood_target_moved" when:"kind=monthly" doc:"monthly: the site at the flood target moved away at this time (the White House moved to .92 on 19 July 2001): flood bytes sent after it reach nothing; empty: never"`
 	WakeDelay           param.Dist `toml:"wake_delay" when:"kind=monthly" doc:"monthly: delay between the month's first midnight on the host's clock and the host scanning again"`
 	End                 time.Time  `toml:"end" doc:"the worm stops for good at this time on the host's clock (CRII: 1 October 2001); empty: never"`
 }

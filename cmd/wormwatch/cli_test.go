@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 }
 
 // builtins are the built-in scenarios the README and docs/scenario.md list.
-var builtins = []string{"codered1-july", "codered2-july19", "coderedii-aug", "fast-uniform", "hitlist"}
+var builtins = []string{"codered-2001", "codered1-july", "codered2-july19", "coderedii-aug", "fast-uniform", "hitlist"}
 
 // small shrinks codered2-july19 to a 2^20 space, 300 hosts and two hours
 // (120 one-minute bins), so that a run takes milliseconds.
