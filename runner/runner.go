@@ -23,6 +23,11 @@ type Options struct {
 	Version  string
 	Progress func(seed uint64, p sim.Progress) // per bin of each run, if set
 	Done     func(o Outcome)                   // after each run is written, if set
+	// Configure, if set, adjusts the engine's options of a seed's run.
+	Configure func(seed uint64, o *sim.Options)
+	// Keep, if set, sees each finished run's result after it is written
+	// (it must not keep the infections: they are large; take what you need).
+	Keep func(seed uint64, res *sim.Result)
 }
 
 // Outcome is one finished run.
@@ -112,6 +117,9 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 	if opt.Progress != nil {
 		so.Progress = func(p sim.Progress) { opt.Progress(seed, p) }
 	}
+	if opt.Configure != nil {
+		opt.Configure(seed, &so)
+	}
 	res, err := sim.Run(ctx, sc, seed, so)
 	if err != nil {
 		return nil, SetupError{err}
@@ -121,6 +129,9 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 	}
 	if err := report.WriteRun(dir, res, resolved, opt.Version); err != nil {
 		return nil, fmt.Errorf("seed %d: %w", seed, err)
+	}
+	if opt.Keep != nil {
+		opt.Keep(seed, res)
 	}
 	return &Outcome{Seed: seed, Dir: dir, Summary: report.NewSummary(res, opt.Version)}, nil
 }

@@ -55,6 +55,14 @@ type Result struct {
 	Interrupted     bool // the run was stopped before its end (Ctrl-C)
 	Events          int64
 	Sensors         []SensorSeries
+	Snapshots       []Snapshot // when Options.Snapshots asked for them
+}
+
+// Snapshot is the number of infected hosts in each /16 at one moment:
+// Infected[i] counts the /16 whose top 16 bits are i.
+type Snapshot struct {
+	Seconds  float64 // since the start
+	Infected []uint32
 }
 
 // SensorSeries is what one sensor recorded, one row per bin.

@@ -54,6 +54,9 @@ type Options struct {
 	Progress func(Progress)  // called after every bin, if set
 	Hosts    *ipv4.Hosts     // use this population instead of placing one (tests)
 	Observe  func(Infection) // called for every infection, if set
+	// Snapshots are times (seconds from the start) at which to record the
+	// infected hosts per /16 (Result.Snapshots), for maps.
+	Snapshots []float64
 }
 
 // Progress is the state of a run after a bin, for progress displays.
@@ -160,7 +163,21 @@ type world struct {
 	g     generator
 	t     float64
 
-	res *Result
+	res   *Result
+	snaps []float64 // snapshot times still to take, ascending
+}
+
+// snapshot records the infected hosts per /16 at t (taken at the end of
+// the bin that holds t).
+func (w *world) snapshot(t float64) {
+	counts := make([]uint32, 1<<16)
+	shift := uint(max(w.sp.Bits-16, 0))
+	for i := range w.h {
+		if w.h[i].state == stInfected {
+			counts[w.h[i].addr>>shift]++
+		}
+	}
+	w.res.Snapshots = append(w.res.Snapshots, Snapshot{Seconds: t, Infected: counts})
 }
 
 // stream returns an independent random stream for one purpose of a run.
@@ -235,6 +252,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	for _, v := range w.vars {
 		w.res.Variants = append(w.res.Variants, v.Name)
 	}
+	w.snaps = append([]float64(nil), opt.Snapshots...)
+	sort.Float64s(w.snaps)
 	lease := sc.Population.DHCPLease.Seconds()
 	for _, sn := range sc.Sensors {
 		t, err := sensor.NewTelescope(sn, w.sp, w.start, w.binW, nb, w.n, lease, stream(seed, "sensor-"+sn.Name))
@@ -349,6 +368,10 @@ func (w *world) loop(nb int) {
 			w.res.Events++
 		}
 		w.closeBin(b)
+		for len(w.snaps) > 0 && w.snaps[0] <= tb {
+			w.snapshot(w.snaps[0])
+			w.snaps = w.snaps[1:]
+		}
 		if w.opt.Progress != nil {
 			w.opt.Progress(Progress{
 				Time: w.start.Add(time.Duration(tb * float64(time.Second))), Fraction: tb / w.end,

@@ -101,7 +101,7 @@ func Compile(index int, p Params, sp ipv4.Space, start time.Time, answerFraction
 		case "nt4":
 			v.Infects[ipv4.OSNT4] = true
 		default:
-			return nil, fmt.Errorf("worm %s: infects: unknown OS class %q", p.Name, os)
+			return nil, fmt.Errorf("worm %s: infects: unknown OS class %q (want win2000 or nt4)", p.Name, os)
 		}
 	}
 	switch p.Targeting.Strategy {

@@ -12,7 +12,7 @@ import (
 type Params struct {
 	Name      string    `toml:"name" doc:"short identifier of this variant (crv1, crv2, crii, ...); it names the variant in infections.parquet"`
 	Infects   []string  `toml:"infects" default:"win2000,nt4" enum:"win2000,nt4" doc:"operating-system classes this variant can infect (CRII: win2000 only)"`
-	Start     time.Time `toml:"start" doc:"when the seed hosts are infected (UTC); empty means the scenario start"`
+	Start     time.Time `toml:"start" doc:"when the seed hosts are infected (UTC); empty means the scenario start; at or after the end, the variant never appears (what-ifs)"`
 	Seeds     int       `toml:"seeds" default:"1" min:"1" max:"1000000" doc:"hosts infected at start, drawn uniformly from the susceptible hosts this variant can infect"`
 	Targeting Targeting `toml:"targeting"`
 	Rate      Rate      `toml:"rate"`

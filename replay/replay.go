@@ -1,0 +1,335 @@
+package replay
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"wormwatch/runner"
+	"wormwatch/scenario"
+	"wormwatch/sim"
+)
+
+// Options control a replay.
+type Options struct {
+	Seeds    []uint64
+	Out      string // the replay's folder; one run folder per seed inside
+	Engine   string
+	BaseDir  string
+	Workers  int
+	Version  string
+	Progress func(done, total int) // after each seed, if set
+}
+
+// Files a replay writes besides the run folders.
+const (
+	BandsFile      = "bands.csv"
+	ValidationFile = "validation.json"
+)
+
+// Columns of timeseries.csv that get bands, in order.
+var seriesColumns = []string{
+	"susceptible", "infected", "infected_scanning", "infected_flooding", "infected_dormant",
+	"patched", "removed", "new_infections", "ever_infected", "probes", "syn_packets",
+	"bytes_on_wire", "flood_bytes",
+}
+
+// Columns of a sensor file that get bands (prefixed with the sensor's name).
+var sensorColumns = []string{"probes", "sources", "new_sources", "cumulative_sources"}
+
+// seedSeries is what a replay keeps of one seed: one value per bin and
+// column, as float32 (counts of this size are exact to 1 in 2^24 relative,
+// far below the spread between seeds).
+type seedSeries struct {
+	cols  [][]float32
+	hosts float64 // hosts in the population
+}
+
+func binCol(b *sim.Bin, c int) int64 {
+	switch c {
+	case 0:
+		return b.Susceptible
+	case 1:
+		return b.Infected
+	case 2:
+		return b.InfectedScanning
+	case 3:
+		return b.InfectedFlooding
+	case 4:
+		return b.InfectedDormant
+	case 5:
+		return b.Patched
+	case 6:
+		return b.Removed
+	case 7:
+		return b.NewInfections
+	case 8:
+		return b.EverInfected
+	case 9:
+		return b.Probes
+	case 10:
+		return b.SynPackets
+	case 11:
+		return b.BytesOnWire
+	case 12:
+		return b.FloodBytes
+	}
+	panic("replay: no such column")
+}
+
+// Run replays the scenario over opt.Seeds, writing one run folder per seed
+// under opt.Out, then bands.csv and validation.json. The report (plots and
+// report.html) is written by the caller from the returned Result.
+func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Options) (*Result, error) {
+	if len(opt.Seeds) == 0 {
+		return nil, fmt.Errorf("replay: no seeds")
+	}
+	if _, err := os.Stat(opt.Out); err == nil {
+		return nil, fmt.Errorf("replay folder %s already exists; refusing to overwrite it (choose another --out)", opt.Out)
+	}
+	snapTimes, snapLabels := snapshotTimes(sc)
+	first := opt.Seeds[0]
+	var (
+		mu     sync.Mutex
+		series = map[uint64]*seedSeries{}
+		snaps  []sim.Snapshot
+		done   int
+	)
+	ro := runner.Options{
+		Engine: opt.Engine, BaseDir: opt.BaseDir, Workers: opt.Workers, Version: opt.Version,
+		Configure: func(seed uint64, o *sim.Options) {
+			if seed == first {
+				o.Snapshots = snapTimes
+			}
+		},
+		Keep: func(seed uint64, res *sim.Result) {
+			s := keep(res)
+			mu.Lock()
+			defer mu.Unlock()
+			series[seed] = s
+			if seed == first {
+				snaps = res.Snapshots
+			}
+		},
+		Done: func(runner.Outcome) {
+			mu.Lock()
+			done++
+			d := done
+			mu.Unlock()
+			if opt.Progress != nil {
+				opt.Progress(d, len(opt.Seeds))
+			}
+		},
+	}
+	dirFor := func(s uint64) string { return filepath.Join(opt.Out, fmt.Sprintf("seed-%04d", s)) }
+	if _, err := runner.Seeds(ctx, sc, resolved, opt.Seeds, dirFor, ro); err != nil {
+		return nil, err
+	}
+	r := &Result{
+		Scenario: sc.Name, Description: sc.Description, Version: opt.Version, Seeds: opt.Seeds,
+		Start: sc.Start.UTC(), BinSeconds: sc.Bin.Seconds(), ScenarioTOML: resolved,
+	}
+	for _, sn := range sc.Sensors {
+		r.Sensors = append(r.Sensors, SensorInfo{Name: sn.Name, Prefix: sn.Prefix})
+	}
+	all := make([]*seedSeries, 0, len(opt.Seeds))
+	for _, s := range opt.Seeds {
+		all = append(all, series[s])
+	}
+	r.computeBands(all)
+	for i, s := range snaps {
+		r.Maps = append(r.Maps, Snapshot{Time: r.Start.Add(seconds(s.Seconds)), Label: snapLabels[i], Infected: s.Infected})
+	}
+	r.Validation, r.Measured = validate(sc, r, all)
+	if err := r.writeBands(filepath.Join(opt.Out, BandsFile)); err != nil {
+		return nil, err
+	}
+	if err := r.writeValidation(filepath.Join(opt.Out, ValidationFile)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// keep copies the series of one run.
+func keep(res *sim.Result) *seedSeries {
+	n := len(res.Bins)
+	s := &seedSeries{}
+	for c := range seriesColumns {
+		col := make([]float32, n)
+		for i := range res.Bins {
+			col[i] = float32(binCol(&res.Bins[i], c))
+		}
+		s.cols = append(s.cols, col)
+	}
+	for _, ss := range res.Sensors {
+		for c := range sensorColumns {
+			col := make([]float32, len(ss.Rows))
+			for i, row := range ss.Rows {
+				v := [4]int64{row.Probes, row.Sources, row.NewSources, row.CumulativeSources}[c]
+				col[i] = float32(v)
+			}
+			s.cols = append(s.cols, col)
+		}
+	}
+	f := res.Final
+	s.hosts = float64(f.Susceptible + f.Infected + f.Patched + f.Removed)
+	return s
+}
+
+// snapshotTimes chooses the moments of the IPv4 maps: every day at 00:00
+// UTC, and every two hours over the first 14 hours of each worm variant.
+func snapshotTimes(sc *scenario.Scenario) ([]float64, []string) {
+	end := sc.End.Sub(sc.Start).Seconds()
+	set := map[int64]bool{}
+	day := time.Date(sc.Start.Year(), sc.Start.Month(), sc.Start.Day(), 0, 0, 0, 0, time.UTC)
+	for d := day.AddDate(0, 0, 1); d.Before(sc.End); d = d.AddDate(0, 0, 1) {
+		set[int64(d.Sub(sc.Start).Seconds())] = true
+	}
+	for _, w := range sc.Worms {
+		st := w.Start
+		if st.IsZero() {
+			st = sc.Start
+		}
+		for h := 2; h <= 14; h += 2 {
+			if t := st.Add(time.Duration(h) * time.Hour).Sub(sc.Start).Seconds(); t > 0 && t <= end {
+				set[int64(t)] = true
+			}
+		}
+	}
+	var ts []float64
+	for t := range set {
+		ts = append(ts, float64(t))
+	}
+	sort.Float64s(ts)
+	labels := make([]string, len(ts))
+	for i, t := range ts {
+		labels[i] = sc.Start.Add(seconds(t)).UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return ts, labels
+}
+
+// quantile is the q-quantile of sorted x by linear interpolation between
+// order statistics (R's type 7, numpy's default).
+func quantile(x []float64, q float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	h := q * float64(len(x)-1)
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(x) {
+		return x[len(x)-1]
+	}
+	return x[i] + (h-lo)*(x[i+1]-x[i])
+}
+
+// band returns p05, p50, p95 of values (sorted in place).
+func band(v []float64) (float64, float64, float64) {
+	sort.Float64s(v)
+	return quantile(v, 0.05), quantile(v, 0.5), quantile(v, 0.95)
+}
+
+func (r *Result) computeBands(all []*seedSeries) {
+	names := append([]string(nil), seriesColumns...)
+	for _, sn := range r.Sensors {
+		for _, c := range sensorColumns {
+			names = append(names, sn.Name+"_"+c)
+		}
+	}
+	nbins := len(all[0].cols[0])
+	for b := 0; b < nbins; b++ {
+		r.Times = append(r.Times, r.Start.Add(seconds(float64(b)*r.BinSeconds)))
+	}
+	v := make([]float64, len(all))
+	for c, name := range names {
+		bd := Band{Name: name, P05: make([]float64, nbins), P50: make([]float64, nbins), P95: make([]float64, nbins)}
+		for b := 0; b < nbins; b++ {
+			for i, s := range all {
+				v[i] = float64(s.cols[c][b])
+			}
+			bd.P05[b], bd.P50[b], bd.P95[b] = band(v)
+		}
+		r.Bands = append(r.Bands, bd)
+	}
+}
+
+// writeBands writes bands.csv: time, then <column>_p05, _p50, _p95 for
+// every band.
+func (r *Result) writeBands(path string) error {
+	return writeAtomic(path, func(f *os.File) error {
+		w := csv.NewWriter(f)
+		head := []string{"time"}
+		for _, b := range r.Bands {
+			head = append(head, b.Name+"_p05", b.Name+"_p50", b.Name+"_p95")
+		}
+		if err := w.Write(head); err != nil {
+			return err
+		}
+		rec := make([]string, len(head))
+		for i, t := range r.Times {
+			rec[0] = t.Format(time.RFC3339)
+			for j, b := range r.Bands {
+				rec[1+3*j] = strconv.FormatFloat(b.P05[i], 'f', -1, 64)
+				rec[2+3*j] = strconv.FormatFloat(b.P50[i], 'f', -1, 64)
+				rec[3+3*j] = strconv.FormatFloat(b.P95[i], 'f', -1, 64)
+			}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+		w.Flush()
+		return w.Error()
+	})
+}
+
+func (r *Result) writeValidation(path string) error {
+	doc := struct {
+		Scenario string     `json:"scenario"`
+		Seeds    []uint64   `json:"seeds"`
+		Version  string     `json:"version"`
+		Checks   []Check    `json:"checks"`
+		Logistic Logistic   `json:"logistic"`
+		Traffic  []Quantity `json:"traffic"`
+	}{r.Scenario, r.Seeds, r.Version, r.Validation.Checks, r.Validation.Logistic, r.Validation.Traffic}
+	return writeAtomic(path, func(f *os.File) error {
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	})
+}
+
+// writeAtomic writes a file under a temporary name and renames it.
+func writeAtomic(path string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

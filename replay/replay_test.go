@@ -1,0 +1,162 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"wormwatch/scenario"
+)
+
+func TestQuantile(t *testing.T) {
+	t.Parallel()
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+	// Type 7: h = q (n-1); for n = 20, q = 0.05 gives h = 0.95, between 1 and 2.
+	for _, tc := range []struct{ q, want float64 }{{0, 1}, {0.05, 1.95}, {0.5, 10.5}, {0.95, 19.05}, {1, 20}} {
+		if got := quantile(x, tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("quantile(1..20, %g) = %g, want %g", tc.q, got, tc.want)
+		}
+	}
+	if got := quantile([]float64{7}, 0.95); got != 7 {
+		t.Errorf("quantile of one value = %g, want 7", got)
+	}
+}
+
+// smallSummer is codered-2001 shrunk to a 24-bit space and four days, so a
+// replay of a few seeds takes a second.
+func smallSummer(t *testing.T) (*scenario.Scenario, []byte) {
+	t.Helper()
+	sc, resolved, err := scenario.Load("codered-2001", []string{
+		"space.bits=24", "population.hosts=20000", "end=2001-07-21T00:00:00Z",
+		"worm.crii.start=2001-07-21T00:00:00Z", "bin=10m",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, resolved
+}
+
+func TestRunWritesBandsAndValidation(t *testing.T) {
+	t.Parallel()
+	sc, resolved := smallSummer(t)
+	seeds := []uint64{1, 2, 3}
+	var got [2][]byte
+	var res *Result
+	for i, workers := range []int{1, 2} {
+		out := filepath.Join(t.TempDir(), "cr")
+		r, err := Run(context.Background(), sc, resolved, Options{Seeds: seeds, Out: out, Workers: workers, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = r
+		for _, s := range []string{"seed-0001", "seed-0002", "seed-0003"} {
+			if _, err := os.Stat(filepath.Join(out, s, "summary.json")); err != nil {
+				t.Errorf("run folder %s: %v", s, err)
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(out, BandsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = b
+		var v struct {
+			Scenario string
+			Seeds    []uint64
+			Checks   []Check
+		}
+		vb, err := os.ReadFile(filepath.Join(out, ValidationFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(vb, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Scenario != "codered-2001" || len(v.Seeds) != 3 || len(v.Checks) == 0 {
+			t.Errorf("validation.json: %+v", v)
+		}
+	}
+	if !bytes.Equal(got[0], got[1]) {
+		t.Error("bands.csv differs between 1 and 2 workers")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(got[0])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[0]
+	if head[0] != "time" || len(head) != 1+3*(len(seriesColumns)+len(sensorColumns)) {
+		t.Fatalf("bands.csv header has %d columns: %v", len(head), head)
+	}
+	for _, want := range []string{"infected_p05", "infected_p50", "infected_p95", "ucsd-8_cumulative_sources_p50"} {
+		found := false
+		for _, h := range head {
+			found = found || h == want
+		}
+		if !found {
+			t.Errorf("bands.csv has no column %s", want)
+		}
+	}
+	// 12 to 21 July at 10 minutes: 9 x 144 bins, one row each.
+	if len(rows) != 1+9*144 || len(res.Times) != 9*144 {
+		t.Errorf("bands.csv has %d rows, result %d times; want %d", len(rows)-1, len(res.Times), 9*144)
+	}
+	// Bands are ordered and each is within the seeds' range.
+	for _, b := range res.Bands {
+		for i := range b.P50 {
+			if !(b.P05[i] <= b.P50[i] && b.P50[i] <= b.P95[i]) {
+				t.Fatalf("%s at bin %d: p05 %g p50 %g p95 %g not ordered", b.Name, i, b.P05[i], b.P50[i], b.P95[i])
+			}
+		}
+	}
+	if len(res.Maps) == 0 || len(res.Maps[0].Infected) != 1<<16 {
+		t.Errorf("maps: %d snapshots", len(res.Maps))
+	}
+}
+
+// TestValidationNumbers checks the validation arithmetic on hand-made
+// series whose answers are known.
+func TestValidationNumbers(t *testing.T) {
+	t.Parallel()
+	sc, _ := smallSummer(t)
+	start := sc.Start
+	r := &Result{Start: start, BinSeconds: 3600, Sensors: []SensorInfo{{Name: telescope}}}
+	nb := int(sc.End.Sub(start).Hours())
+	var all []*seedSeries
+	for seed := 0; seed < 3; seed++ {
+		s := &seedSeries{hosts: 1000}
+		for range len(seriesColumns) + len(sensorColumns) {
+			s.cols = append(s.cols, make([]float32, nb))
+		}
+		all = append(all, s)
+	}
+	r.computeBands(all)
+	cum := colIndex(r, telescope+"_cumulative_sources")
+	patched := colIndex(r, "patched")
+	b := r.binAt(dayTwenty)
+	for i, s := range all {
+		s.cols[cum][b-1] = float32(359000 + 100*i) // 359000, 359100, 359200
+		s.cols[patched][b-1] = 500
+	}
+	v, _ := validate(sc, r, all)
+	var c *Check
+	for i := range v.Checks {
+		if v.Checks[i].Measured == 359104 {
+			c = &v.Checks[i]
+		}
+	}
+	if c == nil {
+		t.Fatal("no check of CAIDA's 359,104")
+	}
+	// Type-7 quantiles of {359000, 359100, 359200}: p05 = 359010, p50 = 359100, p95 = 359190.
+	if c.P05 != 359010 || c.P50 != 359100 || c.P95 != 359190 || !c.Inside {
+		t.Errorf("check %+v, want p05 359010, p50 359100, p95 359190, inside", *c)
+	}
+	if len(r.Times) != nb || !r.Times[1].Equal(start.Add(time.Hour)) {
+		t.Errorf("times: %d, second %v", len(r.Times), r.Times[1])
+	}
+}
