@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"wormwatch/ipv4"
+	"wormwatch/sensor"
 	"wormwatch/sim"
 )
 
@@ -108,12 +110,24 @@ func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, 
 			return fmt.Errorf("results folder %s: %w", dir, err)
 		}
 	}
+	sp := ipv4.Space{Bits: res.SpaceBits}
 	for i := range res.Sensors {
 		s := &res.Sensors[i]
-		files = append(files, struct {
+		type file = struct {
 			name  string
 			write func(io.Writer) error
-		}{filepath.Join(SensorsDir, s.Name+".csv"), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
+		}
+		files = append(files, file{filepath.Join(SensorsDir, s.Name+".csv"), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
+		switch {
+		case s.Records && s.Kind == "webserver":
+			files = append(files, file{filepath.Join(SensorsDir, s.Name+".log"), func(w io.Writer) error {
+				return sensor.WriteAccessLog(w, s.Probes, sp, res.Start, res.Requests)
+			}})
+		case s.Records:
+			files = append(files, file{filepath.Join(SensorsDir, s.Name+".pcap"), func(w io.Writer) error {
+				return sensor.WritePcap(w, s.Probes, sp, res.Start, 3)
+			}})
+		}
 	}
 	for _, f := range files {
 		if err := writeFile(tmp, f.name, opt.wrap, f.write); err != nil {

@@ -51,6 +51,7 @@ type Telescope struct {
 	classes map[float64]*class
 	order   []*class // classes in the order they appeared: draws never depend on map order
 	lastC   *class
+	rec     *recorder // individual probes, for a capture or an access log; nil if none
 	newSrc  int64
 	cum     int64
 	rows    []Row
@@ -87,9 +88,28 @@ func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, 
 	if err != nil {
 		return nil, fmt.Errorf("sensor %s: prefix: %w", p.Name, err)
 	}
+	if p.Kind == "webserver" && r.Len() != 1 {
+		return nil, fmt.Errorf("sensor %s: a web server has one address, and %s covers %d", p.Name, p.Prefix, r.Len())
+	}
 	t := &Telescope{
 		name: p.Name, rng: rng, r: r, start: start, binW: binSeconds, lease: lease, seed: rng.Uint64(),
 		h: make([]thost, nHosts), buckets: make([][]ref, nbins+1), classes: map[float64]*class{},
+	}
+	// A web server logs every probe it gets; a telescope can capture a
+	// window of them. Their draws come from a stream of their own.
+	end := float64(nbins) * binSeconds
+	switch {
+	case p.Kind == "webserver":
+		t.rec = newRecorder(0, end, rand.New(rand.NewPCG(rng.Uint64(), 1)), r.Lo, r.Len(), nHosts, nbins, binSeconds)
+	case p.Capture > 0:
+		from := 0.0
+		if !p.CaptureStart.IsZero() {
+			from = p.CaptureStart.Sub(start).Seconds()
+		}
+		t.rec = newRecorder(from, math.Min(from+p.Capture.Seconds(), end), rand.New(rand.NewPCG(rng.Uint64(), 1)), r.Lo, r.Len(), nHosts, nbins, binSeconds)
+	}
+	if t.rec != nil && t.rec.from <= 0 {
+		t.rec.open(t.muOf)
 	}
 	for i := range t.h {
 		t.h[i] = thost{pendT: math.Inf(1), seen: -1}
@@ -128,12 +148,15 @@ func (t *Telescope) epoch(h int32, now float64) (int32, float64) {
 	return int32(e), (e+1)*t.lease - ph
 }
 
-// ScanStart tells that host h starts scanning at now, with probes landing
-// in the block at rate mu.
-func (t *Telescope) ScanStart(h int32, mu, now float64) {
+// ScanStart tells that host h (at address src, infected by variant)
+// starts scanning at now, with probes landing in the block at rate mu.
+func (t *Telescope) ScanStart(h int32, mu, now float64, src uint32, variant uint8) {
 	t.h[h].mu = mu
 	t.change(mu, +1, now)
 	t.plan(h, now)
+	if t.rec != nil {
+		t.rec.start(h, mu, now, src, variant)
+	}
 }
 
 // ScanStop tells that host h stops scanning at now.
@@ -142,7 +165,24 @@ func (t *Telescope) ScanStop(h int32, now float64) {
 	t.change(t.h[h].mu, -1, now)
 	t.h[h].stamp++
 	t.h[h].pendT = math.Inf(1)
+	if t.rec != nil {
+		t.rec.stop(h, t.h[h].mu, now)
+	}
 }
+
+func (t *Telescope) muOf(h int32) float64 { return t.h[h].mu }
+
+// Probes returns the individual probes recorded (a web server's, or a
+// telescope's capture window), in time order; nil if none are recorded.
+func (t *Telescope) Probes() []Probe {
+	if t.rec == nil {
+		return nil
+	}
+	return t.rec.sorted()
+}
+
+// Records reports whether the sensor records individual probes.
+func (t *Telescope) Records() bool { return t.rec != nil }
 
 func (t *Telescope) change(mu float64, d int64, now float64) {
 	c := t.lastC
@@ -207,6 +247,15 @@ func (t *Telescope) CloseBin(b int, t0, t1 float64) Row {
 		}
 	}
 	t.buckets[b] = nil
+	if t.rec != nil {
+		t.rec.closeBin(b, t1, t.muOf)
+		// Open the capture window at the close of the bin before the one
+		// that holds its start: hosts scanning then get their first probe
+		// from the window's start; later changes are followed exactly.
+		if !t.rec.opened && t.rec.from < t1+t.binW {
+			t.rec.open(t.muOf)
+		}
+	}
 	d := t1 - t0
 	var sources int64
 	var lambda, expSources float64

@@ -46,6 +46,7 @@ type Result struct {
 	BinSeconds      float64
 	SpaceBits       int
 	Variants        []string
+	Requests        []string // the request line a web server logs, per variant
 	Bins            []Bin
 	Infections      []Infection
 	SimulatedProbes int64
@@ -72,6 +73,11 @@ type SensorSeries struct {
 	Prefix string
 	Size   uint64 // addresses watched
 	Rows   []sensor.Row
+	// Records tells that the sensor recorded individual probes (a web
+	// server's access log, a telescope's capture window): Probes, in time
+	// order.
+	Records bool
+	Probes  []sensor.Probe
 }
 
 // Counts are the hosts in each state at one moment.

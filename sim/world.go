@@ -251,6 +251,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	}
 	for _, v := range w.vars {
 		w.res.Variants = append(w.res.Variants, v.Name)
+		w.res.Requests = append(w.res.Requests, v.RequestLine())
 	}
 	w.snaps = append([]float64(nil), opt.Snapshots...)
 	sort.Float64s(w.snaps)
@@ -323,7 +324,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	w.res.Final = w.counts()
 	for i, tel := range w.tels {
 		p := sc.Sensors[i]
-		w.res.Sensors = append(w.res.Sensors, SensorSeries{Name: p.Name, Kind: p.Kind, Prefix: p.Prefix, Size: tel.Range().Len(), Rows: tel.Rows()})
+		w.res.Sensors = append(w.res.Sensors, SensorSeries{Name: p.Name, Kind: p.Kind, Prefix: p.Prefix, Size: tel.Range().Len(), Rows: tel.Rows(), Probes: tel.Probes(), Records: tel.Records()})
 	}
 	w.res.EverInfected = w.nEver
 	w.res.WallSeconds = time.Since(wall).Seconds()
@@ -669,7 +670,7 @@ func (w *world) scanOn(h int32, t float64) {
 				w.share[i][key] = float32(p)
 			}
 		}
-		tel.ScanStart(h, rate*p, t)
+		tel.ScanStart(h, rate*p, t, a, w.h[h].varOf)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"wormwatch/ipv4"
@@ -335,4 +336,21 @@ func (v *Variant) ShareIn(a uint32, r ipv4.Range) float64 {
 		p += c.Weight * float64(n) / float64(size)
 	}
 	return p / z
+}
+
+// codeRedTail is the encoded end of Code Red's request as web servers
+// logged it (shared/reference/worm-signatures.md; the sample honeypot logs).
+// It is the visible request line only, as IDS signatures quote it.
+const codeRedTail = "%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a"
+
+// RequestLine returns the request line a web server logs for one probe of
+// the variant (its %r in Apache's log format).
+func (v *Variant) RequestLine() string {
+	switch v.P.Wire.Request {
+	case "codered":
+		return "GET /default.ida?" + strings.Repeat("N", 224) + codeRedTail + " HTTP/1.0"
+	case "codered2":
+		return "GET /default.ida?" + strings.Repeat("X", 224) + codeRedTail + " HTTP/1.0"
+	}
+	return "GET / HTTP/1.0"
 }

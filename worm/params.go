@@ -115,6 +115,7 @@ type Reboot struct {
 
 // Wire is what one probe puts on the network, used for the traffic columns.
 type Wire struct {
-	SynBytes     int `toml:"syn_bytes" default:"48" min:"20" max:"1500" doc:"IP bytes of one SYN (Windows 2000: 20 IP + 28 TCP with options)"`
-	RequestBytes int `toml:"request_bytes" default:"4018" min:"0" max:"1000000" doc:"IP bytes sent on a completed connection besides the SYN: ACK, the 3,818-byte request in three segments, FIN (derived)"`
+	SynBytes     int    `toml:"syn_bytes" default:"48" min:"20" max:"1500" doc:"IP bytes of one SYN (Windows 2000: 20 IP + 28 TCP with options)"`
+	RequestBytes int    `toml:"request_bytes" default:"4018" min:"0" max:"1000000" doc:"IP bytes sent on a completed connection besides the SYN: ACK, the 3,818-byte request in three segments, FIN (derived)"`
+	Request      string `toml:"request" default:"codered" enum:"codered,codered2,get" doc:"the request line a web server logs for one probe: codered (\"GET /default.ida?\" + 224 N + the encoded tail, Code Red I), codered2 (the same with X, Code Red II), get (GET / HTTP/1.0)"`
 }

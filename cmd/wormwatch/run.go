@@ -200,7 +200,7 @@ func printSummary(w io.Writer, sc *scenario.Scenario, o runner.Outcome) {
 	fmt.Fprintf(w, "  simulated %s to %s UTC (%d bins of %s)\n", s.Start.Format("2006-01-02 15:04"), s.End.Format("2006-01-02 15:04"), s.Bins, sc.Bin)
 	f := s.Final
 	total := f.Susceptible + f.Infected + f.Patched + f.Removed
-	fmt.Fprintf(w, "  hosts ever infected: %s of %s vulnerable; at the end %s infected (%s scanning, %s flooding, %s dormant), %s susceptible, %s patched\n",
+	fmt.Fprintf(w, "  hosts ever infected: %s of %s in the population; at the end %s infected (%s scanning, %s flooding, %s dormant), %s susceptible, %s patched\n",
 		comma(s.EverInfected), comma(total), comma(f.Infected), comma(f.InfectedScanning), comma(f.InfectedFlooding), comma(f.InfectedDormant), comma(f.Susceptible), comma(f.Patched))
 	if s.PeakNewInfectionsPerMinute != nil && s.PeakTime != nil {
 		fmt.Fprintf(w, "  peak: %s new infections per minute at %s UTC\n", comma(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("2006-01-02 15:04"))
