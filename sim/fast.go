@@ -475,17 +475,13 @@ func (f *fast) suscAdd(h int32) {
 	}
 }
 
-func (f *fast) retired(h int32) {
-	if f.walk != nil {
-		f.walk.update(h, f.w.t)
-	}
-}
+// retired and suscRemove need not tell the walks: a position that stops
+// being relevant is found stale by the first host that reaches it (see
+// walker.update).
+func (f *fast) retired(h int32) {}
 
 func (f *fast) suscRemove(h int32) {
 	f.suscChange(h, false)
-	if f.walk != nil {
-		f.walk.update(h, f.w.t)
-	}
 }
 
 func (f *fast) suscChange(h int32, add bool) {

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -120,7 +122,7 @@ func newWalker(f *fast, rng *rand.Rand) (*walker, error) {
 				ps = append(ps, pair{m, int32(h)})
 			}
 		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i].idx < ps[j].idx })
+		slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.idx, b.idx) })
 		vw.idx = make([]uint64, len(ps))
 		vw.host = make([]int32, len(ps))
 		vw.head = make([]int32, len(ps))

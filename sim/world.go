@@ -21,11 +21,13 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -302,15 +304,14 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		w.nS++
 		w.g.suscAdd(int32(h))
 	}
-	sort.Slice(w.sched, func(i, j int) bool {
-		a, b := &w.sched[i], &w.sched[j]
-		if a.t != b.t {
-			return a.t < b.t
+	slices.SortFunc(w.sched, func(a, b event) int {
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
 		}
-		if a.host != b.host {
-			return a.host < b.host
+		if c := cmp.Compare(a.host, b.host); c != 0 {
+			return c
 		}
-		return a.kind < b.kind
+		return cmp.Compare(a.kind, b.kind)
 	})
 	for i, v := range w.vars {
 		w.heap.push(event{t: math.Max(0, v.StartSeconds), kind: evSeed, v: uint8(i)})
