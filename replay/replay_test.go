@@ -160,3 +160,31 @@ func TestValidationNumbers(t *testing.T) {
 		t.Errorf("times: %d, second %v", len(r.Times), r.Times[1])
 	}
 }
+
+// A check that no seed could produce (NaN) is written as null, not an
+// error: what-ifs with no CRv2 have no outbreak day to measure.
+func TestValidationJSONWithoutFigures(t *testing.T) {
+	t.Parallel()
+	r := &Result{Scenario: "x", Validation: Validation{
+		Checks:  []Check{{Name: "c", Measured: 1, P05: math.NaN(), P50: math.NaN(), P95: math.NaN()}},
+		Traffic: []Quantity{{Name: "q", P05: math.NaN(), P50: 2, P95: math.Inf(1)}},
+	}}
+	path := filepath.Join(t.TempDir(), ValidationFile)
+	if err := r.writeValidation(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Checks  []map[string]any
+		Traffic []map[string]any
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Checks[0]["sim_p50"] != nil || doc.Checks[0]["measured"] != 1.0 || doc.Traffic[0]["p50"] != 2.0 || doc.Traffic[0]["p95"] != nil {
+		t.Errorf("validation.json: %s", b)
+	}
+}

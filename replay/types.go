@@ -5,7 +5,11 @@
 // published figure beside the simulated median and 90% band.
 package replay
 
-import "time"
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
 
 // Result is what a replay produced, for the report and for tools.
 type Result struct {
@@ -113,4 +117,42 @@ type Quantity struct {
 	P50  float64 `json:"p50"`
 	P95  float64 `json:"p95"`
 	Note string  `json:"note,omitempty"`
+}
+
+// num is a float for JSON: NaN (a figure no seed produced) is written as null.
+type num float64
+
+// MarshalJSON implements json.Marshaler.
+func (x num) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(x))
+}
+
+// MarshalJSON writes a check; figures no seed produced are null.
+func (c Check) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name     string `json:"name"`
+		Source   string `json:"source"`
+		Measured num    `json:"measured"`
+		Unit     string `json:"unit"`
+		P05      num    `json:"sim_p05"`
+		P50      num    `json:"sim_p50"`
+		P95      num    `json:"sim_p95"`
+		Inside   bool   `json:"inside"`
+		Note     string `json:"note,omitempty"`
+	}{c.Name, c.Source, num(c.Measured), c.Unit, num(c.P05), num(c.P50), num(c.P95), c.Inside, c.Note})
+}
+
+// MarshalJSON writes a quantity; figures no seed produced are null.
+func (q Quantity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name string `json:"name"`
+		Unit string `json:"unit"`
+		P05  num    `json:"p05"`
+		P50  num    `json:"p50"`
+		P95  num    `json:"p95"`
+		Note string `json:"note,omitempty"`
+	}{q.Name, q.Unit, num(q.P05), num(q.P50), num(q.P95), q.Note})
 }
