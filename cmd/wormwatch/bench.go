@@ -17,7 +17,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"wormwatch/chart"
 	"wormwatch/internal/version"
+	"wormwatch/page"
+	"wormwatch/replay"
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
@@ -35,6 +38,7 @@ type benchCase struct {
 	workers int  // for batch cases: seeds at once
 	batch   int  // seeds in a batch case (0: single runs)
 	write   bool // also write the results folder
+	replay  bool // a whole replay with its report (batch seeds)
 }
 
 var benchCases = []benchCase{
@@ -45,6 +49,9 @@ var benchCases = []benchCase{
 	{name: "oracle-24-probe", what: "the same, per-probe engine", scen: "codered2-july19", sets: []string{"space.bits=24", "population.hosts=1406"}, engine: sim.EngineProbe, runs: 1},
 	{name: "seeds-1-worker", what: "codered2-july19, 20 seeds written, 1 worker", scen: "codered2-july19", engine: sim.EngineFast, batch: 20, workers: 1, write: true},
 	{name: "seeds-2-workers", what: "codered2-july19, 20 seeds written, 2 workers", scen: "codered2-july19", engine: sim.EngineFast, batch: 20, workers: 2, write: true},
+	{name: "summer", what: "codered-2001, one seed of the whole summer, all variants, defences, /8 telescope (engine only)", scen: "codered-2001", engine: sim.EngineFast, runs: 3},
+	{name: "summer-write", what: "the same, with the results folder written", scen: "codered-2001", engine: sim.EngineFast, runs: 3, write: true},
+	{name: "replay-20", what: "replay codered-2001: 20 seeds, 2 workers, bands, validation, plots and report.html", scen: "codered-2001", engine: sim.EngineFast, batch: 20, workers: 2, replay: true},
 }
 
 type benchResult struct {
@@ -185,6 +192,30 @@ func benchChild(w io.Writer, name string) error {
 	}
 	defer os.RemoveAll(tmp)
 	var r benchResult
+	if b.replay {
+		seeds := make([]uint64, b.batch)
+		for i := range seeds {
+			seeds[i] = uint64(i + 1)
+		}
+		start := time.Now()
+		out := filepath.Join(tmp, "replay")
+		res, err := replay.Run(context.Background(), sc, resolved, replay.Options{Seeds: seeds, Out: out, Workers: b.workers, Version: version.Version})
+		if err != nil {
+			return err
+		}
+		figs, err := chart.All(res)
+		if err != nil {
+			return err
+		}
+		if err := page.WriteFigures(filepath.Join(out, "plots"), figs); err != nil {
+			return err
+		}
+		if err := writeReport(filepath.Join(out, "report.html"), res, figs); err != nil {
+			return err
+		}
+		r.Wall = []float64{time.Since(start).Seconds()}
+		return json.NewEncoder(w).Encode(r)
+	}
 	if b.batch > 0 {
 		seeds := make([]uint64, b.batch)
 		for i := range seeds {
