@@ -2,124 +2,180 @@ package sensor
 
 import (
 	"math"
-	"math/rand/v2"
-	"sort"
+	"slices"
+
+	"wormwatch/ipv4"
 )
 
 // Probe is one probe a sensor received, for its packet capture or its
 // access log.
 type Probe struct {
 	Seconds float64 // since the start of the run
-	Src     uint32  // the scanning host (space coordinates)
+	Src     uint32  // the scanning host's address at that time (space coordinates)
 	Dst     uint32  // the address probed, inside the sensor's block
 	Variant uint8   // index of the worm variant
 }
 
-// recorder draws the individual probes a sensor receives during a window:
-// each scanning host's probes into the block form a Poisson process of rate
-// mu, so from the moment it scans (or the window opens) its next probe is
-// Exp(mu) away; the probe goes to a uniform address of the block. (Within
-// the block every address is equally likely for every random strategy; for
+// window is a recording window [from, to): inside it, every probe into the
+// block is drawn. Each scanning host's probes form a Poisson process of
+// rate mu, so from the moment it scans (or the window opens) its next
+// probe is Exp(mu) away, whatever happened before (the process has no
+// memory); the probe goes to a uniform address of the block. (Within the
+// block every address is equally likely for every random strategy; for
 // hosts whose own /8 or /16 overlaps the block only partly this is an
 // approximation.)
-type recorder struct {
+//
+// The window opens when the run's time reaches from (at the first scan
+// start, scan stop or bin close at or after it): every host scanning then
+// has its earlier events performed, then draws its first probe from from.
+// It closes the same way at to, after which hosts go back to being counted
+// in aggregate.
+type window struct {
 	from, to float64
-	rng      *rand.Rand
+	state    uint8 // winBefore, winOpen, winClosed
 	lo, size uint64
-	next     []float64 // each host's next probe into the block (+Inf: none)
-	stamp    []uint32
+	scan     []int32 // hosts scanning now, for when the window opens or closes
+	pos      []int32 // index in scan, or -1
 	src      []uint32
 	variant  []uint8
-	buckets  [][]ref
-	binW     float64
-	scanning []int32 // hosts scanning now, for when the window opens
-	pos      []int32 // index in scanning, or -1
-	opened   bool
 	probes   []Probe
 }
 
-func newRecorder(from, to float64, r *rand.Rand, lo, size uint64, nHosts, nbins int, binW float64) *recorder {
-	rc := &recorder{
-		from: from, to: to, rng: r, lo: lo, size: size, binW: binW,
-		next: make([]float64, nHosts), stamp: make([]uint32, nHosts), src: make([]uint32, nHosts),
-		variant: make([]uint8, nHosts), pos: make([]int32, nHosts), buckets: make([][]ref, nbins+1),
+// States of a window.
+const (
+	winBefore uint8 = iota
+	winOpen
+	winClosed
+)
+
+func newWindow(from, to float64, r ipv4.Range, nHosts int) *window {
+	w := &window{
+		from: math.Max(from, 0), to: to, lo: r.Lo, size: r.Len(),
+		pos: make([]int32, nHosts), src: make([]uint32, nHosts), variant: make([]uint8, nHosts),
 	}
-	for i := range rc.next {
-		rc.next[i] = math.Inf(1)
-		rc.pos[i] = -1
+	for i := range w.pos {
+		w.pos[i] = -1
 	}
-	return rc
+	switch {
+	case w.to <= w.from:
+		w.state = winClosed // empty: nothing to record
+	case w.from <= 0:
+		w.state = winOpen // no host scans yet
+	}
+	return w
 }
 
-// start notes that host h scans from now with rate mu into the block.
-func (rc *recorder) start(h int32, mu, now float64, src uint32, variant uint8) {
-	rc.src[h], rc.variant[h] = src, variant
-	rc.pos[h] = int32(len(rc.scanning))
-	rc.scanning = append(rc.scanning, h)
-	if rc.opened {
-		rc.plan(h, mu, math.Max(now, rc.from))
-	}
+// add notes that host h scans from now on.
+func (w *window) add(h int32, src uint32, variant uint8) {
+	w.src[h], w.variant[h] = src, variant
+	w.pos[h] = int32(len(w.scan))
+	w.scan = append(w.scan, h)
 }
 
-// stop notes that host h stops scanning at now.
-func (rc *recorder) stop(h int32, mu, now float64) {
-	rc.settle(h, mu, now)
-	rc.stamp[h]++
-	rc.next[h] = math.Inf(1)
-	i := rc.pos[h]
-	last := rc.scanning[len(rc.scanning)-1]
-	rc.scanning[i] = last
-	rc.pos[last] = i
-	rc.scanning = rc.scanning[:len(rc.scanning)-1]
-	rc.pos[h] = -1
-}
-
-// open starts the window: every host scanning now gets its first probe.
-func (rc *recorder) open(mu func(int32) float64) {
-	rc.opened = true
-	for _, h := range rc.scanning {
-		rc.plan(h, mu(h), rc.from)
-	}
-}
-
-func (rc *recorder) plan(h int32, mu, now float64) {
-	rc.stamp[h]++
-	rc.next[h] = math.Inf(1)
-	if mu <= 0 {
+// remove notes that host h stops scanning.
+func (w *window) remove(h int32) {
+	i := w.pos[h]
+	if i < 0 {
 		return
 	}
-	t := now + rc.rng.ExpFloat64()/mu
-	if t >= rc.to {
+	last := w.scan[len(w.scan)-1]
+	w.scan[i] = last
+	w.pos[last] = i
+	w.scan = w.scan[:len(w.scan)-1]
+	w.pos[h] = -1
+}
+
+// recording reports whether the window is open: every probe is drawn.
+func (t *Telescope) recording() bool { return t.win != nil && t.win.state == winOpen }
+
+// advance opens or closes the window if time has reached its start or end
+// (now included).
+func (t *Telescope) advance(now float64) {
+	w := t.win
+	if w == nil {
 		return
 	}
-	rc.next[h] = t
-	if b := int(t / rc.binW); b < len(rc.buckets) {
-		rc.buckets[b] = append(rc.buckets[b], ref{h, rc.stamp[h]})
+	if w.state == winBefore && w.from <= now {
+		for _, h := range w.scan {
+			t.settle(h, w.from)
+			t.cut(h, w.from)
+			t.h[h].flags &^= fSeen
+			t.planProbe(h, w.from)
+			t.schedule(h)
+		}
+		w.state = winOpen
 	}
-}
-
-// settle records host h's probes up to time upTo.
-func (rc *recorder) settle(h int32, mu, upTo float64) {
-	for rc.next[h] <= upTo {
-		t := rc.next[h]
-		rc.probes = append(rc.probes, Probe{Seconds: t, Src: rc.src[h], Dst: uint32(rc.lo + rc.rng.Uint64N(rc.size)), Variant: rc.variant[h]})
-		rc.plan(h, mu, t)
-	}
-}
-
-// closeBin records the probes of bin b up to t1.
-func (rc *recorder) closeBin(b int, t1 float64, mu func(int32) float64) {
-	for i := 0; i < len(rc.buckets[b]); i++ {
-		r := rc.buckets[b][i]
-		if r.stamp == rc.stamp[r.h] {
-			rc.settle(r.h, mu(r.h), t1)
+	if w.state == winOpen && w.to <= now {
+		w.state = winClosed
+		for _, h := range w.scan {
+			t.settle(h, w.to)
+			t.cut(h, w.to)
+			t.enter(h, w.to)
+			t.schedule(h)
 		}
 	}
-	rc.buckets[b] = nil
 }
 
-// sorted returns the recorded probes in time order.
-func (rc *recorder) sorted() []Probe {
-	sort.SliceStable(rc.probes, func(i, j int) bool { return rc.probes[i].Seconds < rc.probes[j].Seconds })
-	return rc.probes
+// planProbe draws host h's next probe after now, inside the window.
+func (t *Telescope) planProbe(h int32, now float64) {
+	th := &t.h[h]
+	th.pendT, th.pend = math.Inf(1), evProbe
+	if mu := t.cls[th.cls].mu; mu > 0 {
+		if x := now + t.rng.ExpFloat64()/mu; x < t.win.to {
+			th.pendT = x
+		}
+	}
 }
+
+// probe records a probe of host h at now and counts it.
+func (t *Telescope) probe(h int32, now float64) {
+	th := &t.h[h]
+	e, _ := t.epoch(h, now)
+	switch {
+	case th.seen < e:
+		th.seen = e
+		t.newSrc++
+		t.cum++
+		t.sources++
+		th.srcBin = int32(t.cur)
+	case th.srcBin != int32(t.cur):
+		t.sources++
+		th.srcBin = int32(t.cur)
+	}
+	t.probes++
+	w := t.win
+	w.probes = append(w.probes, Probe{Seconds: now, Src: t.addrAt(h, e), Dst: uint32(w.lo + t.rng.Uint64N(w.size)), Variant: w.variant[h]})
+}
+
+// addrAt returns host h's address in its address epoch e: its own at
+// first, then (DHCP) an address of the same /16 drawn by a fixed hash.
+func (t *Telescope) addrAt(h int32, e int32) uint32 {
+	a := t.win.src[h]
+	if e == 0 || t.bits <= 16 {
+		return a
+	}
+	low := uint(t.bits - 16)
+	x := mix(t.seed ^ uint64(h)<<32 ^ uint64(uint32(e)))
+	return a>>low<<low | uint32(x)&(1<<low-1)
+}
+
+// Probes returns the individual probes recorded (a web server's, or a
+// telescope's capture window), in time order; nil if none are recorded.
+func (t *Telescope) Probes() []Probe {
+	if t.win == nil {
+		return nil
+	}
+	slices.SortStableFunc(t.win.probes, func(a, b Probe) int {
+		switch {
+		case a.Seconds < b.Seconds:
+			return -1
+		case a.Seconds > b.Seconds:
+			return 1
+		}
+		return 0
+	})
+	return t.win.probes
+}
+
+// Records reports whether the sensor records individual probes.
+func (t *Telescope) Records() bool { return t.win != nil }
