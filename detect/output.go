@@ -1,0 +1,463 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// JSONSchema names the layout of WriteJSON's output (docs/detect.md).
+const JSONSchema = "wormwatch-detect/1"
+
+type jsonReport struct {
+	Schema       string                `json:"schema"`
+	Inputs       []jsonInput           `json:"inputs"`
+	Ignored      []jsonIgnored         `json:"ignored"`
+	Lines        int64                 `json:"lines"`
+	Parsed       int64                 `json:"parsed"`
+	Directives   int64                 `json:"directives"`
+	Matched      int64                 `json:"matched"`
+	Skipped      map[string]int64      `json:"skipped"`
+	SkippedFirst map[string]string     `json:"skipped_first"`
+	Start        *string               `json:"start"`
+	End          *string               `json:"end"`
+	FirstSeen    *string               `json:"first_seen"`
+	LastSeen     *string               `json:"last_seen"`
+	FamilyOrder  []string              `json:"family_order"`
+	Families     map[string]jsonFamily `json:"families"`
+	// "sources" and "hourly" follow, written one element at a time.
+}
+
+type jsonInput struct {
+	Name       string `json:"name"`
+	Format     string `json:"format"`
+	Gzip       bool   `json:"gzip"`
+	Lines      int64  `json:"lines"`
+	Parsed     int64  `json:"parsed"`
+	Directives int64  `json:"directives"`
+	Skipped    int64  `json:"skipped"`
+}
+
+type jsonIgnored struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+type jsonFamily struct {
+	Title           string      `json:"title"`
+	Kind            string      `json:"kind"`
+	Description     string      `json:"description"`
+	References      []Reference `json:"references"`
+	EventGapSeconds float64     `json:"event_gap_seconds"`
+	STIXPattern     string      `json:"stix_pattern"`
+	Lines           int64       `json:"lines"`
+	Sources         int64       `json:"sources"`
+	Events          int64       `json:"events"`
+	FirstSeen       *string     `json:"first_seen"`
+	LastSeen        *string     `json:"last_seen"`
+}
+
+type jsonSource struct {
+	Source      string           `json:"source"`
+	FirstSeen   string           `json:"first_seen"`
+	LastSeen    string           `json:"last_seen"`
+	Lines       int64            `json:"lines"`
+	Families    []string         `json:"families"`
+	FamilyLines map[string]int64 `json:"family_lines"`
+}
+
+// MarshalJSON gives Reference lowercase keys, as in a signatures file.
+func (r Reference) MarshalJSON() ([]byte, error) {
+	type ref struct {
+		Source string `json:"source"`
+		ID     string `json:"id"`
+		URL    string `json:"url,omitempty"`
+	}
+	return json.Marshal(ref(r))
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func optTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := rfc3339(t)
+	return &s
+}
+
+// WriteJSON writes the report as one indented JSON object, in the layout
+// docs/detect.md documents (schema "wormwatch-detect/1").
+func (r *Report) WriteJSON(w io.Writer) error {
+	j := jsonReport{
+		Schema:       JSONSchema,
+		Inputs:       []jsonInput{},
+		Ignored:      []jsonIgnored{},
+		Lines:        r.Lines,
+		Parsed:       r.Parsed,
+		Directives:   r.Directives,
+		Matched:      r.Matched,
+		Skipped:      map[string]int64{},
+		SkippedFirst: map[string]string{},
+		Start:        optTime(r.Start),
+		End:          optTime(r.End),
+		FirstSeen:    optTime(r.FirstSeen),
+		LastSeen:     optTime(r.LastSeen),
+		FamilyOrder:  []string{},
+		Families:     map[string]jsonFamily{},
+	}
+	for _, in := range r.Inputs {
+		j.Inputs = append(j.Inputs, jsonInput{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Lines: in.Lines,
+			Parsed: in.Parsed, Directives: in.Directives, Skipped: in.SkippedTotal()})
+	}
+	for _, ig := range r.Ignored {
+		j.Ignored = append(j.Ignored, jsonIgnored(ig))
+	}
+	for _, why := range Reasons() {
+		j.Skipped[why.String()] = r.Skipped[why]
+		if at := r.FirstSkipped[why]; at != "" {
+			j.SkippedFirst[why.String()] = at
+		}
+	}
+	for _, f := range r.Families {
+		refs := f.References
+		if refs == nil {
+			refs = []Reference{}
+		}
+		j.FamilyOrder = append(j.FamilyOrder, f.Name)
+		j.Families[f.Name] = jsonFamily{Title: f.DisplayName(), Kind: f.Kind, Description: oneLine(f.Description), References: refs,
+			EventGapSeconds: f.EventGap.Seconds(), STIXPattern: f.Pattern(), Lines: f.Lines, Sources: f.Sources,
+			Events: f.Events, FirstSeen: optTime(f.FirstSeen), LastSeen: optTime(f.LastSeen)}
+	}
+	head, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Sources and hours can be many: write them one by one, one per line,
+	// rather than build them all in memory first.
+	ew := &errWriter{w: w}
+	ew.Write(bytes.TrimRight(head[:len(head)-1], " \n")) // without the closing brace
+	io.WriteString(ew, ",\n  \"sources\": [")
+	for i, s := range r.Sources {
+		fl := make(map[string]int64, len(s.Families))
+		for _, f := range s.Families {
+			fl[f.Name] = f.Lines
+		}
+		b, err := json.Marshal(jsonSource{Source: s.Source, FirstSeen: rfc3339(s.FirstSeen),
+			LastSeen: rfc3339(s.LastSeen), Lines: s.Lines, Families: s.FamilyNames(), FamilyLines: fl})
+		if err != nil {
+			return err
+		}
+		jsonElement(ew, i, b)
+	}
+	jsonEnd(ew, len(r.Sources))
+	io.WriteString(ew, ",\n  \"hourly\": [")
+	// The families with lines, by name (the order of JSON object keys
+	// encoding/json writes), and their names as JSON strings.
+	var cols []int
+	for i, f := range r.Families {
+		if f.Lines > 0 {
+			cols = append(cols, i)
+		}
+	}
+	slices.SortFunc(cols, func(a, b int) int { return strings.Compare(r.Families[a].Name, r.Families[b].Name) })
+	keys := make([][]byte, len(r.Families))
+	for _, c := range cols {
+		keys[c], _ = json.Marshal(r.Families[c].Name)
+	}
+	var line []byte
+	for i, h := range r.Hourly {
+		line = append(line[:0], `{"hour":"`...)
+		line = h.Hour.UTC().AppendFormat(line, time.RFC3339Nano)
+		line = append(line, `","counts":{`...)
+		n := 0
+		for _, c := range cols {
+			if v := h.Counts[c]; v > 0 {
+				if n > 0 {
+					line = append(line, ',')
+				}
+				line = append(line, keys[c]...)
+				line = append(line, ':')
+				line = strconv.AppendInt(line, v, 10)
+				n++
+			}
+		}
+		line = append(line, "}}"...)
+		jsonElement(ew, i, line)
+	}
+	jsonEnd(ew, len(r.Hourly))
+	io.WriteString(ew, "\n}\n")
+	return ew.err
+}
+
+func jsonElement(w io.Writer, i int, b []byte) {
+	if i > 0 {
+		io.WriteString(w, ",")
+	}
+	io.WriteString(w, "\n    ")
+	w.Write(b)
+}
+
+func jsonEnd(w io.Writer, n int) {
+	if n > 0 {
+		io.WriteString(w, "\n  ")
+	}
+	io.WriteString(w, "]")
+}
+
+// Tables lists the tables WriteCSV writes.
+const Tables = "families, sources, hourly, skipped"
+
+// WriteCSV writes one table of the report as CSV with a header line:
+//
+//	families  family,kind,lines,sources,events,first_seen,last_seen
+//	sources   source,first_seen,last_seen,lines,families (families joined with ";")
+//	hourly    hour, then one column per family (lines in the hour)
+//	skipped   reason,lines,first_at
+func (r *Report) WriteCSV(w io.Writer, table string) error {
+	cw := csv.NewWriter(w)
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	opt := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return rfc3339(t)
+	}
+	switch table {
+	case "families":
+		cw.Write([]string{"family", "kind", "lines", "sources", "events", "first_seen", "last_seen"})
+		for _, f := range r.Families {
+			cw.Write([]string{f.Name, f.Kind, i64(f.Lines), i64(f.Sources), i64(f.Events), opt(f.FirstSeen), opt(f.LastSeen)})
+		}
+	case "sources":
+		cw.Write([]string{"source", "first_seen", "last_seen", "lines", "families"})
+		for _, s := range r.Sources {
+			cw.Write([]string{s.Source, rfc3339(s.FirstSeen), rfc3339(s.LastSeen), i64(s.Lines), strings.Join(s.FamilyNames(), ";")})
+		}
+	case "hourly":
+		head := []string{"hour"}
+		for _, f := range r.Families {
+			head = append(head, f.Name)
+		}
+		cw.Write(head)
+		row := make([]string, 0, len(head))
+		for _, h := range r.Hourly {
+			row = append(row[:0], rfc3339(h.Hour))
+			for _, n := range h.Counts {
+				row = append(row, i64(n))
+			}
+			cw.Write(row)
+		}
+	case "skipped":
+		cw.Write([]string{"reason", "lines", "first_at"})
+		for _, why := range Reasons() {
+			cw.Write([]string{why.String(), i64(r.Skipped[why]), r.FirstSkipped[why]})
+		}
+	default:
+		return fmt.Errorf("unknown table %q (allowed: %s)", table, Tables)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteText writes the report for people: totals, the per-family summary,
+// skipped lines, the top sources (all when top is 0) and the hours with
+// matches.
+func (r *Report) WriteText(w io.Writer, top int) error {
+	ew := &errWriter{w: w}
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	span := ""
+	if !r.Start.IsZero() {
+		span = fmt.Sprintf(", %s to %s UTC", textTime(r.Start), textTime(r.End))
+	}
+	p("Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), comma(r.Lines),
+		comma(r.Parsed), comma(r.SkippedTotal()), directives(r.Directives), span)
+	for _, ig := range r.Ignored {
+		p("Passed over %s: %s\n", ig.Name, ig.Reason)
+	}
+	if r.Matched == 0 {
+		p("No line matched a worm signature.\n")
+	} else {
+		p("%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, "line"),
+			plural(int64(len(r.Sources)), "source"), textTime(r.FirstSeen), textTime(r.LastSeen))
+	}
+	p("\n")
+	t := newTextTable(ew, []string{"family", "kind", "lines", "sources", "events", "first seen (UTC)", "last seen (UTC)"},
+		[]bool{false, false, true, true, true, false, false})
+	for _, f := range r.Families {
+		t.widen(f.Name, f.Kind, comma(f.Lines), comma(f.Sources), comma(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
+	}
+	t.header()
+	for _, f := range r.Families {
+		t.row(f.Name, f.Kind, comma(f.Lines), comma(f.Sources), comma(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
+	}
+	if r.SkippedTotal() > 0 {
+		p("\nSkipped lines:\n")
+		t := newTextTable(ew, []string{"reason", "lines", "first at", "what it means"}, []bool{false, true, false, false})
+		for _, why := range Reasons() {
+			if n := r.Skipped[why]; n > 0 {
+				t.widen(why.String(), comma(n), r.FirstSkipped[why], why.Describe())
+			}
+		}
+		t.header()
+		for _, why := range Reasons() {
+			if n := r.Skipped[why]; n > 0 {
+				t.row(why.String(), comma(n), r.FirstSkipped[why], why.Describe())
+			}
+		}
+	}
+	if len(r.Sources) > 0 {
+		n := len(r.Sources)
+		if top > 0 && top < n {
+			n = top
+			p("\nTop %d of %s (by matched lines):\n", n, plural(int64(len(r.Sources)), "source"))
+		} else {
+			p("\nSources:\n")
+		}
+		t := newTextTable(ew, []string{"source", "lines", "first seen (UTC)", "last seen (UTC)", "families"}, []bool{false, true, false, false, false})
+		for _, s := range r.Sources[:n] {
+			t.widen(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
+		}
+		t.header()
+		for _, s := range r.Sources[:n] {
+			t.row(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
+		}
+	}
+	if len(r.Hourly) > 0 {
+		var cols []int
+		head, right := []string{"hour (UTC)"}, []bool{false}
+		for i, f := range r.Families {
+			if f.Lines > 0 {
+				cols = append(cols, i)
+				head, right = append(head, f.Name), append(right, true)
+			}
+		}
+		p("\nMatched lines per hour, hours with matches:\n")
+		t := newTextTable(ew, head, right)
+		cells := make([]string, len(head))
+		t.widen("2006-01-02 15:04")
+		for i, c := range cols {
+			cells[i+1] = comma(r.Families[c].Lines) // no hour holds more than the total
+		}
+		t.widen(cells...)
+		t.header()
+		for _, h := range r.Hourly {
+			cells[0] = h.Hour.UTC().Format("2006-01-02 15:04")
+			for i, c := range cols {
+				cells[i+1] = comma(h.Counts[c])
+			}
+			t.row(cells...)
+		}
+	}
+	return ew.err
+}
+
+// textTable writes an aligned table one row at a time: its column widths
+// are settled first (widen), so that no row needs to be held, unlike with
+// text/tabwriter.
+type textTable struct {
+	w      io.Writer
+	head   []string
+	right  []bool
+	widths []int
+}
+
+func newTextTable(w io.Writer, head []string, right []bool) *textTable {
+	t := &textTable{w: w, head: head, right: right, widths: make([]int, len(head))}
+	t.widen(head...)
+	return t
+}
+
+func (t *textTable) widen(cells ...string) {
+	for i, c := range cells {
+		t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c))
+	}
+}
+
+func (t *textTable) header() { t.row(t.head...) }
+
+func (t *textTable) row(cells ...string) {
+	var b strings.Builder
+	b.WriteString("  ")
+	for i, c := range cells {
+		pad := strings.Repeat(" ", max(t.widths[i]-utf8.RuneCountInString(c), 0))
+		switch {
+		case t.right[i]:
+			b.WriteString(pad + c)
+		case i == len(cells)-1:
+			b.WriteString(c)
+		default:
+			b.WriteString(c + pad)
+		}
+		if i < len(cells)-1 {
+			b.WriteString("  ")
+		}
+	}
+	b.WriteString("\n")
+	io.WriteString(t.w, b.String())
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Write writes b unless an earlier write failed, and keeps the first error.
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+func directives(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return ", " + comma(n) + " IIS directives"
+}
+
+func textTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return comma(n) + " " + word + "s"
+}
+
+// comma formats n with thousands separators.
+func comma(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,138 @@
+package detect
+
+import (
+	"iter"
+	"time"
+)
+
+// Report is what an Analyzer found: plain data, for the writers of this
+// package and for other packages (share writes it as STIX).
+type Report struct {
+	Inputs  []Input   // the inputs read, in order
+	Ignored []Ignored // files found in folders and passed over: their format could not be told
+
+	Counts                          // line counts over all inputs
+	FirstSkipped [numReasons]string // where the first line skipped for each Reason was, "file:line"; "" if none
+	Matched      int64              // lines that matched at least one family
+
+	Start, End          time.Time // earliest and latest time of any parsed line; zero when none parsed
+	FirstSeen, LastSeen time.Time // earliest and latest time of a matched line; zero when none matched
+
+	Families []FamilyResult // every enabled family, in signature table order, matched or not
+	Sources  []SourceResult // every source of a matched line, by lines (most first), then first seen
+	Hourly   []HourCounts   // hours (UTC) with a matched line, in time order
+	Series   *Series        // the sensor series, when Options.SeriesInterval was set
+}
+
+// Input is one input read.
+type Input struct {
+	Name   string // file name, "stdin" for standard input
+	Format string // combined, common or iis; auto when the input was empty
+	Gzip   bool   // the input was gzip-compressed
+	Counts        // its line counts
+}
+
+// Ignored is a file found in a folder and passed over.
+type Ignored struct {
+	Name   string
+	Reason string
+}
+
+// FamilyResult is what was found of one family.
+type FamilyResult struct {
+	Family                        // the signature: name, kind, description, references, event gap, rules
+	Lines               int64     // lines that matched the family
+	Sources             int64     // distinct sources of those lines
+	Events              int64     // events: bursts of lines from one source no more than EventGap apart (every line when EventGap is 0)
+	FirstSeen, LastSeen time.Time // time of the first and last matched line; zero when none
+}
+
+// SourceResult is one source (client address) of matched lines.
+type SourceResult struct {
+	Source              string         // the address (or host name) as logged
+	FirstSeen, LastSeen time.Time      // first and last matched line from it
+	Lines               int64          // its matched lines
+	Families            []SourceFamily // the families its lines matched, in table order
+}
+
+// SourceFamily is what one source sent of one family.
+type SourceFamily struct {
+	Name                string    // the family
+	Lines               int64     // lines of the family from the source
+	FirstSeen, LastSeen time.Time // the first and last of them
+}
+
+// FamilyNames returns the names of the source's families.
+func (s *SourceResult) FamilyNames() []string {
+	out := make([]string, len(s.Families))
+	for i, f := range s.Families {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// HourCounts are the matched lines of one hour by family.
+type HourCounts struct {
+	Hour   time.Time // start of the hour, UTC
+	Counts []int64   // lines per family, indexed as Report.Families
+}
+
+// Series is a sensor series built from logs: worm requests per interval,
+// in the schema every simulated sensor writes (time, probes, sources,
+// new_sources, cumulative_sources, size). Only the intervals with a
+// matched line are stored; Rows gives every interval, the empty ones
+// included.
+type Series struct {
+	Interval time.Duration
+	nonEmpty []SeriesRow // intervals with a matched line, in time order, every field set
+}
+
+// Len returns the number of rows: the intervals from the first with a
+// matched line to the last, or 0 when no line matched.
+func (s *Series) Len() int {
+	if len(s.nonEmpty) == 0 {
+		return 0
+	}
+	return int(s.nonEmpty[len(s.nonEmpty)-1].Time.Sub(s.nonEmpty[0].Time)/s.Interval) + 1
+}
+
+// Rows yields the rows in time order: consecutive intervals from the first
+// with a matched line to the last, the empty ones with zero counts and the
+// cumulative sources carried over.
+func (s *Series) Rows() iter.Seq[SeriesRow] {
+	return func(yield func(SeriesRow) bool) {
+		var cum int64
+		for i, r := range s.nonEmpty {
+			if i > 0 {
+				for t := s.nonEmpty[i-1].Time.Add(s.Interval); t.Before(r.Time); t = t.Add(s.Interval) {
+					if !yield(SeriesRow{Time: t, CumulativeSources: cum}) {
+						return
+					}
+				}
+			}
+			cum = r.CumulativeSources
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// SeriesRow is one interval of a Series.
+type SeriesRow struct {
+	Time              time.Time // start of the interval, UTC
+	Probes            int64     // matched lines (worm requests) in the interval
+	Sources           int64     // distinct sources of those lines
+	NewSources        int64     // sources whose first matched line is in the interval
+	CumulativeSources int64     // sources seen from the first interval to this one
+}
+
+// Family returns the result of the family with the given name, or nil.
+func (r *Report) Family(name string) *FamilyResult {
+	for i := range r.Families {
+		if r.Families[i].Name == name {
+			return &r.Families[i]
+		}
+	}
+	return nil
+}
