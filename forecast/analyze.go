@@ -1,0 +1,426 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// MinResightings is how many re-sightings (sources seen again in a later
+// interval) the filter waits for before it starts: they give the sighting
+// probability q that the bias correction divides by.
+const MinResightings = 10
+
+// Options tune Analyze. The zero value asks for the defaults.
+type Options struct {
+	// SpaceBits is the size of the address space the worm scans, in bits
+	// (default 32, IPv4). Only the reported scan rate per host depends on
+	// it: the population estimate uses the sensor's own size.
+	SpaceBits int
+	// Alarm is the rule that declares a worm (default DefaultAlarm).
+	Alarm AlarmRule
+	// Memory is the fading memory of the filter's growth rate: older
+	// evidence about K counts less, by e^{-age/Memory} (default 6h).
+	Memory time.Duration
+	// Level is the confidence level of intervals and bands (default 0.95).
+	Level float64
+	// Horizon is how far past the end of the series to forecast (default
+	// 12h; negative: no forecast), in steps of Step (default 1h, at least
+	// the series interval).
+	Horizon, Step time.Duration
+	// Draws is the number of draws for the forecast band (default 1000).
+	Draws int
+	// Rebase restarts the filter when no interval has shown a trend for
+	// this long, counting sources first seen from then on only (default
+	// 24h; negative: never). Zou et al. start their filter on a surge of
+	// scans; without a restart, the sources a long series has accumulated
+	// would dwarf a new outbreak's.
+	Rebase time.Duration
+}
+
+func (o Options) withDefaults(interval time.Duration) Options {
+	if o.SpaceBits == 0 {
+		o.SpaceBits = 32
+	}
+	if o.Alarm == (AlarmRule{}) {
+		o.Alarm = DefaultAlarm
+	}
+	if o.Memory == 0 {
+		o.Memory = 6 * time.Hour
+	}
+	if o.Level == 0 {
+		o.Level = 0.95
+	}
+	if o.Horizon == 0 {
+		o.Horizon = 12 * time.Hour
+	}
+	if o.Step == 0 {
+		o.Step = time.Hour
+	}
+	if o.Step < interval {
+		o.Step = interval
+	}
+	if o.Draws == 0 {
+		o.Draws = 1000
+	}
+	if o.Rebase == 0 {
+		o.Rebase = 24 * time.Hour
+	}
+	return o
+}
+
+func (o Options) check() error {
+	switch {
+	case o.SpaceBits < 1 || o.SpaceBits > 64:
+		return fmt.Errorf("space bits %d out of range (allowed: 1 to 64)", o.SpaceBits)
+	case !(o.Alarm.Z > 0):
+		return fmt.Errorf("alarm significance %g out of range (allowed: more than 0)", o.Alarm.Z)
+	case !(o.Alarm.Tolerance > 0 && o.Alarm.Tolerance < 1):
+		return fmt.Errorf("alarm tolerance %g out of range (allowed: between 0 and 1)", o.Alarm.Tolerance)
+	case !(o.Alarm.Growth > 1):
+		return fmt.Errorf("alarm growth %g out of range (allowed: more than 1)", o.Alarm.Growth)
+	case o.Alarm.MinSources < 1:
+		return fmt.Errorf("alarm minimum sources %d out of range (allowed: 1 or more)", o.Alarm.MinSources)
+	case o.Memory <= 0:
+		return fmt.Errorf("filter memory %s out of range (allowed: more than 0)", o.Memory)
+	case !(o.Level > 0 && o.Level < 1):
+		return fmt.Errorf("confidence level %g out of range (allowed: between 0 and 1)", o.Level)
+	case o.Draws < 10 || o.Draws > 1_000_000:
+		return fmt.Errorf("forecast draws %d out of range (allowed: 10 to 1000000)", o.Draws)
+	}
+	return nil
+}
+
+// Interval is an estimate with its confidence interval. Bounds that the
+// data do not limit are infinite, and values that cannot be estimated are
+// NaN; both are null in JSON.
+type Interval struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// MarshalJSON writes {"value": v, "low": l, "high": h}, with null for a
+// number that is not finite.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	f := func(x float64) string {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "null"
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return []byte(`{"value":` + f(iv.Value) + `,"low":` + f(iv.Low) + `,"high":` + f(iv.High) + `}`), nil
+}
+
+// ScanRate is what the re-sightings say about how fast one infected host
+// scans.
+type ScanRate struct {
+	Q       Interval // probability that a scanning host is seen within one interval
+	PerHost Interval // probes per second a host sends into the sensor (mu)
+	Eta     Interval // probes per second a host sends over the whole space (eta)
+}
+
+// Alarm is when the rule fired.
+type Alarm struct {
+	Time     time.Time // end of the interval at which it fired
+	Index    int       // that interval's row
+	Onset    time.Time // start of the settled growth that fired it
+	Seen     int64     // sources seen by then
+	Infected float64   // filtered estimate of infected hosts then
+	K        float64   // growth rate per hour then
+}
+
+// Analysis is what Analyze found in a series.
+type Analysis struct {
+	Series   string
+	Size     uint64
+	Interval time.Duration
+	Start    time.Time // start of the first interval
+	End      time.Time // end of the last interval
+	Options  Options   // with the defaults filled in
+	Steps    []Step    // one per row
+	Scan     ScanRate  // from all the re-sightings of the series
+	Alarm    *Alarm    // nil when the rule never fired
+	// Rebases are the times the filter restarted after a quiet period
+	// (see Options.Rebase); Base is the row the last restart began at.
+	// Seen, Observed and Infected count sources first seen since then.
+	Rebases []time.Time
+	Base    int
+	// Final estimates of the filter at End.
+	Alpha    Interval // Zou's infection rate per interval, e^{K interval} - 1
+	K        Interval // growth rate per hour
+	N        Interval // vulnerable population K / beta (uniform scanning)
+	Infected Interval // infected (scanning) hosts at End
+	// Logistic is the fit of the random constant spread curve over the
+	// trend that raised the alarm; nil without an alarm or when it fails.
+	Logistic *Logistic
+	// Forecast is the number of infected hosts ahead, from the filter's
+	// final state; empty without an alarm.
+	Forecast []Point
+	// Notes are warnings about the estimates, for people.
+	Notes []string
+}
+
+// Point is one time of a forecast: the median and the band.
+type Point struct {
+	Time     time.Time
+	Infected Interval
+}
+
+// Analyze runs the early-warning filter over a series, applies the alarm
+// rule, fits the logistic curve to the trend that raised the alarm and
+// forecasts the infected hosts. It uses nothing after a row to compute that
+// row's Step.
+func Analyze(s *Series, opt Options) (*Analysis, error) {
+	if s == nil || len(s.Rows) < MinRows {
+		n := 0
+		if s != nil {
+			n = len(s.Rows)
+		}
+		return nil, fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
+	}
+	if s.Interval <= 0 || s.Size == 0 {
+		return nil, fmt.Errorf("series %s: interval %s and size %d must be positive", s.Name, s.Interval, s.Size)
+	}
+	opt = opt.withDefaults(s.Interval)
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	a := &Analysis{
+		Series: s.Name, Size: s.Size, Interval: s.Interval, Options: opt,
+		Start: s.Rows[0].Time, End: s.Rows[len(s.Rows)-1].Time.Add(s.Interval),
+		Steps: make([]Step, len(s.Rows)),
+	}
+	z := distuv.UnitNormal.Quantile(0.5 + opt.Level/2)
+	dt := s.Interval.Seconds()
+	f := &filter{dt: dt, size: float64(s.Size), memory: opt.Memory.Seconds(), kPrior: 10.0 / 3600}
+	var tally scanTally
+	// Rows older than this many memories no longer matter to K.
+	window := int(math.Min(float64(len(s.Rows)), math.Ceil(10*opt.Memory.Seconds()/dt)))
+	rebase := -1 // rows of quiet that restart the filter on a new base
+	if opt.Rebase > 0 {
+		rebase = max(int(opt.Rebase/s.Interval), 1)
+	}
+	base, cBase := 0, s.Rows[0].CumulativeSources-s.Rows[0].NewSources
+	memRows := max(int(opt.Memory/s.Interval), 1)
+	rule := opt.Alarm
+	nan := math.NaN()
+	for k, r := range s.Rows {
+		prevCum := r.CumulativeSources - r.NewSources - cBase // sources seen since the base, before this row
+		tally.add(prevCum, r)
+		st := Step{Time: r.Time.Add(s.Interval), Seen: r.CumulativeSources - cBase,
+			Observed: nan, Infected: nan, InfectedSD: nan, K: nan, KSE: nan, N: nan, NLow: nan, NHigh: nan}
+		q, qse := tally.q()
+		if tally.resighted >= MinResightings && !math.IsNaN(q) {
+			mu := -math.Log1p(-q) / dt
+			f.beta = mu / f.size
+			y := float64(prevCum) + float64(r.NewSources)/q
+			if !f.on {
+				f.start(rebased(s.Rows[max(base, k+1-window):k+1], cBase), q)
+			} else {
+				f.rescale(q)
+				f.observe(y, float64(prevCum), q)
+			}
+			x, p := f.predict()
+			st.Observed = y
+			st.Infected, st.InfectedSD = x[0], math.Sqrt(p[0][0])
+			st.K, st.KSE = f.x[1]*3600, math.Sqrt(f.p[1][1])*3600
+			if st.K > 0 {
+				st.N = st.K / 3600 / f.beta
+				muSE := qse / ((1 - q) * dt)
+				rel := math.Hypot(st.KSE/st.K, muSE/mu)
+				st.NLow, st.NHigh = st.N*math.Exp(-z*rel), st.N*math.Exp(z*rel)
+			}
+			st.Trend = st.K-rule.Z*st.KSE > 0 && st.Seen >= rule.MinSources
+		}
+		a.Steps[k] = st
+		if st.Trend {
+			if a.Alarm == nil {
+				lo := max(base, k-window)
+				if from, ok := settled(a.Steps[lo:k+1], rule); ok {
+					a.Alarm = &Alarm{Time: st.Time, Index: k, Onset: a.Steps[lo+from].Time,
+						Seen: st.Seen, Infected: st.Infected, K: st.K}
+				}
+			}
+		}
+		if rebase > 0 && k+1-base >= rebase && a.Alarm == nil && !growing(a.Steps, k, memRows) {
+			// A whole rebase period without an outbreak under way: start
+			// again from the next row, counting only sources first seen
+			// from there on, so that background seen long ago does not
+			// hide a new surge.
+			base, cBase = k+1, r.CumulativeSources
+			var old float64
+			for _, o := range s.Rows[k+1-memRows : k+1] {
+				old += float64(o.Sources - o.NewSources)
+			}
+			tally = scanTally{old: old / float64(memRows)}
+			f.on = false
+			a.Rebases = append(a.Rebases, r.Time.Add(s.Interval))
+		}
+	}
+	a.Base = base
+	q, qse := tally.q()
+	a.Scan = scanRate(q, qse, z, dt, s.Fraction(opt.SpaceBits))
+	last := a.Steps[len(a.Steps)-1]
+	a.K = Interval{last.K, last.K - z*last.KSE, last.K + z*last.KSE}
+	a.Alpha = Interval{math.Expm1(a.K.Value * s.Hours()), math.Expm1(a.K.Low * s.Hours()), math.Expm1(a.K.High * s.Hours())}
+	a.N = Interval{last.N, last.NLow, last.NHigh}
+	a.Infected = Interval{last.Infected, math.Max(last.Infected-z*last.InfectedSD, 0), last.Infected + z*last.InfectedSD}
+	if a.Alarm != nil {
+		a.fit(s, q, z, cBase)
+		if opt.Horizon >= 0 {
+			a.forecast(f, qse/((1-q)*dt), opt)
+		}
+	}
+	return a, nil
+}
+
+// scanRate turns the sighting probability q (with its standard error) into
+// the per-host rates, with intervals.
+func scanRate(q, qse, z, dt, frac float64) ScanRate {
+	if math.IsNaN(q) {
+		n := Interval{math.NaN(), math.NaN(), math.NaN()}
+		return ScanRate{n, n, n}
+	}
+	lo, hi := math.Max(q-z*qse, 0), math.Min(q+z*qse, 1)
+	qi := Interval{q, lo, hi}
+	mu := func(q float64) float64 { return -math.Log1p(-q) / dt }
+	m := Interval{mu(q), mu(lo), mu(hi)}
+	// (1-p)^{eta dt} = 1 - q, so eta = mu / -ln(1-p)
+	w := -math.Log1p(-frac)
+	return ScanRate{Q: qi, PerHost: m, Eta: Interval{m.Value / w, m.Low / w, m.High / w}}
+}
+
+// fit fits the logistic curve from the start of the trend that raised the
+// alarm to the end of the series.
+func (a *Analysis) fit(s *Series, q, z float64, cBase int64) {
+	from := a.Alarm.Index
+	for from > 0 && a.Steps[from-1].Trend {
+		from--
+	}
+	rows := s.Rows[from:]
+	g := (len(rows) + maxFitPoints - 1) / maxFitPoints
+	t0 := rows[0].Time
+	var data []obs
+	for i := 0; i < len(rows); i += g {
+		var o obs
+		for _, r := range rows[i:min(i+g, len(rows))] {
+			c := float64(r.CumulativeSources - r.NewSources - cBase)
+			o.y += c + float64(r.NewSources)/q
+			o.t += r.Time.Sub(t0).Hours()
+			o.n++
+		}
+		o.y /= o.n
+		o.t /= o.n
+		data = append(data, o)
+	}
+	fit, err := fitLogistic(data, q, a.Steps[a.Alarm.Index].K, a.N.Value, z)
+	if err != nil {
+		a.Notes = append(a.Notes, "the logistic fit failed: "+err.Error())
+		return
+	}
+	fit.From, fit.To = t0, rows[len(rows)-1].Time
+	fit.Midpoint = t0.Add(time.Duration(fit.T.Value * float64(time.Hour)))
+	if space := math.Ldexp(1, a.Options.SpaceBits); fit.N.Value > space || fit.N.High > space {
+		fit.N.High = math.Inf(1)
+		if fit.N.Value > space {
+			a.Notes = append(a.Notes, "the logistic fit does not bound N yet: the curve has not started to bend")
+		}
+	}
+	a.Logistic = fit
+	if kn, ln := a.N, fit.N; kn.Value > 0 && (kn.High < ln.Low || ln.High < kn.Low) {
+		a.Notes = append(a.Notes, "the filter's N (from the growth rate and the scan rate, which assumes uniform scanning) and the logistic fit's N (from the curve's bend) disagree: the worm may not scan uniformly, or its rate changed")
+	}
+}
+
+// forecast draws the filter's final state (I, K) and the per-host rate mu
+// from their estimated normal distributions and follows each draw with the
+// model, giving the median and the band of infected hosts ahead.
+func (a *Analysis) forecast(f *filter, muSE float64, opt Options) {
+	last := a.Steps[len(a.Steps)-1]
+	if math.IsNaN(last.K) {
+		return
+	}
+	// Cholesky of the 2x2 covariance, by hand: a library call per draw
+	// would allocate, and the formula is three lines.
+	p := f.p
+	l00 := math.Sqrt(math.Max(p[0][0], 0))
+	var l10, l11 float64
+	if l00 > 0 {
+		l10 = p[1][0] / l00
+	}
+	l11 = math.Sqrt(math.Max(p[1][1]-l10*l10, 0))
+	mu := f.beta * f.size
+	tLast := a.End.Add(-a.Interval) // the time of the filter's last observation
+	steps := int(opt.Horizon/opt.Step) + 1
+	vals := make([][]float64, steps)
+	rng := rand.New(rand.NewPCG(1, 2)) // fixed: the same input gives the same band
+	for d := 0; d < opt.Draws; d++ {
+		e0, e1, e2 := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+		i := math.Max(f.x[0]+l00*e0, 0)
+		k := f.x[1] + l10*e0 + l11*e1
+		b := math.Max(mu+muSE*e2, mu*1e-3) / f.size
+		for j := range steps {
+			h := a.End.Add(time.Duration(j) * opt.Step).Sub(tLast).Seconds()
+			vals[j] = append(vals[j], grow(i, k, b, h))
+		}
+	}
+	lo, hi := (1-opt.Level)/2, (1+opt.Level)/2
+	for j, v := range vals {
+		sort.Float64s(v)
+		a.Forecast = append(a.Forecast, Point{
+			Time:     a.End.Add(time.Duration(j) * opt.Step),
+			Infected: Interval{stat.Quantile(0.5, stat.Empirical, v, nil), stat.Quantile(lo, stat.Empirical, v, nil), stat.Quantile(hi, stat.Empirical, v, nil)},
+		})
+	}
+}
+
+// settled reports whether the last step of steps ends a settled growth:
+// walking back from it, every step satisfies the rule's conditions on K
+// (Trend) with K within the tolerance of the last step's K, until one
+// whose infected estimate is at most 1/Growth of the last's. It returns
+// the index of that step, the onset of the growth.
+func settled(steps []Step, rule AlarmRule) (int, bool) {
+	last := steps[len(steps)-1]
+	lo, hi := last.K*(1-rule.Tolerance), last.K*(1+rule.Tolerance)
+	target := last.Infected / rule.Growth
+	for u := len(steps) - 1; u >= 0; u-- {
+		st := steps[u]
+		if !st.Trend || st.K < lo || st.K > hi {
+			return 0, false
+		}
+		if st.Infected <= target {
+			return u, true
+		}
+	}
+	return 0, false
+}
+
+// rebased returns a copy of rows with cBase sources taken off the
+// cumulative counts.
+func rebased(rows []Row, cBase int64) []Row {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		r.CumulativeSources -= cBase
+		out[i] = r
+	}
+	return out
+}
+
+// growing reports whether the filter's estimate of infected hosts at step
+// k is at least twice what it was m steps earlier: an outbreak under way
+// (a worm doubling within the filter's memory), which a rebase must not
+// cut.
+func growing(steps []Step, k, m int) bool {
+	if k < m {
+		return false
+	}
+	now, then := steps[k].Infected, steps[k-m].Infected
+	return now >= 2*then && now > 0
+}

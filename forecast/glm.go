@@ -1,0 +1,123 @@
+package forecast
+
+import (
+	"math"
+	"time"
+)
+
+// glmFit is a log-linear quasi-Poisson regression of q times Zou's
+// bias-corrected count, y = q C_{t-1} + new_t, whose mean is q I_t, on
+// time: q I_t = e^{a + k s}, s in hours from the reference time. (Its
+// variance, q (1-q) (I - C), is at most its mean, so the Poisson score
+// gives consistent estimates, and the dispersion below scales the
+// variances.) va, vk and cak are the variances and covariance of a and k,
+// scaled by the dispersion (Pearson chi-square over the degrees of freedom, at least 1,
+// times the AR(1) factor of the residuals).
+type glmFit struct {
+	a, k, va, vk, cak float64
+}
+
+// trendGLM fits the regression to rows, from the first row with a new
+// source on, by Newton's method. With two parameters the
+// Hessian is a 2x2 matrix inverted in closed form; a general optimiser
+// would add nothing but allocations. It fails (ok false) with fewer than
+// three rows or three sources to fit, or when the iteration does not
+// settle.
+func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
+	first := -1
+	var total int64
+	for i, r := range rows {
+		if r.NewSources > 0 && first < 0 {
+			first = i
+		}
+		total += r.NewSources
+	}
+	if first < 0 || len(rows)-first < 3 || total < 3 {
+		return glmFit{}, false
+	}
+	rows = rows[first:]
+	s := make([]float64, len(rows))
+	y := make([]float64, len(rows))
+	var mean float64
+	for i, r := range rows {
+		s[i] = r.Time.Sub(ref).Hours()
+		y[i] = q*float64(r.CumulativeSources-r.NewSources) + float64(r.NewSources)
+		mean += y[i]
+	}
+	mean /= float64(len(rows))
+	a, k := math.Log(mean), 0.0
+	loglik := func(a, k float64) float64 {
+		var l float64
+		for i := range rows {
+			eta := a + k*s[i]
+			l += y[i]*eta - math.Exp(eta)
+		}
+		return l
+	}
+	cur := loglik(a, k)
+	var h00, h01, h11 float64
+	for iter := 0; iter < 100; iter++ {
+		var g0, g1 float64
+		h00, h01, h11 = 0, 0, 0
+		for i := range rows {
+			m := math.Exp(a + k*s[i])
+			d := y[i] - m
+			g0 += d
+			g1 += d * s[i]
+			h00 += m
+			h01 += m * s[i]
+			h11 += m * s[i] * s[i]
+		}
+		det := h00*h11 - h01*h01
+		if !(det > 0) {
+			return glmFit{}, false
+		}
+		da := (h11*g0 - h01*g1) / det
+		dk := (h00*g1 - h01*g0) / det
+		// Halve the step until the likelihood does not fall.
+		step := 1.0
+		var na, nk, nl float64
+		for j := 0; j < 30; j++ {
+			na, nk = a+step*da, k+step*dk
+			nl = loglik(na, nk)
+			if nl >= cur-1e-12 {
+				break
+			}
+			step /= 2
+		}
+		conv := math.Abs(na-a) < 1e-9 && math.Abs(nk-k) < 1e-9
+		a, k, cur = na, nk, nl
+		if conv {
+			break
+		}
+	}
+	if math.IsNaN(a) || math.IsNaN(k) || math.IsInf(k, 0) {
+		return glmFit{}, false
+	}
+	var chi2 float64
+	h00, h01, h11 = 0, 0, 0
+	pearson := make([]float64, len(rows))
+	for i := range rows {
+		m := math.Exp(a + k*s[i])
+		d := y[i] - m
+		chi2 += d * d / m
+		pearson[i] = d / math.Sqrt(m)
+		h00 += m
+		h01 += m * s[i]
+		h11 += m * s[i] * s[i]
+	}
+	det := h00*h11 - h01*h01
+	if !(det > 0) {
+		return glmFit{}, false
+	}
+	disp := 1.0
+	if n := len(rows) - 2; n > 0 {
+		disp = math.Max(chi2/float64(n), 1)
+	}
+	// Residuals that run in streaks (an early phase that went faster or
+	// slower than the exponential, by chance) carry less information than
+	// independent ones: widen by the AR(1) factor, as the logistic fit does.
+	rho := lag1(pearson)
+	disp *= (1 + rho) / (1 - rho)
+	return glmFit{a: a, k: k, va: disp * h11 / det, vk: disp * h00 / det, cak: -disp * h01 / det}, true
+}
