@@ -136,7 +136,7 @@ func TestBuiltinValues(t *testing.T) {
 		check{"flood until", w.Calendar.FloodUntilDay, 27},
 		check{"flood target", w.Calendar.FloodTarget, "198.137.240.91"},
 		check{"seeds", w.Seeds, 1},
-		check{"wire", w.Wire, worm.Wire{SynBytes: 48, RequestBytes: 4018}},
+		check{"wire", w.Wire, worm.Wire{SynBytes: 48, RequestBytes: 4018, Request: "codered"}},
 	)
 
 	s = load("codered1-july")

@@ -329,7 +329,7 @@ func TestRunFolder(t *testing.T) {
 			if !strings.Contains(r.stdout, "\n  results: a\n") {
 				t.Errorf("printed summary does not name the folder a:\n%s", r.stdout)
 			}
-			if !strings.Contains(r.stdout, fmt.Sprintf("hosts ever infected: %d of %d vulnerable", s.EverInfected, smallHosts)) {
+			if !strings.Contains(r.stdout, fmt.Sprintf("hosts ever infected: %d of %d in the population", s.EverInfected, smallHosts)) {
 				t.Errorf("printed summary disagrees with summary.json (ever infected %d of %d):\n%s", s.EverInfected, smallHosts, r.stdout)
 			}
 
