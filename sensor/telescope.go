@@ -70,6 +70,8 @@ type Telescope struct {
 	buckets [][]ref // pending host events, by the bin that holds them
 	classes map[float64]int32
 	cls     []class // rate classes in the order they appeared: draws never depend on map order
+	cond    condCache
+	lastCls int32 // the class found last (most hosts share one): -1 none
 
 	cur     int     // the open bin
 	t0      float64 // its start
@@ -133,7 +135,7 @@ func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, 
 	}
 	t := &Telescope{
 		name: p.Name, rng: rng, r: r, bits: sp.Bits, start: start, binW: binSeconds, lease: lease, seed: rng.Uint64(),
-		h: make([]thost, nHosts), buckets: make([][]ref, nbins+1), classes: map[float64]int32{},
+		h: make([]thost, nHosts), buckets: make([][]ref, nbins+1), classes: map[float64]int32{}, cond: condCache{}, lastCls: -1,
 	}
 	for i := range t.h {
 		t.h[i] = thost{pendT: math.Inf(1), seen: -1, srcBin: -1, touch: -1}
@@ -229,7 +231,11 @@ func (t *Telescope) ScanStop(h int32, now float64) {
 }
 
 func (t *Telescope) classOf(mu float64) int32 {
+	if t.lastCls >= 0 && t.cls[t.lastCls].mu == mu {
+		return t.lastCls
+	}
 	if c, ok := t.classes[mu]; ok {
+		t.lastCls = c
 		return c
 	}
 	c := int32(len(t.cls))
@@ -373,7 +379,7 @@ func (t *Telescope) CloseBin(b int, t0, t1 float64) Row {
 	d := t1 - t0
 	for i := range t.cls {
 		if c := &t.cls[i]; c.steady > 0 {
-			s, p := steadyDraw(t.rng, c.steady, c.mu*d)
+			s, p := steadyDraw(t.rng, t.cond, c.steady, c.mu*d)
 			t.sources += s
 			t.probes += p
 		}
@@ -407,7 +413,7 @@ const steadyMaxMean = 40
 // Poisson(m) number of probes: the numbers of hosts with k = 0, 1, 2, ...
 // probes are multinomial, drawn as a sequence of binomials, each with the
 // probability of k among counts of at least k.
-func steadyDraw(rng *rand.Rand, n int64, m float64) (sources, probes int64) {
+func steadyDraw(rng *rand.Rand, cc condCache, n int64, m float64) (sources, probes int64) {
 	if n <= 0 || m <= 0 {
 		return 0, 0
 	}
@@ -415,21 +421,12 @@ func steadyDraw(rng *rand.Rand, n int64, m float64) (sources, probes int64) {
 		sources = n - binomial(rng, n, math.Exp(-m))
 		return sources, poisson(rng, m*float64(sources))
 	}
+	cond := cc.get(m)
 	rem := n
-	pk := math.Exp(-m) // P(N = k)
 	for k := 0; rem > 0; k++ {
-		if k > 0 {
-			pk *= m / float64(k)
-		}
-		// P(N = k | N >= k); P(N >= k) = P(k, m), the regularized lower
-		// incomplete gamma function.
-		p := pk
-		if k > 0 {
-			p = pk / mathext.GammaIncReg(float64(k), m)
-		}
-		nk := rem // all the rest if p rounds to 1 (or far in the tail, as a guard)
-		if p < 1 && k < 10*steadyMaxMean+100 {
-			nk = binomial(rng, rem, p)
+		nk := rem // all the rest when P(N = k | N >= k) rounds to 1 (or far in the tail, as a guard)
+		if k < len(cond) && cond[k] < 1 {
+			nk = binomial(rng, rem, cond[k])
 		}
 		if k > 0 {
 			sources += nk
@@ -438,6 +435,36 @@ func steadyDraw(rng *rand.Rand, n int64, m float64) (sources, probes int64) {
 		rem -= nk
 	}
 	return sources, probes
+}
+
+// condCache keeps, per mean m, P(N = k | N >= k) for N ~ Poisson(m): a
+// telescope draws with the same few means in every bin.
+type condCache map[float64][]float64
+
+// get returns P(N = k | N >= k) for k = 0, 1, ... up to where it reaches 1
+// (or the guard 10 steadyMaxMean + 100). P(N >= k) is the regularized lower
+// incomplete gamma function P(k, m).
+func (cc condCache) get(m float64) []float64 {
+	if c, ok := cc[m]; ok {
+		return c
+	}
+	var cond []float64
+	pk := math.Exp(-m) // P(N = k)
+	for k := 0; k < 10*steadyMaxMean+100; k++ {
+		if k > 0 {
+			pk *= m / float64(k)
+		}
+		p := pk
+		if k > 0 {
+			p = pk / mathext.GammaIncReg(float64(k), m)
+		}
+		if !(p < 1) {
+			break
+		}
+		cond = append(cond, p)
+	}
+	cc[m] = cond
+	return cond
 }
 
 // binomial draws Binomial(n, p).

@@ -237,7 +237,7 @@ func TestSteadyDraw(t *testing.T) {
 			direct := rand.New(rand.NewPCG(7, math.Float64bits(c.m)))
 			var s, p, ds, dp []float64
 			for i := 0; i < runs; i++ {
-				a, b := steadyDraw(rng, c.n, c.m)
+				a, b := steadyDraw(rng, condCache{}, c.n, c.m)
 				s, p = append(s, float64(a)), append(p, float64(b))
 				if c.n <= 1000 { // the direct draw, host by host
 					var x, y int64

@@ -45,6 +45,11 @@ func (h *eventHeap) top() *event { return &h.ev[0] }
 func (h *eventHeap) push(e event) {
 	h.seq++
 	e.seq = h.seq
+	h.insert(e)
+}
+
+// insert adds an event that already has its insertion number.
+func (h *eventHeap) insert(e event) {
 	h.ev = append(h.ev, e)
 	i := len(h.ev) - 1
 	for i > 0 {
@@ -82,3 +87,57 @@ func (h *eventHeap) pop() event {
 	}
 	return top
 }
+
+// binQueue is the world's event queue: a heap for the current bin and
+// plain lists for later bins. Events far ahead (reboots days away) cost an
+// append, not a heap insertion among hundreds of thousands; a bin's list is
+// heaped only when the run reaches the bin. The order is still (time,
+// insertion order).
+type binQueue struct {
+	h       eventHeap
+	buckets [][]event // events of bins after cur, by bin
+	binW    float64
+	cur     int
+}
+
+func newBinQueue(nbins int, binW float64) *binQueue {
+	return &binQueue{buckets: make([][]event, nbins), binW: binW}
+}
+
+// bin returns the bin that holds time t: b*binW <= t < (b+1)*binW, whatever
+// the rounding of t/binW.
+func (q *binQueue) bin(t float64) int {
+	b := int(t / q.binW)
+	if float64(b)*q.binW > t {
+		b--
+	}
+	if float64(b+1)*q.binW <= t {
+		b++
+	}
+	return b
+}
+
+func (q *binQueue) push(e event) {
+	q.h.seq++
+	e.seq = q.h.seq
+	if b := q.bin(e.t); b > q.cur && b < len(q.buckets) {
+		q.buckets[b] = append(q.buckets[b], e)
+		return
+	}
+	q.h.insert(e)
+}
+
+// advance makes bin b current: the events of the bins up to b join the heap.
+func (q *binQueue) advance(b int) {
+	for q.cur < b && q.cur+1 < len(q.buckets) {
+		q.cur++
+		for _, e := range q.buckets[q.cur] {
+			q.h.insert(e)
+		}
+		q.buckets[q.cur] = nil
+	}
+}
+
+func (q *binQueue) len() int    { return q.h.len() }
+func (q *binQueue) top() *event { return q.h.top() }
+func (q *binQueue) pop() event  { return q.h.pop() }

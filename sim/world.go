@@ -154,7 +154,7 @@ type world struct {
 	seedK                                       []int // seeds each variant actually got
 	floodMass                                   []float64
 
-	heap  eventHeap
+	heap  *binQueue
 	sched []event // events known at the start (patches, filtering), sorted
 	next  int     // the first of sched not yet handled
 	def   *defense.Defense
@@ -247,6 +247,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		}
 	}
 	nb := int(math.Ceil(w.end/w.binW - 1e-9))
+	w.heap = newBinQueue(nb, w.binW)
 	w.res = &Result{
 		Scenario: sc.Name, Seed: seed, Engine: opt.Engine, Start: w.start, BinSeconds: w.binW,
 		SpaceBits: sp.Bits, Bins: make([]Bin, 0, nb), Infections: make([]Infection, 0, hosts.Len()),
@@ -342,6 +343,7 @@ func (w *world) counts() Counts {
 // loop runs the event loop over nb bins.
 func (w *world) loop(nb int) {
 	for b := 0; b < nb; b++ {
+		w.heap.advance(b)
 		tb := math.Min(float64(b+1)*w.binW, w.end)
 		for {
 			th := math.Inf(1)
