@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"net/netip"
+	"runtime"
 	"sync"
 
 	"gonum.org/v1/plot"
@@ -160,17 +161,37 @@ func Maps(r *replay.Result) ([]Figure, error) {
 		return nil, err
 	}
 	seen := map[string]int{}
-	figs := make([]Figure, 0, len(r.Maps))
-	for _, s := range r.Maps {
+	names := make([]string, len(r.Maps))
+	for i, s := range r.Maps {
 		name := MapPrefix + s.Time.UTC().Format("0102-1504")
 		if seen[name]++; seen[name] > 1 {
 			name = fmt.Sprintf("%s-%d", name, seen[name])
 		}
-		f, err := mapFigure(r, s, name, ms, reserved)
+		names[i] = name
+	}
+	// The maps are independent: render them on every core.
+	figs := make([]Figure, len(r.Maps))
+	errs := make([]error, len(r.Maps))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				figs[i], errs[i] = mapFigure(r, r.Maps[i], names[i], ms, reserved)
+			}
+		}()
+	}
+	for i := range r.Maps {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		figs = append(figs, f)
 	}
 	return figs, nil
 }

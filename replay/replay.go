@@ -186,19 +186,26 @@ func keep(res *sim.Result) *seedSeries {
 	return s
 }
 
-// snapshotTimes chooses the moments of the IPv4 maps: every day at 00:00
-// UTC, and every two hours over the first 14 hours of each worm variant.
+// snapshotTimes chooses the moments of the IPv4 maps: every other day at
+// 00:00 UTC (every day for runs of at most two weeks), and every two hours
+// over the first 14 hours of each worm variant that starts after the
+// scenario's start (the first hours of the first variant show a handful of
+// hosts).
 func snapshotTimes(sc *scenario.Scenario) ([]float64, []string) {
 	end := sc.End.Sub(sc.Start).Seconds()
 	set := map[int64]bool{}
+	step := 2
+	if sc.End.Sub(sc.Start) <= 14*24*time.Hour {
+		step = 1
+	}
 	day := time.Date(sc.Start.Year(), sc.Start.Month(), sc.Start.Day(), 0, 0, 0, 0, time.UTC)
-	for d := day.AddDate(0, 0, 1); d.Before(sc.End); d = d.AddDate(0, 0, 1) {
+	for d := day.AddDate(0, 0, 1); d.Before(sc.End); d = d.AddDate(0, 0, step) {
 		set[int64(d.Sub(sc.Start).Seconds())] = true
 	}
 	for _, w := range sc.Worms {
 		st := w.Start
-		if st.IsZero() {
-			st = sc.Start
+		if st.IsZero() || !st.After(sc.Start) {
+			continue
 		}
 		for h := 2; h <= 14; h += 2 {
 			if t := st.Add(time.Duration(h) * time.Hour).Sub(sc.Start).Seconds(); t > 0 && t <= end {
