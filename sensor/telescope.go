@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"wormwatch/internal/randx"
 	"wormwatch/ipv4"
 )
 
@@ -468,15 +469,7 @@ func (cc condCache) get(m float64) []float64 {
 }
 
 // binomial draws Binomial(n, p).
-func binomial(rng *rand.Rand, n int64, p float64) int64 {
-	if n <= 0 || p <= 0 {
-		return 0
-	}
-	if p >= 1 {
-		return n
-	}
-	return int64(distuv.Binomial{N: float64(n), P: p, Src: rng}.Rand())
-}
+func binomial(rng *rand.Rand, n int64, p float64) int64 { return randx.Binomial(rng, n, p) }
 
 // poisson draws Poisson(m).
 func poisson(rng *rand.Rand, m float64) int64 {

@@ -34,6 +34,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"wormwatch/defense"
+	"wormwatch/internal/randx"
 	"wormwatch/ipv4"
 	"wormwatch/scenario"
 	"wormwatch/sensor"
@@ -442,15 +443,7 @@ func (w *world) closeBin(b int) {
 }
 
 // binomial draws Binomial(n, p).
-func binomial(r *rand.Rand, n int64, p float64) int64 {
-	if n <= 0 || p <= 0 {
-		return 0
-	}
-	if p >= 1 {
-		return n
-	}
-	return int64(distuv.Binomial{N: float64(n), P: p, Src: r}.Rand())
-}
+func binomial(r *rand.Rand, n int64, p float64) int64 { return randx.Binomial(r, n, p) }
 
 // poisson draws Poisson(mean).
 func poisson(r *rand.Rand, mean float64) int64 {
