@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"wormwatch/internal/atomicfile"
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
@@ -273,7 +275,7 @@ func (r *Result) computeBands(all []*seedSeries) {
 // writeBands writes bands.csv: time, then <column>_p05, _p50, _p95 for
 // every band.
 func (r *Result) writeBands(path string) error {
-	return writeAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
 		w := csv.NewWriter(f)
 		head := []string{"time"}
 		for _, b := range r.Bands {
@@ -308,35 +310,9 @@ func (r *Result) writeValidation(path string) error {
 		Logistic Logistic   `json:"logistic"`
 		Traffic  []Quantity `json:"traffic"`
 	}{r.Scenario, r.Seeds, r.Version, r.Validation.Checks, r.Validation.Logistic, r.Validation.Traffic}
-	return writeAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
 		return enc.Encode(doc)
 	})
-}
-
-// writeAtomic writes a file under a temporary name and renames it.
-func writeAtomic(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
-	if err != nil {
-		return err
-	}
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/detect"
+	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/param"
 	"wormwatch/report"
 	"wormwatch/share"
@@ -276,32 +276,7 @@ func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
 // detectWriteFile writes a file under a temporary name in its folder and
 // renames it, so that an interrupted or failed write leaves no half file.
 func detectWriteFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return usageError{fmt.Errorf("cannot write %s: %w", path, err)}
-	}
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return userWriteError(atomicfile.Write(path, write))
 }
 
 // detectWriteSTIX writes the STIX 2.1 bundle of the report with package

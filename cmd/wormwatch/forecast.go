@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/forecast"
+	"wormwatch/internal/atomicfile"
 )
 
 type forecastFlags struct {
@@ -243,32 +244,7 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 // forecastWriteFile writes a file under a temporary name in its folder and
 // renames it, so that a failed write leaves no half file.
 func forecastWriteFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return usageError{fmt.Errorf("cannot write %s: %w", path, err)}
-	}
-	bw := bufio.NewWriter(tmp)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return userWriteError(atomicfile.Write(path, write))
 }
 
 // trackColumns are the columns of --track.

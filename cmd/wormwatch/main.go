@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
 	"wormwatch/runner"
 	"wormwatch/scenario"
@@ -34,6 +35,16 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// userWriteError makes a failure to create an output file (a folder that
+// does not exist or cannot be written) a usage error.
+func userWriteError(err error) error {
+	var ce *atomicfile.CreateError
+	if errors.As(err, &ce) {
+		return usageError{err}
+	}
+	return err
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

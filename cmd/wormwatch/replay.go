@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/chart"
+	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
 	"wormwatch/page"
 	"wormwatch/replay"
@@ -112,24 +113,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 
 // writeReport writes report.html under a temporary name and renames it.
 func writeReport(path string, r *replay.Result, figs []chart.Figure) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "report.html.partial-*")
-	if err != nil {
-		return err
-	}
-	err = page.Write(tmp, r, figs)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.Write(path, func(w io.Writer) error { return page.Write(w, r, figs) })
 }
 
 func printValidation(w io.Writer, r *replay.Result) {
