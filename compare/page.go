@@ -5,13 +5,9 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"html/template"
-	"image/png"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +15,7 @@ import (
 	"time"
 
 	"wormwatch/chart"
+	"wormwatch/page"
 )
 
 var (
@@ -47,7 +44,7 @@ type pageView struct {
 	CSS                             template.CSS
 	Folders                         []folderView
 	Rows                            []rowView
-	Charts                          []figView
+	Charts                          []page.Embedded
 }
 
 type folderView struct {
@@ -63,14 +60,6 @@ type rowView struct {
 
 type valueView struct {
 	Label, Colour, Median, Spread, Diff string
-}
-
-type figView struct {
-	Name, Title, Caption string
-	// Src is the whole src attribute (see package page: html/template
-	// would escape each '+' of the base64 text otherwise).
-	Src           template.HTMLAttr
-	Width, Height int
 }
 
 // WriteHTML writes compare.html: the folders, what their scenarios change,
@@ -99,7 +88,7 @@ func (c *Comparison) WriteHTML(w io.Writer, figs []chart.Figure, version string)
 	}
 	for i, f := range c.Folders {
 		fv := folderView{Label: f.Label, Path: f.Path, Kind: string(f.Kind), Scenario: f.Scenario,
-			Seeds: seedList(f.Seeds()), Colour: "c" + strconv.Itoa(i%len(palette)),
+			Seeds: page.SeedList(f.Seeds()), Colour: "c" + strconv.Itoa(i%len(palette)),
 			Span: f.Times[0].Format("2 Jan 2006 15:04") + " to " + f.End().Format("2 Jan 2006 15:04")}
 		if fv.Scenario == "" {
 			fv.Scenario = "–"
@@ -135,7 +124,7 @@ func (c *Comparison) WriteHTML(w io.Writer, figs []chart.Figure, version string)
 		v.Rows = append(v.Rows, rv)
 	}
 	for _, f := range figs {
-		fv, err := figureView(f)
+		fv, err := page.Embed(f)
 		if err != nil {
 			return err
 		}
@@ -168,99 +157,6 @@ func binText(d time.Duration) string {
 		return "1 " + t
 	}
 	return t
-}
-
-// figureView embeds a figure as SVG (sharp at any zoom), or PNG when it
-// has no SVG.
-func figureView(f chart.Figure) (figView, error) {
-	fv := figView{Name: f.Name, Title: f.Title, Caption: f.Caption}
-	switch {
-	case len(f.SVG) > 0:
-		w, h, err := svgSize(f.SVG)
-		if err != nil {
-			return fv, fmt.Errorf("compare: figure %q: SVG: %w", f.Name, err)
-		}
-		fv.Width, fv.Height = w, h
-		fv.Src = template.HTMLAttr(`src="data:image/svg+xml;base64,` + base64.StdEncoding.EncodeToString(f.SVG) + `"`)
-	case len(f.PNG) > 0:
-		cfg, err := png.DecodeConfig(bytes.NewReader(f.PNG))
-		if err != nil {
-			return fv, fmt.Errorf("compare: figure %q: PNG: %w", f.Name, err)
-		}
-		// Drawn at 144 dpi, shown at 96 px per inch.
-		fv.Width, fv.Height = cfg.Width*2/3, cfg.Height*2/3
-		fv.Src = template.HTMLAttr(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(f.PNG) + `"`)
-	default:
-		return fv, fmt.Errorf("compare: figure %q has neither PNG nor SVG", f.Name)
-	}
-	return fv, nil
-}
-
-// svgSize reads the width and height of an SVG's root element in CSS
-// pixels (pt are 4/3 px).
-func svgSize(b []byte) (w, h int, err error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return 0, 0, fmt.Errorf("no <svg> element: %w", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		if se.Name.Local != "svg" {
-			return 0, 0, fmt.Errorf("root element is <%s>, want <svg>", se.Name.Local)
-		}
-		for _, a := range se.Attr {
-			switch a.Name.Local {
-			case "width":
-				w, err = cssPixels(a.Value)
-			case "height":
-				h, err = cssPixels(a.Value)
-			}
-			if err != nil {
-				return 0, 0, err
-			}
-		}
-		if w <= 0 || h <= 0 {
-			return 0, 0, errors.New("<svg> has no positive width and height")
-		}
-		return w, h, nil
-	}
-}
-
-func cssPixels(s string) (int, error) {
-	f := 1.0
-	switch {
-	case strings.HasSuffix(s, "pt"):
-		s, f = strings.TrimSuffix(s, "pt"), 4.0/3
-	case strings.HasSuffix(s, "px"):
-		s = strings.TrimSuffix(s, "px")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v > 0) {
-		return 0, fmt.Errorf("size %q is not a positive length in pt or px", s)
-	}
-	return int(math.Round(v * f)), nil
-}
-
-// seedList writes seeds compactly: 1-20, 40, 41 as "1-20, 40-41".
-func seedList(seeds []uint64) string {
-	var parts []string
-	for i := 0; i < len(seeds); {
-		j := i
-		for j+1 < len(seeds) && seeds[j+1] == seeds[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", seeds[i], seeds[j]))
-		} else {
-			parts = append(parts, strconv.FormatUint(seeds[i], 10))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Files of a comparison folder.

@@ -67,7 +67,7 @@ type view struct {
 	InsideCount                           int
 	Logistic                              *logisticView
 	Traffic                               []quantityView
-	Charts, Maps                          []figView
+	Charts, Maps                          []Embedded
 	MapMax                                int
 	ScenarioTOML                          string
 }
@@ -91,7 +91,9 @@ type quantityView struct {
 	P05, P50, P95    template.HTML
 }
 
-type figView struct {
+// Embedded is a figure ready to embed in a self-contained page: its texts,
+// its image as a data: URI, and its size in CSS pixels.
+type Embedded struct {
 	Name, Title, Short, Caption, Label string
 	// Src is the img element's src attribute with the figure as a data:
 	// URI. It is a whole attribute because html/template would otherwise
@@ -115,7 +117,7 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 		CSP:         csp(),
 		CSS:         template.CSS(reportCSS),
 		JS:          template.JS(reportJS),
-		Seeds:       seedList(r.Seeds),
+		Seeds:       SeedList(r.Seeds),
 		NSeeds:      plural(len(r.Seeds), "seed", "seeds"),
 		Span:        spanText(r),
 	}
@@ -136,7 +138,7 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 			return fmt.Errorf("page: two figures are named %q", f.Name)
 		}
 		seen[f.Name] = true
-		fv, err := figureView(f)
+		fv, err := Embed(f)
 		if err != nil {
 			return err
 		}
@@ -200,11 +202,11 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 // HTML id.
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
-// figureView embeds a figure: SVG for charts (sharp at any zoom), PNG
-// for maps (a raster anyway, and smaller), each falling back on the other
-// format when it is missing.
-func figureView(f chart.Figure) (figView, error) {
-	fv := figView{Name: f.Name, Title: f.Title, Caption: f.Caption, Short: shortTitle(f)}
+// Embed makes a figure embeddable: SVG for charts (sharp at any zoom),
+// PNG for maps (a raster anyway, and smaller), each falling back on the
+// other format when it is missing.
+func Embed(f chart.Figure) (Embedded, error) {
+	fv := Embedded{Name: f.Name, Title: f.Title, Caption: f.Caption, Short: shortTitle(f)}
 	isMap := strings.HasPrefix(f.Name, chart.MapPrefix)
 	usePNG := len(f.SVG) == 0 || (isMap && len(f.PNG) > 0)
 	switch {
@@ -329,8 +331,8 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// seedList writes seeds compactly: 1-20, 40, 41 as "1-20, 40-41".
-func seedList(seeds []uint64) string {
+// SeedList writes seeds compactly: 1-20, 40, 41 as "1-20, 40-41".
+func SeedList(seeds []uint64) string {
 	if len(seeds) == 0 {
 		return "none"
 	}
@@ -384,7 +386,7 @@ func summary(r *replay.Result, inside int) []string {
 	if r.Description != "" {
 		fmt.Fprintf(&b, " (%s)", strings.TrimSuffix(r.Description, "."))
 	}
-	fmt.Fprintf(&b, " %s times, with seeds %s, from %s.", strconv.Itoa(len(r.Seeds)), seedList(r.Seeds), spanText(r))
+	fmt.Fprintf(&b, " %s times, with seeds %s, from %s.", strconv.Itoa(len(r.Seeds)), SeedList(r.Seeds), spanText(r))
 	out := []string{b.String()}
 	var s strings.Builder
 	if bd := r.Band("infected"); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
