@@ -47,3 +47,7 @@ func StepFor(d time.Duration, maxPoints int) time.Duration { return stepFor(d, m
 
 // BandAlpha is the opacity (0-255) of the report's shaded 5-95% bands.
 const BandAlpha = bandAlpha
+
+// DurationText writes a duration the way a caption says it: "minute",
+// "10 minutes", "hour", "6 hours", "day".
+func DurationText(d time.Duration) string { return human(d) }

@@ -152,7 +152,7 @@ func dash(s string) string {
 
 // binText writes a bin width: "1 minute", "10 minutes", "30 seconds".
 func binText(d time.Duration) string {
-	t := durationText(d)
+	t := chart.DurationText(d)
 	if t == "minute" || t == "hour" || t == "day" || t == "second" {
 		return "1 " + t
 	}

@@ -272,38 +272,16 @@ func (c *Comparison) bandText() string {
 
 func levelWhen(step, bin time.Duration) string {
 	if step <= bin {
-		return "at the end of each " + durationText(bin) + " bin"
+		return "at the end of each " + chart.DurationText(bin) + " bin"
 	}
-	return "at the end of each " + durationText(step)
+	return "at the end of each " + chart.DurationText(step)
 }
 
 func countWhen(step, bin time.Duration) string {
 	if step <= bin {
-		return "in " + durationText(bin) + " bins"
+		return "in " + chart.DurationText(bin) + " bins"
 	}
-	return "averaged over each " + durationText(step)
-}
-
-// durationText writes a duration as a caption says it: "minute",
-// "10 minutes", "hour", "6 hours", "day", "30 seconds".
-func durationText(d time.Duration) string {
-	switch {
-	case d == time.Minute:
-		return "minute"
-	case d == time.Hour:
-		return "hour"
-	case d == 24*time.Hour:
-		return "day"
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d minutes", d/time.Minute)
-	case d == time.Second:
-		return "second"
-	}
-	return fmt.Sprintf("%g seconds", d.Seconds())
+	return "averaged over each " + chart.DurationText(step)
 }
 
 // fileSafe turns a sensor name into a figure name part.

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/stat"
-
+	"wormwatch/internal/stattest"
 	"wormwatch/ipv4"
 )
 
@@ -273,35 +272,5 @@ func col(r Row, c int) float64 {
 	return float64(r.CumulativeSources)
 }
 
-// ksPValue returns the asymptotic p-value of the two-sample
-// Kolmogorov-Smirnov statistic d for samples of sizes n and m, with
-// Stephens' small-sample correction (Numerical Recipes, probks). For
-// discrete data (counts) the test is conservative: the p-value is an
-// upper bound, so a small one is still evidence of a difference.
-func ksPValue(d float64, n, m int) float64 {
-	if d == 0 {
-		return 1 // the series below does not converge at 0
-	}
-	ne := float64(n*m) / float64(n+m)
-	lam := (math.Sqrt(ne) + 0.12 + 0.11/math.Sqrt(ne)) * d
-	sum, sign := 0.0, 1.0
-	for k := 1; k <= 100; k++ {
-		term := sign * 2 * math.Exp(-2*float64(k*k)*lam*lam)
-		sum += term
-		if math.Abs(term) < 1e-12 {
-			break
-		}
-		sign = -sign
-	}
-	return math.Min(math.Max(sum, 0), 1)
-}
-
-// ks returns the two-sample KS statistic of a and b and its p-value.
-func ks(a, b []float64) (float64, float64) {
-	x := append([]float64(nil), a...)
-	y := append([]float64(nil), b...)
-	sort.Float64s(x)
-	sort.Float64s(y)
-	d := stat.KolmogorovSmirnov(x, nil, y, nil)
-	return d, ksPValue(d, len(x), len(y))
-}
+// ks is the two-sample Kolmogorov-Smirnov statistic and its p-value.
+func ks(a, b []float64) (float64, float64) { return stattest.KS(a, b) }
