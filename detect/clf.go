@@ -108,60 +108,46 @@ func parseCLF(line []byte, rec *Record, needUA bool, tc *timeCache) Reason {
 	return ok
 }
 
+// closingQuote returns the index of the first unescaped quote in b for
+// which closes(b, i) holds, or -1.
+func closingQuote(b []byte, closes func(b []byte, i int) bool) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '"')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if !escaped(b, i) && closes(b, i) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
 // requestEnd returns the index of the quote closing the request field in
 // b, which starts after the opening quote: an unescaped quote followed by
 // a space and a status (a digit or "-"). Requiring the status lets a raw
 // quote inside the request (Apache 1.3 did not escape it) pass. It returns
 // -1 when there is none.
 func requestEnd(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], '"')
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if !escaped(b, i) && i+2 < len(b) && b[i+1] == ' ' && (b[i+2] == '-' || b[i+2] >= '0' && b[i+2] <= '9') {
-			return i
-		}
-		off = i + 1
-	}
+	return closingQuote(b, func(b []byte, i int) bool {
+		return i+2 < len(b) && b[i+1] == ' ' && (b[i+2] == '-' || b[i+2] >= '0' && b[i+2] <= '9')
+	})
 }
 
 // refererEnd returns the index of the quote closing the referer field in
 // b: the first unescaped quote followed by ` "` (the user agent's opening
 // quote), or -1.
 func refererEnd(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], '"')
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if !escaped(b, i) && i+2 < len(b) && b[i+1] == ' ' && b[i+2] == '"' {
-			return i
-		}
-		off = i + 1
-	}
+	return closingQuote(b, func(b []byte, i int) bool { return i+2 < len(b) && b[i+1] == ' ' && b[i+2] == '"' })
 }
 
 // agentEnd returns the index of the quote closing the user agent field in
 // b: the first unescaped quote at the end of b or followed by a space, or
 // -1.
 func agentEnd(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], '"')
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if !escaped(b, i) && (i+1 == len(b) || b[i+1] == ' ') {
-			return i
-		}
-		off = i + 1
-	}
+	return closingQuote(b, func(b []byte, i int) bool { return i+1 == len(b) || b[i+1] == ' ' })
 }
 
 // escaped reports whether b[i] is preceded by an odd number of backslashes.
