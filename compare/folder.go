@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"wormwatch/results"
 )
 
 // Kind says what a result folder is.
@@ -34,7 +35,6 @@ const (
 	summaryFile    = "summary.json"
 	scenarioFile   = "scenario.toml"
 	sensorsDir     = "sensors"
-	seedPrefix     = "seed-"
 )
 
 // Band is a series over seeds: its 5th, 50th and 95th percentile per bin.
@@ -136,17 +136,16 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// seedDirs lists the seed-* folders of a replay, in name order.
+// seedDirs lists the complete seed folders of a replay, in seed order
+// (results.Seeds: temporary folders of seeds being written are not seeds).
 func seedDirs(path string) ([]string, error) {
-	entries, err := os.ReadDir(path)
+	seeds, err := results.Seeds(path)
 	if err != nil {
 		return nil, inputf("%s: %v", path, err)
 	}
 	var out []string
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), seedPrefix) {
-			out = append(out, filepath.Join(path, e.Name()))
-		}
+	for _, s := range seeds {
+		out = append(out, s.Path)
 	}
 	return out, nil
 }
@@ -197,7 +196,7 @@ func readRunSeries(dir string) (*table, Outcome, summary, error) {
 	o := outcome(t)
 	if ok && s.Seed != nil {
 		o.Seed = *s.Seed
-	} else if n, err := strconv.ParseUint(strings.TrimPrefix(filepath.Base(dir), seedPrefix), 10, 64); err == nil {
+	} else if n, ok := results.ParseSeedDirName(filepath.Base(dir)); ok {
 		o.Seed = n
 	}
 	return t, o, s, nil
@@ -250,9 +249,12 @@ func readRun(dir string) (*Folder, error) {
 		f.Levels[l] = Band{P05: v, P50: v, P95: v}
 	}
 	// Sensors: sensors/<name>.csv, each on the time series' bins.
-	files, _ := filepath.Glob(filepath.Join(dir, sensorsDir, "*.csv"))
-	slices.Sort(files)
-	for _, path := range files {
+	sensorFiles, err := results.Files(filepath.Join(dir, sensorsDir), ".csv")
+	if err != nil {
+		return nil, inputf("%s: %v", filepath.Join(dir, sensorsDir), err)
+	}
+	for _, name := range sensorFiles {
+		path := filepath.Join(dir, sensorsDir, name)
 		st, err := readCSVFile(path, fixed("cumulative_sources"))
 		if err != nil {
 			return nil, err

@@ -5,16 +5,19 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"wormwatch/chart"
+	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/names"
 	"wormwatch/page"
 )
 
@@ -169,32 +172,11 @@ const (
 
 // Write writes the comparison folder dir: compare.html, compare.csv,
 // compare.json and plots/<name>.png and .svg for each figure. The folder
-// appears whole or not at all: everything is written to a temporary
-// sibling folder, which is renamed to dir at the end. dir must not exist
-// (an *Error otherwise); its parent is created if needed.
-func Write(dir string, c *Comparison, figs []chart.Figure, version string) (err error) {
-	if _, err := os.Lstat(dir); err == nil {
-		return inputf("--out %s already exists; choose a new folder (results are never overwritten)", dir)
-	}
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, filepath.Base(filepath.Clean(dir))+".partial-")
-	if err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	if err := os.Mkdir(filepath.Join(tmp, PlotsDir), 0o755); err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
+// appears whole or not at all (atomicfile.WriteDir: a temporary sibling
+// folder renamed to dir at the end). dir must not exist, or be an empty
+// folder the caller claimed with atomicfile.Claim; its parent is created if
+// needed.
+func Write(dir string, c *Comparison, figs []chart.Figure, version string) error {
 	files := []struct {
 		name  string
 		write func(io.Writer) error
@@ -204,6 +186,9 @@ func Write(dir string, c *Comparison, figs []chart.Figure, version string) (err 
 		{JSONFile, c.WriteJSON},
 	}
 	for _, f := range figs {
+		if err := names.Check(f.Name); err != nil {
+			return fmt.Errorf("compare: figure: %w", err)
+		}
 		for _, out := range []struct {
 			ext  string
 			data []byte
@@ -212,36 +197,27 @@ func Write(dir string, c *Comparison, figs []chart.Figure, version string) (err 
 				files = append(files, struct {
 					name  string
 					write func(io.Writer) error
-				}{filepath.Join(PlotsDir, f.Name+out.ext), func(w io.Writer) error { _, err := w.Write(out.data); return err }})
+				}{path.Join(PlotsDir, f.Name+out.ext), func(w io.Writer) error { _, err := w.Write(out.data); return err }})
 			}
 		}
 	}
-	for _, f := range files {
-		if err := writeFile(filepath.Join(tmp, f.name), f.write); err != nil {
+	err := atomicfile.WriteDir(dir, func(root *os.Root) error {
+		if err := atomicfile.MkdirAll(root, PlotsDir); err != nil {
 			return err
 		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	return nil
-}
-
-// writeFile writes one file and flushes it to disk.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		for _, f := range files {
+			if err := atomicfile.Create(root, f.name, f.write); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var ee *atomicfile.ExistsError
+	if errors.As(err, &ee) {
+		return inputf("--out %s already exists; choose a new folder (results are never overwritten)", dir)
 	}
 	if err != nil {
-		return fmt.Errorf("compare: writing %s: %w", path, err)
+		return fmt.Errorf("compare: %w", err)
 	}
 	return nil
 }

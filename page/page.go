@@ -20,14 +20,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"wormwatch/chart"
+	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/names"
 	"wormwatch/replay"
 )
 
@@ -131,8 +131,8 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 	v.ScenarioTOML = string(r.ScenarioTOML)
 	seen := map[string]bool{}
 	for _, f := range figs {
-		if !validName.MatchString(f.Name) {
-			return fmt.Errorf("page: figure name %q: want lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", f.Name)
+		if names.Check(f.Name) != nil {
+			return fmt.Errorf("page: figure: %w", names.Check(f.Name))
 		}
 		if seen[f.Name] {
 			return fmt.Errorf("page: two figures are named %q", f.Name)
@@ -197,10 +197,6 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 	_, err := w.Write(buf.Bytes())
 	return err
 }
-
-// validName is what a figure's Name may be: it becomes a file name and an
-// HTML id.
-var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 // Embed makes a figure embeddable: SVG for charts (sharp at any zoom),
 // PNG for maps (a raster anyway, and smaller), each falling back on the
@@ -419,18 +415,14 @@ func argmax(v []float64) int {
 	return slices.Index(v, slices.Max(v))
 }
 
-// WriteFigures writes each figure as <dir>/<name>.png and <dir>/<name>.svg
-// (a format the figure lacks is not written), creating dir if needed.
-// Each file is written under a temporary name and renamed, so a file that
-// exists is whole.
+// WriteFigures writes the folder dir holding each figure as <name>.png and
+// <name>.svg (a format the figure lacks is not written). The folder appears
+// whole or not at all (atomicfile.WriteDir); dir must not exist.
 func WriteFigures(dir string, figs []chart.Figure) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("page: %w", err)
-	}
 	seen := map[string]bool{}
 	for _, f := range figs {
-		if !validName.MatchString(f.Name) {
-			return fmt.Errorf("page: figure name %q: want lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", f.Name)
+		if err := names.Check(f.Name); err != nil {
+			return fmt.Errorf("page: figure: %w", err)
 		}
 		if seen[f.Name] {
 			return fmt.Errorf("page: two figures are named %q", f.Name)
@@ -439,42 +431,26 @@ func WriteFigures(dir string, figs []chart.Figure) error {
 		if len(f.PNG) == 0 && len(f.SVG) == 0 {
 			return fmt.Errorf("page: figure %q has neither PNG nor SVG", f.Name)
 		}
-		for _, out := range []struct {
-			ext  string
-			data []byte
-		}{{".png", f.PNG}, {".svg", f.SVG}} {
-			if len(out.data) == 0 {
-				continue
-			}
-			if err := writeAtomic(filepath.Join(dir, f.Name+out.ext), out.data); err != nil {
-				return err
+	}
+	err := atomicfile.WriteDir(dir, func(root *os.Root) error {
+		for _, f := range figs {
+			for _, out := range []struct {
+				ext  string
+				data []byte
+			}{{".png", f.PNG}, {".svg", f.SVG}} {
+				if len(out.data) == 0 {
+					continue
+				}
+				data := out.data
+				if err := atomicfile.Create(root, f.Name+out.ext, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("page: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("page: writing %s: %w", path, werr)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"wormwatch/internal/atomicfile"
+	"wormwatch/results"
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
@@ -23,7 +23,7 @@ import (
 // Options control a replay.
 type Options struct {
 	Seeds    []uint64
-	Out      string // the replay's folder; one run folder per seed inside
+	Out      string // the replay's folder, claimed by the caller (atomicfile.Claim); one run folder per seed inside
 	Engine   string
 	BaseDir  string
 	Workers  int
@@ -94,9 +94,6 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 	if len(opt.Seeds) == 0 {
 		return nil, fmt.Errorf("replay: no seeds")
 	}
-	if _, err := os.Stat(opt.Out); err == nil {
-		return nil, fmt.Errorf("replay folder %s already exists; refusing to overwrite it (choose another --out)", opt.Out)
-	}
 	snapTimes, snapLabels := snapshotTimes(sc)
 	first := opt.Seeds[0]
 	var (
@@ -131,7 +128,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 			}
 		},
 	}
-	dirFor := func(s uint64) string { return filepath.Join(opt.Out, fmt.Sprintf("seed-%04d", s)) }
+	dirFor := func(s uint64) string { return filepath.Join(opt.Out, results.SeedDirName(s)) }
 	if _, err := runner.Seeds(ctx, sc, resolved, opt.Seeds, dirFor, ro); err != nil {
 		return nil, err
 	}

@@ -674,8 +674,8 @@ func TestAtomicFailure(t *testing.T) {
 				if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), name) {
 					t.Fatalf("error %v, want the injected failure naming %s", err, name)
 				}
-				if !strings.HasPrefix(filepath.Base(tmp), "run.partial-") || filepath.Dir(tmp) != filepath.Dir(dir) {
-					t.Errorf("temporary folder %q, want a sibling run.partial-*", tmp)
+				if !strings.HasPrefix(filepath.Base(tmp), ".run.partial-") || filepath.Dir(tmp) != filepath.Dir(dir) {
+					t.Errorf("temporary folder %q, want a hidden sibling .run.partial-*", tmp)
 				}
 				if left := listTree(t, parent); !slices.Equal(left, []string{"", "/out"}) {
 					t.Errorf("left behind: %q, want only the (empty) parent folder", left)

@@ -325,7 +325,7 @@ func TestWriteAdvisoryFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "a", "b")
-	paths, err := WriteAdvisoryFiles(out, o, AdvisoryOptions{})
+	paths, err := WriteAdvisoryFiles(out, o, AdvisoryOptions{}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,15 +348,19 @@ func TestWriteAdvisoryFiles(t *testing.T) {
 	if err := schematest.Validate(schematest.CSAFStrict, b); err != nil {
 		t.Error(err)
 	}
-	// Writing again over the same files works and gives the same bytes.
-	if _, err := WriteAdvisoryFiles(out, o, AdvisoryOptions{}); err != nil {
+	// Writing again over the same files is refused without force, and
+	// with it works and gives the same bytes.
+	if _, err := WriteAdvisoryFiles(out, o, AdvisoryOptions{}, false, nil); err == nil || !strings.Contains(err.Error(), "exists; give --force") {
+		t.Fatalf("writing over the files without force: %v", err)
+	}
+	if _, err := WriteAdvisoryFiles(out, o, AdvisoryOptions{}, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if b2, _ := os.ReadFile(want[0]); !bytes.Equal(b, b2) {
 		t.Error("the second write differs")
 	}
 	// A folder that cannot be created: an error, nothing written.
-	if _, err := WriteAdvisoryFiles(filepath.Join(want[0], "sub"), o, AdvisoryOptions{}); err == nil {
+	if _, err := WriteAdvisoryFiles(filepath.Join(want[0], "sub"), o, AdvisoryOptions{}, false, nil); err == nil {
 		t.Error("writing under a file gave no error")
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"wormwatch/results"
 )
 
 // Outlook is what an advisory says about an outbreak: where it stands at the
@@ -360,15 +362,14 @@ func (r *reader) replay() (*Outlook, error) {
 	// it is there (it is not required: a replay folder copied without its
 	// seed folders still gives an advisory).
 	var sc *scenarioInfo
-	if seedDirs, _ := filepath.Glob(filepath.Join(r.dir, "seed-*")); len(seedDirs) > 0 {
-		slices.Sort(seedDirs)
-		name := filepath.Join(filepath.Base(seedDirs[0]), ScenarioFile)
+	if seedDirs, _ := results.Seeds(r.dir); len(seedDirs) > 0 {
+		name := filepath.Join(filepath.Base(seedDirs[0].Path), ScenarioFile)
 		if r.exists(name) {
 			if sc, err = r.scenario(name); err != nil {
 				return nil, err
 			}
 		}
-		if name := filepath.Join(filepath.Base(seedDirs[0]), SummaryFile); r.exists(name) {
+		if name := filepath.Join(filepath.Base(seedDirs[0].Path), SummaryFile); r.exists(name) {
 			b, err := r.read(name)
 			if err != nil {
 				return nil, err
@@ -581,13 +582,13 @@ func (r *reader) scenario(name string) (*scenarioInfo, error) {
 
 // runSensors reads sensors/*.csv of a run folder.
 func (r *reader) runSensors(o *Outlook) error {
-	names, err := filepath.Glob(filepath.Join(r.dir, SensorsDir, "*.csv"))
+	files, err := results.Files(filepath.Join(r.dir, SensorsDir), ".csv")
 	if err != nil {
 		return err
 	}
-	slices.Sort(names)
-	for _, p := range names {
-		name := filepath.Join(SensorsDir, filepath.Base(p))
+	for _, f := range files {
+		name := filepath.Join(SensorsDir, f)
+		p := filepath.Join(r.dir, name)
 		b, err := r.read(name)
 		if err != nil {
 			return err

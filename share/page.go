@@ -11,6 +11,9 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/outpath"
 )
 
 //go:embed templates/advisory.html.tmpl
@@ -127,10 +130,11 @@ func WriteMarkdown(w io.Writer, c *CSAF) error {
 // WriteAdvisoryFiles builds the advisory for an outlook and writes it into
 // dir (created if needed) as three files named after its tracking id: the
 // CSAF document (.json, named as CSAF 2.0 section 5.1 requires), the HTML
-// page and the Markdown page. Each file is written to a temporary name and
-// renamed only once all three are complete, so an interruption never leaves
-// a half-written file under a final name. It returns the paths written.
-func WriteAdvisoryFiles(dir string, o *Outlook, opt AdvisoryOptions) ([]string, error) {
+// page and the Markdown page. All three are built first; each is then
+// written whole or not at all through the output guard (outpath): a file
+// that exists is replaced only when force is set, and never one of the
+// inputs in. It returns the paths written.
+func WriteAdvisoryFiles(dir string, o *Outlook, opt AdvisoryOptions, force bool, in *outpath.Inputs) ([]string, error) {
 	c, err := Advisory(o, opt)
 	if err != nil {
 		return nil, err
@@ -144,46 +148,29 @@ func WriteAdvisoryFiles(dir string, o *Outlook, opt AdvisoryOptions) ([]string, 
 		{".html", WriteHTML},
 		{".md", WriteMarkdown},
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	var tmps, paths []string
-	defer func() {
-		for _, t := range tmps {
-			os.Remove(t)
-		}
-	}()
+	var bufs [][]byte
+	var outs []outpath.Output
 	for _, p := range parts {
 		var buf bytes.Buffer
 		if err := p.write(&buf, c); err != nil {
 			return nil, fmt.Errorf("writing the %s file: %w", p.ext, err)
 		}
-		path := filepath.Join(dir, base+p.ext)
-		tmp, err := os.CreateTemp(dir, base+p.ext+".partial-*")
-		if err != nil {
-			return nil, err
-		}
-		tmps = append(tmps, tmp.Name())
-		_, err = tmp.Write(buf.Bytes())
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(tmp.Name(), 0o644)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		paths = append(paths, path)
+		bufs = append(bufs, buf.Bytes())
+		outs = append(outs, outpath.Output{Path: filepath.Join(dir, base+p.ext)})
 	}
-	for i, t := range tmps {
-		if err := os.Rename(t, paths[i]); err != nil {
-			return nil, fmt.Errorf("%s: %w", paths[i], err)
-		}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, &atomicfile.CreateError{Err: err}
 	}
-	tmps = nil
+	if err := outpath.Check(outs, in, false, force); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, o := range outs {
+		data := bufs[i]
+		if err := outpath.Write(o, in, force, nil, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			return paths, err
+		}
+		paths = append(paths, o.Path)
+	}
 	return paths, nil
 }

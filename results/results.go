@@ -1,0 +1,119 @@
+// Package results is the contract of a results folder that every reader
+// and writer shares: how seed folders are named and ordered, and which
+// entries of a folder are results at all. It uses the standard library
+// only, so any package may import it. docs/output.md documents the layout.
+//
+// A name that starts with '.' (a temporary folder or file being written,
+// ".seed-0001.partial-<random>") is never a result.
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// SummaryFile is the file every complete run folder holds (written last of
+// all, inside the temporary folder renamed into place).
+const SummaryFile = "summary.json"
+
+// SeedPrefix starts the name of a seed's run folder in a folder of many
+// seeds (run --seeds, replay).
+const SeedPrefix = "seed-"
+
+// SeedDirName is the name of seed's run folder: seed-0001, ..., seed-9999,
+// seed-10000, ...
+func SeedDirName(seed uint64) string { return fmt.Sprintf("%s%04d", SeedPrefix, seed) }
+
+// ParseSeedDirName returns the seed of a seed folder's name. Only the
+// canonical form SeedDirName writes is one (not seed-1, seed-00001,
+// seed-0001.partial-5 or .seed-0001).
+func ParseSeedDirName(name string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, SeedPrefix)
+	if !ok || digits == "" {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || SeedDirName(n) != name {
+		return 0, false
+	}
+	return n, true
+}
+
+// SeedDir is a complete seed folder.
+type SeedDir struct {
+	Seed uint64
+	Path string
+}
+
+// Seeds lists the seed folders of dir in increasing seed order (seed-10000
+// after seed-9999): the folders named as SeedDirName names them. They are
+// complete: a seed folder appears only by the rename of its finished
+// temporary folder, whose hidden name (".seed-0001.partial-...") is passed
+// over, like anything else. A dir that cannot be read is an error.
+func Seeds(dir string) ([]SeedDir, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []SeedDir
+	for _, e := range ents {
+		seed, ok := ParseSeedDirName(e.Name())
+		if !ok || !e.IsDir() {
+			continue
+		}
+		out = append(out, SeedDir{seed, filepath.Join(dir, e.Name())})
+	}
+	slices.SortFunc(out, func(a, b SeedDir) int {
+		switch {
+		case a.Seed < b.Seed:
+			return -1
+		case a.Seed > b.Seed:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// IsRun reports whether dir is a run folder wormwatch wrote: it holds a
+// regular summary.json.
+func IsRun(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, SummaryFile))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// Hidden reports whether a name is not a result: it starts with '.'
+// (temporary names do).
+func Hidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+// Files lists the regular files of dir whose names end in ext (like
+// ".csv"), hidden names passed over, sorted by name. A missing dir gives
+// no files and no error.
+func Files(dir, ext string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if Hidden(e.Name()) || !strings.HasSuffix(e.Name(), ext) || !e.Type().IsRegular() {
+			continue
+		}
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
