@@ -30,9 +30,9 @@ func setDefaults(sv reflect.Value) {
 		case f.kind == kTable:
 			setDefaults(fv)
 		case f.hasDef && f.kind != kTableArray:
-			val, err := parseText(f.typ, f.def)
+			err := f.defErr
 			if err == nil {
-				err = assignScalar(fv, val)
+				err = assignScalar(fv, f.defVal)
 			}
 			if err != nil {
 				panic(fmt.Sprintf("param: %s.%s: default %q: %v", sv.Type(), f.name, f.def, err))

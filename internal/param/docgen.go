@@ -129,19 +129,24 @@ func defaultCell(v reflect.Value) string {
 	return "`" + s + "`"
 }
 
-// allowedCell shows the bounds or the allowed values of a field.
+// allowedCell shows the bounds or the allowed values of a field, the rule
+// its value follows (valid tag) and its most elements (maxlen tag).
 func allowedCell(f field) string {
+	var parts []string
 	if len(f.enum) > 0 {
 		q := make([]string, len(f.enum))
 		for i, e := range f.enum {
 			q[i] = "`" + e + "`"
 		}
 		if f.kind == kList {
-			return "each one of " + strings.Join(q, ", ")
+			parts = append(parts, "each one of "+strings.Join(q, ", "))
+		} else {
+			parts = append(parts, strings.Join(q, ", "))
 		}
-		return strings.Join(q, ", ")
+	} else if b := boundsText(f); b != "" {
+		parts = append(parts, b)
 	}
-	return boundsText(f)
+	return strings.Join(append(parts, extraRules(f)...), "; ")
 }
 
 // cell escapes text for a Markdown table cell (inTable) or paragraph.

@@ -1,6 +1,7 @@
 package param
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -62,14 +64,14 @@ func OneLine(s string) string {
 // when rules of Validate and the positions in error messages need that.
 type Loader struct {
 	root    reflect.Value
-	origins map[string]Origin // by canonical path (arrays of tables by index: worm.0.rate)
-	sets    []string          // the assignments given to Set, in order
+	origins originTree // by canonical path (arrays of tables by index: worm.0.rate)
+	sets    []string   // the assignments given to Set, in order
 }
 
 // NewLoader sets the defaults of the struct v points to (see Defaults) and
 // returns a Loader that fills it.
 func NewLoader(v any) *Loader {
-	l := &Loader{root: structOf(v), origins: map[string]Origin{}}
+	l := &Loader{root: structOf(v)}
 	setDefaults(l.root)
 	return l
 }
@@ -97,6 +99,9 @@ type decoder struct {
 // syntax error is an error; the one returned is the first in the document,
 // a *FieldError with its line.
 func (l *Loader) Decode(data []byte) error {
+	// A UTF-8 byte order mark, which some editors write, is not TOML; it
+	// sits on line 1, so dropping it leaves every line number as it was.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
 		fe := &FieldError{Msg: strings.TrimPrefix(err.Error(), "toml: "), Syntax: true}
@@ -155,7 +160,7 @@ func (d *decoder) fail(path, msg string) {
 	d.errs = append(d.errs, pending{path: path, origin: d.at(path), msg: msg})
 }
 
-func (d *decoder) record(path string) { d.l.origins[path] = d.at(path) }
+func (d *decoder) record(path string) { d.l.origins.set(path, d.at(path)) }
 
 // table assigns the keys of m to the struct sv.
 func (d *decoder) table(sv reflect.Value, m map[string]any, prefix string) {
@@ -200,6 +205,13 @@ func (d *decoder) value(fv reflect.Value, val any, path string, f field) {
 			d.fail(path, fmt.Sprintf("want an array of tables ([[%s]] or %s = [{...}, ...]), got %s", path, lastPart(path), describe(val)))
 			return
 		}
+		if f.maxLen > 0 && len(arr) > f.maxLen {
+			// Refused before decoding the tables: a document with a
+			// million of them costs no more than reading it.
+			ep := join(path, strconv.Itoa(f.maxLen))
+			d.errs = append(d.errs, pending{path: path, origin: cmp.Or(d.at(ep), d.at(path)), msg: tooMany(len(arr), f)})
+			return
+		}
 		d.l.forget(path)
 		d.record(path)
 		out := reflect.Zero(fv.Type()) // an empty list is nil, as a list without a default is
@@ -219,21 +231,30 @@ func (d *decoder) value(fv reflect.Value, val any, path string, f field) {
 		}
 		fv.Set(out)
 	default:
+		if arr, ok := val.([]any); ok && f.maxLen > 0 && len(arr) > f.maxLen {
+			d.fail(path, tooMany(len(arr), f))
+			return
+		}
 		if err := assignScalar(fv, val); err != nil {
 			d.fail(path, withHint(err.Error(), f))
+			return
+		}
+		if _, text := val.(string); kindOf(fv.Type()) == kTime && !text && fv.Interface().(time.Time).IsZero() {
+			// 0001-01-01T00:00:00Z is Go's zero time, which stands for
+			// "not set" (written ""): say it is out of range, not missing.
+			const zero = "0001-01-01T00:00:00Z"
+			if f.min != "" {
+				d.fail(path, rangeMsg(zero, true, false, f))
+			} else {
+				d.fail(path, zero+" cannot be told from a date-time not set (want a later date-time, or \"\" for not set)")
+			}
 		}
 	}
 }
 
 // forget drops the origins of the keys under path, whose old values a new
 // list replaces.
-func (l *Loader) forget(path string) {
-	for p := range l.origins {
-		if strings.HasPrefix(p, path+".") {
-			delete(l.origins, p)
-		}
-	}
-}
+func (l *Loader) forget(path string) { l.origins.forgetUnder(path) }
 
 func lastPart(path string) string {
 	return path[strings.LastIndexByte(path, '.')+1:]
@@ -257,12 +278,13 @@ func positions(data []byte) map[string]Origin {
 	pos := map[string]Origin{}
 	var p unstable.Parser
 	p.Reset(data)
+	lines := newLineIndex(data)
 	at := func(n *unstable.Node) Origin {
 		if n == nil || n.Raw.Length == 0 {
 			return Origin{}
 		}
-		s := p.Shape(n.Raw)
-		return Origin{Line: s.Start.Line, Col: s.Start.Column}
+		line, col := lines.at(int(n.Raw.Offset))
+		return Origin{Line: line, Col: col}
 	}
 	put := func(path string, o Origin) {
 		if _, ok := pos[path]; !ok && o.Line > 0 {
@@ -347,7 +369,7 @@ func positions(data []byte) map[string]Origin {
 // dotted path of the struct v points to, parsing the text by the key's type.
 // See Loader.Set.
 func Set(v any, path, text string) error {
-	l := &Loader{root: structOf(v), origins: map[string]Origin{}}
+	l := &Loader{root: structOf(v)}
 	return l.Set(path + "=" + text)
 }
 
@@ -519,6 +541,9 @@ func label(arr reflect.Value, idx int) string {
 	if _, isField := fieldByName(arr.Type().Elem(), name); isField {
 		bad = true
 	}
+	if f, _ := fieldByName(arr.Type().Elem(), "name"); f.valid != "" && rules[f.valid].check(name) != nil {
+		bad = true // a name that breaks its own rule is shown by index
+	}
 	for i := 0; !bad && i < arr.Len(); i++ {
 		if other, _ := nameOf(arr.Index(i)); i != idx && other == name {
 			bad = true
@@ -534,16 +559,8 @@ func label(arr reflect.Value, idx int) string {
 // origin, or that of the nearest table around it that was given as a whole.
 // The zero Origin means the value is a default.
 func (l *Loader) Locate(path string) Origin {
-	for {
-		if o, ok := l.origins[path]; ok {
-			return o
-		}
-		i := strings.LastIndexByte(path, '.')
-		if i < 0 {
-			return Origin{}
-		}
-		path = path[:i]
-	}
+	o, _ := l.origins.locate(path)
+	return o
 }
 
 // Explicit reports whether the key at a canonical path, or any key inside
@@ -557,14 +574,11 @@ func (l *Loader) Explicit(path string) bool {
 // document in line order, then assignments).
 func (l *Loader) firstExplicit(path string) (string, Origin, bool) {
 	best, bestO, found := "", Origin{}, false
-	for p, o := range l.origins {
-		if p != path && !strings.HasPrefix(p, path+".") {
-			continue
-		}
+	l.origins.walk(path, func(p string, o Origin) {
 		if !found || before(o, p, bestO, best) {
 			best, bestO, found = p, o, true
 		}
-	}
+	})
 	return best, bestO, found
 }
 
@@ -597,14 +611,14 @@ func before(a Origin, ap string, b Origin, bp string) bool {
 // the table around it that was given (see Locate).
 func (l *Loader) blame(path string) Origin {
 	best, bestSeq := Origin{}, -1
-	for p, o := range l.origins {
-		if o.Set == "" || (p != path && !strings.HasPrefix(p, path+".")) {
-			continue
+	l.origins.walk(path, func(_ string, o Origin) {
+		if o.Set == "" {
+			return
 		}
 		if i := slices.Index(l.sets, o.Set); i > bestSeq {
 			best, bestSeq = o, i
 		}
-	}
+	})
 	if bestSeq >= 0 {
 		return best
 	}
@@ -633,8 +647,27 @@ func withHint(msg string, f field) string {
 
 // allowedText words the bounds or allowed values of f, or "".
 func allowedText(f field) string {
+	var parts []string
 	if len(f.enum) > 0 {
-		return strings.Join(f.enum, ", ")
+		parts = append(parts, strings.Join(f.enum, ", "))
+	} else if b := boundsText(f); b != "" {
+		parts = append(parts, b)
 	}
-	return boundsText(f)
+	return strings.Join(append(parts, extraRules(f)...), "; ")
+}
+
+// extraRules words the valid and maxlen tags of f.
+func extraRules(f field) []string {
+	var out []string
+	if f.valid != "" {
+		out = append(out, rules[f.valid].text)
+	}
+	if f.maxLen > 0 {
+		what := "elements"
+		if f.kind == kTableArray {
+			what = "tables"
+		}
+		out = append(out, fmt.Sprintf("at most %d %s", f.maxLen, what))
+	}
+	return out
 }

@@ -104,7 +104,12 @@ type field struct {
 	kind     kind
 	def      string // default tag
 	hasDef   bool
+	defVal   any   // the default tag read as a TOML value (parsed once: see setDefaults)
+	defErr   error // why the default tag does not read, if it does not
 	min, max string
+	zero     string // what 0 means, when 0 is allowed outside min and max (zero tag)
+	maxLen   int    // most elements of a list or an array of tables (maxlen tag); 0: no limit
+	valid    string // a named rule the value must follow (valid tag): "name"
 	enum     []string
 	whenKey  string   // TOML key of the sibling that selects this field
 	whenVals []string // values of the sibling for which this field applies
@@ -141,7 +146,31 @@ func parseFields(t reflect.Type) []field {
 			panic(fmt.Sprintf("param: %s.%s: type %s cannot be a scenario parameter", t, sf.Name, sf.Type))
 		}
 		f.def, f.hasDef = sf.Tag.Lookup("default")
-		f.min, f.max = sf.Tag.Get("min"), sf.Tag.Get("max")
+		if f.hasDef && f.kind != kTable && f.kind != kTableArray {
+			f.defVal, f.defErr = parseText(f.typ, f.def)
+		}
+		f.min, f.max, f.zero = sf.Tag.Get("min"), sf.Tag.Get("max"), sf.Tag.Get("zero")
+		if m := sf.Tag.Get("maxlen"); m != "" {
+			n, err := strconv.Atoi(m)
+			if err != nil || n < 1 || (f.kind != kList && f.kind != kTableArray) {
+				panic(fmt.Sprintf("param: %s.%s: maxlen tag %q: want a positive count on a list or an array of tables", t, sf.Name, m))
+			}
+			f.maxLen = n
+		}
+		if v := sf.Tag.Get("valid"); v != "" {
+			if _, ok := rules[v]; !ok || f.kind != kString {
+				panic(fmt.Sprintf("param: %s.%s: valid tag %q: want one of the rules of package param on a string", t, sf.Name, v))
+			}
+			f.valid = v
+		}
+		if f.kind == kTime {
+			// The bounds of a date-time must read, or every check would panic later.
+			for _, b := range []string{f.min, f.max} {
+				if b != "" {
+					mustTime(b)
+				}
+			}
+		}
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.enum = splitList(e)
 		}

@@ -7,7 +7,22 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"wormwatch/internal/names"
 )
+
+// rule is a named check of a string value, chosen by a field's valid tag.
+type rule struct {
+	check func(string) error // nil error: the value follows the rule
+	text  string             // the rule in words, for the documentation
+}
+
+// rules are the values a valid tag may take. "name": a name that becomes
+// part of a file path (package internal/names holds the one rule).
+var rules = map[string]rule{
+	"name": {check: names.Check, text: names.Rule},
+}
 
 // Checker is implemented (with a value or pointer receiver) by parameter
 // types that have rules between their own fields; Validate reports the
@@ -68,10 +83,18 @@ func (c *checker) table(sv reflect.Value, prefix string) {
 		case kTable:
 			c.table(fv, path)
 		case kTableArray:
+			if f.maxLen > 0 && fv.Len() > f.maxLen {
+				c.fail(path, tooMany(fv.Len(), f))
+				continue
+			}
 			for i := range fv.Len() {
 				c.table(fv.Index(i), join(path, strconv.Itoa(i)))
 			}
 		case kList:
+			if f.maxLen > 0 && fv.Len() > f.maxLen {
+				c.fail(path, tooMany(fv.Len(), f))
+				continue
+			}
 			for i := range fv.Len() {
 				if msg := c.scalar(f, fv.Index(i)); msg != "" {
 					c.fail(path, fmt.Sprintf("element %d: %s", i+1, msg))
@@ -133,22 +156,48 @@ func (c *checker) scalar(f field, v reflect.Value) string {
 				return "want a finite number, got " + text
 			}
 		}
+		if x == 0 && f.zero != "" {
+			return ""
+		}
 		lo, hi := boundFloat(f.min), boundFloat(f.max)
 		return rangeMsg(text, x < lo, x > hi, f)
 	case kDuration:
 		d := v.Interface().(Duration)
+		if d == 0 && f.zero != "" {
+			return ""
+		}
 		below := f.min != "" && d < mustDuration(f.min)
 		above := f.max != "" && d > mustDuration(f.max)
 		return rangeMsg(d.String(), below, above, f)
+	case kTime:
+		t := v.Interface().(time.Time)
+		if t.IsZero() {
+			return "" // not set
+		}
+		below := f.min != "" && t.Before(mustTime(f.min))
+		above := f.max != "" && t.After(mustTime(f.max))
+		return rangeMsg(t.UTC().Format(time.RFC3339Nano), below, above, f)
 	case kString, kText:
-		if len(f.enum) > 0 {
-			s := scalarText(v)
-			if !slices.Contains(f.enum, s) {
-				return fmt.Sprintf("%q is not allowed (allowed %s)", s, strings.Join(f.enum, ", "))
+		s := scalarText(v)
+		if len(f.enum) > 0 && !slices.Contains(f.enum, s) {
+			return fmt.Sprintf("%q is not allowed (allowed %s)", s, strings.Join(f.enum, ", "))
+		}
+		if f.valid != "" {
+			if err := rules[f.valid].check(s); err != nil {
+				return err.Error()
 			}
 		}
 	}
 	return ""
+}
+
+// tooMany words a list or an array of tables longer than its maxlen tag.
+func tooMany(n int, f field) string {
+	what := "elements"
+	if f.kind == kTableArray {
+		what = "tables"
+	}
+	return fmt.Sprintf("%d %s; at most %d are allowed", n, what, f.maxLen)
 }
 
 // rangeMsg words a bounds violation, or returns "".
@@ -164,15 +213,19 @@ func rangeMsg(text string, below, above bool, f field) string {
 
 // boundsText describes the allowed range of a field.
 func boundsText(f field) string {
+	var s string
 	switch {
 	case f.min != "" && f.max != "":
-		return f.min + " to " + f.max
+		s = f.min + " to " + f.max
 	case f.min != "":
-		return "at least " + f.min
+		s = "at least " + f.min
 	case f.max != "":
-		return "at most " + f.max
+		s = "at most " + f.max
 	}
-	return ""
+	if f.zero != "" && s != "" {
+		s = "0 (" + f.zero + ") or " + s
+	}
+	return s
 }
 
 // boundFloat reads a numeric bound; a missing one is unbounded. A bound
@@ -186,6 +239,16 @@ func boundFloat(s string) float64 {
 		panic(fmt.Sprintf("param: bound %q is not a number", s))
 	}
 	return x
+}
+
+// mustTime reads a date-time bound (RFC 3339); one that does not parse
+// panics: it is a bug in a declaration.
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(fmt.Sprintf("param: bound %q is not an RFC 3339 date-time", s))
+	}
+	return t
 }
 
 func mustDuration(s string) Duration {
