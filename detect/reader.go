@@ -3,6 +3,7 @@ package detect
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -66,6 +67,11 @@ const DefaultMaxLine = 64 << 10
 // MinMaxLine is the smallest line length cap accepted.
 const MinMaxLine = 256
 
+// MaxMaxLine is the largest line length cap accepted, 64 MiB: a Reader
+// holds a buffer of this size (two for gzip), so the cap bounds its memory.
+// No log line a web server writes comes near it.
+const MaxMaxLine = 64 << 20
+
 // sniffLines and sniffBytes bound how much of an input is looked at to
 // choose its format.
 const (
@@ -126,7 +132,12 @@ func (c *Counts) add(o *Counts) {
 // ReaderOptions configure a Reader.
 type ReaderOptions struct {
 	Format  Format // Auto (the zero value) chooses from the first lines
-	MaxLine int    // lines longer than this many bytes are skipped (TooLong); 0: DefaultMaxLine
+	MaxLine int    // lines longer than this many bytes are skipped (TooLong); MinMaxLine to MaxMaxLine; 0: DefaultMaxLine
+
+	// probe reads an input whose format could not be told, line by line:
+	// each line as IIS W3C when a #Fields header came before it and it
+	// fits, else as combined or common. It never fails on the format.
+	probe bool
 }
 
 // Reader reads the lines of one input and normalises them to Records. It
@@ -146,6 +157,7 @@ type Reader struct {
 	counts    Counts
 	firstSkip [numReasons]int64
 	eof       bool
+	probe     bool // see ReaderOptions.probe
 }
 
 // NewReader prepares to read the input r, called name in errors. It
@@ -159,12 +171,13 @@ func NewReader(name string, r io.Reader, opt ReaderOptions) (*Reader, error) {
 	if maxLine == 0 {
 		maxLine = DefaultMaxLine
 	}
-	if maxLine < MinMaxLine {
-		return nil, &InputError{Name: name, Err: fmt.Errorf("line length cap %d is below the minimum %d", maxLine, MinMaxLine)}
+	if err := CheckMaxLine(maxLine); err != nil {
+		return nil, &InputError{Name: name, Err: err}
 	}
-	rd := &Reader{name: name, format: opt.Format}
+	rd := &Reader{name: name, format: opt.Format, probe: opt.probe}
 	size := maxLine + 1 // the line and its '\n'
-	br := bufio.NewReaderSize(r, size)
+	cr := &countReader{r: r}
+	br := bufio.NewReaderSize(cr, size)
 	magic, err := br.Peek(2)
 	if err != nil && err != io.EOF {
 		return nil, rd.readError(err)
@@ -172,77 +185,280 @@ func NewReader(name string, r io.Reader, opt ReaderOptions) (*Reader, error) {
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, &InputError{Name: name, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, &InputError{Name: name, Err: gzipError{err}}
 		}
+		gz.Multistream(false) // members one by one: see gzipMembers
 		rd.gz = gz
-		br = bufio.NewReaderSize(gz, size)
+		br = bufio.NewReaderSize(&gzipMembers{src: br, count: cr, z: gz}, size)
 	}
 	rd.br = br
-	if err := rd.sniff(min(size, sniffBytes)); err != nil {
+	if rd.probe {
+		return rd, nil
+	}
+	if err := rd.sniff(); err != nil {
 		return nil, err
 	}
 	return rd, nil
 }
 
-// sniff looks at the first lines to choose or check the format.
-func (rd *Reader) sniff(n int) error {
-	data, err := rd.br.Peek(n)
-	atEOF := false
-	switch {
-	case err == io.EOF:
-		atEOF = true
-	case err != nil && err != bufio.ErrBufferFull && len(data) == 0:
-		return rd.readError(err)
+// CheckMaxLine returns an error when n is not a line length cap a Reader
+// accepts: MinMaxLine to MaxMaxLine bytes.
+func CheckMaxLine(n int) error {
+	if n < MinMaxLine || n > MaxMaxLine {
+		return fmt.Errorf("line length cap %d: want %d to %d bytes (64 MiB)", n, MinMaxLine, MaxMaxLine)
 	}
-	// On another read error, the lines read so far are looked at; reading
-	// on meets the error again, with its line number.
-	type cand struct {
-		no   int64
-		line []byte
+	return nil
+}
+
+// countReader counts the bytes read from r.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// gzipMembers unpacks the gzip members of a stream one after the other (as
+// cat a.gz b.gz makes them), and accepts zero bytes after the last one: the
+// padding tape drives and some tools add, which gzip(1) ignores too
+// ("decompression OK, trailing zero bytes ignored"). Any other byte after a
+// member is an error naming its offset in the compressed input.
+type gzipMembers struct {
+	src   *bufio.Reader // the compressed input
+	count *countReader  // under src: the bytes read from the input
+	z     *gzip.Reader  // the current member, Multistream off
+	err   error
+}
+
+// TrailingGarbageError is a byte after the last gzip member that is neither
+// the start of another member nor zero padding.
+type TrailingGarbageError struct {
+	Offset int64 // of the byte, from the start of the compressed input
+}
+
+// Error says where the garbage is.
+func (e *TrailingGarbageError) Error() string {
+	return fmt.Sprintf("trailing garbage at byte offset %d, after the last compressed member (only zero bytes may follow it)", e.Offset)
+}
+
+// Read reads uncompressed bytes.
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for g.err == nil {
+		n, err := g.z.Read(p)
+		if err == io.EOF {
+			err = g.next()
+		}
+		if err != nil {
+			g.err = err
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
 	}
-	var lines []cand
-	var no int64
-	for len(data) > 0 && len(lines) < sniffLines {
-		i := bytes.IndexByte(data, '\n')
-		var line []byte
+	return 0, g.err
+}
+
+// next moves past the end of a member: to the next member, over zero
+// padding to the end (io.EOF), or fails on anything else.
+func (g *gzipMembers) next() error {
+	head, err := g.src.Peek(2)
+	if len(head) == 0 {
+		return err // io.EOF: the input ends with the member
+	}
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		if err := g.z.Reset(g.src); err != nil {
+			return err
+		}
+		g.z.Multistream(false)
+		return nil
+	}
+	for {
+		buf, err := g.src.Peek(max(g.src.Buffered(), 1))
+		for i, c := range buf {
+			if c != 0 {
+				return &TrailingGarbageError{Offset: g.count.n - int64(g.src.Buffered()) + int64(i)}
+			}
+		}
+		g.src.Discard(len(buf))
+		if err != nil {
+			return err // io.EOF after zeros only: the end
+		}
+	}
+}
+
+// gzipError is an error of the gzip layer, said once as "gzip: ...".
+type gzipError struct{ err error }
+
+func (e gzipError) Error() string { return "gzip: " + strings.TrimPrefix(e.err.Error(), "gzip: ") }
+func (e gzipError) Unwrap() error { return e.err }
+
+// sniff looks at the first lines to choose or check the format: the first
+// sniffLines lines that can be read as log lines (not blank, binary, invalid
+// UTF-8 or longer than the cap), within the first sniffBytes bytes after
+// them. Lines that cannot be log lines whatever the format are read,
+// counted and skipped on the way (so a log whose first line is longer than
+// the cap is still read); the others are left for Next.
+func (rd *Reader) sniff() error {
+	window := min(rd.br.Size(), sniffBytes)
+	for {
+		data, err := rd.br.Peek(window)
+		atEOF := false
+		var readErr error
 		switch {
-		case i >= 0:
-			line, data = data[:i], data[i+1:]
-		case atEOF:
-			line, data = data, nil
-		default:
-			data = nil
-			continue // a line cut by the window
+		case err == io.EOF:
+			atEOF = true
+		case err != nil && len(data) == 0:
+			return rd.readError(err)
+		case err != nil:
+			// The lines read so far are looked at; reading on meets the
+			// error again, with its line number.
+			readErr = err
 		}
-		no++
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
+		var lines []sniffLine
+		junk := 0                     // complete lines at the start of data that cannot be log lines
+		badAt, badWhy := int64(0), ok // the first of them that is not blank, and why
+		no := rd.line
+		for rest := data; len(rest) > 0 && len(lines) < sniffLines; {
+			i := bytes.IndexByte(rest, '\n')
+			var line []byte
+			switch {
+			case i >= 0:
+				line, rest = rest[:i], rest[i+1:]
+			case atEOF:
+				line, rest = rest, nil
+			default:
+				rest = nil
+				continue // a line cut by the window
+			}
+			no++
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			if why := lineJunk(line); why != ok {
+				if len(lines) == 0 && i >= 0 {
+					junk++
+				}
+				if why != Empty && badAt == 0 {
+					badAt, badWhy = no, why
+				}
+				continue
+			}
+			lines = append(lines, sniffLine{no, line})
 		}
-		if isBlank(line) {
+		if len(lines) > 0 {
+			return rd.choose(lines)
+		}
+		if atEOF {
+			return rd.noLogLine(badAt, badWhy)
+		}
+		// Nothing to look at in the window: read past the lines that cannot
+		// be log lines, then past a line longer than the cap, and look again.
+		for range junk {
+			b, _ := rd.br.ReadSlice('\n')
+			b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+			rd.line++
+			rd.counts.Lines++
+			rd.skip(lineJunk(b))
+		}
+		if readErr != nil {
+			return rd.readError(readErr)
+		}
+		if junk > 0 {
 			continue
 		}
-		lines = append(lines, cand{no, line})
-	}
-	if len(lines) == 0 {
-		if atEOF {
-			return nil // empty: Next returns io.EOF
+		if window < rd.br.Size() {
+			window = rd.br.Size() // a long line that may still fit under the cap
+			continue
 		}
-		if rd.format != Auto { // a first line longer than the window: nothing to check the format on
-			rd.needUA = rd.format == Combined
-			if rd.format == W3C {
-				rd.w3c = newW3C()
-			}
+		if err := rd.skipLong(); err != nil {
+			return err
+		}
+		window = min(rd.br.Size(), sniffBytes)
+	}
+}
+
+// sniffLine is a line sniff looks at, with its number.
+type sniffLine struct {
+	no   int64
+	line []byte
+}
+
+// lineJunk returns why a line cannot be a log line in any format (Empty,
+// Binary, InvalidUTF8), or ok.
+func lineJunk(b []byte) Reason {
+	if isBlank(b) {
+		return Empty
+	}
+	if ctrl, high := scanBytes(b); ctrl {
+		return Binary
+	} else if high && !utf8.Valid(b) {
+		return InvalidUTF8
+	}
+	return ok
+}
+
+// skipLong reads past a line longer than the cap, counting it.
+func (rd *Reader) skipLong() error {
+	rd.line++
+	rd.counts.Lines++
+	rd.skip(TooLong)
+	for {
+		_, err := rd.br.ReadSlice('\n')
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return nil
+		case io.EOF:
+			rd.eof = true
 			return nil
 		}
-		return &InputError{Name: rd.name, Line: no + 1, Err: fmt.Errorf(
-			"%w: the line is longer than the line length cap (%d bytes); raise --max-line or give --log-format (%s)",
-			ErrUnknownFormat, rd.br.Size()-1, FormatNames)}
+		return rd.readError(err)
 	}
+}
+
+// noLogLine is the end of sniffing an input that holds no line that can be
+// a log line: an empty or blank input is fine (Next returns io.EOF), and so
+// is one of lines that cannot be read when the format was given; with Auto,
+// the format cannot be told. at and why are the first line of the last
+// window that is not blank, if any (not read yet), and why it cannot be read.
+func (rd *Reader) noLogLine(at int64, why Reason) error {
+	for _, r := range []Reason{TooLong, Binary, InvalidUTF8} {
+		if n := rd.firstSkip[r]; n > 0 && (at == 0 || n < at) {
+			at, why = n, r
+		}
+	}
+	if at == 0 || rd.format != Auto {
+		rd.setFormat(rd.format)
+		return nil
+	}
+	return &InputError{Name: rd.name, Line: at, Err: fmt.Errorf(
+		"%w: no line of it can be read as a log line (the first: %s); raise --max-line (now %d bytes) or give --log-format (%s)",
+		ErrUnknownFormat, why.Describe(), rd.br.Size()-1, FormatNames)}
+}
+
+// setFormat sets the format and what reading it needs.
+func (rd *Reader) setFormat(f Format) {
+	rd.format = f
+	rd.needUA = f == Combined
+	if f == W3C && rd.w3c == nil {
+		rd.w3c = newW3C()
+	}
+}
+
+// choose chooses the format from the lines sniff found (or checks the one
+// given): a W3C directive among them means IIS; otherwise the first that
+// parses as a common-format line decides, combined if it has a referer and
+// user agent.
+func (rd *Reader) choose(lines []sniffLine) error {
 	if rd.format == W3C || rd.format == Auto {
 		for _, c := range lines {
 			if isW3CDirective(c.line) {
-				rd.format = W3C
-				rd.w3c = newW3C()
+				rd.setFormat(W3C)
 				return nil
 			}
 		}
@@ -255,26 +471,21 @@ func (rd *Reader) sniff(n int) error {
 	var first Reason = ok
 	for _, c := range lines {
 		rec.reset()
-		if ctrl, high := scanBytes(c.line); ctrl || high && !utf8.Valid(c.line) {
-			continue
-		}
 		why := parseCLF(c.line, &rec, rd.format == Combined, nil)
 		if why == ok {
-			if rd.format == Auto {
-				rd.format = Common
+			f := rd.format
+			if f == Auto {
+				f = Common
 				if rec.hasUA {
-					rd.format = Combined
+					f = Combined
 				}
 			}
-			rd.needUA = rd.format == Combined
+			rd.setFormat(f)
 			return nil
 		}
 		if first == ok {
 			first = why
 		}
-	}
-	if first == ok {
-		first = Binary
 	}
 	if rd.format == Auto {
 		return &InputError{Name: rd.name, Line: lines[0].no, Err: fmt.Errorf(
@@ -302,10 +513,15 @@ func isW3CDirective(line []byte) bool {
 
 func (rd *Reader) readError(err error) error {
 	if rd.gz != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		var tg *TrailingGarbageError
+		switch {
+		case errors.As(err, &tg):
+			return &InputError{Name: rd.name, Err: gzipError{err}} // not on a line: after the last one
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			err = errors.New("gzip: the compressed stream is truncated")
-		} else {
-			err = fmt.Errorf("gzip: %w", err)
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		default:
+			err = gzipError{err}
 		}
 	}
 	return &InputError{Name: rd.name, Line: rd.line + 1, Err: err}
@@ -404,7 +620,24 @@ func (rd *Reader) Next() (*Record, error) {
 		rec := &rd.rec
 		rec.reset()
 		var why Reason
-		if rd.format == W3C {
+		if rd.probe {
+			if isW3CDirective(b) {
+				rd.counts.Directives++
+				if rd.w3c == nil {
+					rd.w3c = newW3C()
+				}
+				_ = rd.w3c.directive(b) // a #Fields header detect cannot read leaves no header
+				continue
+			}
+			why = BadTime
+			if rd.w3c != nil {
+				why = rd.w3c.parse(b, rec)
+			}
+			if why != ok {
+				rec.reset()
+				why = parseCLF(b, rec, false, nil)
+			}
+		} else if rd.format == W3C {
 			if b[0] == '#' {
 				rd.counts.Directives++
 				if err := rd.w3c.directive(b); err != nil {

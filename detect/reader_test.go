@@ -3,7 +3,9 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -236,10 +238,14 @@ func TestReaderErrors(t *testing.T) {
 	}{
 		{"not a log", bytes.NewReader(readme), Auto, 0, 1, "cannot tell the log format", true},
 		{"binary", bytes.NewReader([]byte("\x00\x01\x02\x03\n\x00\x05\n")), Auto, 0, 1, "cannot tell the log format", true},
-		{"first line too long", strings.NewReader(strings.Repeat("a", 5000) + "\n" + apache), Auto, 1024, 1, "longer than the line length cap", true},
+		{"every line too long", strings.NewReader(strings.Repeat(strings.Repeat("a", 5000)+"\n", 3)), Auto, 1024, 1, "no line of it can be read as a log line (the first: the line is longer than the line length cap); raise --max-line", true},
+		{"long lines then binary", strings.NewReader(strings.Repeat("a", 5000) + "\n\x00\x01\n"), Auto, 1024, 1, "no line of it can be read", true},
 		{"apache given as iis", strings.NewReader(apache), W3C, 0, 1, "not an IIS W3C log", false},
 		{"common given as combined", strings.NewReader(common), Combined, 0, 1, "not a combined log: no quoted referer", false},
-		{"line cap too small", strings.NewReader(apache), Auto, 100, 0, "below the minimum", false},
+		{"line cap too small", strings.NewReader(apache), Auto, 100, 0, "line length cap 100: want 256 to 67108864 bytes", false},
+		{"line cap too large", strings.NewReader(apache), Auto, MaxMaxLine + 1, 0, "want 256 to 67108864 bytes", false},
+		{"line cap 1e11", strings.NewReader(apache), Auto, 1e11, 0, "want 256 to 67108864 bytes", false},
+		{"line cap 2^63-1", strings.NewReader(apache), Auto, math.MaxInt, 0, "want 256 to 67108864 bytes", false},
 		{"read error", &failing{after: 0}, Auto, 0, 1, "input/output error", false},
 	}
 	for _, tc := range tests {
@@ -336,5 +342,118 @@ func TestLowerASCII(t *testing.T) {
 		if got := lowerASCII([]byte("pre"), b); !bytes.Equal(got[3:], want) || string(got[:3]) != "pre" {
 			t.Fatalf("lowerASCII(%q) = %q, want %q", b, got[3:], want)
 		}
+	}
+}
+
+// TestSniffSkipsLongLines checks that the format is chosen from the lines
+// after those that cannot be log lines whatever the format (longer than the
+// cap, binary, blank): a log whose first line is over --max-line is read,
+// not passed over (issue 7, item 10).
+func TestSniffSkipsLongLines(t *testing.T) {
+	t.Parallel()
+	log := sample(t, "honeynet2004_access_log.10")
+	want, wc, err := readAll(t, log, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 5000) + "\n"
+	for _, tc := range []struct {
+		name    string
+		head    string
+		maxLine int
+		skipped map[Reason]int64
+	}{
+		{"one long line", long, 1024, map[Reason]int64{TooLong: 1}},
+		{"long lines, blank and binary", long + "\n" + long + "\x00\x01\n" + long, 1024, map[Reason]int64{TooLong: 3, Empty: 1, Binary: 1}},
+		{"a line longer than the sniff window, under the cap", strings.Repeat("y", sniffBytes+10) + "\n", 1 << 20, map[Reason]int64{BadSource: 1}},
+		{"a line over a cap larger than the sniff window", strings.Repeat("y", sniffBytes+10) + "\n", sniffBytes, map[Reason]int64{TooLong: 1}},
+	} {
+		data := append([]byte(tc.head), log...)
+		rd, err := NewReader("f.log", bytes.NewReader(data), ReaderOptions{MaxLine: tc.maxLine})
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if rd.Format() != Combined {
+			t.Errorf("%s: format %v", tc.name, rd.Format())
+		}
+		n := 0
+		for {
+			if _, err := rd.Next(); err != nil {
+				if err != io.EOF {
+					t.Errorf("%s: %v", tc.name, err)
+				}
+				break
+			}
+			n++
+		}
+		c := rd.Counts()
+		var extra int64
+		for why, k := range tc.skipped {
+			extra += k
+			if c.Skipped[why] != k {
+				t.Errorf("%s: skipped %s %d, want %d", tc.name, why, c.Skipped[why], k)
+			}
+		}
+		if n != len(want) || c.Lines != wc.Lines+extra || c.Parsed != wc.Parsed || c.Lines != rd.Line() {
+			t.Errorf("%s: %d records, counts %+v; want %d records and %d more lines than %+v", tc.name, n, c, len(want), extra, wc)
+		}
+	}
+	// With the format given, the check also looks past the long line.
+	if _, err := NewReader("f.log", bytes.NewReader(append([]byte(long), log...)), ReaderOptions{Format: W3C, MaxLine: 1024}); err == nil ||
+		!strings.Contains(err.Error(), "line 2: not an IIS W3C log") {
+		t.Errorf("combined given as iis after a long line: %v", err)
+	}
+}
+
+// TestGzipPadding checks gzip with zero bytes after the last member (which
+// gzip(1) accepts) and with other bytes there (an error naming the offset).
+func TestGzipPadding(t *testing.T) {
+	t.Parallel()
+	plain := sample(t, "honeynet2004_access_log.10")
+	want, wc, err := readAll(t, plain, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := gzipped(t, plain)
+	two := append(gzipped(t, plain[:1000]), gzipped(t, plain[1000:])...)
+	zeros := func(n int) []byte { return make([]byte, n) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"one zero", cat(gz, zeros(1))},
+		{"512 zeros", cat(gz, zeros(512))},
+		{"a megabyte of zeros", cat(gz, zeros(1<<20+3))},
+		{"two members and zeros", cat(two, zeros(10))},
+	} {
+		got, gc, err := readAll(t, tc.data, ReaderOptions{})
+		if err != nil || len(got) != len(want) || gc != wc {
+			t.Errorf("%s: %d records, %+v, %v; want %d records, %+v", tc.name, len(got), gc, err, len(want), wc)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		offset int
+	}{
+		{"text after the member", cat(gz, []byte("hello\n")), len(gz)},
+		{"zeros then text", cat(gz, zeros(100), []byte("x")), len(gz) + 100},
+		{"half a magic number", cat(gz, []byte{0x1f}), len(gz)},
+		{"garbage after two members", cat(two, zeros(3), []byte{0xff, 0}), len(two) + 3},
+	} {
+		_, _, err := readAll(t, tc.data, ReaderOptions{})
+		var ie *InputError
+		var tg *TrailingGarbageError
+		if !errors.As(err, &ie) || ie.Name != "test" || !errors.As(err, &tg) || tg.Offset != int64(tc.offset) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("gzip: trailing garbage at byte offset %d", tc.offset)) || strings.Count(err.Error(), "gzip:") != 1 {
+			t.Errorf("%s: %v; want an *InputError for test naming offset %d", tc.name, err, tc.offset)
+		}
+	}
+	// A second member with a bad header: an error said once as gzip.
+	_, _, err = readAll(t, cat(gz, []byte{0x1f, 0x8b, 0, 0}), ReaderOptions{})
+	if err == nil || strings.Count(err.Error(), "gzip:") != 1 {
+		t.Errorf("bad second member: %v", err)
 	}
 }
