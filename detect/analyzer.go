@@ -19,7 +19,8 @@ import (
 type Options struct {
 	Format         Format        // log format of every input; Auto: chosen per input
 	MaxLine        int           // line length cap in bytes; 0: DefaultMaxLine
-	Families       []Family      // the signature table; nil: Builtin()
+	Families       []Family      // the signature table; nil: Builtin(); ignored when Matcher is set
+	Matcher        *Matcher      // the signature table compiled (NewMatcher), used as it is; nil: compiled from Families
 	SeriesInterval time.Duration // > 0: also count a sensor series with this interval (Report.Series)
 	Stdin          io.Reader     // read for the path "-"; nil: os.Stdin
 }
@@ -91,13 +92,21 @@ type srcInterval struct {
 
 // NewAnalyzer checks the options and compiles the signatures.
 func NewAnalyzer(opt Options) (*Analyzer, error) {
-	fams := opt.Families
-	if fams == nil {
-		fams = Builtin()
+	if opt.MaxLine != 0 {
+		if err := CheckMaxLine(opt.MaxLine); err != nil {
+			return nil, err
+		}
 	}
-	m, err := NewMatcher(fams)
-	if err != nil {
-		return nil, err
+	m := opt.Matcher
+	if m == nil {
+		fams := opt.Families
+		if fams == nil {
+			fams = Builtin()
+		}
+		var err error
+		if m, err = NewMatcher(fams); err != nil {
+			return nil, err
+		}
 	}
 	if opt.SeriesInterval < 0 {
 		return nil, fmt.Errorf("series interval %v is negative", opt.SeriesInterval)

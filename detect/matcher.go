@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,14 +44,21 @@ type ccheck struct {
 
 // NewMatcher checks fams (as a signatures file is checked) and compiles the
 // families that are not disabled. Their order is kept: it is the order of
-// the output.
+// the output. Families that ParseSignatures, LoadSignatures or Builtin
+// returned were checked there, key by key, and are not checked again: when
+// every family is such, only the table as a whole is (names unique, at most
+// MaxFamilies, one enabled at least).
 func NewMatcher(fams []Family) (*Matcher, error) {
-	doc := signatureFile{Family: fams}
-	if errs := param.Validate(&doc); len(errs) > 0 {
-		e := errs[0]
-		return nil, &e
+	if len(fams) > MaxFamilies {
+		return nil, fmt.Errorf("the signature table has %d families; at most %d are allowed", len(fams), MaxFamilies)
 	}
-	if err := doc.Check(); err != nil {
+	doc := signatureFile{Family: fams}
+	if slices.ContainsFunc(fams, func(f Family) bool { return !f.checked }) {
+		if errs := param.Validate(&doc); len(errs) > 0 { // calls doc.Check too
+			e := errs[0]
+			return nil, &e
+		}
+	} else if err := doc.Check(); err != nil {
 		return nil, err
 	}
 	m := &Matcher{}

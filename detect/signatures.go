@@ -4,13 +4,24 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
+	"wormwatch/internal/names"
 	"wormwatch/internal/param"
+	"wormwatch/share"
+)
+
+// The bounds of a signature table. A signatures file is read whole and
+// every family becomes a column of the hourly table, so both are capped.
+const (
+	MaxSignatureBytes = 32 << 20 // the largest signatures file read, 32 MiB
+	MaxFamilies       = 50_000   // the most families of a signature table, disabled ones included
 )
 
 //go:embed signatures.toml
@@ -28,6 +39,8 @@ type Family struct {
 	STIXPattern string         `toml:"stix_pattern" doc:"the STIX 2.1 pattern of the family's indicator; when empty it is derived from the match rules"`
 	References  []Reference    `toml:"references" doc:"where the shape is documented"`
 	Match       []Rule         `toml:"match" doc:"the rules: a line matches the family when it matches any of them"`
+
+	checked bool // ParseSignatures checked it whole: NewMatcher need not check it again
 }
 
 // Reference points to where a family's shape is documented.
@@ -66,6 +79,8 @@ type Cond struct {
 // signatureFile is the document of a signatures file.
 type signatureFile struct {
 	Family []Family `toml:"family" doc:"the families, in the order of the output"`
+
+	namesChecked bool // ParseSignatures checked that no name is declared twice, naming the lines
 }
 
 var familyName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -78,22 +93,50 @@ func (f *Family) DisplayName() string {
 	return f.Name
 }
 
-// Check validates a family's own keys (param calls it).
+// Check validates a family's own keys (param calls it): its name (the
+// rule of package names, without '.'), a description and match rules when
+// it is enabled, and a STIX pattern that parses (the one given, or one
+// derivable from the rules).
 func (f *Family) Check() error {
+	if f.checked {
+		return nil
+	}
+	if key, err := f.checkKeys(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// checkKeys is Check, with the key at fault apart.
+func (f *Family) checkKeys() (key string, err error) {
 	switch {
 	case !familyName.MatchString(f.Name):
-		return fmt.Errorf("name %q: want lowercase letters, digits, - and _, starting with a letter or digit (like codered1 or webdav-search)", f.Name)
+		return "name", fmt.Errorf("%q: want lowercase letters, digits, - and _, starting with a letter or digit (like codered1 or webdav-search)", f.Name)
+	case names.Check(f.Name) != nil: // the rule for names that become file stems and STIX labels: at most 64 characters
+		return "name", names.Check(f.Name)
 	case f.Disabled:
-		return nil
+		return "", nil
 	case strings.TrimSpace(f.Description) == "":
-		return errors.New("description is empty: say what the family is")
+		return "description", errors.New("is empty: say what the family is")
 	case len(f.Match) == 0:
-		return errors.New("no [[family.match]] rule: give at least one")
+		return "match", errors.New("no [[family.match]] rule: give at least one")
+	case f.STIXPattern != "":
+		if err := checkSTIXPattern(f.STIXPattern); err != nil {
+			return "stix_pattern", err
+		}
+	case f.Pattern() == "":
+		return "stix_pattern", errors.New("none can be derived from the match rules (they test no target, path, query, method or protocol literal): give one")
 	}
-	if f.Pattern() == "" {
-		return errors.New("no STIX pattern can be derived from the match rules (they test no target, path, query, method or protocol literal): give stix_pattern")
-	}
+	return "", nil
+}
 
+// checkSTIXPattern checks the syntax of a STIX 2.1 pattern with the parser
+// of package share, which checks every pattern it writes.
+func checkSTIXPattern(p string) error {
+	err := share.WriteSTIX(io.Discard, []share.Finding{{Family: "f", Pattern: p}}, "")
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "finding f: "))
+	}
 	return nil
 }
 
@@ -130,6 +173,9 @@ func (c *Cond) Check() error {
 
 // Check rejects two families of one file with the same name.
 func (s *signatureFile) Check() error {
+	if s.namesChecked {
+		return nil
+	}
 	seen := map[string]bool{}
 	for _, f := range s.Family {
 		if seen[f.Name] {
@@ -219,28 +265,82 @@ func (e *SignatureError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *SignatureError) Unwrap() error { return e.Err }
 
 // ParseSignatures reads a signatures document (TOML, the shape of the
-// built-in signatures.toml) and checks every key. name is the file name
-// used in errors, which name the line and key and say what is allowed.
+// built-in signatures.toml) and checks every key, so that the families it
+// returns need no other check (NewMatcher does not check them again). name
+// is the file name used in errors, which name the line and key and say what
+// is allowed.
 func ParseSignatures(name string, data []byte) ([]Family, error) {
+	if len(data) > MaxSignatureBytes {
+		return nil, &SignatureError{File: name, Err: fmt.Errorf("%d bytes: a signatures file holds at most %d (32 MiB)", len(data), MaxSignatureBytes)}
+	}
 	var doc signatureFile
 	l := param.NewLoader(&doc)
 	if err := l.Decode(data); err != nil {
 		return nil, &SignatureError{File: name, Err: err}
 	}
-	if errs := l.Validate(); len(errs) > 0 {
-		return nil, &SignatureError{File: name, Err: &errs[0]}
-	}
 	if len(doc.Family) == 0 {
 		return nil, &SignatureError{File: name, Err: errors.New("no [[family]] table: the file declares no signature")}
+	}
+	if len(doc.Family) > MaxFamilies {
+		e := l.Error("family."+strconv.Itoa(MaxFamilies), fmt.Sprintf("the file declares %d families; a signature table holds at most %d", len(doc.Family), MaxFamilies))
+		return nil, &SignatureError{File: name, Err: &e}
+	}
+	// The family's own keys, each error at its key; then the rest (param
+	// calls Check again, which passes over the families checked here). An
+	// error in a rule comes first: it may be why no STIX pattern can be
+	// derived.
+	var own []param.FieldError
+	first := map[string]int{}
+	doc.namesChecked = true
+	for i := range doc.Family {
+		f := &doc.Family[i]
+		at := "family." + strconv.Itoa(i)
+		f.checked = true
+		if key, err := f.checkKeys(); err != nil {
+			own = append(own, l.Error(at+"."+key, err.Error()))
+		} else if j, dup := first[f.Name]; dup {
+			own = append(own, l.Error(at+".name", fmt.Sprintf("family %q is declared twice (first at line %d)", f.Name, l.Locate("family."+strconv.Itoa(j)).Line)))
+		} else {
+			first[f.Name] = i
+		}
+	}
+	for _, errs := range [][]param.FieldError{l.Validate(), own} {
+		if len(errs) > 0 {
+			e := slices.MinFunc(errs, func(a, b param.FieldError) int { return lineOrder(a.Line) - lineOrder(b.Line) })
+			return nil, &SignatureError{File: name, Err: &e}
+		}
 	}
 	return doc.Family, nil
 }
 
-// LoadSignatures reads a signatures file (see ParseSignatures).
+// lineOrder sorts line numbers with 0 (unknown) last.
+func lineOrder(n int) int {
+	if n == 0 {
+		return 1 << 30
+	}
+	return n
+}
+
+// LoadSignatures reads a signatures file (see ParseSignatures) of at most
+// MaxSignatureBytes.
 func LoadSignatures(path string) ([]Family, error) {
-	data, err := os.ReadFile(path)
+	fail := func(err error) ([]Family, error) {
+		if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &SignatureError{File: path, Err: err}
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, &SignatureError{File: path, Err: errors.Unwrap(err)}
+		return fail(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSignatureBytes+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(data) > MaxSignatureBytes {
+		return fail(fmt.Errorf("larger than %d bytes (32 MiB), the most a signatures file may hold", MaxSignatureBytes))
 	}
 	return ParseSignatures(path, data)
 }
@@ -269,10 +369,17 @@ func BuiltinTOML() []byte { return slices.Clone(builtinTOML) }
 // in their order.
 func Merge(base, extra []Family) []Family {
 	out := slices.Clone(base)
+	at := make(map[string]int, len(out)+len(extra))
+	for i, f := range out {
+		if _, dup := at[f.Name]; !dup {
+			at[f.Name] = i
+		}
+	}
 	for _, f := range extra {
-		if i := slices.IndexFunc(out, func(g Family) bool { return g.Name == f.Name }); i >= 0 {
+		if i, found := at[f.Name]; found {
 			out[i] = f
 		} else {
+			at[f.Name] = len(out)
 			out = append(out, f)
 		}
 	}

@@ -3,11 +3,14 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"wormwatch/internal/param"
 )
@@ -198,13 +201,19 @@ func TestSignatureErrors(t *testing.T) {
 		{"empty literal", head + "[[family.match]]\ntarget = { contains = [\"\"] }\n", 5, "empty literal"},
 		{"rule without condition", head + "[[family.match]]\n", 4, "no condition"},
 		{"family without rule", head, 1, "no [[family.match]] rule"},
-		{"bad name", "[[family]]\nname = \"Code Red\"\ndescription = \"d\"\n[[family.match]]\nstatus = [400]\n", 1, "lowercase letters"},
-		{"no description", "[[family]]\nname = \"x\"\n[[family.match]]\nstatus = [400]\n", 1, "description is empty"},
+		{"bad name", "[[family]]\nname = \"Code Red\"\ndescription = \"d\"\n[[family.match]]\nstatus = [400]\n", 2, "family.0.name: \"Code Red\": want lowercase letters"},
+		{"name with a dot", "[[family]]\nname = \"a.b\"\ndescription = \"d\"\n[[family.match]]\nmethod = { equals = [\"GET\"] }\n", 2, "name: \"a.b\": want lowercase letters"},
+		{"name too long", "[[family]]\nname = \"" + strings.Repeat("a", 65) + "\"\ndescription = \"d\"\n[[family.match]]\nmethod = { equals = [\"GET\"] }\n", 2, "name of 65 characters is too long"},
+		{"disabled with a bad name", "[[family]]\nname = \"../x\"\ndisabled = true\n", 2, "name: \"../x\""},
+		{"no description", "[[family]]\nname = \"x\"\n[[family.match]]\nstatus = [400]\n", 1, "family.x.description: is empty"},
+		{"bad stix pattern", head + "stix_pattern = \"[url:value = 'x'\"\n[[family.match]]\nmethod = { equals = [\"GET\"] }\n", 4, "family.x.stix_pattern: STIX pattern \"[url:value = 'x'\": at offset 16 (end of pattern): expected \"]\""},
+		{"stix pattern not STIX", head + "[[family.match]]\nmethod = { equals = [\"GET\"] }\n" + "[[family]]\nname = \"y\"\ndescription = \"d\"\nstix_pattern = \"cmd.exe\"\n[[family.match]]\nstatus = [400]\n", 9, "family.y.stix_pattern: STIX pattern \"cmd.exe\""},
 		{"status out of range", head + "[[family.match]]\nstatus = [1000]\n", 5, "status"},
 		{"max below min", head + "[[family.match]]\ntarget = { min_length = 10, max_length = 5 }\n", 5, "max_length 5 is below min_length 10"},
-		{"twice", head + "[[family.match]]\nmethod = { equals = [\"GET\"] }\n" + head + "[[family.match]]\nmethod = { equals = [\"PUT\"] }\n", 0, "declared twice"},
+		{"twice", head + "[[family.match]]\nmethod = { equals = [\"GET\"] }\n" + head + "[[family.match]]\nmethod = { equals = [\"PUT\"] }\n", 7, "family.1.name: family \"x\" is declared twice (first at line 1)"},
 		{"no family", "# nothing\n", 0, "no [[family]] table"},
-		{"no pattern derivable", head + "[[family.match]]\nstatus = [400]\n", 1, "give stix_pattern"},
+		{"no pattern derivable", head + "[[family.match]]\nstatus = [400]\n", 1, "family.x.stix_pattern: none can be derived from the match rules"},
+		{"too big", strings.Repeat("#", MaxSignatureBytes+1), 0, "a signatures file holds at most 33554432"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,5 +283,96 @@ func TestDocSignatureKeys(t *testing.T) {
 	}
 	if !bytes.Contains(doc, bytes.TrimSpace(b.Bytes())) {
 		t.Errorf("docs/detect.md does not hold the generated key reference; paste this in:\n%s", b.String())
+	}
+}
+
+// manyFamilies returns a signatures file of n families, each with a
+// reference, a rule on the status and a path suffix, and (one in ten) a
+// STIX pattern of its own.
+func manyFamilies(n int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, "[[family]]\nname = \"fam%d\"\ndescription = \"family %d\"\nreferences = [{ source = \"cve\", id = \"CVE-2001-%d\" }]\n", i, i, i)
+		if i%10 == 0 {
+			fmt.Fprintf(&b, "stix_pattern = \"[url:value = 'http://x/%d.pl']\"\n", i)
+		}
+		fmt.Fprintf(&b, "[[family.match]]\nstatus = [404]\npath = { suffix = [\"/x%d.pl\"], nocase = true }\n\n", i)
+	}
+	return b.Bytes()
+}
+
+// TestManySignatures loads 20,000 families (issue 7, item 8: over 150 s
+// before) the way detect does: parse and check the file, merge it with the
+// built-in table, compile the matcher once and give it to the analyzer.
+// The bound is generous (it took under 2 s on a shared 2-core machine): it
+// is there to fail on a loader quadratic in the number of families, not to
+// time it (BenchmarkLoadSignatures does).
+func TestManySignatures(t *testing.T) {
+	t.Parallel()
+	doc := manyFamilies(20_000)
+	start := time.Now()
+	extra, err := ParseSignatures("many.toml", doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := Merge(Builtin(), extra)
+	m, err := NewMatcher(fams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAnalyzer(Options{Matcher: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("loading 20,000 families took %v", took)
+	}
+	if a.m != m || len(m.Families()) != 20_000+len(wantFamilies) || m.Families()[len(wantFamilies)+19_999].Name != "fam19999" {
+		t.Errorf("the analyzer has %d families, its own matcher %v", len(a.m.Families()), a.m != m)
+	}
+	// The families were checked once, when the file was read: a matcher
+	// built from them does not check them again (a family broken after
+	// loading goes through, which shows it), but a table built by hand is.
+	broken := slices.Clone(extra)
+	broken[5].Name = "Not A Name"
+	if _, err := NewMatcher(broken); err != nil {
+		t.Errorf("checked families were checked again: %v", err)
+	}
+	broken = append(broken, Family{Name: "Hand Made", Kind: "worm", Description: "d", Match: []Rule{{Method: Cond{Equals: []string{"GET"}}}}})
+	if _, err := NewMatcher(broken); err == nil || !strings.Contains(err.Error(), "family.20000: name: \"Hand Made\"") {
+		t.Errorf("a table with a family not checked yet: %v", err)
+	}
+	// Over the cap: refused, naming the first family too many.
+	if testing.Short() {
+		return
+	}
+	var over bytes.Buffer
+	for i := range MaxFamilies + 1 {
+		fmt.Fprintf(&over, "[[family]]\nname = \"f%d\"\ndisabled = true\n", i)
+	}
+	_, err = ParseSignatures("over.toml", over.Bytes())
+	var fe *param.FieldError
+	if !errors.As(err, &fe) || fe.Line != 3*MaxFamilies+1 || !strings.Contains(err.Error(), "the file declares 50001 families; a signature table holds at most 50000") {
+		t.Errorf("too many families: %v", err)
+	}
+}
+
+// BenchmarkLoadSignatures measures reading, checking, merging and
+// compiling a signatures file of many families.
+func BenchmarkLoadSignatures(b *testing.B) {
+	for _, n := range []int{1000, 20_000} {
+		doc := manyFamilies(n)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				extra, err := ParseSignatures("many.toml", doc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := NewMatcher(Merge(Builtin(), extra)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
