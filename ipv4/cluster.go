@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"wormwatch/internal/ctxpoll"
 )
 
 // cell is one /16 block of the clustered support.
@@ -29,30 +31,13 @@ type cell struct {
 // eligible blocks than asked uses all of them. Cells come back in address
 // order.
 func clusterPlan(c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand) ([]cell, error) {
-	if c.Blocks8 < 1 || c.Blocks8 > 256 {
-		return nil, fmt.Errorf("population: clustered.blocks8 = %d (want 1 to 256)", c.Blocks8)
-	}
-	if c.Blocks16 < 1 || c.Blocks16 > 256 {
-		return nil, fmt.Errorf("population: clustered.blocks16 = %d (want 1 to 256)", c.Blocks16)
-	}
-	for _, z := range []struct {
-		key string
-		v   float64
-	}{{"zipf8", c.Zipf8}, {"zipf16", c.Zipf16}} {
-		if !(z.v >= 0 && z.v <= 5) {
-			return nil, fmt.Errorf("population: clustered.%s = %v (want 0 to 5)", z.key, z.v)
-		}
+	if err := checkCluster(c); err != nil {
+		return nil, err
 	}
 	size8, size16 := sp.Size()>>8, sp.Size()>>16
-	var elig8 []int
-	for b := range 256 {
-		r := Range{Lo: uint64(b) * size8, Hi: uint64(b+1) * size8}
-		if reserved.Overlap(r) < r.Len() {
-			elig8 = append(elig8, b)
-		}
-	}
-	if len(elig8) == 0 {
-		return nil, fmt.Errorf("population: every /8 block is in space.reserved (want some unreserved space)")
+	elig8, err := eligible8(sp, reserved)
+	if err != nil {
+		return nil, err
 	}
 	chosen8 := pickRandom(elig8, c.Blocks8, rng)
 	w8 := zipfWeights(len(chosen8), c.Zipf8)
@@ -85,6 +70,81 @@ func clusterPlan(c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand) ([]
 		return 1
 	})
 	return cells, nil
+}
+
+// checkCluster checks the parameters of the clustered placement.
+func checkCluster(c ClusterParams) error {
+	if c.Blocks8 < 1 || c.Blocks8 > 256 {
+		return fmt.Errorf("population: clustered.blocks8 = %d (want 1 to 256)", c.Blocks8)
+	}
+	if c.Blocks16 < 1 || c.Blocks16 > 256 {
+		return fmt.Errorf("population: clustered.blocks16 = %d (want 1 to 256)", c.Blocks16)
+	}
+	for _, z := range []struct {
+		key string
+		v   float64
+	}{{"zipf8", c.Zipf8}, {"zipf16", c.Zipf16}} {
+		if !(z.v >= 0 && z.v <= 5) {
+			return fmt.Errorf("population: clustered.%s = %v (want 0 to 5)", z.key, z.v)
+		}
+	}
+	return nil
+}
+
+// eligible8 returns the /8 blocks not wholly reserved, in address order.
+func eligible8(sp Space, reserved Ranges) ([]int, error) {
+	size8 := sp.Size() >> 8
+	var elig8 []int
+	for b := range 256 {
+		r := Range{Lo: uint64(b) * size8, Hi: uint64(b+1) * size8}
+		if reserved.Overlap(r) < r.Len() {
+			elig8 = append(elig8, b)
+		}
+	}
+	if len(elig8) == 0 {
+		return nil, fmt.Errorf("population: every /8 block is in space.reserved (want some unreserved space)")
+	}
+	return elig8, nil
+}
+
+// minClusterRoom returns the fewest free addresses the cells of clusterPlan
+// can hold, over every choice of blocks it can draw: in each eligible /8,
+// the c.Blocks16 eligible /16s with the fewest free addresses (all of them
+// if there are fewer); then the c.Blocks8 /8s whose such sums are least.
+// A population of at most this many hosts fits whatever the seed.
+func minClusterRoom(c ClusterParams, sp Space, reserved Ranges) (uint64, error) {
+	if err := checkCluster(c); err != nil {
+		return 0, err
+	}
+	elig8, err := eligible8(sp, reserved)
+	if err != nil {
+		return 0, err
+	}
+	size8, size16 := sp.Size()>>8, sp.Size()>>16
+	sums := make([]uint64, 0, len(elig8))
+	free := make([]uint64, 0, 256)
+	for _, b8 := range elig8 {
+		free = free[:0]
+		for j := range 256 {
+			lo := uint64(b8)*size8 + uint64(j)*size16
+			r := Range{Lo: lo, Hi: lo + size16}
+			if n := r.Len() - reserved.Overlap(r); n > 0 {
+				free = append(free, n)
+			}
+		}
+		slices.Sort(free)
+		var s uint64
+		for _, n := range free[:min(c.Blocks16, len(free))] {
+			s += n
+		}
+		sums = append(sums, s)
+	}
+	slices.Sort(sums)
+	var total uint64
+	for _, s := range sums[:min(c.Blocks8, len(sums))] {
+		total += s
+	}
+	return total, nil
 }
 
 // pickRandom returns min(k, len(items)) items drawn at random without
@@ -122,7 +182,7 @@ func zipfWeights(n int, s float64) []float64 {
 // room, with their weights renormalised, until every host has a place.
 // Inside a cell the hosts sit at distinct addresses drawn uniformly among
 // its free ones. It returns the addresses in ascending order and the plan.
-func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand) ([]uint32, []cell, error) {
+func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, []cell, error) {
 	if err := checkHosts(hosts); err != nil {
 		return nil, nil, err
 	}
@@ -138,7 +198,10 @@ func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *
 		return nil, nil, fmt.Errorf("population: hosts = %d but the %d /16 blocks of the clustered placement (clustered.blocks8 = %d, clustered.blocks16 = %d; a /16 holds %d addresses in a %d-bit space) have only %d free addresses (want hosts <= %d: raise clustered.blocks8 or clustered.blocks16, or use placement = \"uniform\")",
 			hosts, len(cells), c.Blocks8, c.Blocks16, sp.Size()>>16, sp.Bits, capacity, capacity)
 	}
-	counts := allocate(cells, uint64(hosts), rng)
+	counts := allocate(cells, uint64(hosts), rng, stop)
+	if stop.Err() != nil {
+		return nil, nil, stop.Err()
+	}
 	addr := make([]uint32, hosts)
 	off := 0
 	for i, cl := range cells {
@@ -146,7 +209,10 @@ func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *
 		if n == 0 {
 			continue
 		}
-		dst := sampleSorted(rng, cl.free, n, addr[off:off+n])
+		dst := sampleSorted(rng, cl.free, n, addr[off:off+n], stop)
+		if stop.Err() != nil {
+			return nil, nil, stop.Err()
+		}
 		mapToRanges(dst, reserved.Gaps(cl.r))
 		off += n
 	}
@@ -155,7 +221,8 @@ func placeClustered(hosts int, c ClusterParams, sp Space, reserved Ranges, rng *
 
 // allocate draws the number of hosts of each cell as placeClustered
 // describes. The total free room must be at least hosts.
-func allocate(cells []cell, hosts uint64, rng *rand.Rand) []uint64 {
+// When stop says so it returns early, with counts that are not a placement.
+func allocate(cells []cell, hosts uint64, rng *rand.Rand, stop *ctxpoll.Poller) []uint64 {
 	counts := make([]uint64, len(cells))
 	active := make([]int, 0, len(cells))
 	cum := make([]float64, 0, len(cells))
@@ -179,6 +246,9 @@ func allocate(cells []cell, hosts uint64, rng *rand.Rand) []uint64 {
 			break
 		}
 		for range left {
+			if stop.Stop() {
+				return counts
+			}
 			u := rng.Float64() * sum
 			// First k with cum[k] > u; the top one if rounding says none.
 			lo, hi := 0, len(cum)-1

@@ -1,6 +1,8 @@
 package ipv4
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,7 +13,7 @@ import (
 func TestReadPopulation(t *testing.T) {
 	t.Parallel()
 	in := "# comment\n\n  192.0.2.7  \n10.0.0.0/8 17 # seventeen\n\t198.51.100.0/24\t0\n1.2.3.4 1\n"
-	got, err := ReadPopulation(strings.NewReader(in), "pop.txt", Space{Bits: 32})
+	got, err := ReadPopulation(context.Background(), strings.NewReader(in), "pop.txt", Space{Bits: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,24 +40,66 @@ func TestReadPopulationErrors(t *testing.T) {
 		in   string
 		want string
 	}{
-		{32, "1.2.3.4\n10.0.0.0/8\n", `pop.txt:2: prefix "10.0.0.0/8" has no host count`},
-		{32, "\n\nhello\n", `pop.txt:3: "hello" is not an IPv4 address (want a.b.c.d`},
-		{32, "10.0.0.0/8 many\n", `pop.txt:1: host count "many" is not a whole number (want 0 or more)`},
-		{32, "10.0.0.0/8 -1\n", `pop.txt:1: host count "-1"`},
-		{32, "10.0.0.1/8 3\n", "pop.txt:1: \"10.0.0.1/8\" has bits set after the prefix length"},
-		{32, "10.0.0.0/33 3\n", `pop.txt:1: "10.0.0.0/33" is not an IPv4 prefix`},
+		{32, "1.2.3.4\n10.0.0.0/8\n", `pop.txt:2: a prefix without a host count (want a bare address as in "192.0.2.7", or a prefix and a host count as in "192.0.2.0/24 17")`},
+		{32, "\n\nhello\n", `pop.txt:3: not an IPv4 address (want a bare address`},
+		{32, "10.0.0.0/8 many\n", `pop.txt:1: the host count after the prefix is not a whole number (want a count of 0 or more`},
+		{32, "10.0.0.0/8 -1\n", `pop.txt:1: the host count after the prefix is not a whole number`},
+		{32, "10.0.0.1/8 3\n", "pop.txt:1: the prefix has bits set after its length"},
+		{32, "10.0.0.0/33 3\n", `pop.txt:1: not a prefix and a host count (want a bare address`},
 		{32, "1.2.3.0/30 5\n", "pop.txt:1: host count 5 is more than the 4 addresses of 1.2.3.0/30 in a 32-bit space (want at most 4)"},
 		{20, "1.2.3.0/24 2\n", "pop.txt:1: host count 2 is more than the 1 addresses of 1.2.3.0/24 in a 20-bit space (want at most 1)"},
-		{32, "1.2.3.4 1 2\n", "pop.txt:1: 3 fields (want an address, or a prefix and a host count)"},
-		{32, "::1\n", `pop.txt:1: "::1" is not an IPv4 address`},
+		{32, "1.2.3.4 1 2\n", "pop.txt:1: 3 fields (want a bare address"},
+		{32, "::1\n", `pop.txt:1: not an IPv4 address`},
+		{32, "10.0.0.0/40\n", `pop.txt:1: not an address or a prefix`},
 		{32, "0.0.0.0/0 99999999\n0.0.0.0/0 2\n", "pop.txt:2: the file asks for more than 100000000 hosts"},
 		{32, "1.2.3.4\n" + strings.Repeat("x", 70000) + "\n", "pop.txt:2: line longer than"},
 	}
 	for _, tt := range tests {
-		_, err := ReadPopulation(strings.NewReader(tt.in), "pop.txt", Space{Bits: tt.bits})
+		_, err := ReadPopulation(context.Background(), strings.NewReader(tt.in), "pop.txt", Space{Bits: tt.bits})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: error %v, want one containing %q", short(tt.in), err, tt.want)
 		}
+	}
+}
+
+// TestPopulationErrorsQuoteNothing points the reader at lines that are
+// not of a population file, each holding a secret: no error may print it
+// (one printed a line of /etc/shadow). It says what it wanted and where.
+func TestPopulationErrorsQuoteNothing(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t"
+	for _, in := range []string{
+		"root:$6$s3cr3t$xyz:19000:0:99999:7:::\n",
+		"s3cr3t\n",
+		"s3cr3t/8\n",
+		"10.0.0.0/8 s3cr3t\n",
+		"s3cr3t 17\n",
+		"10.0.0.0/8 17 s3cr3t\n",
+		"password = s3cr3t\n",
+		"10.0.0.1/8 s3cr3t\n",
+		"1.2.3.4\nexport TOKEN=s3cr3t\n",
+		"\x00\x01s3cr3t\xff\n",
+	} {
+		_, err := ReadPopulation(context.Background(), strings.NewReader(in), "pop.txt", Space{Bits: 32})
+		if err == nil {
+			t.Errorf("%q: no error", in)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || !strings.HasPrefix(err.Error(), "pop.txt:") || !strings.Contains(err.Error(), "(want ") {
+			t.Errorf("%q: error %q quotes the file or does not say what it wanted", in, err)
+		}
+	}
+}
+
+// TestReadPopulationCancelled checks that a cancelled context stops the
+// reading of a long file.
+func TestReadPopulationCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ReadPopulation(ctx, strings.NewReader(strings.Repeat("1.2.3.4\n", 10000)), "pop.txt", Space{Bits: 32})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
 
@@ -75,7 +119,7 @@ func TestPlaceFile(t *testing.T) {
 		res := special(t, sp)
 		p := testParams(PlacementFile, 7) // hosts is ignored by "file"
 		p.File = "population.txt"
-		h, err := Place(p, sp, res, "testdata", rand.New(rand.NewPCG(71, 0)))
+		h, err := Place(context.Background(), p, sp, res, "testdata", rand.New(rand.NewPCG(71, 0)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +199,7 @@ func TestPlaceFileErrors(t *testing.T) {
 		}
 		p := testParams(PlacementFile, 1)
 		p.File = "f.txt"
-		h, err := Place(p, sp, res, sub, rand.New(rand.NewPCG(81, 0)))
+		h, err := Place(context.Background(), p, sp, res, sub, rand.New(rand.NewPCG(81, 0)))
 		if tt.want != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
@@ -185,6 +229,11 @@ func FuzzReadPopulation(f *testing.F) {
 		"\xff\xfe\n",
 		"1.2.3.4\r\n5.6.7.8\r\n",
 		"10.0.0.0/8 18446744073709551615\n",
+		// Lines of other files, with a secret no error may print.
+		"root:$6$s3cr3t$xyz:19000:0:99999:7:::\n",
+		"10.0.0.0/8 s3cr3t\n",
+		"s3cr3t/8 1\n",
+		"1.2.3.4\nKEY=s3cr3t\n",
 	}
 	for _, s := range seeds {
 		f.Add(s, 32)
@@ -195,10 +244,15 @@ func FuzzReadPopulation(f *testing.F) {
 			bits = 16 + (bits%17+17)%17
 		}
 		sp := Space{Bits: bits}
-		entries, err := ReadPopulation(strings.NewReader(in), "fuzz.txt", sp)
+		entries, err := ReadPopulation(context.Background(), strings.NewReader(in), "fuzz.txt", sp)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.txt:") {
 				t.Fatalf("error %q does not name the file", err)
+			}
+			// "s3cr3t" is never an address, a prefix or a count, so an
+			// error that holds it quotes the file.
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Fatalf("error %q quotes the file", err)
 			}
 			return
 		}

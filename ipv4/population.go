@@ -1,10 +1,15 @@
 package ipv4
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+
+	"wormwatch/internal/ctxpoll"
 )
 
 // Operating system codes of Hosts.OS.
@@ -57,7 +62,8 @@ const MaxHosts = 100_000_000
 // Place builds the vulnerable population: it puts the hosts in the space
 // outside the reserved ranges, then draws each host's attributes. The
 // result is a pure function of (p, sp, reserved, the file's content, the
-// state of rng).
+// state of rng). A cancelled ctx stops it within a bounded number of steps
+// (it then returns ctx's error); it does not change what it draws.
 //
 // Placement (p.Placement):
 //   - "uniform": p.Hosts distinct addresses, uniform among the addresses
@@ -78,41 +84,116 @@ const MaxHosts = 100_000_000
 // within the int32 range); the owner's time zone (a region picked with
 // probability proportional to its share; UTCOffset is its offset rounded to
 // whole minutes, 0 when p.Regions is empty).
-func Place(p PopulationParams, sp Space, reserved Ranges, baseDir string, rng *rand.Rand) (*Hosts, error) {
-	if sp.Bits < 16 || sp.Bits > 32 {
-		return nil, fmt.Errorf("space has %d bits (want 16 to 32)", sp.Bits)
-	}
-	if reserved.Len() > 0 && reserved.Space() != sp {
-		return nil, fmt.Errorf("reserved ranges belong to a %d-bit space, not to the %d-bit space of the population", reserved.Space().Bits, sp.Bits)
-	}
-	if err := checkAttributes(p); err != nil {
+//
+// CheckPlacement makes, without drawing, every check of Place that does
+// not depend on the draws, and more: what passes it always places.
+func Place(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, baseDir string, rng *rand.Rand) (*Hosts, error) {
+	if err := checkCommon(p, sp, reserved); err != nil {
 		return nil, err
+	}
+	stop := ctxpoll.New(ctx)
+	if stop.Now() {
+		return nil, stop.Err()
 	}
 	var addr []uint32
 	var err error
 	switch p.Placement {
 	case PlacementUniform:
-		addr, err = placeUniform(p.Hosts, sp, reserved, rng)
+		addr, err = placeUniform(p.Hosts, sp, reserved, rng, stop)
 	case PlacementClustered:
-		addr, _, err = placeClustered(p.Hosts, p.Clustered, sp, reserved, rng)
+		addr, _, err = placeClustered(p.Hosts, p.Clustered, sp, reserved, rng, stop)
 	case PlacementFile:
-		if p.File == "" {
-			return nil, fmt.Errorf("population: placement = \"file\" needs a file (want file = \"path\", relative to the scenario file)")
+		var path string
+		if path, err = filePath(p, baseDir); err == nil {
+			addr, err = placeFile(path, sp, reserved, rng, stop)
 		}
-		path := p.File
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(baseDir, path)
-		}
-		addr, err = placeFile(path, sp, reserved, rng)
 	default:
 		return nil, fmt.Errorf("population: placement = %q (want %q, %q or %q)", p.Placement, PlacementClustered, PlacementUniform, PlacementFile)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if stop.Now() {
+		return nil, stop.Err()
+	}
 	h := &Hosts{Space: sp, Addr: addr}
-	drawAttributes(h, p, rng)
+	drawAttributes(h, p, rng, stop)
+	if stop.Now() {
+		return nil, stop.Err()
+	}
 	return h, nil
+}
+
+// CheckPlacement checks, without drawing anything, that Place can place
+// the population p: the space and shares, the room for p.Hosts outside the
+// reserved ranges (for the clustered placement, in the blocks it could
+// draw that hold the fewest free addresses, so that it fits whatever the
+// seed), and the population file (read whole: every line, overlaps, counts
+// against the free addresses). It returns the number of hosts Place will
+// place, or -1 for a population file that is a FIFO, which can be read only
+// once (by Place). Its errors are those Place would return, or could
+// return for some seed.
+func CheckPlacement(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, baseDir string) (int, error) {
+	if err := checkCommon(p, sp, reserved); err != nil {
+		return 0, err
+	}
+	switch p.Placement {
+	case PlacementUniform:
+		if _, _, err := uniformRoom(p.Hosts, sp, reserved); err != nil {
+			return 0, err
+		}
+		return p.Hosts, nil
+	case PlacementClustered:
+		if err := checkHosts(p.Hosts); err != nil {
+			return 0, err
+		}
+		low, err := minClusterRoom(p.Clustered, sp, reserved)
+		if err != nil {
+			return 0, err
+		}
+		if uint64(p.Hosts) > low {
+			return 0, fmt.Errorf("population: hosts = %d may not fit the clustered placement: the /16 blocks it draws (clustered.blocks8 = %d, clustered.blocks16 = %d; a /16 holds %d addresses in a %d-bit space) hold as few as %d free addresses, depending on the seed (want hosts <= %d: raise clustered.blocks8 or clustered.blocks16, raise space.bits, or use placement = \"uniform\")",
+				p.Hosts, p.Clustered.Blocks8, p.Clustered.Blocks16, sp.Size()>>16, sp.Bits, low, low)
+		}
+		return p.Hosts, nil
+	case PlacementFile:
+		path, err := filePath(p, baseDir)
+		if err != nil {
+			return 0, err
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+			return -1, nil
+		}
+		plan, err := readFilePlan(path, sp, reserved, ctxpoll.New(ctx))
+		if err != nil {
+			return 0, err
+		}
+		return plan.total, nil
+	}
+	return 0, fmt.Errorf("population: placement = %q (want %q, %q or %q)", p.Placement, PlacementClustered, PlacementUniform, PlacementFile)
+}
+
+// checkCommon checks what every placement needs: the space, the reserved
+// ranges' space, the shares of the attributes.
+func checkCommon(p PopulationParams, sp Space, reserved Ranges) error {
+	if sp.Bits < 16 || sp.Bits > 32 {
+		return fmt.Errorf("space has %d bits (want 16 to 32)", sp.Bits)
+	}
+	if reserved.Len() > 0 && reserved.Space() != sp {
+		return fmt.Errorf("reserved ranges belong to a %d-bit space, not to the %d-bit space of the population", reserved.Space().Bits, sp.Bits)
+	}
+	return checkAttributes(p)
+}
+
+// filePath returns the path of the population file of p.
+func filePath(p PopulationParams, baseDir string) (string, error) {
+	if p.File == "" {
+		return "", fmt.Errorf("population: placement = \"file\" needs a file (want file = \"path\", relative to the scenario file)")
+	}
+	if filepath.IsAbs(p.File) {
+		return p.File, nil
+	}
+	return filepath.Join(baseDir, p.File), nil
 }
 
 // checkHosts checks the number of hosts asked of a drawn placement.
@@ -123,11 +204,11 @@ func checkHosts(hosts int) error {
 	return nil
 }
 
-// placeUniform draws hosts distinct addresses uniformly among the
-// unreserved ones, in ascending order.
-func placeUniform(hosts int, sp Space, reserved Ranges, rng *rand.Rand) ([]uint32, error) {
+// uniformRoom returns the free ranges of a uniform placement and how many
+// addresses they hold, after checking that they hold the hosts.
+func uniformRoom(hosts int, sp Space, reserved Ranges) ([]Range, uint64, error) {
 	if err := checkHosts(hosts); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	free := reserved.Gaps(Range{Lo: 0, Hi: sp.Size()})
 	var n uint64
@@ -135,9 +216,22 @@ func placeUniform(hosts int, sp Space, reserved Ranges, rng *rand.Rand) ([]uint3
 		n += r.Len()
 	}
 	if uint64(hosts) > n {
-		return nil, fmt.Errorf("population: hosts = %d but the %d-bit space has only %d addresses outside space.reserved (want hosts <= %d)", hosts, sp.Bits, n, n)
+		return nil, 0, fmt.Errorf("population: hosts = %d but the %d-bit space has only %d addresses outside space.reserved (want hosts <= %d)", hosts, sp.Bits, n, n)
 	}
-	addr := sampleSorted(rng, n, hosts, nil)
+	return free, n, nil
+}
+
+// placeUniform draws hosts distinct addresses uniformly among the
+// unreserved ones, in ascending order.
+func placeUniform(hosts int, sp Space, reserved Ranges, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, error) {
+	free, n, err := uniformRoom(hosts, sp, reserved)
+	if err != nil {
+		return nil, err
+	}
+	addr := sampleSorted(rng, n, hosts, nil, stop)
+	if stop.Err() != nil {
+		return nil, stop.Err()
+	}
 	mapToRanges(addr, free)
 	return addr, nil
 }
@@ -177,8 +271,8 @@ func checkAttributes(p PopulationParams) error {
 }
 
 // drawAttributes fills the attribute slices of h, in the order Place
-// documents.
-func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand) {
+// documents. When stop says so it returns early, with h incomplete.
+func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand, stop *ctxpoll.Poller) {
 	n := len(h.Addr)
 	h.OS = make([]uint8, n)
 	h.Lang = make([]uint8, n)
@@ -186,11 +280,17 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand) {
 	h.ClockError = make([]int32, n)
 	h.UTCOffset = make([]int16, n)
 	for i := range n {
+		if stop.Stop() {
+			return
+		}
 		if rng.Float64() >= p.Win2000 {
 			h.OS[i] = OSNT4
 		}
 	}
 	for i := range n {
+		if stop.Stop() {
+			return
+		}
 		switch u := rng.Float64(); {
 		case u < p.English:
 			h.Lang[i] = LangEnglish
@@ -201,6 +301,9 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand) {
 		}
 	}
 	for i := range n {
+		if stop.Stop() {
+			return
+		}
 		var f uint8
 		if rng.Float64() < p.Home {
 			f |= FlagHome
@@ -214,6 +317,9 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand) {
 		h.Flags[i] = f
 	}
 	for i := range n {
+		if stop.Stop() {
+			return
+		}
 		if rng.Float64() < p.Clock.WrongShare {
 			v := math.Round(p.Clock.Error.Sample(rng))
 			switch {
@@ -245,6 +351,9 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand) {
 		}
 	}
 	for i := range n {
+		if stop.Stop() {
+			return
+		}
 		u := rng.Float64() * sum
 		k := 0
 		for k < last && (u >= cum[k] || p.Regions[k].Share == 0) {

@@ -1,6 +1,7 @@
 package ipv4
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -84,7 +85,7 @@ func TestPlaceUniformShape(t *testing.T) {
 	for _, tt := range tests {
 		sp := Space{Bits: tt.bits}
 		res := special(t, sp)
-		h, err := Place(testParams(PlacementUniform, tt.hosts), sp, res, "", rand.New(rand.NewPCG(1, uint64(tt.bits))))
+		h, err := Place(context.Background(), testParams(PlacementUniform, tt.hosts), sp, res, "", rand.New(rand.NewPCG(1, uint64(tt.bits))))
 		if err != nil {
 			t.Fatalf("bits %d hosts %d: %v", tt.bits, tt.hosts, err)
 		}
@@ -111,7 +112,7 @@ func TestPlaceUniformChiSquare(t *testing.T) {
 	for _, tt := range tests {
 		sp := Space{Bits: tt.bits}
 		res := special(t, sp)
-		addr, err := placeUniform(tt.hosts, sp, res, rand.New(rand.NewPCG(tt.seed, 0)))
+		addr, err := placeUniform(tt.hosts, sp, res, rand.New(rand.NewPCG(tt.seed, 0)), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +155,7 @@ func TestPlaceClusteredPlan(t *testing.T) {
 	sp := Space{Bits: 32}
 	res := special(t, sp)
 	c := ClusterParams{Blocks8: 64, Zipf8: 1.2, Blocks16: 128, Zipf16: 0.8}
-	addr, cells, err := placeClustered(360000, c, sp, res, rand.New(rand.NewPCG(21, 0)))
+	addr, cells, err := placeClustered(360000, c, sp, res, rand.New(rand.NewPCG(21, 0)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestPlaceClusteredCapacity(t *testing.T) {
 		}
 		p := testParams(PlacementClustered, tt.hosts)
 		p.Clustered = tt.c
-		h, err := Place(p, sp, res, "", rand.New(rand.NewPCG(31, 0)))
+		h, err := Place(context.Background(), p, sp, res, "", rand.New(rand.NewPCG(31, 0)))
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.wantErr)
@@ -325,7 +326,7 @@ func TestAllocateRedistribution(t *testing.T) {
 	cells := []cell{{weight: 0.9, free: 10}, {weight: 0.1, free: 100}}
 	rng := rand.New(rand.NewPCG(41, 0))
 	for range 100 {
-		c := allocate(cells, 50, rng)
+		c := allocate(cells, 50, rng, nil)
 		if c[0] != 10 || c[1] != 40 {
 			t.Fatalf("counts %v, want [10 40]", c)
 		}
@@ -335,7 +336,7 @@ func TestAllocateRedistribution(t *testing.T) {
 	var sum, sum2 float64
 	const trials = 4000
 	for range trials {
-		c := allocate(cells, 200, rng)
+		c := allocate(cells, 200, rng, nil)
 		if c[0]+c[1] != 200 {
 			t.Fatalf("counts %v do not add up to 200", c)
 		}
@@ -360,7 +361,7 @@ func TestPlaceAttributes(t *testing.T) {
 	sp := Space{Bits: 32}
 	p := testParams(PlacementUniform, n)
 	p.Clock.WrongShare = 0.2
-	h, err := Place(p, sp, special(t, sp), "", rand.New(rand.NewPCG(51, 0)))
+	h, err := Place(context.Background(), p, sp, special(t, sp), "", rand.New(rand.NewPCG(51, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,18 +428,18 @@ func TestPlaceDeterministic(t *testing.T) {
 	for _, placement := range []string{PlacementUniform, PlacementClustered, PlacementFile} {
 		p := testParams(placement, 20000)
 		p.File = "population.txt"
-		a, err := Place(p, sp, res, "testdata", rand.New(rand.NewPCG(61, 1)))
+		a, err := Place(context.Background(), p, sp, res, "testdata", rand.New(rand.NewPCG(61, 1)))
 		if err != nil {
 			t.Fatalf("%s: %v", placement, err)
 		}
-		b, err := Place(p, sp, res, "testdata", rand.New(rand.NewPCG(61, 1)))
+		b, err := Place(context.Background(), p, sp, res, "testdata", rand.New(rand.NewPCG(61, 1)))
 		if err != nil {
 			t.Fatalf("%s: %v", placement, err)
 		}
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: two runs with one seed differ", placement)
 		}
-		c, err := Place(p, sp, res, "testdata", rand.New(rand.NewPCG(62, 1)))
+		c, err := Place(context.Background(), p, sp, res, "testdata", rand.New(rand.NewPCG(62, 1)))
 		if err != nil {
 			t.Fatalf("%s: %v", placement, err)
 		}
@@ -483,13 +484,13 @@ func TestPlaceErrors(t *testing.T) {
 				r = Ranges{}
 			}
 		}
-		_, err := Place(p, tt.sp, r, "testdata", rand.New(rand.NewPCG(1, 1)))
+		_, err := Place(context.Background(), p, tt.sp, r, "testdata", rand.New(rand.NewPCG(1, 1)))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
 	}
 	// Reserved ranges of another space.
-	_, err := Place(testParams(PlacementUniform, 10), Space{Bits: 20}, res, "", rand.New(rand.NewPCG(1, 1)))
+	_, err := Place(context.Background(), testParams(PlacementUniform, 10), Space{Bits: 20}, res, "", rand.New(rand.NewPCG(1, 1)))
 	if err == nil || !strings.Contains(err.Error(), "32-bit space") {
 		t.Errorf("mismatched spaces: error %v", err)
 	}
@@ -501,7 +502,7 @@ func TestPlaceNoRegions(t *testing.T) {
 	p.Regions = nil
 	p.Clock.WrongShare = 1
 	p.Clock.Error = param.Dist{Kind: "fixed", Mean: param.Duration(90 * time.Minute)}
-	h, err := Place(p, Space{Bits: 20}, Ranges{}, "", rand.New(rand.NewPCG(1, 1)))
+	h, err := Place(context.Background(), p, Space{Bits: 20}, Ranges{}, "", rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,7 +519,7 @@ func BenchmarkPlaceUniform10M(b *testing.B) {
 	p := testParams(PlacementUniform, 10_000_000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := Place(p, sp, res, "", rand.New(rand.NewPCG(uint64(i), 0))); err != nil {
+		if _, err := Place(context.Background(), p, sp, res, "", rand.New(rand.NewPCG(uint64(i), 0))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -530,7 +531,7 @@ func BenchmarkPlaceClustered360k(b *testing.B) {
 	p := testParams(PlacementClustered, 360_000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := Place(p, sp, res, "", rand.New(rand.NewPCG(uint64(i), 0))); err != nil {
+		if _, err := Place(context.Background(), p, sp, res, "", rand.New(rand.NewPCG(uint64(i), 0))); err != nil {
 			b.Fatal(err)
 		}
 	}

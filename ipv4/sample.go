@@ -3,6 +3,8 @@ package ipv4
 import (
 	"math/rand/v2"
 	"slices"
+
+	"wormwatch/internal/ctxpoll"
 )
 
 // sampleSorted draws k distinct integers uniformly without replacement from
@@ -12,7 +14,8 @@ import (
 // Method: draw the k values independently and uniformly, sort, drop the
 // duplicates, and draw the shortfall again, merging, until k distinct
 // values are held. Each round draws exactly the shortfall, so the result
-// always has k values.
+// always has k values. When stop says so, it returns early with dst not
+// filled: the caller must look at stop.Err.
 //
 // Why it is exactly uniform: let π be any permutation of [0, n). Feeding
 // the procedure π(x1), π(x2), ... instead of x1, x2, ... gives the set π(S)
@@ -28,7 +31,7 @@ import (
 // duplicates, then about 36, then none). When k > n/2, it draws the n-k
 // values to leave out instead (the complement of a uniform (n-k)-subset is
 // a uniform k-subset) and walks [0, n) once, which costs O(n) = O(k).
-func sampleSorted(rng *rand.Rand, n uint64, k int, dst []uint32) []uint32 {
+func sampleSorted(rng *rand.Rand, n uint64, k int, dst []uint32, stop *ctxpoll.Poller) []uint32 {
 	if k < 0 || uint64(k) > n || n > 1<<32 {
 		panic("ipv4: sampleSorted: want 0 <= k <= n <= 2^32")
 	}
@@ -37,9 +40,15 @@ func sampleSorted(rng *rand.Rand, n uint64, k int, dst []uint32) []uint32 {
 		return dst
 	}
 	if uint64(k) > n/2 {
-		skip := sampleSorted(rng, n, int(n-uint64(k)), nil)
+		skip := sampleSorted(rng, n, int(n-uint64(k)), nil, stop)
+		if stop.Err() != nil {
+			return dst
+		}
 		w, j := 0, 0
 		for v := uint64(0); v < n; v++ {
+			if stop.Stop() {
+				return dst
+			}
 			if j < len(skip) && uint64(skip[j]) == v {
 				j++
 				continue
@@ -53,6 +62,9 @@ func sampleSorted(rng *rand.Rand, n uint64, k int, dst []uint32) []uint32 {
 	have := 0
 	for have < k {
 		for i := have; i < k; i++ {
+			if stop.Stop() {
+				return dst
+			}
 			dst[i] = uint32(rng.Uint64N(n))
 		}
 		scratch = sortUint32(dst[have:k], scratch)

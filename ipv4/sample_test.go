@@ -28,7 +28,7 @@ func TestSampleSortedShape(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tt := range tests {
-		got := sampleSorted(rng, tt.n, tt.k, nil)
+		got := sampleSorted(rng, tt.n, tt.k, nil, nil)
 		if len(got) != tt.k {
 			t.Errorf("n=%d k=%d: %d values", tt.n, tt.k, len(got))
 			continue
@@ -65,7 +65,7 @@ func TestSampleSortedUniformSubsets(t *testing.T) {
 		counts := map[uint64]int{}
 		for range tt.trials {
 			var mask uint64
-			for _, v := range sampleSorted(rng, tt.n, tt.k, nil) {
+			for _, v := range sampleSorted(rng, tt.n, tt.k, nil, nil) {
 				mask |= 1 << v
 			}
 			counts[mask]++
@@ -103,7 +103,7 @@ func TestSampleSortedInclusion(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	counts := make([]float64, n)
 	for range trials {
-		for _, v := range sampleSorted(rng, n, k, nil) {
+		for _, v := range sampleSorted(rng, n, k, nil, nil) {
 			counts[v]++
 		}
 	}

@@ -215,7 +215,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		if pseed == 0 {
 			pseed = seed
 		}
-		hosts, err = ipv4.Place(sc.Population, sp, reserved, opt.BaseDir, stream(pseed, "population"))
+		hosts, err = ipv4.Place(ctx, sc.Population, sp, reserved, opt.BaseDir, stream(pseed, "population"))
 		if err != nil {
 			return nil, err
 		}

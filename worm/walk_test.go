@@ -1,6 +1,7 @@
 package worm
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -280,7 +281,7 @@ func TestHitListPlaced(t *testing.T) {
 	t.Parallel()
 	sp := ipv4.Space{Bits: 20}
 	pp := ipv4.PopulationParams{Hosts: 5000, Placement: ipv4.PlacementUniform}
-	hosts, err := ipv4.Place(pp, sp, sp.MakeRanges(), "", rand.New(rand.NewPCG(1, 1)))
+	hosts, err := ipv4.Place(context.Background(), pp, sp, sp.MakeRanges(), "", rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
