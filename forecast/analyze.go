@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -26,19 +27,21 @@ type Options struct {
 	// Alarm is the rule that declares a worm (default DefaultAlarm).
 	Alarm AlarmRule
 	// Memory is the fading memory of the filter's growth rate: older
-	// evidence about K counts less, by e^{-age/Memory} (default 6h).
+	// evidence about K counts less, by e^{-age/Memory} (default 6h, at
+	// most MaxSpan).
 	Memory time.Duration
 	// Level is the confidence level of intervals and bands (default 0.95).
 	Level float64
 	// Horizon is how far past the end of the series to forecast (default
-	// 12h; negative: no forecast), in steps of Step (default 1h, at least
-	// the series interval).
+	// 12h; negative: no forecast; at most MaxSpan), in steps of Step
+	// (default 1h, at least the series interval, at most MaxSpan), at most
+	// MaxForecastSteps of them.
 	Horizon, Step time.Duration
 	// Draws is the number of draws for the forecast band (default 1000).
 	Draws int
 	// Rebase restarts the filter when no interval has shown a trend for
 	// this long, counting sources first seen from then on only (default
-	// 24h; negative: never). Zou et al. start their filter on a surge of
+	// 24h, at most MaxSpan; negative: never). Zou et al. start their filter on a surge of
 	// scans; without a restart, the sources a long series has accumulated
 	// would dwarf a new outbreak's.
 	Rebase time.Duration
@@ -87,8 +90,16 @@ func (o Options) check() error {
 		return fmt.Errorf("alarm growth %g out of range (allowed: more than 1)", o.Alarm.Growth)
 	case o.Alarm.MinSources < 1:
 		return fmt.Errorf("alarm minimum sources %d out of range (allowed: 1 or more)", o.Alarm.MinSources)
-	case o.Memory <= 0:
-		return fmt.Errorf("filter memory %s out of range (allowed: more than 0)", o.Memory)
+	case o.Memory <= 0 || o.Memory > MaxSpan:
+		return fmt.Errorf("filter memory %s out of range (allowed: more than 0, at most %s)", o.Memory, spanText)
+	case o.Horizon > MaxSpan:
+		return fmt.Errorf("forecast horizon %s out of range (allowed: at most %s)", o.Horizon, spanText)
+	case o.Step <= 0 || o.Step > MaxSpan:
+		return fmt.Errorf("forecast step %s out of range (allowed: more than 0, at most %s)", o.Step, spanText)
+	case o.Horizon >= 0 && o.Horizon/o.Step > MaxForecastSteps:
+		return fmt.Errorf("forecast horizon %s in steps of %s: %d steps, too many (allowed: at most %d)", o.Horizon, o.Step, o.Horizon/o.Step, MaxForecastSteps)
+	case o.Rebase > MaxSpan:
+		return fmt.Errorf("rebase period %s out of range (allowed: at most %s, or negative for never)", o.Rebase, spanText)
 	case !(o.Level > 0 && o.Level < 1):
 		return fmt.Errorf("confidence level %g out of range (allowed: between 0 and 1)", o.Level)
 	case o.Draws < 10 || o.Draws > 1_000_000:
@@ -177,7 +188,13 @@ type Point struct {
 // rule, fits the logistic curve to the trend that raised the alarm and
 // forecasts the infected hosts. It uses nothing after a row to compute that
 // row's Step.
-func Analyze(s *Series, opt Options) (*Analysis, error) {
+//
+// The series must have MinRows to MaxRows rows, an interval of at most
+// MaxSpan, and a size from 1 to MaxSensorSize and below the
+// 2^Options.SpaceBits addresses of the space. Its loops (the filter over
+// the rows, the fits, the forecast's draws) check ctx, and Analyze returns
+// ctx's error once it is done.
+func Analyze(ctx context.Context, s *Series, opt Options) (*Analysis, error) {
 	if s == nil || len(s.Rows) < MinRows {
 		n := 0
 		if s != nil {
@@ -185,12 +202,20 @@ func Analyze(s *Series, opt Options) (*Analysis, error) {
 		}
 		return nil, fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
 	}
-	if s.Interval <= 0 || s.Size == 0 {
-		return nil, fmt.Errorf("series %s: interval %s and size %d must be positive", s.Name, s.Interval, s.Size)
+	switch {
+	case len(s.Rows) > MaxRows:
+		return nil, fmt.Errorf("%d rows, more than forecast's cap of %d", len(s.Rows), MaxRows)
+	case s.Interval <= 0 || s.Interval > MaxSpan:
+		return nil, fmt.Errorf("interval %s out of range (allowed: more than 0, at most %s)", s.Interval, spanText)
+	case s.Size == 0 || s.Size > MaxSensorSize:
+		return nil, fmt.Errorf("column size: %d is not a sensor size (want the addresses watched, 1 to %d)", s.Size, uint64(MaxSensorSize))
 	}
 	opt = opt.withDefaults(s.Interval)
 	if err := opt.check(); err != nil {
 		return nil, err
+	}
+	if float64(s.Size) >= math.Ldexp(1, opt.SpaceBits) {
+		return nil, fmt.Errorf("column size: %d addresses is not less than the 2^%d addresses of the space the worm scans (allowed: 1 to 2^%d - 1: a sensor watches a part of the space; are the space's bits right?)", s.Size, opt.SpaceBits, opt.SpaceBits)
 	}
 	a := &Analysis{
 		Series: s.Name, Size: s.Size, Interval: s.Interval, Options: opt,
@@ -212,6 +237,11 @@ func Analyze(s *Series, opt Options) (*Analysis, error) {
 	rule := opt.Alarm
 	nan := math.NaN()
 	for k, r := range s.Rows {
+		if k%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		prevCum := r.CumulativeSources - r.NewSources - cBase // sources seen since the base, before this row
 		tally.add(prevCum, r)
 		st := Step{Time: r.Time.Add(s.Interval), Seen: r.CumulativeSources - cBase,
@@ -222,7 +252,9 @@ func Analyze(s *Series, opt Options) (*Analysis, error) {
 			f.beta = mu / f.size
 			y := float64(prevCum) + float64(r.NewSources)/q
 			if !f.on {
-				f.start(rebased(s.Rows[max(base, k+1-window):k+1], cBase), q)
+				if err := f.start(ctx, s.Rows[max(base, k+1-window):k+1], cBase, q); err != nil {
+					return nil, err
+				}
 			} else {
 				f.rescale(q)
 				f.observe(y, float64(prevCum), q)
@@ -256,10 +288,11 @@ func Analyze(s *Series, opt Options) (*Analysis, error) {
 			// hide a new surge.
 			base, cBase = k+1, r.CumulativeSources
 			var old float64
-			for _, o := range s.Rows[k+1-memRows : k+1] {
+			recent := s.Rows[max(k+1-memRows, 0) : k+1] // a memory is longer than the series so far when Memory > Rebase
+			for _, o := range recent {
 				old += float64(o.Sources - o.NewSources)
 			}
-			tally = scanTally{old: old / float64(memRows)}
+			tally = scanTally{old: old / float64(len(recent))}
 			f.on = false
 			a.Rebases = append(a.Rebases, r.Time.Add(s.Interval))
 		}
@@ -273,9 +306,13 @@ func Analyze(s *Series, opt Options) (*Analysis, error) {
 	a.N = Interval{last.N, last.NLow, last.NHigh}
 	a.Infected = Interval{last.Infected, math.Max(last.Infected-z*last.InfectedSD, 0), last.Infected + z*last.InfectedSD}
 	if a.Alarm != nil {
-		a.fit(s, q, z, cBase)
+		if err := a.fit(ctx, s, q, z, cBase); err != nil {
+			return nil, err
+		}
 		if opt.Horizon >= 0 {
-			a.forecast(f, qse/((1-q)*dt), opt)
+			if err := a.forecast(ctx, f, qse/((1-q)*dt), opt); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return a, nil
@@ -298,8 +335,9 @@ func scanRate(q, qse, z, dt, frac float64) ScanRate {
 }
 
 // fit fits the logistic curve from the start of the trend that raised the
-// alarm to the end of the series.
-func (a *Analysis) fit(s *Series, q, z float64, cBase int64) {
+// alarm to the end of the series. A failed fit is a note; the error is
+// ctx's, once it is done.
+func (a *Analysis) fit(ctx context.Context, s *Series, q, z float64, cBase int64) error {
 	from := a.Alarm.Index
 	for from > 0 && a.Steps[from-1].Trend {
 		from--
@@ -320,10 +358,13 @@ func (a *Analysis) fit(s *Series, q, z float64, cBase int64) {
 		o.t /= o.n
 		data = append(data, o)
 	}
-	fit, err := fitLogistic(data, q, a.Steps[a.Alarm.Index].K, a.N.Value, z)
+	fit, err := fitLogistic(ctx, data, q, a.Steps[a.Alarm.Index].K, a.N.Value, z)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err != nil {
 		a.Notes = append(a.Notes, "the logistic fit failed: "+err.Error())
-		return
+		return nil
 	}
 	fit.From, fit.To = t0, rows[len(rows)-1].Time
 	fit.Midpoint = t0.Add(time.Duration(fit.T.Value * float64(time.Hour)))
@@ -337,15 +378,18 @@ func (a *Analysis) fit(s *Series, q, z float64, cBase int64) {
 	if kn, ln := a.N, fit.N; kn.Value > 0 && (kn.High < ln.Low || ln.High < kn.Low) {
 		a.Notes = append(a.Notes, "the filter's N (from the growth rate and the scan rate, which assumes uniform scanning) and the logistic fit's N (from the curve's bend) disagree: the worm may not scan uniformly, or its rate changed")
 	}
+	return nil
 }
 
 // forecast draws the filter's final state (I, K) and the per-host rate mu
 // from their estimated normal distributions and follows each draw with the
-// model, giving the median and the band of infected hosts ahead.
-func (a *Analysis) forecast(f *filter, muSE float64, opt Options) {
+// model, giving the median and the band of infected hosts ahead. It keeps
+// the draws and one step's values (memory of Options.Draws, not of the
+// draws times the steps), and checks ctx at every step.
+func (a *Analysis) forecast(ctx context.Context, f *filter, muSE float64, opt Options) error {
 	last := a.Steps[len(a.Steps)-1]
 	if math.IsNaN(last.K) {
-		return
+		return nil
 	}
 	// Cholesky of the 2x2 covariance, by hand: a library call per draw
 	// would allocate, and the formula is three lines.
@@ -359,26 +403,35 @@ func (a *Analysis) forecast(f *filter, muSE float64, opt Options) {
 	mu := f.beta * f.size
 	tLast := a.End.Add(-a.Interval) // the time of the filter's last observation
 	steps := int(opt.Horizon/opt.Step) + 1
-	vals := make([][]float64, steps)
+	type draw struct{ i, k, b float64 }
+	draws := make([]draw, opt.Draws)
 	rng := rand.New(rand.NewPCG(1, 2)) // fixed: the same input gives the same band
-	for d := 0; d < opt.Draws; d++ {
+	for d := range draws {
 		e0, e1, e2 := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
-		i := math.Max(f.x[0]+l00*e0, 0)
-		k := f.x[1] + l10*e0 + l11*e1
-		b := math.Max(mu+muSE*e2, mu*1e-3) / f.size
-		for j := range steps {
-			h := a.End.Add(time.Duration(j) * opt.Step).Sub(tLast).Seconds()
-			vals[j] = append(vals[j], grow(i, k, b, h))
+		draws[d] = draw{
+			i: math.Max(f.x[0]+l00*e0, 0),
+			k: f.x[1] + l10*e0 + l11*e1,
+			b: math.Max(mu+muSE*e2, mu*1e-3) / f.size,
 		}
 	}
 	lo, hi := (1-opt.Level)/2, (1+opt.Level)/2
-	for j, v := range vals {
+	v := make([]float64, len(draws))
+	for j := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := a.End.Add(time.Duration(j) * opt.Step)
+		h := t.Sub(tLast).Seconds()
+		for d, dr := range draws {
+			v[d] = grow(dr.i, dr.k, dr.b, h)
+		}
 		sort.Float64s(v)
 		a.Forecast = append(a.Forecast, Point{
-			Time:     a.End.Add(time.Duration(j) * opt.Step),
+			Time:     t,
 			Infected: Interval{stat.Quantile(0.5, stat.Empirical, v, nil), stat.Quantile(lo, stat.Empirical, v, nil), stat.Quantile(hi, stat.Empirical, v, nil)},
 		})
 	}
+	return nil
 }
 
 // settled reports whether the last step of steps ends a settled growth:
@@ -400,17 +453,6 @@ func settled(steps []Step, rule AlarmRule) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// rebased returns a copy of rows with cBase sources taken off the
-// cumulative counts.
-func rebased(rows []Row, cBase int64) []Row {
-	out := make([]Row, len(rows))
-	for i, r := range rows {
-		r.CumulativeSources -= cBase
-		out[i] = r
-	}
-	return out
 }
 
 // growing reports whether the filter's estimate of infected hosts at step

@@ -45,7 +45,7 @@ func TestSyntheticOutbreaks(t *testing.T) {
 				if i10 < 0 {
 					t.Fatalf("seed %d: the outbreak never reached 10%%", seed)
 				}
-				a, err := forecast.Analyze(&forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i10+1]}, forecast.Options{})
+				a, err := forecast.Analyze(t.Context(), &forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i10+1]}, forecast.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -84,7 +84,7 @@ func TestOutbreakOverBackground(t *testing.T) {
 		w, tr := o.generate(seed)
 		s := add(w, bg.generate(seed))
 		i33 := firstAbove(tr, o.n/3)
-		a, err := forecast.Analyze(&forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i33+1]}, forecast.Options{})
+		a, err := forecast.Analyze(t.Context(), &forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i33+1]}, forecast.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,12 +104,12 @@ func TestOutbreakOverBackground(t *testing.T) {
 func TestCausal(t *testing.T) {
 	t.Parallel()
 	s, _ := outbreak{n: 360000, k: 1.47, mu: 0.2676, size: 1 << 16, start: time.Hour, interval: time.Minute, hours: 10}.generate(3)
-	full, err := forecast.Analyze(s, forecast.Options{})
+	full, err := forecast.Analyze(t.Context(), s, forecast.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []int{3, 200, 330, 400, 599} {
-		a, err := forecast.Analyze(&forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:n]}, forecast.Options{})
+		a, err := forecast.Analyze(t.Context(), &forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:n]}, forecast.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestWormAfterLongBackground(t *testing.T) {
 	bg := noise{size: 1 << 24, days: days, interval: time.Minute, persist: 100, arrivals: 20, life: 2 * time.Hour, rate: 6, spread: 1, amplitude: 0.5}.generate(1)
 	o := outbreak{n: 360000, k: 1.47, mu: 68, size: 1 << 24, start: 20 * 24 * time.Hour, interval: time.Minute, hours: days * 24}
 	w, tr := o.generate(1)
-	a, err := forecast.Analyze(add(w, bg), forecast.Options{})
+	a, err := forecast.Analyze(t.Context(), add(w, bg), forecast.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestForecast(t *testing.T) {
 	for seed := uint64(1); seed <= 10; seed++ {
 		s, tr := o.generate(seed)
 		i5 := firstAbove(tr, 0.05*o.n)
-		a, err := forecast.Analyze(&forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i5+1]}, forecast.Options{Horizon: 4 * time.Hour, Step: 30 * time.Minute})
+		a, err := forecast.Analyze(t.Context(), &forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i5+1]}, forecast.Options{Horizon: 4 * time.Hour, Step: 30 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestAnalyzeErrors(t *testing.T) {
 	}{
 		{"nil", nil, forecast.Options{}, "too short"},
 		{"two rows", &forecast.Series{Name: "x", Size: 1, Interval: time.Minute, Rows: s.Rows[:2]}, forecast.Options{}, "2 rows, at least 3"},
-		{"no interval", &forecast.Series{Name: "x", Size: 1, Rows: s.Rows}, forecast.Options{}, "must be positive"},
+		{"no interval", &forecast.Series{Name: "x", Size: 1, Rows: s.Rows}, forecast.Options{}, "interval 0s out of range"},
 		{"level", s, forecast.Options{Level: 1.5}, "confidence level 1.5 out of range"},
 		{"tolerance", s, forecast.Options{Alarm: forecast.AlarmRule{Z: 3, Tolerance: 2, Growth: 8, MinSources: 1}}, "tolerance 2 out of range"},
 		{"growth", s, forecast.Options{Alarm: forecast.AlarmRule{Z: 3, Tolerance: 0.2, Growth: 1, MinSources: 1}}, "growth 1 out of range"},
@@ -203,7 +203,7 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bits", s, forecast.Options{SpaceBits: 65}, "space bits 65"},
 	}
 	for _, tc := range tests {
-		_, err := forecast.Analyze(tc.s, tc.opt)
+		_, err := forecast.Analyze(t.Context(), tc.s, tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
 		}

@@ -3,6 +3,7 @@ package forecast_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -33,11 +34,11 @@ func BenchmarkForecastYear(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
-		s, err := forecast.ReadSeries(bytes.NewReader(data), "year.csv")
+		s, err := forecast.ReadSeries(b.Context(), bytes.NewReader(data), "year.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
-		a, err := forecast.Analyze(s, forecast.Options{})
+		a, err := forecast.Analyze(b.Context(), s, forecast.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,8 +54,39 @@ func BenchmarkReadYear(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := forecast.ReadSeries(bytes.NewReader(data), "year.csv"); err != nil {
+		if _, err := forecast.ReadSeries(b.Context(), bytes.NewReader(data), "year.csv"); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkForecastYearMemory reports the memory a year of minute counts
+// takes, per row: live-B/row is what the series and its analysis keep
+// (their Rows and Steps), alloc-B/row all that reading and analysing
+// allocate (garbage included).
+func BenchmarkForecastYearMemory(b *testing.B) {
+	data := yearCSV()
+	var live, alloc float64
+	for b.Loop() {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		s, err := forecast.ReadSeries(b.Context(), bytes.NewReader(data), "year.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := forecast.Analyze(b.Context(), s, forecast.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		rows := float64(len(s.Rows))
+		live = (float64(m1.HeapAlloc) - float64(m0.HeapAlloc)) / rows
+		alloc = float64(m1.TotalAlloc-m0.TotalAlloc) / rows
+		runtime.KeepAlive(s)
+		runtime.KeepAlive(a)
+	}
+	b.ReportMetric(live, "live-B/row")
+	b.ReportMetric(alloc, "alloc-B/row")
 }

@@ -100,4 +100,15 @@
 //
 // RunReemergence forecasts the restart of a dormant worm from the state at
 // dormancy; the model is in its documentation and in docs/forecast.md.
+//
+// # Limits
+//
+// Every input is capped and every duration bounded, so that the work is
+// finite and the memory bounded: a series has at most MaxRows rows, read
+// from at most MaxCSVBytes in lines of at most MaxLineBytes; a state file
+// has at most MaxStateBytes; files are regular files or FIFOs, never
+// devices; durations are at most MaxSpan, dates from MinTime to before
+// MaxTime, and a sensor's size at most MaxSensorSize and below the
+// scanned space. Analyze, RunReemergence and the readers take a context
+// and return its error once it is done.
 package forecast

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"math"
 	"time"
 )
@@ -115,21 +116,26 @@ const (
 // current one) from them: K and I from a log-linear regression of the
 // bias-corrected counts on time (trendGLM). Starting the filter cold on
 // the first rows instead, where a small sensor sees no one for hours,
-// makes it read the first sightings as a burst and overshoot K.
-func (f *filter) start(rows []Row, q float64) {
+// makes it read the first sightings as a burst and overshoot K. cBase
+// sources (seen before the filter's base) are taken off the cumulative
+// counts. The error is ctx's, once it is done.
+func (f *filter) start(ctx context.Context, rows []Row, cBase int64, q float64) error {
 	f.on = true
 	f.nuSum, f.nuW = 0, 0
 	f.q = q
 	last := rows[len(rows)-1]
-	c := float64(last.CumulativeSources - last.NewSources)
+	c := float64(last.CumulativeSources - cBase - last.NewSources)
 	f.c = c
 	r := func(i float64) float64 { return (1 - q) / q * math.Max(i-c, 1/q) }
-	g, ok := trendGLM(rows, last.Time, q)
+	g, ok, err := trendGLM(ctx, rows, cBase, last.Time, q)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		y := c + float64(last.NewSources)/q
 		f.x = [2]float64{y, 0}
 		f.p = [2][2]float64{{r(y) + 1, 0}, {0, f.kPrior * f.kPrior}}
-		return
+		return nil
 	}
 	// The regression's mean at the start of the last row is q I.
 	i := math.Max(math.Exp(g.a)/q, c)
@@ -142,6 +148,7 @@ func (f *filter) start(rows []Row, q float64) {
 		f.p[1][1] = f.kPrior * f.kPrior
 		f.p[0][1], f.p[1][0] = 0, 0
 	}
+	return nil
 }
 
 // rescale moves the state to a new sighting probability: the hosts not

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"math"
 	"time"
 )
@@ -18,12 +19,14 @@ type glmFit struct {
 }
 
 // trendGLM fits the regression to rows, from the first row with a new
-// source on, by Newton's method. With two parameters the
-// Hessian is a 2x2 matrix inverted in closed form; a general optimiser
-// would add nothing but allocations. It fails (ok false) with fewer than
-// three rows or three sources to fit, or when the iteration does not
-// settle.
-func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
+// source on, by Newton's method, with cBase sources taken off every
+// cumulative count (those seen before the filter's base). With two
+// parameters the Hessian is a 2x2 matrix inverted in closed form; a
+// general optimiser would add nothing but allocations. It fails (ok false)
+// with fewer than three rows or three sources to fit, or when the
+// iteration does not settle. It checks ctx at every iteration; the error
+// is ctx's, once it is done.
+func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q float64) (fit glmFit, ok bool, err error) {
 	first := -1
 	var total int64
 	for i, r := range rows {
@@ -33,7 +36,7 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 		total += r.NewSources
 	}
 	if first < 0 || len(rows)-first < 3 || total < 3 {
-		return glmFit{}, false
+		return glmFit{}, false, nil
 	}
 	rows = rows[first:]
 	s := make([]float64, len(rows))
@@ -41,7 +44,7 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 	var mean float64
 	for i, r := range rows {
 		s[i] = r.Time.Sub(ref).Hours()
-		y[i] = q*float64(r.CumulativeSources-r.NewSources) + float64(r.NewSources)
+		y[i] = q*float64(r.CumulativeSources-cBase-r.NewSources) + float64(r.NewSources)
 		mean += y[i]
 	}
 	mean /= float64(len(rows))
@@ -57,6 +60,9 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 	cur := loglik(a, k)
 	var h00, h01, h11 float64
 	for iter := 0; iter < 100; iter++ {
+		if err := ctx.Err(); err != nil {
+			return glmFit{}, false, err
+		}
 		var g0, g1 float64
 		h00, h01, h11 = 0, 0, 0
 		for i := range rows {
@@ -70,7 +76,7 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 		}
 		det := h00*h11 - h01*h01
 		if !(det > 0) {
-			return glmFit{}, false
+			return glmFit{}, false, nil
 		}
 		da := (h11*g0 - h01*g1) / det
 		dk := (h00*g1 - h01*g0) / det
@@ -92,7 +98,7 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 		}
 	}
 	if math.IsNaN(a) || math.IsNaN(k) || math.IsInf(k, 0) {
-		return glmFit{}, false
+		return glmFit{}, false, nil
 	}
 	var chi2 float64
 	h00, h01, h11 = 0, 0, 0
@@ -108,7 +114,7 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 	}
 	det := h00*h11 - h01*h01
 	if !(det > 0) {
-		return glmFit{}, false
+		return glmFit{}, false, nil
 	}
 	disp := 1.0
 	if n := len(rows) - 2; n > 0 {
@@ -119,5 +125,5 @@ func trendGLM(rows []Row, ref time.Time, q float64) (glmFit, bool) {
 	// independent ones: widen by the AR(1) factor, as the logistic fit does.
 	rho := lag1(pearson)
 	disp *= (1 + rho) / (1 - rho)
-	return glmFit{a: a, k: k, va: disp * h11 / det, vk: disp * h00 / det, cak: -disp * h01 / det}, true
+	return glmFit{a: a, k: k, va: disp * h11 / det, vk: disp * h00 / det, cak: -disp * h01 / det}, true, nil
 }

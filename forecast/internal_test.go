@@ -86,8 +86,8 @@ func TestTrendGLM(t *testing.T) {
 		}
 		// with q = 1 the response also holds the cumulative count; use a
 		// tiny q so that y is the new sources alone
-		g, ok := trendGLM(rows, ref, 1e-12)
-		if !ok {
+		g, ok, err := trendGLM(t.Context(), rows, 0, ref, 1e-12)
+		if err != nil || !ok {
 			t.Fatalf("seed %d: no fit", seed)
 		}
 		zs = append(zs, (g.k-k)/math.Sqrt(g.vk))
@@ -113,7 +113,7 @@ func TestTrendGLM(t *testing.T) {
 			t.Errorf("z-scores of %s: mean %.3f, sd %.3f; want about 0 and 1", c.name, m, sd)
 		}
 	}
-	if _, ok := trendGLM([]Row{{}, {}, {}}, ref, 0.5); ok {
+	if _, ok, _ := trendGLM(t.Context(), []Row{{}, {}, {}}, 0, ref, 0.5); ok {
 		t.Error("a fit without any source")
 	}
 }
@@ -137,7 +137,7 @@ func TestLogisticFit(t *testing.T) {
 			y := distuv.Poisson{Lambda: q * m, Src: rng}.Rand() / q
 			data = append(data, obs{t: tt, y: y, n: 1})
 		}
-		fit, err := fitLogistic(data, q, 1, 1e5, z)
+		fit, err := fitLogistic(t.Context(), data, q, 1, 1e5, z)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

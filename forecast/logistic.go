@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"errors"
 	"math"
 	"time"
@@ -47,8 +48,9 @@ type obs struct {
 // fitLogistic fits the curve to the observations, starting from the
 // guesses k0 (per hour) and n0, with variance v(m) = m / q per interval
 // (binomial sightings of the hosts not yet seen, scaled). z sets the width
-// of the intervals.
-func fitLogistic(data []obs, q, k0, n0, z float64) (*Logistic, error) {
+// of the intervals. The optimiser checks ctx at every evaluation; the
+// error is then ctx's.
+func fitLogistic(ctx context.Context, data []obs, q, k0, n0, z float64) (*Logistic, error) {
 	if len(data) < 4 {
 		return nil, errors.New("fewer than 4 observations")
 	}
@@ -83,6 +85,12 @@ func fitLogistic(data []obs, q, k0, n0, z float64) (*Logistic, error) {
 	}
 	setWeights(theta)
 	prob := optimize.Problem{
+		Status: func() (optimize.Status, error) {
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
 		Func: func(th []float64) float64 {
 			n, k, t := math.Exp(th[0]), th[1], th[2]
 			var s float64
@@ -108,6 +116,9 @@ func fitLogistic(data []obs, q, k0, n0, z float64) (*Logistic, error) {
 	}
 	for pass := 0; pass < 3; pass++ {
 		res, err := optimize.Minimize(prob, theta, &optimize.Settings{GradientThreshold: 1e-9, MajorIterations: 500}, &optimize.BFGS{})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err != nil && res == nil {
 			return nil, err
 		}

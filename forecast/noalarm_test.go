@@ -32,7 +32,7 @@ func TestNoAlarmOnBackground(t *testing.T) {
 			t.Parallel()
 			for seed := uint64(1); seed <= 5; seed++ {
 				s := c.n.generate(seed)
-				a, err := forecast.Analyze(s, forecast.Options{})
+				a, err := forecast.Analyze(t.Context(), s, forecast.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -19,7 +19,7 @@ func TestPlot(t *testing.T) {
 	worm, _ := outbreak{n: 360000, k: 1.47, mu: 68, size: 1 << 24, start: time.Hour, interval: time.Minute, hours: 8}.generate(1)
 	quiet := noise{size: 1 << 16, days: 1, interval: time.Minute, persist: 50, arrivals: 10, life: time.Hour, rate: 1, spread: 1, amplitude: 0.5}.generate(1)
 	for _, s := range []*forecast.Series{worm, quiet} {
-		a, err := forecast.Analyze(s, forecast.Options{})
+		a, err := forecast.Analyze(t.Context(), s, forecast.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

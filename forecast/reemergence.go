@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -73,7 +74,12 @@ var DefaultReemergence = Reemergence{
 }
 
 // Check reports the first parameter out of range, naming it as the
-// command line and the state file do.
+// command line and the state file do. Besides each value's range, the
+// bounds that keep the forecast finite: now from MinTime to before
+// MaxTime; restart and campaign_from from now to MaxSpan after it; the
+// horizon and the wake-up median more than 0 and at most MaxSpan; the
+// clock errors within MaxSpan either way. The integration then takes at
+// most 2 MaxSpan in one-minute steps (about a million).
 func (r *Reemergence) Check() error {
 	type rng struct {
 		key       string
@@ -97,23 +103,34 @@ func (r *Reemergence) Check() error {
 			return &ParamError{Key: c.key, Msg: fmt.Sprintf("%g out of range (allowed: %g to %g)", c.v, c.lo, c.hi)}
 		}
 	}
+	ts := func(t time.Time) string { return t.Format(time.RFC3339) }
 	switch {
 	case r.Now.IsZero():
 		return &ParamError{Key: "now", Msg: "missing (want an RFC 3339 time)"}
+	case r.Now.Before(MinTime) || !r.Now.Before(MaxTime):
+		return &ParamError{Key: "now", Msg: fmt.Sprintf("%s out of range (allowed: from %s to before %s)", ts(r.Now), ts(MinTime), ts(MaxTime))}
 	case r.Restart.IsZero():
 		return &ParamError{Key: "restart", Msg: "missing (want an RFC 3339 time)"}
 	case r.Restart.Before(r.Now):
-		return &ParamError{Key: "restart", Also: "now", Msg: fmt.Sprintf("%s is before now %s (the state must be taken before the restart)", r.Restart.Format(time.RFC3339), r.Now.Format(time.RFC3339))}
+		return &ParamError{Key: "restart", Also: "now", Msg: fmt.Sprintf("%s is before now %s (the state must be taken before the restart)", ts(r.Restart), ts(r.Now))}
+	case r.Restart.Sub(r.Now) > MaxSpan:
+		return &ParamError{Key: "restart", Also: "now", Msg: fmt.Sprintf("%s is more than %s after now %s (allowed: from now to %s after it)", ts(r.Restart), spanText, ts(r.Now), spanText)}
 	case r.Infected == 0:
 		return &ParamError{Key: "infected", Msg: "0 (allowed: 1 or more hosts)"}
-	case r.WakeMedian <= 0:
-		return &ParamError{Key: "wake_median", Msg: fmt.Sprintf("%s out of range (allowed: more than 0)", r.WakeMedian)}
+	case r.WakeMedian <= 0 || r.WakeMedian > MaxSpan:
+		return &ParamError{Key: "wake_median", Msg: fmt.Sprintf("%s out of range (allowed: more than 0, at most %s)", r.WakeMedian, spanText)}
+	case r.ClockMin < -MaxSpan || r.ClockMin > MaxSpan:
+		return &ParamError{Key: "clock_min", Msg: fmt.Sprintf("%s out of range (allowed: -%s to %s)", r.ClockMin, spanText, spanText)}
+	case r.ClockMax < -MaxSpan || r.ClockMax > MaxSpan:
+		return &ParamError{Key: "clock_max", Msg: fmt.Sprintf("%s out of range (allowed: -%s to %s)", r.ClockMax, spanText, spanText)}
 	case r.ClockMax < r.ClockMin:
 		return &ParamError{Key: "clock_max", Also: "clock_min", Msg: fmt.Sprintf("%s is below clock_min %s", r.ClockMax, r.ClockMin)}
-	case r.Horizon <= 0 || r.Horizon > 366*24*time.Hour:
-		return &ParamError{Key: "horizon", Msg: fmt.Sprintf("%s out of range (allowed: more than 0, at most a year)", r.Horizon)}
+	case r.Horizon <= 0 || r.Horizon > MaxSpan:
+		return &ParamError{Key: "horizon", Msg: fmt.Sprintf("%s out of range (allowed: more than 0, at most %s)", r.Horizon, spanText)}
 	case !r.CampaignFrom.IsZero() && r.CampaignFrom.Before(r.Now):
-		return &ParamError{Key: "campaign_from", Also: "now", Msg: fmt.Sprintf("%s is before now %s", r.CampaignFrom.Format(time.RFC3339), r.Now.Format(time.RFC3339))}
+		return &ParamError{Key: "campaign_from", Also: "now", Msg: fmt.Sprintf("%s is before now %s", ts(r.CampaignFrom), ts(r.Now))}
+	case !r.CampaignFrom.IsZero() && r.CampaignFrom.Sub(r.Now) > MaxSpan:
+		return &ParamError{Key: "campaign_from", Also: "now", Msg: fmt.Sprintf("%s is more than %s after now %s (allowed: from now to %s after it)", ts(r.CampaignFrom), spanText, ts(r.Now), spanText)}
 	}
 	return nil
 }
@@ -231,7 +248,9 @@ func (r *Reemergence) wakeCDF() (mixed, right func(x float64) float64) {
 //
 // It is integrated in one-minute steps: the wake-ups are added per step
 // from the distributions, the rest by the classical Runge-Kutta method.
-func RunReemergence(p Reemergence) (*ReemergenceForecast, error) {
+// The integration checks ctx every simulated day, and RunReemergence then
+// returns ctx's error.
+func RunReemergence(ctx context.Context, p Reemergence) (*ReemergenceForecast, error) {
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
@@ -243,8 +262,13 @@ func RunReemergence(p Reemergence) (*ReemergenceForecast, error) {
 	unpatched := p.Infected*p.UnpatchedShare + p.OtherVulnerable
 	f.Threshold = p.PatchRate / 24 / f.Beta
 	f.CampaignThreshold = p.CampaignRate / 24 / f.Beta
-	f.AsNow = p.run("as-now", p.PatchRate, f.Beta, 1)
-	f.Campaign = p.run("campaign", p.CampaignRate, f.Beta, 1)
+	var err error
+	if f.AsNow, err = p.run(ctx, "as-now", p.PatchRate, f.Beta, 1); err != nil {
+		return nil, err
+	}
+	if f.Campaign, err = p.run(ctx, "campaign", p.CampaignRate, f.Beta, 1); err != nil {
+		return nil, err
+	}
 	if p.MaxSize > 0 {
 		if f.AsNow.Size <= p.MaxSize {
 			f.PatchNeeded = 0
@@ -253,7 +277,11 @@ func RunReemergence(p Reemergence) (*ReemergenceForecast, error) {
 			lo, hi := 0.0, 1.0 // share of the unpatched hosts left
 			for range 60 {
 				mid := (lo + hi) / 2
-				if p.run("", p.PatchRate, f.Beta, mid).Size <= p.MaxSize {
+				o, err := p.run(ctx, "", p.PatchRate, f.Beta, mid)
+				if err != nil {
+					return nil, err
+				}
+				if o.Size <= p.MaxSize {
 					lo = mid
 				} else {
 					hi = mid
@@ -270,8 +298,9 @@ func RunReemergence(p Reemergence) (*ReemergenceForecast, error) {
 }
 
 // run integrates the model with patch rate rate (per day) and a share keep
-// of the unpatched hosts left at Now.
-func (p Reemergence) run(name string, rate, beta, keep float64) Outcome {
+// of the unpatched hosts left at Now. It checks ctx once per simulated day
+// and returns its error.
+func (p Reemergence) run(ctx context.Context, name string, rate, beta, keep float64) (Outcome, error) {
 	const step = time.Minute
 	dt := step.Hours()
 	carriers := p.Infected * p.UnpatchedShare * p.CarrierShare * keep
@@ -326,7 +355,12 @@ func (p Reemergence) run(name string, rate, beta, keep float64) Outcome {
 		return inf - r*i, -inf - r*s, -r * d1, inf
 	}
 	totalWake := 0.0
-	for t := from; t.Before(end); t = t.Add(step) {
+	for n, t := 0, from; t.Before(end); n, t = n+1, t.Add(step) {
+		if n%stepsPerDay == 0 {
+			if err := ctx.Err(); err != nil {
+				return o, err
+			}
+		}
 		r := rateAt(t)
 		// wake-ups during the step, among carriers not yet patched
 		f1 := F(t.Add(step).Sub(restart).Hours())
@@ -388,8 +422,12 @@ func (p Reemergence) run(name string, rate, beta, keep float64) Outcome {
 	}
 	o.Size = cum
 	o.Carriers = totalWake
-	return o
+	return o, nil
 }
+
+// stepsPerDay is how many one-minute steps of the integration pass between
+// checks of its context.
+const stepsPerDay = 24 * 60
 
 // quantileTime returns the first time at which the wake-up distribution
 // reaches share, by bisection on [lo, hi]; zero if it does not.

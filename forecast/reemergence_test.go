@@ -31,7 +31,7 @@ func TestReemergenceLogistic(t *testing.T) {
 	p.Infected, p.UnpatchedShare, p.CarrierShare = 100000, 0.5, 0.1 // 5,000 carriers, 45,000 susceptible
 	p.OtherVulnerable = 5000
 	p.K, p.KPopulation = 2, 360000
-	f, err := forecast.RunReemergence(p)
+	f, err := forecast.RunReemergence(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestReemergenceNoGrowth(t *testing.T) {
 	p := base()
 	p.K = 0
 	p.PatchRate, p.CampaignRate = 0.1, 0.5
-	f, err := forecast.RunReemergence(p)
+	f, err := forecast.RunReemergence(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestReemergenceClocks(t *testing.T) {
 	p := forecast.DefaultReemergence
 	p.PatchRate, p.CampaignRate = 0, 0
 	p.Now = p.Restart.Add(-4 * 24 * time.Hour)
-	f, err := forecast.RunReemergence(p)
+	f, err := forecast.RunReemergence(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestReemergenceCampaign(t *testing.T) {
 	t.Parallel()
 	p := forecast.DefaultReemergence
 	p.MaxSize = 50000
-	f, err := forecast.RunReemergence(p)
+	f, err := forecast.RunReemergence(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestReemergenceCampaign(t *testing.T) {
 	q.UnpatchedShare *= keep
 	q.OtherVulnerable *= keep
 	q.MaxSize = 0
-	g, err := forecast.RunReemergence(q)
+	g, err := forecast.RunReemergence(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestReemergenceCampaign(t *testing.T) {
 	}
 	// Below the size already: nothing to patch.
 	p.MaxSize = 1e9
-	if f, _ := forecast.RunReemergence(p); f.PatchNeeded != 0 {
+	if f, _ := forecast.RunReemergence(t.Context(), p); f.PatchNeeded != 0 {
 		t.Errorf("patch needed %.0f with a size limit above the restart", f.PatchNeeded)
 	}
 }
@@ -185,7 +185,7 @@ func TestReemergenceErrors(t *testing.T) {
 	} {
 		p := forecast.DefaultReemergence
 		tc.set(&p)
-		_, err := forecast.RunReemergence(p)
+		_, err := forecast.RunReemergence(t.Context(), p)
 		var pe *forecast.ParamError
 		if !errors.As(err, &pe) || pe.Key != tc.key || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one on %s with %q", err, tc.key, tc.want)

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -65,14 +66,19 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// ReadSeriesFile reads the sensor series CSV at path (see ReadSeries).
-func ReadSeriesFile(path string) (*Series, error) {
-	f, err := os.Open(path)
+// ReadSeriesFile reads the sensor series CSV at path (see ReadSeries). The
+// path must be a regular file or a pipe (a FIFO): a device like /dev/zero,
+// a socket or a folder is refused. ctx ends the wait for a FIFO's writer.
+func ReadSeriesFile(ctx context.Context, path string) (*Series, error) {
+	r, closeFile, err := openInput(ctx, path, "series CSV")
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read the series: " + unwrapPath(err)}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &Error{File: path, Msg: openError(path, "cannot read the series", err)}
 	}
-	defer f.Close()
-	return ReadSeries(f, path)
+	defer closeFile()
+	return ReadSeries(ctx, r, path)
 }
 
 func unwrapPath(err error) string {
@@ -88,19 +94,22 @@ func unwrapPath(err error) string {
 // error messages. It is strict: the header must hold exactly Columns; every
 // count is a non-negative integer with probes >= sources >= new_sources;
 // cumulative_sources grows by new_sources from row to row; size is the
-// same positive integer on every row; times are RFC 3339, not before 1970,
-// strictly increasing and equally spaced; and there are at least MinRows
-// rows. The first problem found is returned as an *Error naming the file,
-// line and column.
-func ReadSeries(r io.Reader, name string) (*Series, error) {
-	cr := csv.NewReader(r)
+// same integer from 1 to MaxSensorSize on every row; times are RFC 3339,
+// from MinTime and before MaxTime, strictly increasing and equally spaced
+// by at most MaxSpan; and there are at least MinRows rows and at most
+// MaxRows. It reads at most MaxCSVBytes, and lines of at most MaxLineBytes.
+// The first problem found is returned as an *Error naming the file, line
+// and column. It checks ctx every few thousand rows, and returns ctx's
+// error once ctx is done.
+func ReadSeries(ctx context.Context, r io.Reader, name string) (*Series, error) {
+	cr := csv.NewReader(newInputReader(r, MaxCSVBytes, MaxLineBytes))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &Error{File: name, Msg: "empty series: no header and no rows (want the header " + strings.Join(Columns, ",") + ")"}
 	}
 	if err != nil {
-		return nil, csvError(name, err)
+		return nil, csvError(ctx, name, err)
 	}
 	idx, err := columnIndex(name, header)
 	if err != nil {
@@ -109,15 +118,28 @@ func ReadSeries(r io.Reader, name string) (*Series, error) {
 	s := &Series{Name: name}
 	var prev Row
 	var firstLine int
+	// The rows are read into chunks and copied once into a slice of the
+	// right length: appending to one slice would allocate about five times
+	// its final size on the way, and leave up to a quarter of it unused.
+	var chunks [][]Row
+	var chunk []Row
 	for n := 0; ; n++ {
+		if n%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, csvError(ctx, name, err)
 		}
 		line, _ := cr.FieldPos(0)
+		if n == MaxRows {
+			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("more than %d rows, forecast's cap (two years of 1-minute intervals); cut the series or count over longer intervals", MaxRows)}
+		}
 		fail := func(col int, format string, a ...any) error {
 			return &Error{File: name, Line: line, Column: Columns[col], Msg: fmt.Sprintf(format, a...)}
 		}
@@ -127,8 +149,11 @@ func ReadSeries(r io.Reader, name string) (*Series, error) {
 		if err != nil {
 			return nil, fail(0, "%q is not an RFC 3339 time (like 2001-07-19T10:00:00Z)", clip(ts))
 		}
-		if t.Unix() < 0 {
+		if t.Before(MinTime) {
 			return nil, fail(0, "%s is before 1970-01-01 (negative time); times must be real dates", ts)
+		}
+		if !t.Before(MaxTime) {
+			return nil, fail(0, "%s is too far ahead (allowed: before %s)", ts, MaxTime.Format(time.RFC3339))
 		}
 		row.Time = t.UTC()
 		var counts [5]int64
@@ -147,8 +172,8 @@ func ReadSeries(r io.Reader, name string) (*Series, error) {
 		row.Probes, row.Sources, row.NewSources, row.CumulativeSources = counts[0], counts[1], counts[2], counts[3]
 		size := counts[4]
 		switch {
-		case size == 0 || size > 1<<32:
-			return nil, fail(5, "%d is not a sensor size (want the addresses watched, 1 to 4294967296)", size)
+		case size == 0 || size > MaxSensorSize:
+			return nil, fail(5, "%d is not a sensor size (want the addresses watched, 1 to %d)", size, int64(MaxSensorSize))
 		case n > 0 && uint64(size) != s.Size:
 			return nil, fail(5, "%d differs from %d on the first row (the sensor's size must not change)", size, s.Size)
 		case row.Sources > row.Probes:
@@ -166,6 +191,8 @@ func ReadSeries(r io.Reader, name string) (*Series, error) {
 			switch {
 			case d <= 0:
 				return nil, fail(0, "%s is not after the previous row's %s (times must increase)", ts, prev.Time.Format(time.RFC3339Nano))
+			case n == 1 && d > MaxSpan:
+				return nil, fail(0, "%s is %s after the previous row (allowed: intervals of at most %s)", ts, d, spanText)
 			case n == 1:
 				s.Interval = d
 			case d != s.Interval:
@@ -174,18 +201,37 @@ func ReadSeries(r io.Reader, name string) (*Series, error) {
 		} else {
 			firstLine = line
 		}
-		s.Rows = append(s.Rows, row)
+		if len(chunk) == cap(chunk) {
+			if len(chunk) > 0 {
+				chunks = append(chunks, chunk)
+			}
+			chunk = make([]Row, 0, min(max(2*cap(chunk), 64), rowChunk))
+		}
+		chunk = append(chunk, row)
 		prev = row
 	}
-	if len(s.Rows) == 0 {
+	chunks = append(chunks, chunk)
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	if n == 0 {
 		return nil, &Error{File: name, Line: 1, Msg: "empty series: a header but no rows"}
 	}
-	if len(s.Rows) < MinRows {
+	if n < MinRows {
 		line, _ := cr.FieldPos(0)
-		return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("series too short to estimate: %d rows, at least %d are needed", len(s.Rows), MinRows)}
+		return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)}
+	}
+	s.Rows = make([]Row, 0, n)
+	for _, c := range chunks {
+		s.Rows = append(s.Rows, c...)
 	}
 	return s, nil
 }
+
+// rowChunk is the most rows of one chunk of ReadSeries (the first ones
+// are smaller, for short series).
+const rowChunk = 1 << 14
 
 // columnIndex maps each of Columns to its position in the header.
 func columnIndex(name string, header []string) ([nColumns]int, error) {
@@ -200,8 +246,12 @@ func columnIndex(name string, header []string) ([nColumns]int, error) {
 		}
 		i := indexOf(Columns, h)
 		switch {
+		case i < 0 && !columnName(h):
+			// Not a name: the file may be anything (a log, a password
+			// file); do not echo it.
+			return idx, &Error{File: name, Line: 1, Column: fmt.Sprintf("%d (not a column name)", j+1), Msg: "unknown column (allowed: " + strings.Join(Columns, ", ") + ")"}
 		case i < 0:
-			return idx, &Error{File: name, Line: 1, Column: clip(h), Msg: "unknown column (allowed: " + strings.Join(Columns, ", ") + ")"}
+			return idx, &Error{File: name, Line: 1, Column: h, Msg: "unknown column (allowed: " + strings.Join(Columns, ", ") + ")"}
 		case idx[i] >= 0:
 			return idx, &Error{File: name, Line: 1, Column: h, Msg: "column appears twice"}
 		}
@@ -219,6 +269,21 @@ func columnIndex(name string, header []string) ([nColumns]int, error) {
 	return idx, nil
 }
 
+// columnName reports whether a header field looks like a column name
+// (letters, digits, '_', '-', '.' and spaces, at most 40 bytes), which an
+// error may quote.
+func columnName(h string) bool {
+	if h == "" || len(h) > 40 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-. ", c)) {
+			return false
+		}
+	}
+	return true
+}
+
 func indexOf(list []string, s string) int {
 	for i, x := range list {
 		if x == s {
@@ -228,8 +293,17 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// csvError turns an encoding/csv error into an *Error with its line.
-func csvError(name string, err error) error {
+// csvError turns an error of encoding/csv or of the input (a cap of
+// inputReader, a failed read) into an *Error with its line; once ctx is
+// done it returns ctx's error instead (the read was cut short).
+func csvError(ctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ce *capError
+	if errors.As(err, &ce) {
+		return &Error{File: name, Line: ce.Line, Msg: ce.What + ", forecast's cap for a CSV (is it the right file?)"}
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		msg := pe.Err.Error()
@@ -241,7 +315,7 @@ func csvError(name string, err error) error {
 		}
 		return &Error{File: name, Line: max(pe.StartLine, 1), Msg: msg}
 	}
-	return &Error{File: name, Msg: "cannot read the series: " + err.Error()}
+	return &Error{File: name, Msg: "cannot read the series: " + unwrapPath(err)}
 }
 
 // clip shortens a field quoted in a message.

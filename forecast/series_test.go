@@ -55,7 +55,7 @@ func TestReadSeries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := forecast.ReadSeries(strings.NewReader(tc.in), tc.name+".csv")
+			s, err := forecast.ReadSeries(t.Context(), strings.NewReader(tc.in), tc.name+".csv")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,8 +105,15 @@ var badSeries = []struct {
 	{"cumulative off", replaceLine(goodCSV, 3, "2001-07-19T10:01:00Z,5,3,1,4,16777216"), []string{"line 3", "column cumulative_sources", "want 3"}},
 	{"cumulative below new", replaceLine(goodCSV, 2, "2001-07-19T10:00:00Z,3,2,2,1,16777216"), []string{"line 2", "column cumulative_sources", "below new_sources"}},
 	{"size changes", replaceLine(goodCSV, 4, "2001-07-19T10:02:00Z,9,6,3,6,256"), []string{"line 4", "column size", "differs from 16777216"}},
-	{"size zero", strings.ReplaceAll(goodCSV, "16777216", "0"), []string{"line 2", "column size", "1 to 4294967296"}},
+	{"size zero", strings.ReplaceAll(goodCSV, "16777216", "0"), []string{"line 2", "column size", "1 to 4294967295"}},
 	{"size too big", strings.ReplaceAll(goodCSV, "16777216", "4294967297"), []string{"line 2", "column size", "not a sensor size"}},
+	{"size of the IPv4 space", strings.ReplaceAll(goodCSV, "16777216", "4294967296"), []string{"line 2", "column size", "1 to 4294967295"}},
+	{"time far ahead", strings.ReplaceAll(goodCSV, "2001-", "9999-"), []string{"line 2", "column time", "too far ahead (allowed: before 9000-01-01T00:00:00Z)"}},
+	{"interval over a year", "time,probes,sources,new_sources,cumulative_sources,size\n2001-07-19T10:00:00Z,1,1,1,1,8\n2003-07-19T10:00:00Z,1,1,0,1,8\n2005-07-19T10:00:00Z,1,1,0,1,8\n",
+		[]string{"line 3", "column time", "allowed: intervals of at most 366 days"}},
+	{"intervals past the 292-year Duration", "time,probes,sources,new_sources,cumulative_sources,size\n1970-01-01T00:00:00Z,1,1,1,1,8\n2300-01-01T00:00:00Z,1,1,0,1,8\n2700-01-01T00:00:00Z,1,1,0,1,8\n",
+		[]string{"line 3", "column time", "allowed: intervals of at most 366 days"}},
+	{"header of another file", "root:$6$salt$hash:19000:0:99999:7:::\n", []string{"line 1", "unknown column", "column 1 (not a column name)"}},
 	{"wrong field count", replaceLine(goodCSV, 3, "2001-07-19T10:01:00Z,5,3,1,3"), []string{"line 3", "wrong number of fields", "want 6"}},
 	{"bare quote", replaceLine(goodCSV, 3, `2001-07-19T10:01:00Z,5,3,1,3,"167`), []string{"bad.csv: line 3"}},
 }
@@ -123,7 +130,7 @@ func TestReadSeriesErrors(t *testing.T) {
 	for _, tc := range badSeries {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := forecast.ReadSeries(strings.NewReader(tc.in), "bad.csv")
+			_, err := forecast.ReadSeries(t.Context(), strings.NewReader(tc.in), "bad.csv")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -144,6 +151,16 @@ func TestReadSeriesErrors(t *testing.T) {
 	}
 }
 
+// TestReadSeriesNoEcho: an error on a file that is not a series does not
+// quote its content (a password file's first line).
+func TestReadSeriesNoEcho(t *testing.T) {
+	t.Parallel()
+	_, err := forecast.ReadSeries(t.Context(), strings.NewReader("root:$6$salt$hash:19000:0:99999:7:::\n"), "shadow")
+	if err == nil || strings.Contains(err.Error(), "salt") || strings.Contains(err.Error(), "root") {
+		t.Errorf("error %v quotes the file", err)
+	}
+}
+
 func TestReadSeriesFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -151,11 +168,11 @@ func TestReadSeriesFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(goodCSV), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := forecast.ReadSeriesFile(path)
+	s, err := forecast.ReadSeriesFile(t.Context(), path)
 	if err != nil || len(s.Rows) != 4 || s.Name != path {
 		t.Fatalf("ReadSeriesFile: %v, %+v", err, s)
 	}
-	_, err = forecast.ReadSeriesFile(filepath.Join(dir, "missing.csv"))
+	_, err = forecast.ReadSeriesFile(t.Context(), filepath.Join(dir, "missing.csv"))
 	if err == nil || !strings.Contains(err.Error(), "missing.csv") || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}
@@ -169,18 +186,19 @@ func FuzzReadSeries(f *testing.F) {
 		f.Add([]byte(b.in))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := forecast.ReadSeries(strings.NewReader(string(data)), "fuzz.csv")
+		s, err := forecast.ReadSeries(t.Context(), strings.NewReader(string(data)), "fuzz.csv")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.csv") {
 				t.Errorf("error does not name the file: %v", err)
 			}
 			return
 		}
-		if len(s.Rows) < forecast.MinRows || s.Interval <= 0 || s.Size == 0 || s.Size > 1<<32 {
+		if len(s.Rows) < forecast.MinRows || len(s.Rows) > forecast.MaxRows || s.Interval <= 0 || s.Interval > forecast.MaxSpan || s.Size == 0 || s.Size > forecast.MaxSensorSize {
 			t.Fatalf("accepted a series breaking the rules: %d rows, interval %s, size %d", len(s.Rows), s.Interval, s.Size)
 		}
 		for i, r := range s.Rows {
-			if r.Probes < r.Sources || r.Sources < r.NewSources || r.NewSources < 0 || r.Time.Location() != time.UTC {
+			if r.Probes < r.Sources || r.Sources < r.NewSources || r.NewSources < 0 || r.Time.Location() != time.UTC ||
+				r.Time.Before(forecast.MinTime) || !r.Time.Before(forecast.MaxTime) {
 				t.Fatalf("row %d: %+v", i, r)
 			}
 			if i > 0 {

@@ -2,12 +2,12 @@ package forecast
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -106,10 +106,27 @@ func ParseDuration(s string) (time.Duration, error) {
 // ReadState reads a re-emergence state file (TOML, keys StateKeys) over
 // base: the keys it sets replace base's values. Problems are *StateError
 // naming the file, line and key, with the allowed values; the result is
-// checked (Reemergence.Check).
-func ReadState(path string, base Reemergence) (Reemergence, error) {
-	data, err := os.ReadFile(path)
+// checked (Reemergence.Check). The file must be a regular file or a pipe
+// (not a device or a folder) of at most MaxStateBytes; ctx ends the wait
+// for a FIFO's writer.
+func ReadState(ctx context.Context, path string, base Reemergence) (Reemergence, error) {
+	r, closeFile, err := openInput(ctx, path, "state file")
 	if err != nil {
+		if ctx.Err() != nil {
+			return base, ctx.Err()
+		}
+		return base, &StateError{File: path, Msg: openError(path, "cannot read the state file", err)}
+	}
+	defer closeFile()
+	data, err := io.ReadAll(newInputReader(r, MaxStateBytes, 0))
+	if err != nil {
+		if ctx.Err() != nil {
+			return base, ctx.Err()
+		}
+		var ce *capError
+		if errors.As(err, &ce) {
+			return base, &StateError{File: path, Line: ce.Line, Msg: ce.What + ", forecast's cap for a state file (is it the right file?)"}
+		}
 		return base, &StateError{File: path, Msg: "cannot read the state file: " + unwrapPath(err)}
 	}
 	return ParseState(path, data, base)
@@ -230,12 +247,18 @@ func keyLine(data []byte, key string) int {
 // (from the unpatched hosts, susceptible plus infected), and the last
 // wave's population is the hosts ever infected by then. The other fields
 // come from base. name is used in error messages.
-func StateFromTimeseries(r io.Reader, name string, at time.Time, base Reemergence) (Reemergence, error) {
-	cr := csv.NewReader(r)
+//
+// It reads at most MaxCSVBytes, in lines of at most MaxLineBytes, and
+// returns ctx's error once ctx is done.
+func StateFromTimeseries(ctx context.Context, r io.Reader, name string, at time.Time, base Reemergence) (Reemergence, error) {
+	cr := csv.NewReader(newInputReader(r, MaxCSVBytes, MaxLineBytes))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return base, &StateError{File: name, Msg: "empty or unreadable time series: " + err.Error()}
+		if err == io.EOF {
+			return base, &StateError{File: name, Msg: "empty time series: no header"}
+		}
+		return base, csvError(ctx, name, err)
 	}
 	need := []string{"time", "susceptible", "infected", "ever_infected"}
 	idx := map[string]int{}
@@ -253,13 +276,18 @@ func StateFromTimeseries(r io.Reader, name string, at time.Time, base Reemergenc
 	}
 	var prev, cur, dayBefore *row
 	var first time.Time
-	for {
+	for n := 0; ; n++ {
+		if n%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return base, err
+			}
+		}
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return base, csvError(name, err)
+			return base, csvError(ctx, name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		t, err := time.Parse(time.RFC3339Nano, rec[idx["time"]])
@@ -312,4 +340,18 @@ func StateFromTimeseries(r io.Reader, name string, at time.Time, base Reemergenc
 		return base, &StateError{File: name, Key: "infected", Msg: fmt.Sprintf("no infected host at %s: nothing to wake", at.Format(time.RFC3339))}
 	}
 	return s, nil
+}
+
+// StateFromTimeseriesFile is StateFromTimeseries on the file at path,
+// which must be a regular file or a pipe (see ReadSeriesFile).
+func StateFromTimeseriesFile(ctx context.Context, path string, at time.Time, base Reemergence) (Reemergence, error) {
+	r, closeFile, err := openInput(ctx, path, "run's timeseries.csv")
+	if err != nil {
+		if ctx.Err() != nil {
+			return base, ctx.Err()
+		}
+		return base, &StateError{File: path, Msg: openError(path, "cannot read the time series", err)}
+	}
+	defer closeFile()
+	return StateFromTimeseries(ctx, r, path, at, base)
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestParseStateErrors(t *testing.T) {
 			}
 		}
 	}
-	if _, err := forecast.ReadState(filepath.Join(t.TempDir(), "none.toml"), forecast.DefaultReemergence); err == nil || !strings.Contains(err.Error(), "none.toml") {
+	if _, err := forecast.ReadState(t.Context(), filepath.Join(t.TempDir(), "none.toml"), forecast.DefaultReemergence); err == nil || !strings.Contains(err.Error(), "none.toml") {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -110,21 +111,25 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-// TestStateFromTimeseries takes the state from a run's time series,
-// computed here by hand: 1000 infected and 3000 susceptible at 29 July;
-// a day before, 1200 and 3300 (4500 unpatched, now 4000: a patch rate of
-// ln(4500/4000) a day).
-func TestStateFromTimeseries(t *testing.T) {
-	t.Parallel()
-	ts := `time,susceptible,infected,infected_scanning,infected_flooding,infected_dormant,patched,removed,new_infections,ever_infected
+// goodTimeseries is a run's time series around 29 July (see
+// TestStateFromTimeseries).
+const goodTimeseries = `time,susceptible,infected,infected_scanning,infected_flooding,infected_dormant,patched,removed,new_infections,ever_infected
 2001-07-27T23:00:00Z,3400,1200,0,0,1200,0,0,0,5000
 2001-07-28T00:00:00Z,3300,1200,0,0,1200,100,0,0,5000
 2001-07-28T12:00:00Z,3200,1100,0,0,1100,300,0,0,5000
 2001-07-29T00:00:00Z,3000,1000,0,0,1000,600,0,0,5000
 2001-07-29T01:00:00Z,2990,990,0,0,990,620,0,0,5000
 `
+
+// TestStateFromTimeseries takes the state from a run's time series,
+// computed here by hand: 1000 infected and 3000 susceptible at 29 July;
+// a day before, 1200 and 3300 (4500 unpatched, now 4000: a patch rate of
+// ln(4500/4000) a day).
+func TestStateFromTimeseries(t *testing.T) {
+	t.Parallel()
+	ts := goodTimeseries
 	at := time.Date(2001, 7, 29, 0, 30, 0, 0, time.UTC)
-	p, err := forecast.StateFromTimeseries(strings.NewReader(ts), "timeseries.csv", at, forecast.DefaultReemergence)
+	p, err := forecast.StateFromTimeseries(t.Context(), strings.NewReader(ts), "timeseries.csv", at, forecast.DefaultReemergence)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +148,7 @@ func TestStateFromTimeseries(t *testing.T) {
 		if c.want == "before the first row" {
 			when = at.Add(-30 * 24 * time.Hour)
 		}
-		_, err := forecast.StateFromTimeseries(strings.NewReader(c.in), "timeseries.csv", when, forecast.DefaultReemergence)
+		_, err := forecast.StateFromTimeseries(t.Context(), strings.NewReader(c.in), "timeseries.csv", when, forecast.DefaultReemergence)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "timeseries.csv") {
 			t.Errorf("error %v, want one naming the file with %q", err, c.want)
 		}
@@ -168,6 +173,60 @@ func FuzzParseState(f *testing.F) {
 		if err := p.Check(); err != nil {
 			t.Fatalf("accepted a state that fails its check: %v", err)
 		}
+		// The integration runs in minutes from now to the horizon past
+		// the restart: at most 2 MaxSpan of them.
+		if span := p.Restart.Add(p.Horizon).Sub(p.Now); span <= 0 || span > 2*forecast.MaxSpan {
+			t.Fatalf("accepted a state whose forecast spans %s", span)
+		}
+	})
+}
+
+// FuzzStateFromTimeseries: the reader of a run's timeseries.csv must not
+// panic; its errors name the file; what it accepts passes the checks.
+func FuzzStateFromTimeseries(f *testing.F) {
+	f.Add([]byte(goodTimeseries), int64(0))
+	f.Add([]byte("time,susceptible,infected,ever_infected\n2001-07-29T00:00:00Z,5,0,3\n"), int64(3600))
+	f.Add([]byte("time,susceptible,infected\n"), int64(0))
+	f.Add([]byte("time,susceptible,infected,ever_infected\n\"2001-07-29T00:00:00Z\",9223372036854775807,1,1\n"), int64(-86400))
+	f.Fuzz(func(t *testing.T, data []byte, offset int64) {
+		at := time.Date(2001, 7, 29, 0, 0, 0, 0, time.UTC).Add(time.Duration(offset) * time.Second)
+		p, err := forecast.StateFromTimeseries(t.Context(), strings.NewReader(string(data)), "timeseries.csv", at, forecast.DefaultReemergence)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "timeseries.csv") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error does not name the file on one line: %q", err)
+			}
+			return
+		}
+		if !p.Now.Equal(at) || !(p.Infected > 0) || !(p.PatchRate >= 0) || math.IsInf(p.PatchRate, 0) || math.IsNaN(p.PatchRate) {
+			t.Fatalf("state %+v", p)
+		}
+	})
+}
+
+// FuzzParseDuration: durations must not panic; what is accepted is what
+// the text says, within the days' bound.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"2h", "-3d", "1.5d", "90m", "d", "1e308d", "-0d", "NaNd", "Infd", " 3d ", "2562047h47m16.854775807s", "36500d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := forecast.ParseDuration(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "is not a duration") {
+				t.Errorf("error %q", err)
+			}
+			return
+		}
+		if days, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+			x, _ := strconv.ParseFloat(days, 64)
+			if math.Abs(d.Hours()/24-x) > 1e-6*math.Max(1, math.Abs(x)) {
+				t.Fatalf("%q read as %s", s, d)
+			}
+			return
+		}
+		if g, err := time.ParseDuration(strings.TrimSpace(s)); err != nil || g != d {
+			t.Fatalf("%q read as %s, time.ParseDuration gives %s, %v", s, d, g, err)
+		}
 	})
 }
 
@@ -177,7 +236,7 @@ func TestReadStateFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(goodState), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := forecast.ReadState(path, forecast.DefaultReemergence)
+	p, err := forecast.ReadState(t.Context(), path, forecast.DefaultReemergence)
 	if err != nil || p.MaxSize != 100000 {
 		t.Errorf("ReadState: %+v, %v", p, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -181,6 +180,8 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 	case bits == 0:
 		bits = 32
 	}
+	// the bound of every duration (forecast.MaxSpan), for messages
+	fcMaxSpan := fmt.Sprintf("%s (%d days)", forecast.MaxSpan, forecast.MaxSpan/(24*time.Hour))
 	switch {
 	case !(f.level > 0 && f.level < 1):
 		return usagef("--level %g: out of range (allowed: between 0 and 1, like 0.95)", f.level)
@@ -194,18 +195,18 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 		return usagef("--alarm-min-sources %d: out of range (allowed: 1 or more)", f.alarm.MinSources)
 	case bits < 1 || bits > 64:
 		return usagef("--space-bits %d: out of range (allowed: 1 to 64)", bits)
-	case f.horizon < 0:
-		return usagef("--horizon %s: out of range (allowed: 0 or more)", f.horizon)
-	case f.step <= 0:
-		return usagef("--step %s: out of range (allowed: more than 0)", f.step)
-	case f.memory <= 0:
-		return usagef("--memory %s: out of range (allowed: more than 0)", f.memory)
-	case f.rebase == 0:
-		return usagef("--rebase 0s: out of range (allowed: more than 0, or negative for never)")
-	case f.horizon/f.step > 10000:
-		return usagef("--horizon %s with --step %s: %d steps, too many (allowed: at most 10000)", f.horizon, f.step, f.horizon/f.step)
+	case f.horizon < 0 || f.horizon > forecast.MaxSpan:
+		return usagef("--horizon %s: out of range (allowed: 0 to %s)", f.horizon, fcMaxSpan)
+	case f.step <= 0 || f.step > forecast.MaxSpan:
+		return usagef("--step %s: out of range (allowed: more than 0, at most %s)", f.step, fcMaxSpan)
+	case f.memory <= 0 || f.memory > forecast.MaxSpan:
+		return usagef("--memory %s: out of range (allowed: more than 0, at most %s)", f.memory, fcMaxSpan)
+	case f.rebase == 0 || f.rebase > forecast.MaxSpan:
+		return usagef("--rebase %s: out of range (allowed: more than 0, at most %s, or negative for never)", f.rebase, fcMaxSpan)
+	case f.horizon/f.step > forecast.MaxForecastSteps:
+		return usagef("--horizon %s with --step %s: %d steps, too many (allowed: at most %d)", f.horizon, f.step, f.horizon/f.step, forecast.MaxForecastSteps)
 	}
-	s, err := forecast.ReadSeriesFile(path)
+	s, err := forecast.ReadSeriesFile(cmd.Context(), path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -213,8 +214,11 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 	if f.horizon == 0 {
 		opt.Horizon = -1 // no forecast rows beyond the end itself
 	}
-	a, err := forecast.Analyze(s, opt)
+	a, err := forecast.Analyze(cmd.Context(), s, opt)
 	if err != nil {
+		if cmd.Context().Err() != nil {
+			return err
+		}
 		return usageError{fmt.Errorf("%s: %w", path, err)}
 	}
 	if f.plot != "" {
@@ -549,7 +553,10 @@ func reemergenceState(cmd *cobra.Command, f *reemergenceFlags) (forecast.Reemerg
 		var err error
 		// The file's values are checked after the flags are applied, so
 		// read it without the defaults' check getting in the way.
-		if p, err = forecast.ReadState(f.state, p); err != nil {
+		if p, err = forecast.ReadState(cmd.Context(), f.state, p); err != nil {
+			if cmd.Context().Err() != nil {
+				return p, err
+			}
 			return p, usageError{err}
 		}
 	}
@@ -557,6 +564,9 @@ func reemergenceState(cmd *cobra.Command, f *reemergenceFlags) (forecast.Reemerg
 		at, err := time.Parse(time.RFC3339, f.at)
 		if err != nil {
 			return p, usagef("--at %s: not an RFC 3339 time (like 2001-07-29T00:00:00Z)", f.at)
+		}
+		if at.Before(forecast.MinTime) || !at.Before(forecast.MaxTime) {
+			return p, usagef("--at %s: out of range (allowed: from %s to before %s)", f.at, forecast.MinTime.Format(time.RFC3339), forecast.MaxTime.Format(time.RFC3339))
 		}
 		path := filepath.Join(f.fromRun, "timeseries.csv")
 		if _, err := os.Stat(path); err != nil {
@@ -567,13 +577,11 @@ func reemergenceState(cmd *cobra.Command, f *reemergenceFlags) (forecast.Reemerg
 			}
 			path = seeds[0]
 		}
-		fh, err := os.Open(path)
-		if err != nil {
-			return p, usagef("--from-run: cannot read %s: %v", path, err)
-		}
-		defer fh.Close()
-		if p, err = forecast.StateFromTimeseries(bufio.NewReader(fh), path, at.UTC(), p); err != nil {
-			return p, usageError{err}
+		if p, err = forecast.StateFromTimeseriesFile(cmd.Context(), path, at.UTC(), p); err != nil {
+			if cmd.Context().Err() != nil {
+				return p, err
+			}
+			return p, usageError{fmt.Errorf("--from-run: %w", err)}
 		}
 	}
 	parseT := func(flag, v string, dst *time.Time) error {
@@ -636,15 +644,18 @@ func runReemergence(cmd *cobra.Command, f *reemergenceFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return usagef("--format %s: unknown format (allowed: text, json)", f.format)
 	}
-	if f.hours < 0 {
-		return usagef("--hours %d: out of range (allowed: 0 or more)", f.hours)
+	if maxHours := int(forecast.MaxSpan / time.Hour); f.hours < 0 || f.hours > maxHours {
+		return usagef("--hours %d: out of range (allowed: 0 to %d, the hours of the longest --horizon)", f.hours, maxHours)
 	}
 	p, err := reemergenceState(cmd, f)
 	if err != nil {
 		return err
 	}
-	r, err := forecast.RunReemergence(p)
+	r, err := forecast.RunReemergence(cmd.Context(), p)
 	if err != nil {
+		if cmd.Context().Err() != nil {
+			return err
+		}
 		return usageError{err}
 	}
 	out := cmd.OutOrStdout()

@@ -1,7 +1,6 @@
 package eval_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"os"
@@ -70,7 +69,7 @@ func TestCodeRedTelescopes(t *testing.T) {
 	n := seeds(t)
 	results := map[string][]outcome{}
 	for seed := uint64(1); seed <= uint64(n); seed++ {
-		res, err := sim.Run(context.Background(), sc, seed, sim.Options{})
+		res, err := sim.Run(t.Context(), sc, seed, sim.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +93,7 @@ func TestCodeRedTelescopes(t *testing.T) {
 			// What a monitor running the tool at the end of the 10% bin
 			// would have: the series up to that bin only.
 			prefix := &forecast.Series{Name: s.Name, Size: s.Size, Interval: s.Interval, Rows: s.Rows[:i10+1]}
-			a, err := forecast.Analyze(prefix, forecast.Options{})
+			a, err := forecast.Analyze(t.Context(), prefix, forecast.Options{})
 			if err != nil {
 				t.Fatalf("seed %d %s: %v", seed, s.Name, err)
 			}
