@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"wormwatch/internal/outpath"
 	"wormwatch/internal/version"
 	"wormwatch/share"
 )
@@ -19,6 +20,7 @@ type advisoryFlags struct {
 	date      string
 	publisher string
 	namespace string
+	force     bool
 }
 
 func newAdvisoryCmd() *cobra.Command {
@@ -41,6 +43,7 @@ the data unless --date is given. See docs/share.md.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "folder for the advisory files (default: FOLDER/advisory); created if needed")
+	fl.BoolVar(&f.force, "force", false, "replace advisory files that exist in --out")
 	fl.StringVar(&f.tlp, "tlp", "white", "distribution label: "+strings.Join(share.TLPLevels, ", "))
 	fl.StringVar(&f.date, "date", "", "release date, RFC 3339 (default: the end of the data)")
 	fl.StringVar(&f.publisher, "publisher", "wormwatch", "publisher's name")
@@ -75,9 +78,11 @@ func runAdvisory(cmd *cobra.Command, folder string, f advisoryFlags) error {
 	if out == "" {
 		out = filepath.Join(folder, "advisory")
 	}
-	paths, err := share.WriteAdvisoryFiles(out, o, opt)
+	var in outpath.Inputs
+	in.Add(folder)
+	paths, err := share.WriteAdvisoryFiles(out, o, opt, f.force, &in)
 	if err != nil {
-		return err
+		return userWriteError(err)
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "advisory %s from %s %s\n", o.TrackingID(), o.Kind, o.Scenario)

@@ -21,6 +21,7 @@ import (
 	"wormwatch/internal/version"
 	"wormwatch/page"
 	"wormwatch/replay"
+	"wormwatch/results"
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
@@ -223,7 +224,7 @@ func benchChild(w io.Writer, name string) error {
 		}
 		start := time.Now()
 		outs, err := runner.Seeds(context.Background(), sc, resolved, seeds, func(s uint64) string {
-			return filepath.Join(tmp, fmt.Sprintf("seed-%04d", s))
+			return filepath.Join(tmp, results.SeedDirName(s))
 		}, runner.Options{Engine: b.engine, Workers: b.workers, Version: version.Version})
 		if err != nil {
 			return err
@@ -237,7 +238,7 @@ func benchChild(w io.Writer, name string) error {
 			start := time.Now()
 			if b.write {
 				outs, err := runner.Seeds(context.Background(), sc, resolved, []uint64{uint64(i)}, func(s uint64) string {
-					return filepath.Join(tmp, fmt.Sprintf("seed-%04d", s))
+					return filepath.Join(tmp, results.SeedDirName(s))
 				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version})
 				if err != nil {
 					return err

@@ -575,7 +575,7 @@ func TestBadInput(t *testing.T) {
 		{name: "bad --seed", args: join([]string{"run", "codered2-july19", "--seed", "-1", "--out", "o"}, small),
 			want: []string{"--seed", `"-1"`}},
 		{name: "bad population file", args: []string{"run", file(filepath.Join("badpop", "scenario.toml")), "--out", "o"},
-			want: []string{file(filepath.Join("badpop", "hosts.txt")) + ":2: ", `"many"`}},
+			want: []string{file(filepath.Join("badpop", "hosts.txt")) + ":2: ", "not a whole number"}},
 		{name: "unknown flag", args: []string{"run", "codered2-july19", "--bogus"},
 			want: []string{"--bogus"}},
 		{name: "no scenario", args: []string{"run"},

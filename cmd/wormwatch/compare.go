@@ -3,14 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"wormwatch/compare"
+	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
 )
 
@@ -53,13 +52,11 @@ func runCompare(cmd *cobra.Command, args []string, f compareFlags) error {
 	if len(args) < 2 {
 		return usagef("compare needs at least two folders (got %s); see wormwatch compare --help", args[0])
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("runs", "compare-"+time.Now().UTC().Format("20060102-150405"))
+	out, err := claimOut(f.out, "compare")
+	if err != nil {
+		return err
 	}
-	if _, err := os.Lstat(out); err == nil {
-		return usagef("--out %s already exists; choose a new folder (results are never overwritten)", out)
-	}
+	defer atomicfile.Release(out) // removed if nothing was written
 	var labels []string
 	if cmd.Flags().Changed("labels") {
 		labels = strings.Split(f.labels, ",")
@@ -73,7 +70,7 @@ func runCompare(cmd *cobra.Command, args []string, f compareFlags) error {
 		return err
 	}
 	if err := compare.Write(out, c, figs, version.Version); err != nil {
-		return userError(err)
+		return userWriteError(userError(err))
 	}
 	w := cmd.OutOrStdout()
 	if err := c.WriteText(w); err != nil {

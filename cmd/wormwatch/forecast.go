@@ -19,7 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/forecast"
-	"wormwatch/internal/atomicfile"
+	wwnames "wormwatch/internal/names"
+	"wormwatch/internal/outpath"
+	"wormwatch/results"
 )
 
 type forecastFlags struct {
@@ -34,6 +36,7 @@ type forecastFlags struct {
 	memory    time.Duration
 	rebase    time.Duration
 	alarm     forecast.AlarmRule
+	force     bool
 }
 
 func newForecastCmd() *cobra.Command {
@@ -69,6 +72,7 @@ the JSON output are described in docs/forecast.md.
 	fl.StringVar(&f.format, "format", "text", "output: text or json")
 	fl.StringVar(&f.plot, "plot", "", "write the picture to this file (.png or .svg)")
 	fl.StringVar(&f.track, "track", "", "write the filter's estimates for every interval to this CSV file")
+	fl.BoolVar(&f.force, "force", false, "replace output files (--plot, --track) that exist; never an input")
 	fl.IntVar(&f.spaceBits, "space-bits", 0, "address space the worm scans, in bits (default: the run's space_bits for a folder, else 32); only the scan rate eta depends on it")
 	fl.DurationVar(&f.horizon, "horizon", 12*time.Hour, "how far past the end of the series to forecast")
 	fl.DurationVar(&f.step, "step", time.Hour, "step of the forecast table")
@@ -103,12 +107,11 @@ func forecastInput(arg, sensor string) (string, int, error) {
 	}
 	dir := arg
 	if _, err := os.Stat(filepath.Join(dir, "sensors")); err != nil {
-		seeds, _ := filepath.Glob(filepath.Join(dir, "seed-[0-9]*"))
-		slices.Sort(seeds)
+		seeds, _ := results.Seeds(dir) // complete seed folders, in seed order
 		if len(seeds) == 0 {
 			return "", 0, usagef("%s: neither a run folder (no sensors/ folder) nor a replay folder (no seed-NNNN/ folders)", dir)
 		}
-		dir = seeds[0]
+		dir = seeds[0].Path
 	}
 	names := sensorNames(filepath.Join(dir, "sensors"))
 	if sensor == "" {
@@ -118,7 +121,7 @@ func forecastInput(arg, sensor string) (string, int, error) {
 		return "", 0, usagef("%s is a results folder: choose a sensor with --sensor (allowed: %s)", arg, strings.Join(names, ", "))
 	}
 	path := filepath.Join(dir, "sensors", sensor+".csv")
-	if strings.ContainsAny(sensor, `/\`) || !slices.Contains(names, sensor) {
+	if wwnames.Check(sensor) != nil || !slices.Contains(names, sensor) {
 		allowed := "none in this folder"
 		if len(names) > 0 {
 			allowed = strings.Join(names, ", ")
@@ -128,14 +131,14 @@ func forecastInput(arg, sensor string) (string, int, error) {
 	return path, summaryBits(dir), nil
 }
 
-// sensorNames lists the series in a sensors folder.
+// sensorNames lists the series in a sensors folder (results.Files: no
+// hidden or temporary files).
 func sensorNames(dir string) []string {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	files, _ := results.Files(dir, ".csv")
 	var names []string
 	for _, f := range files {
-		names = append(names, strings.TrimSuffix(filepath.Base(f), ".csv"))
+		names = append(names, strings.TrimSuffix(f, ".csv"))
 	}
-	slices.Sort(names)
 	return names
 }
 
@@ -172,6 +175,12 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 	}
 	path, bits, err := forecastInput(arg, f.sensor)
 	if err != nil {
+		return err
+	}
+	outs := []outpath.Output{{Flag: "--plot", Path: f.plot}, {Flag: "--track", Path: f.track}}
+	var in outpath.Inputs
+	in.Add(path)
+	if err := outpath.Check(outs, &in, true, f.force); err != nil {
 		return err
 	}
 	switch {
@@ -226,12 +235,12 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 		if err != nil {
 			return err
 		}
-		if err := forecastWriteFile(f.plot, func(w io.Writer) error { _, err := w.Write(img); return err }); err != nil {
+		if err := forecastWriteFile(outs[0], &in, f.force, func(w io.Writer) error { _, err := w.Write(img); return err }); err != nil {
 			return err
 		}
 	}
 	if f.track != "" {
-		if err := forecastWriteFile(f.track, func(w io.Writer) error { return writeTrack(w, a) }); err != nil {
+		if err := forecastWriteFile(outs[1], &in, f.force, func(w io.Writer) error { return writeTrack(w, a) }); err != nil {
 			return err
 		}
 	}
@@ -245,10 +254,10 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 	return nil
 }
 
-// forecastWriteFile writes a file under a temporary name in its folder and
-// renames it, so that a failed write leaves no half file.
-func forecastWriteFile(path string, write func(io.Writer) error) error {
-	return userWriteError(atomicfile.Write(path, write))
+// forecastWriteFile writes an output file through the guard of every
+// output (outpath): whole or not at all, never over an input.
+func forecastWriteFile(o outpath.Output, in *outpath.Inputs, force bool, write func(io.Writer) error) error {
+	return userWriteError(outpath.Write(o, in, force, nil, write))
 }
 
 // trackColumns are the columns of --track.

@@ -203,7 +203,7 @@ func TestForecastBadInput(t *testing.T) {
 		{[]string{"forecast", "tel.csv", "--alarm-growth", "1"}, "--alarm-growth 1: out of range (allowed: more than 1)"},
 		{[]string{"forecast", "tel.csv", "--space-bits", "0"}, "--space-bits 0: out of range"},
 		{[]string{"forecast", "tel.csv", "--step", "0s"}, "--step 0s: out of range"},
-		{[]string{"forecast", "tel.csv", "--plot", filepath.Join("no", "such", "dir", "x.png")}, "cannot write"},
+		{[]string{"forecast", "tel.csv", "--plot", filepath.Join("no", "such", "dir", "x.png")}, "the folder no/such/dir does not exist"},
 		{[]string{"forecast"}, "accepts 1 arg"},
 	} {
 		r := wormwatch(t, dir, c.args...)

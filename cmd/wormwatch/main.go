@@ -8,21 +8,26 @@
 //	wormwatch run my.toml --set worm.rate.threads=300 --seeds 1-20
 //
 // Exit status: 0 on success, 2 for a problem with the input (a scenario,
-// a flag, an output folder that exists), 1 for an internal failure, 130
-// when interrupted.
+// a flag, an output path the rules refuse, an output folder that exists),
+// 1 for an internal failure or a resource that ran out (memory, file
+// descriptors, disk space: one line naming it and the flag that bounds it),
+// 130 when stopped by a signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/outpath"
 	"wormwatch/internal/version"
 	"wormwatch/runner"
 	"wormwatch/scenario"
@@ -40,15 +45,27 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // does not exist or cannot be written) a usage error.
 func userWriteError(err error) error {
 	var ce *atomicfile.CreateError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && resourceOf(err) == "" {
 		return usageError{err}
 	}
 	return err
 }
 
+// stopSignals are the signals that stop a command cleanly: the context is
+// cancelled, the command keeps what is finished and removes the rest.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// stopGrace is how long a command has to stop by itself after a signal
+// (a read blocked in the kernel, on a FIFO with no writer say, cannot see
+// its context); then, or at a second signal, the program removes its
+// temporary files and exits.
+const stopGrace = 3 * time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, stopSignals...)
+	go watchdog(sigs, cancel, os.Stderr, os.Exit)
 	root := newRoot()
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
@@ -58,24 +75,61 @@ func main() {
 		// command, a wrong number of arguments): the user's problem.
 		err = usageError{err}
 	}
+	atomicfile.Cleanup()
 	os.Exit(exitCode(err, ctx))
+}
+
+// watchdog cancels the command at the first stop signal, and makes sure
+// the program ends: at a second signal, or stopGrace after the first, it
+// removes every temporary file and empty claimed folder and exits with
+// status 130.
+func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer, exit func(int)) {
+	sig := <-sigs
+	cancel()
+	select {
+	case <-sigs:
+	case <-time.After(stopGrace):
+	}
+	atomicfile.Cleanup()
+	fmt.Fprintf(stderr, "wormwatch: interrupted (%v): stopped; temporary files removed, nothing half-written was kept\n", sig)
+	exit(130)
 }
 
 func exitCode(err error, ctx context.Context) int {
 	if err == nil {
 		return 0
 	}
+	if r := resourceOf(err); r != "" {
+		fmt.Fprintln(os.Stderr, "wormwatch:", r)
+		return 1
+	}
 	fmt.Fprintln(os.Stderr, "wormwatch:", err)
 	var ue usageError
 	var se *scenario.Error
 	var re runner.SetupError
+	var oe *outpath.Error
+	var ee *atomicfile.ExistsError
 	switch {
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil && errors.Is(err, context.Canceled), errors.Is(err, atomicfile.ErrStopped):
 		return 130
-	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &re):
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &re), errors.As(err, &oe), errors.As(err, &ee):
 		return 2
 	}
 	return 1
+}
+
+// resourceOf returns, for an error caused by a resource running out, one
+// line saying which and what bounds it; "" for any other error.
+func resourceOf(err error) string {
+	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "too many open files: raise the limit (ulimit -n) or run fewer at once (--workers)"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Sprintf("no space left on the device (or over quota): %v; free some space or write elsewhere (--out)", err)
+	case errors.Is(err, syscall.ENOMEM):
+		return "out of memory: run fewer at once (--workers) or use smaller inputs"
+	}
+	return ""
 }
 
 func newRoot() *cobra.Command {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"text/tabwriter"
@@ -66,13 +65,11 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	if err != nil {
 		return usageError{err}
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("%s-replay-%s", sc.Name, time.Now().UTC().Format("20060102-150405")))
+	out, err := claimOut(f.out, sc.Name+"-replay")
+	if err != nil {
+		return err
 	}
-	if _, err := os.Stat(out); err == nil {
-		return usagef("--out %s already exists; choose a new folder (results are never overwritten)", out)
-	}
+	defer atomicfile.Release(out) // removed if nothing was written
 	baseDir := ""
 	if _, err := scenario.Builtin(name); err != nil {
 		baseDir = filepath.Dir(name)
@@ -89,6 +86,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 		}
 	}
 	r, err := replay.Run(ctx, sc, resolved, opt)
+	err = userWriteError(err)
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{fmt.Sprintf("interrupted: the finished seeds' folders are kept in %s; no bands, validation or report were written", out)}
 	}
@@ -100,10 +98,10 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 		return err
 	}
 	if err := page.WriteFigures(filepath.Join(out, "plots"), figs); err != nil {
-		return err
+		return userWriteError(err)
 	}
 	if err := writeReport(filepath.Join(out, "report.html"), r, figs); err != nil {
-		return err
+		return userWriteError(err)
 	}
 	w := cmd.OutOrStdout()
 	printValidation(w, r)

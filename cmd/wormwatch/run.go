@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
+	"wormwatch/results"
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
@@ -83,27 +85,42 @@ func parseSeeds(s string) ([]uint64, error) {
 	return seeds, nil
 }
 
+// maxSeeds bounds the seeds of one command (each is a run folder).
+const maxSeeds = 1_000_000
+
 func parseSeedList(s string) ([]uint64, error) {
 	var out []uint64
-	if n, err := strconv.ParseUint(s, 10, 64); err == nil && !strings.ContainsAny(s, ",-") {
-		if n == 0 || n > 1_000_000 {
-			return nil, fmt.Errorf("--seeds %s: want a count from 1 to 1000000", s)
+	add := func(lo, hi uint64) error {
+		if hi-lo >= maxSeeds || uint64(len(out))+hi-lo+1 > maxSeeds {
+			return fmt.Errorf("--seeds %s: more than %d seeds; at most %d at once", s, maxSeeds, maxSeeds)
 		}
-		for i := uint64(1); i <= n; i++ {
+		for i := lo; i <= hi; i++ {
 			out = append(out, i)
+			if i == hi { // hi may be the largest uint64
+				break
+			}
 		}
-		return out, nil
+		return nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && !strings.ContainsAny(s, ",-+") {
+		if n == 0 {
+			return nil, fmt.Errorf("--seeds 0: want a count from 1 to %d", maxSeeds)
+		}
+		if n > maxSeeds {
+			return nil, fmt.Errorf("--seeds %s: a count of %d seeds; at most %d at once", s, n, maxSeeds)
+		}
+		return out, add(1, n)
 	}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if a, b, ok := strings.Cut(part, "-"); ok {
 			lo, err1 := strconv.ParseUint(a, 10, 64)
 			hi, err2 := strconv.ParseUint(b, 10, 64)
-			if err1 != nil || err2 != nil || hi < lo || hi-lo >= 1_000_000 {
-				return nil, fmt.Errorf("--seeds: %q is not a range like 1-100", part)
+			if err1 != nil || err2 != nil || hi < lo {
+				return nil, fmt.Errorf("--seeds: %q is not a range like 1-100 (two seeds, the first not above the second)", part)
 			}
-			for i := lo; i <= hi; i++ {
-				out = append(out, i)
+			if err := add(lo, hi); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -111,9 +128,29 @@ func parseSeedList(s string) ([]uint64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--seeds: %q is not a seed (want a count like 20, a range like 1-100 or a list like 1,5,9)", part)
 		}
-		out = append(out, n)
+		if err := add(n, n); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// claimOut claims the results folder of a command (atomicfile.Claim): the
+// folder given with --out, which must not exist, or else a new folder
+// ./runs/<base>-<UTC time>, made unique if another command took that name
+// in the same second.
+func claimOut(flagOut, base string) (string, error) {
+	if flagOut == "" {
+		return atomicfile.ClaimNew(filepath.Join("runs", base+"-"+time.Now().UTC().Format("20060102-150405")))
+	}
+	if err := atomicfile.Claim(flagOut); err != nil {
+		var ee *atomicfile.ExistsError
+		if errors.As(err, &ee) {
+			return "", usagef("--out %w", err)
+		}
+		return "", userWriteError(err)
+	}
+	return filepath.Clean(flagOut), nil
 }
 
 func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) error {
@@ -137,20 +174,18 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 			return usageError{err}
 		}
 	}
-	out := f.out
-	if out == "" {
-		tag := fmt.Sprintf("seed%d", seeds[0])
-		if many {
-			tag = fmt.Sprintf("seeds%d-%d", seeds[0], seeds[len(seeds)-1])
-		}
-		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, tag, time.Now().UTC().Format("20060102-150405")))
+	tag := fmt.Sprintf("seed%d", seeds[0])
+	if many {
+		tag = fmt.Sprintf("seeds%d-%d", seeds[0], seeds[len(seeds)-1])
 	}
-	if _, err := os.Stat(out); err == nil {
-		return usagef("--out %s already exists; choose a new folder (results are never overwritten)", out)
+	out, err := claimOut(f.out, fmt.Sprintf("%s-%s", sc.Name, tag))
+	if err != nil {
+		return err
 	}
+	defer atomicfile.Release(out) // removed if nothing was written
 	dirFor := func(uint64) string { return out }
 	if many {
-		dirFor = func(s uint64) string { return filepath.Join(out, fmt.Sprintf("seed-%04d", s)) }
+		dirFor = func(s uint64) string { return filepath.Join(out, results.SeedDirName(s)) }
 	}
 	baseDir := ""
 	if _, err := scenario.Builtin(name); err != nil {
@@ -163,6 +198,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 		opt.Progress, opt.Done = bar.progress, bar.done
 	}
 	outcomes, err := runner.Seeds(ctx, sc, resolved, seeds, dirFor, opt)
+	err = userWriteError(err)
 	if bar != nil {
 		bar.finish()
 	}
