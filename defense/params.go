@@ -16,7 +16,7 @@ import (
 // Params declares the defences of a scenario ([defense] table).
 type Params struct {
 	Patch      Patch      `toml:"patch"`
-	Advisories []Advisory `toml:"advisory" doc:"dated advisories, each setting how fast unpatched owners patch from its time on"`
+	Advisories []Advisory `toml:"advisory" maxlen:"100" doc:"dated advisories, each setting how fast unpatched owners patch from its time on"`
 	Reboot     Reboot     `toml:"reboot"`
 	Diurnal    Diurnal    `toml:"diurnal"`
 	Filter     Filter     `toml:"filter"`
@@ -33,17 +33,17 @@ type Patch struct {
 // Advisory is a dated warning. From Time the patch rate of an unpatched
 // host is Rate per day; after Duration (if set) it is After.
 type Advisory struct {
-	Name     string         `toml:"name" doc:"label (used by --set defense.advisory.NAME.time=...)"`
-	Time     time.Time      `toml:"time" doc:"when the advisory is published (UTC)"`
+	Name     string         `toml:"name" valid:"name" doc:"label (used by --set defense.advisory.NAME.time=...)"`
+	Time     time.Time      `toml:"time" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"when the advisory is published (UTC)"`
 	Rate     float64        `toml:"rate" min:"0" max:"100" doc:"patches per unpatched host per day from this time"`
-	Duration param.Duration `toml:"duration" doc:"how long the rate lasts; 0: until the next advisory"`
+	Duration param.Duration `toml:"duration" min:"0s" max:"3660d" doc:"how long the rate lasts; 0: until the next advisory"`
 	After    float64        `toml:"after" min:"0" max:"100" doc:"patches per unpatched host per day once duration has passed"`
 }
 
 // Reboot is ordinary reboots of servers by their owners (memoryless); a
 // reboot clears a memory-resident worm.
 type Reboot struct {
-	MeanInterval param.Duration `toml:"mean_interval" doc:"mean time between ordinary reboots of a machine; 0: never"`
+	MeanInterval param.Duration `toml:"mean_interval" min:"1m" max:"3660d" zero:"never" doc:"mean time between ordinary reboots of a machine; 0: never"`
 }
 
 // Diurnal is home and small-business machines switched off at night in
@@ -51,17 +51,17 @@ type Reboot struct {
 // machine that is off can be neither probed nor infected.
 type Diurnal struct {
 	OffShare float64        `toml:"off_share" default:"0" min:"0" max:"1" doc:"share of home and small-business machines switched off every night"`
-	Off      param.Duration `toml:"off" default:"23h" doc:"local time of day they are switched off"`
-	On       param.Duration `toml:"on" default:"7h" doc:"local time of day they are switched on"`
-	Jitter   param.Duration `toml:"jitter" default:"1h" doc:"each machine's times are shifted by a fixed uniform amount in +-jitter"`
+	Off      param.Duration `toml:"off" default:"23h" min:"0s" max:"24h" doc:"local time of day they are switched off"`
+	On       param.Duration `toml:"on" default:"7h" min:"0s" max:"24h" doc:"local time of day they are switched on"`
+	Jitter   param.Duration `toml:"jitter" default:"1h" min:"0s" max:"12h" doc:"each machine's times are shifted by a fixed uniform amount in +-jitter"`
 }
 
 // Filter is networks that filter port 80 upstream or disconnect infected
 // subscribers: their hosts leave the Internet for good (removed).
 type Filter struct {
-	Start time.Time      `toml:"start" doc:"when filtering begins; empty: never"`
+	Start time.Time      `toml:"start" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"when filtering begins; empty: never"`
 	Share float64        `toml:"share" default:"0" min:"0" max:"1" doc:"share of /16 networks that filter"`
-	Ramp  param.Duration `toml:"ramp" doc:"networks start filtering at uniform times over this span after start"`
+	Ramp  param.Duration `toml:"ramp" min:"0s" max:"3660d" doc:"networks start filtering at uniform times over this span after start"`
 }
 
 // Congestion is Zou, Gong and Towsley's two-factor idea: as scan traffic

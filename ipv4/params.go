@@ -29,9 +29,9 @@ type PopulationParams struct {
 	Chinese   float64        `toml:"chinese" default:"0.09" min:"0" max:"1" doc:"share of Chinese-language systems (CAIDA: China 5%, Taiwan 4%)"`
 	Home      float64        `toml:"home" default:"0.6" min:"0" max:"1" doc:"share of home and small-business machines (CAIDA: mostly); assumption"`
 	Sharing   float64        `toml:"sharing" default:"0.1" min:"0" max:"1" doc:"share of owners in an information-sharing group; assumption"`
-	DHCPLease param.Duration `toml:"dhcp_lease" doc:"home and small-business machines get a new address this often (DHCP churn), so sensors count more addresses than hosts over days; 0: addresses never change"`
+	DHCPLease param.Duration `toml:"dhcp_lease" min:"1m" max:"3660d" zero:"never" doc:"home and small-business machines get a new address this often (DHCP churn), so sensors count more addresses than hosts over days; 0: addresses never change"`
 	Clock     ClockParams    `toml:"clock"`
-	Regions   []Region       `toml:"region" doc:"time zones of the owners; default: CAIDA's geography of the victims (US, Korea, China, Taiwan) with the rest split by assumption"`
+	Regions   []Region       `toml:"region" maxlen:"100" doc:"time zones of the owners; default: CAIDA's geography of the victims (US, Korea, China, Taiwan) with the rest split by assumption"`
 }
 
 // ClusterParams weights /8 and /16 blocks by Zipf laws: the k-th most

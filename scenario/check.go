@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,17 +10,33 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"wormwatch/internal/param"
 	"wormwatch/ipv4"
+	"wormwatch/worm"
 )
 
-// maxBins bounds the rows of the time series, (end - start) / bin.
-const maxBins = 5_000_000
+// Bounds that keep a run's work finite, stated in docs/scenario.md.
+const (
+	// maxBins bounds the rows of the time series, (end - start) / bin.
+	maxBins = 5_000_000
+	// maxSpan bounds end - start: ten years and a bit.
+	maxSpan = 3660 * 24 * time.Hour
+	// maxLeases bounds the addresses a home machine gets over the run,
+	// (end - start) / population.dhcp_lease: each is an event of every
+	// sensor for every machine that scans.
+	maxLeases = 100_000
+)
 
 // check applies the rules that tie keys together, after each key was
 // checked against its own tags, and returns the first broken one. Paths
 // are canonical (worm.0.rate); l displays and locates them.
+//
+// Every check of the engine's setup that needs no random draw is made here
+// too (the population's room, the population file, the hit-list's room,
+// sensors, the engine's limits on variants), so that what `scenario check`
+// accepts, `run` runs.
 func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 	fail := func(path, format string, args ...any) *param.FieldError {
 		e := l.Error(path, fmt.Sprintf(format, args...))
@@ -27,7 +44,8 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 	}
 	const when = "2006-01-02T15:04:05Z07:00"
 
-	// The simulated clock needs a start and an end after it.
+	// The simulated clock needs a start and an end after it, at most
+	// maxSpan later.
 	if s.Start.IsZero() {
 		return fail("start", "missing: give the simulated start as a UTC date-time, like start = 2001-07-19T10:00:00Z")
 	}
@@ -37,13 +55,13 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 	if !s.End.After(s.Start) {
 		return fail("end", "%s is not after start %s", s.End.Format(when), s.Start.Format(when))
 	}
-
-	// A bin is positive, no longer than the run, and the run has at most
-	// maxBins of them.
 	span := s.End.Sub(s.Start)
-	if s.Bin <= 0 {
-		return fail("bin", "must be positive, got %s (like bin = \"1m\")", s.Bin)
+	if span > maxSpan {
+		return fail("end", "%s is %s after start %s; at most %s are allowed", s.End.Format(when), param.Duration(span), s.Start.Format(when), param.Duration(maxSpan))
 	}
+
+	// A bin (at least 1s: its tag) is no longer than the run, and the run
+	// has at most maxBins of them.
 	if s.Bin.D() > span {
 		return fail("bin", "%s is longer than the run (%s from start to end)", s.Bin, param.Duration(span))
 	}
@@ -60,6 +78,10 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 		if _, err := sp.ParsePrefix(r); err != nil {
 			return fail("space.reserved", "entry %d: %v; want \"special\" or a prefix like 10.0.0.0/8", i+1, err)
 		}
+	}
+	reserved, err := sp.ParseRanges(s.Space.Reserved)
+	if err != nil {
+		return fail("space.reserved", "%v", err)
 	}
 
 	// The population fits the space: hosts may fill at most a quarter of it
@@ -102,20 +124,38 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 		}
 	}
 
+	// The placement succeeds whatever the seed: room for the hosts in the
+	// least roomy blocks the clustered placement can draw, a population
+	// file that reads and fits. hosts is the number placed (-1: a FIFO,
+	// read only by the run).
+	hosts, err := ipv4.CheckPlacement(context.Background(), pop, sp, reserved, baseDir)
+	if err != nil {
+		key := "population.hosts"
+		if pop.Placement == "file" {
+			key = "population.file"
+		}
+		return fail(key, "%s", strings.TrimPrefix(err.Error(), "population: "))
+	}
+
+	// DHCP leases: each new address of a scanning home machine is an
+	// event of every sensor, so the number of leases over the run is
+	// bounded.
+	if lease := pop.DHCPLease.D(); lease > 0 && span/lease > maxLeases {
+		return fail("population.dhcp_lease", "%s gives each home machine %d addresses over the run (%s); at most %d are allowed (use a longer lease, or 0 for none)", pop.DHCPLease, span/lease, param.Duration(span), maxLeases)
+	}
+
 	// There is at least one worm.
 	if len(s.Worms) == 0 {
 		return fail("worm", "no [[worm]] table: a scenario needs at least one worm")
 	}
 
 	seen := map[string]int{}
+	groups := map[string]bool{}
 	for i, w := range s.Worms {
 		p := "worm." + strconv.Itoa(i)
 
-		// Every worm has a name, and names are unique (they label the
-		// variants in the outputs and address them in --set).
-		if strings.TrimSpace(w.Name) == "" {
-			return fail(p+".name", "missing: every [[worm]] needs a name, like name = \"crv2\"")
-		}
+		// Names are unique (they label the variants in the outputs and
+		// address them in --set; the name rule made sure each is given).
 		if j, dup := seen[w.Name]; dup {
 			return fail(p+".name", "%q is also the name of worm %d: names must be unique", w.Name, j)
 		}
@@ -144,9 +184,17 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 			return fail(p+".targeting.local.own16", "own8 %v + own16 %v is more than 1: together they are the share of probes that stay near the host", tg.Local.Own8, tg.Local.Own16)
 		}
 
-		// A hit list cannot hold more addresses than the space.
-		if tg.Strategy == "hitlist" && uint64(tg.HitList.Size) > sp.Size() {
-			return fail(p+".targeting.hitlist.size", "%d is more than the %d addresses of the %d-bit space", tg.HitList.Size, sp.Size(), s.Space.Bits)
+		// A hit list cannot hold more addresses than the space, and the
+		// entries that are not hosts need addresses without one.
+		if tg.Strategy == "hitlist" {
+			if uint64(tg.HitList.Size) > sp.Size() {
+				return fail(p+".targeting.hitlist.size", "%d is more than the %d addresses of the %d-bit space", tg.HitList.Size, sp.Size(), s.Space.Bits)
+			}
+			if hosts >= 0 {
+				if err := worm.CheckHitList(tg.HitList, hosts, sp.Size()); err != nil {
+					return fail(p+".targeting.hitlist.size", "%v", err)
+				}
+			}
 		}
 
 		// Excluded prefixes parse, and only strategies that draw each
@@ -171,8 +219,9 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 			return fail(p+".rate.non_scanning_english", "%d leaves no scanning thread out of threads = %d", r.NonScanningEnglish, r.Threads)
 		}
 
-		// Monthly calendar: the flood follows the spreading days, and the
-		// flood target is an address.
+		// Monthly calendar: the flood follows the spreading days, the
+		// flood target is an address, and the wake-up delay is not
+		// negative.
 		c := w.Calendar
 		if c.Kind == "monthly" {
 			if c.FloodUntilDay < c.SpreadUntilDay {
@@ -181,12 +230,56 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 			if _, err := sp.ParseAddr(c.FloodTarget); err != nil {
 				return fail(p+".calendar.flood_target", "%v", err)
 			}
+			d := c.WakeDelay
+			if (d.Kind == "fixed" && d.Mean < 0) || (d.Kind == "uniform" && d.Min < 0) {
+				return fail(p+".calendar.wake_delay", "a delay cannot be negative (want a distribution of durations of 0 or more)")
+			}
 		}
 
 		// The worm's end of life comes after it starts.
 		if !c.End.IsZero() && !c.End.After(start) {
 			return fail(p+".calendar.end", "%s is not after the worm's start %s", c.End.Format(when), start.Format(when))
 		}
+
+		// The engine's limits: its target groups (OS classes and excluded
+		// ranges) and the rate classes of its hosts.
+		v, err := worm.Compile(i, w, sp, s.Start, s.Space.AnswerFraction+s.Space.Unreachable)
+		if err != nil {
+			return fail(p, "%v", err)
+		}
+		if groups[v.GroupKey()] = true; len(groups) > worm.MaxTargetGroups {
+			return fail(p, "the worms target %d different groups of hosts (sets of infects and targeting.exclude); at most %d are allowed: give more worms the same infects and exclude", len(groups), worm.MaxTargetGroups)
+		}
+		if n := v.RateClasses(worm.MaxRateClasses); n > worm.MaxRateClasses {
+			return fail(p+".targeting.exclude", "splits the hosts into more than %d classes of probe rate and share of probes not excluded; use fewer, larger excluded prefixes", worm.MaxRateClasses)
+		}
+	}
+
+	// Sensors: names unique (each names its files), a block of the space,
+	// one address for a web server.
+	sensors := map[string]int{}
+	for i, sn := range s.Sensors {
+		p := "sensor." + strconv.Itoa(i)
+		if j, dup := sensors[sn.Name]; dup {
+			return fail(p+".name", "%q is also the name of sensor %d: names must be unique (each names the sensor's files)", sn.Name, j)
+		}
+		sensors[sn.Name] = i
+		r, err := sp.ParsePrefix(sn.Prefix)
+		if err != nil {
+			return fail(p+".prefix", "%v", err)
+		}
+		if sn.Kind == "webserver" && r.Len() != 1 {
+			return fail(p+".prefix", "a web server has one address, and %s covers %d in a %d-bit space (want an address, or a /%d)", sn.Prefix, r.Len(), sp.Bits, sp.Bits)
+		}
+	}
+
+	// Advisories: names unique (--set addresses them by name).
+	advisories := map[string]int{}
+	for i, a := range s.Defense.Advisories {
+		if j, dup := advisories[a.Name]; dup {
+			return fail("defense.advisory."+strconv.Itoa(i)+".name", "%q is also the name of advisory %d: names must be unique", a.Name, j)
+		}
+		advisories[a.Name] = i
 	}
 	return nil
 }

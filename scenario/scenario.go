@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"wormwatch/internal/infile"
+	"wormwatch/internal/names"
 	"wormwatch/internal/param"
 )
 
@@ -90,8 +91,9 @@ func asError(file string, err error) *Error {
 // an *Error.
 //
 // Keys that do not apply (a sub-table of another strategy, say) are reset
-// to their defaults, and an empty name becomes name's base name without
-// extension.
+// to their defaults. An empty name becomes name's base name without
+// extension, made a valid name by names.Sanitize (an error if nothing of
+// it is left). A UTF-8 byte order mark at the start of data is skipped.
 func Parse(name string, data []byte, baseDir string, sets []string) (*Scenario, error) {
 	s := new(Scenario)
 	l := param.NewLoader(s)
@@ -103,6 +105,15 @@ func Parse(name string, data []byte, baseDir string, sets []string) (*Scenario, 
 			return nil, asError(name, err)
 		}
 	}
+	if s.Name == "" {
+		// Derived before validation, so that the name is checked like
+		// one written down.
+		base := path.Base(filepath.ToSlash(name))
+		s.Name = names.Sanitize(strings.TrimSuffix(base, path.Ext(base)))
+		if s.Name == "" {
+			return nil, &Error{File: name, Key: "name", Msg: fmt.Sprintf("missing, and the file name %q leaves nothing usable as a name: give name = \"...\" (%s)", base, names.Rule)}
+		}
+	}
 	if errs := l.Validate(); len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b param.FieldError) int {
 			return cmp.Or(cmp.Compare(rank(a.Origin), rank(b.Origin)), cmp.Compare(a.Line, b.Line))
@@ -110,10 +121,6 @@ func Parse(name string, data []byte, baseDir string, sets []string) (*Scenario, 
 		return nil, fromField(name, errs[0])
 	}
 	l.Prune()
-	if s.Name == "" {
-		base := path.Base(filepath.ToSlash(name))
-		s.Name = strings.TrimSuffix(base, path.Ext(base))
-	}
 	if fe := check(s, l, baseDir); fe != nil {
 		return nil, fromField(name, *fe)
 	}
@@ -191,10 +198,17 @@ func builtinNames() string {
 	return strings.Join(names, ", ")
 }
 
+// MaxFileBytes is the largest scenario file read: 16 MiB, far more than
+// any scenario needs (the longest array, of 256 worms, takes about 1 MiB).
+// Past it, Load stops reading with an error.
+const MaxFileBytes = 16 << 20
+
 // Load reads a scenario by built-in name or file path, applies the --set
 // assignments, and returns it with its resolved TOML (see Scenario.TOML).
 // A name with a path separator or a .toml extension is always a file; other
-// names are looked up among the built-ins first.
+// names are looked up among the built-ins first. A file must be a regular
+// file or a FIFO of at most MaxFileBytes: a device (/dev/zero), a folder or
+// a socket is refused before it is read.
 func Load(nameOrPath string, sets []string) (*Scenario, []byte, error) {
 	var data []byte
 	file, dir := nameOrPath, filepath.Dir(nameOrPath)
@@ -202,13 +216,15 @@ func Load(nameOrPath string, sets []string) (*Scenario, []byte, error) {
 	if b, err := Builtin(nameOrPath); err == nil && !isPath {
 		data, file, dir = b, nameOrPath+".toml", ""
 	} else {
-		data, err = os.ReadFile(nameOrPath)
-		if err != nil {
-			why := err.Error()
-			if errors.Is(err, fs.ErrNotExist) {
-				why = "no such file"
-			}
-			return nil, nil, &Error{File: nameOrPath, Msg: fmt.Sprintf("neither a built-in scenario (%s) nor a readable file (%s)", builtinNames(), why)}
+		data, err = infile.ReadAll(nameOrPath, "scenario file", MaxFileBytes)
+		switch {
+		case errors.Is(err, infile.ErrTooLarge):
+			return nil, nil, &Error{File: nameOrPath, Msg: fmt.Sprintf("larger than %s, the most a scenario file may be", infile.Size(MaxFileBytes))}
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, nil, &Error{File: nameOrPath, Msg: fmt.Sprintf("neither a built-in scenario (%s) nor a readable file (no such file)", builtinNames())}
+		case err != nil:
+			// "is a device, not a scenario file", "permission denied", ...
+			return nil, nil, &Error{File: nameOrPath, Msg: strings.TrimPrefix(errShort(err), nameOrPath+" ")}
 		}
 	}
 	s, err := Parse(file, data, dir, sets)

@@ -370,11 +370,11 @@ func TestErrors(t *testing.T) {
 		{name: "no worm", doc: base[:strings.Index(base, "[[worm]]")],
 			want: "codered.toml: worm: no [[worm]] table: a scenario needs at least one worm"},
 		{name: "worm without name", doc: strings.Replace(base, "name = \"crv2\"\n", "", 1), at: "[[worm]]",
-			want: "codered.toml:%d: worm.0.name: missing: every [[worm]] needs a name, like name = \"crv2\""},
+			want: "codered.toml:%d: worm.0.name: empty name (want 1 to 64 characters: lowercase letters a-z, digits, '.', '_' and '-', starting with a letter or a digit)"},
 		{name: "duplicate names", doc: base + "\n[[worm]]\nname = \"crv2\" # again\n", at: "# again",
 			want: `codered.toml:%d: worm.1.name: "crv2" is also the name of worm 0: names must be unique`},
 		{name: "bin zero", doc: "bin = \"0s\"\n" + base, at: "bin",
-			want: `codered.toml:%d: bin: must be positive, got 0s (like bin = "1m")`},
+			want: `codered.toml:%d: bin: 0s is below the minimum 1s (allowed 1s to 3660d)`},
 		{name: "bin longer than run", doc: "bin = \"1d\"\n" + base, at: "bin",
 			want: "codered.toml:%d: bin: 1d is longer than the run (14h from start to end)"},
 		{name: "too many bins", doc: "bin = \"1s\"\n" + strings.Replace(base, "2001-07-20T00:00:00Z", "2001-10-20T00:00:00Z", 1), at: "bin",
@@ -506,7 +506,7 @@ func TestLoad(t *testing.T) {
 	if _, _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), "population.file: cannot read "+filepath.Join(dir, "hosts.txt")) {
 		t.Errorf("error %v, want the missing file relative to the scenario's folder", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "hosts.txt"), []byte("192.0.2.1\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "hosts.txt"), []byte("61.0.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, resolved, err := Load(path, []string{"description=mine"})
@@ -577,6 +577,7 @@ func TestSchemaDeclarations(t *testing.T) {
 	param.Defaults(&s)
 	s.Worms = []worm.Params{{}}
 	param.Defaults(&s.Worms[0])
+	s.Name, s.Worms[0].Name = "s", "w" // names have no default
 	if errs := param.Validate(&s); len(errs) > 0 {
 		t.Errorf("defaults break their own bounds: %+v", errs)
 	}

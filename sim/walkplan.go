@@ -22,7 +22,7 @@ type walkPlan struct {
 }
 
 func newWalkPlan(vi int, v *worm.Variant, hosts *ipv4.Hosts, rng *rand.Rand) (*walkPlan, error) {
-	walk, err := worm.NewWalk(v, rng.Uint64(), hosts, rng)
+	walk, err := worm.NewWalk(v, rng.Uint64(), hosts, rng, nil)
 	if err != nil {
 		return nil, err
 	}

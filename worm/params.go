@@ -10,9 +10,9 @@ import (
 // Every field carries its default, its bounds and its documentation in tags;
 // the scenario reader, --set, validation and docs/scenario.md all read them.
 type Params struct {
-	Name      string    `toml:"name" doc:"short identifier of this variant (crv1, crv2, crii, ...); it names the variant in infections.parquet"`
+	Name      string    `toml:"name" valid:"name" doc:"short identifier of this variant (crv1, crv2, crii, ...); it names the variant in infections.parquet"`
 	Infects   []string  `toml:"infects" default:"win2000,nt4" enum:"win2000,nt4" doc:"operating-system classes this variant can infect (CRII: win2000 only)"`
-	Start     time.Time `toml:"start" doc:"when the seed hosts are infected (UTC); empty means the scenario start; at or after the end, the variant never appears (what-ifs)"`
+	Start     time.Time `toml:"start" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"when the seed hosts are infected (UTC); empty means the scenario start; at or after the end, the variant never appears (what-ifs)"`
 	Seeds     int       `toml:"seeds" default:"1" min:"1" max:"1000000" doc:"hosts infected at start, drawn uniformly from the susceptible hosts this variant can infect"`
 	Targeting Targeting `toml:"targeting"`
 	Rate      Rate      `toml:"rate"`
@@ -101,15 +101,15 @@ type Calendar struct {
 	FloodUntilDay       int        `toml:"flood_until_day" when:"kind=monthly" default:"27" min:"1" max:"31" doc:"monthly: flood on the days after spreading up to this day, then dormant until the month ends"`
 	FloodTarget         string     `toml:"flood_target" when:"kind=monthly" default:"198.137.240.91" doc:"monthly: the address the flood is sent to"`
 	FloodBytesPerSecond float64    `toml:"flood_bytes_per_second" when:"kind=monthly" default:"27778" min:"0" max:"1e12" doc:"monthly: bytes per second one flooding host sends (eEye: 400 MB every four hours, derived 27,778 B/s)"`
-	FloodTargetMoved    time.Time  `toml:"flood_target_moved" when:"kind=monthly" doc:"monthly: the site at the flood target moved away at this time (the White House moved to .92 on 19 July 2001): flood bytes sent after it reach nothing; empty: never"`
+	FloodTargetMoved    time.Time  `toml:"flood_target_moved" when:"kind=monthly" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"monthly: the site at the flood target moved away at this time (the White House moved to .92 on 19 July 2001): flood bytes sent after it reach nothing; empty: never"`
 	WakeDelay           param.Dist `toml:"wake_delay" when:"kind=monthly" doc:"monthly: delay between the month's first midnight on the host's clock and the host scanning again"`
-	End                 time.Time  `toml:"end" doc:"the worm stops for good at this time on the host's clock (CRII: 1 October 2001); empty: never"`
+	End                 time.Time  `toml:"end" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"the worm stops for good at this time on the host's clock (CRII: 1 October 2001); empty: never"`
 }
 
 // Reboot is what the worm does to its own host.
 type Reboot struct {
-	After        param.Duration `toml:"after" min:"0s" doc:"the worm reboots its host this long after infection, which clears it from memory (CRII: a day); 0: never"`
-	AfterChinese param.Duration `toml:"after_chinese" min:"0s" doc:"the same on Chinese-language hosts; 0: as after (CRII: two days)"`
+	After        param.Duration `toml:"after" min:"0s" max:"3660d" doc:"the worm reboots its host this long after infection, which clears it from memory (CRII: a day); 0: never"`
+	AfterChinese param.Duration `toml:"after_chinese" min:"0s" max:"3660d" doc:"the same on Chinese-language hosts; 0: as after (CRII: two days)"`
 	Backdoor     bool           `toml:"backdoor" doc:"an infection leaves a backdoor that survives the reboot (CRII); the host is marked in infections.parquet"`
 }
 

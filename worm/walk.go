@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"wormwatch/internal/ctxpoll"
 	"wormwatch/ipv4"
 )
 
@@ -37,7 +38,9 @@ type Stepper interface {
 // is random about the walk (the sequence's key, the permutation's
 // generator and start, the hit-list's contents); hosts is the population,
 // for the hit-list.
-func NewWalk(v *Variant, key uint64, hosts *ipv4.Hosts, rng *rand.Rand) (Walk, error) {
+// A cancelled stop ends the drawing of a hit-list early with its error
+// (stop may be nil).
+func NewWalk(v *Variant, key uint64, hosts *ipv4.Hosts, rng *rand.Rand, stop *ctxpoll.Poller) (Walk, error) {
 	sp := v.Space
 	switch v.P.Targeting.Strategy {
 	case "sequence":
@@ -51,7 +54,7 @@ func NewWalk(v *Variant, key uint64, hosts *ipv4.Hosts, rng *rand.Rand) (Walk, e
 	case "sequential":
 		return Identity{N: sp.Size()}, nil
 	case "hitlist":
-		return NewHitList(v.P.Targeting.HitList, hosts, rng)
+		return NewHitList(v.P.Targeting.HitList, hosts, rng, stop)
 	}
 	return nil, fmt.Errorf("strategy %q does not walk", v.P.Targeting.Strategy)
 }
@@ -174,18 +177,15 @@ type List struct {
 
 // NewHitList draws a hit-list: round(Size * VulnerableShare) distinct hosts
 // of the population (patched ones included: the list was made before), the
-// rest distinct addresses that hold no host, in random order.
-func NewHitList(p HitList, hosts *ipv4.Hosts, rng *rand.Rand) (*List, error) {
+// rest distinct addresses that hold no host, in random order. A cancelled
+// stop ends it early with its error (stop may be nil).
+func NewHitList(p HitList, hosts *ipv4.Hosts, rng *rand.Rand, stop *ctxpoll.Poller) (*List, error) {
 	n := hosts.Len()
-	kv := int(float64(p.Size)*p.VulnerableShare + 0.5)
-	if kv > n {
-		kv = n
+	if err := CheckHitList(p, n, hosts.Space.Size()); err != nil {
+		return nil, err
 	}
-	size := uint64(p.Size)
+	kv := hitListHosts(p, n)
 	space := hosts.Space.Size()
-	if size-uint64(kv) > space-uint64(n) {
-		return nil, fmt.Errorf("hit-list of %d addresses does not fit beside %d hosts in a space of %d", p.Size, n, space)
-	}
 	l := &List{index: make(map[uint32]uint64, p.Size)}
 	// Vulnerable entries: a partial Fisher-Yates over host ids.
 	perm := make([]int32, n)
@@ -203,6 +203,9 @@ func NewHitList(p HitList, hosts *ipv4.Hosts, rng *rand.Rand) (*List, error) {
 	}
 	seen := make(map[uint32]bool, p.Size-kv)
 	for len(l.Addrs) < p.Size {
+		if stop.Stop() {
+			return nil, stop.Err()
+		}
 		a := uint32(rng.Uint64N(space))
 		if seen[a] || isHost(a) {
 			continue
@@ -215,6 +218,23 @@ func NewHitList(p HitList, hosts *ipv4.Hosts, rng *rand.Rand) (*List, error) {
 		l.index[a] = uint64(i)
 	}
 	return l, nil
+}
+
+// hitListHosts is how many entries of the list p are hosts of a population
+// of n.
+func hitListHosts(p HitList, n int) int {
+	return min(int(float64(p.Size)*p.VulnerableShare+0.5), n)
+}
+
+// CheckHitList returns the error NewHitList gives, without drawing, for a
+// list p beside a population of n hosts in a space of size addresses: the
+// entries that are not hosts must fit in the addresses without one.
+func CheckHitList(p HitList, n int, size uint64) error {
+	kv := hitListHosts(p, n)
+	if uint64(p.Size-kv) > size-uint64(n) {
+		return fmt.Errorf("a hit-list of %d addresses, %d of them hosts, does not fit beside %d hosts in a space of %d addresses", p.Size, kv, n, size)
+	}
+	return nil
 }
 
 // Len implements Walk.

@@ -215,7 +215,7 @@ func TestHitList(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%d_%v", tc.size, tc.share), func(t *testing.T) {
 			t.Parallel()
-			l, err := NewHitList(HitList{Size: tc.size, VulnerableShare: tc.share}, hosts, rand.New(rand.NewPCG(uint64(i), 9)))
+			l, err := NewHitList(HitList{Size: tc.size, VulnerableShare: tc.share}, hosts, rand.New(rand.NewPCG(uint64(i), 9)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +289,7 @@ func TestHitListPlaced(t *testing.T) {
 	for _, a := range hosts.Addr {
 		isHost[a] = true
 	}
-	l, err := NewHitList(HitList{Size: 2000, VulnerableShare: 0.75}, hosts, rand.New(rand.NewPCG(2, 2)))
+	l, err := NewHitList(HitList{Size: 2000, VulnerableShare: 0.75}, hosts, rand.New(rand.NewPCG(2, 2)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,11 +309,11 @@ func TestHitListTooBig(t *testing.T) {
 	t.Parallel()
 	hosts := everyThird(16)
 	// 43,690 empty addresses; 50,000 empty entries wanted.
-	if _, err := NewHitList(HitList{Size: 50000, VulnerableShare: 0}, hosts, rand.New(rand.NewPCG(1, 2))); err == nil {
+	if _, err := NewHitList(HitList{Size: 50000, VulnerableShare: 0}, hosts, rand.New(rand.NewPCG(1, 2)), nil); err == nil {
 		t.Error("a hit-list of 50,000 empty addresses beside 21,846 hosts in 65,536 was accepted")
 	}
 	// Exactly fits: every empty address.
-	l, err := NewHitList(HitList{Size: 43690, VulnerableShare: 0}, hosts, rand.New(rand.NewPCG(1, 2)))
+	l, err := NewHitList(HitList{Size: 43690, VulnerableShare: 0}, hosts, rand.New(rand.NewPCG(1, 2)), nil)
 	if err != nil {
 		t.Fatalf("a list of all 43,690 empty addresses: %v", err)
 	}
@@ -346,19 +346,19 @@ func TestNewWalk(t *testing.T) {
 		{"sequential", func(w Walk) bool { i, ok := w.(Identity); return ok && i.N == 1<<16 }},
 		{"hitlist", func(w Walk) bool { l, ok := w.(*List); return ok && l.Len() == 100 }},
 	} {
-		w, err := NewWalk(compile(tc.strategy, 0), 99, hosts, rng)
+		w, err := NewWalk(compile(tc.strategy, 0), 99, hosts, rng, nil)
 		if err != nil || !tc.check(w) {
 			t.Errorf("%s: walk %T, err %v", tc.strategy, w, err)
 		}
 	}
 	for _, s := range []string{"uniform", "local"} {
-		if w, err := NewWalk(compile(s, 0), 99, hosts, rng); err == nil {
+		if w, err := NewWalk(compile(s, 0), 99, hosts, rng, nil); err == nil {
 			t.Errorf("%s: got walk %T, want an error", s, w)
 		}
 	}
 	// Key 0 takes the run's key; a set key wins over it.
-	fromRun, _ := NewWalk(compile("sequence", 0), 99, hosts, rng)
-	own, _ := NewWalk(compile("sequence", 7), 99, hosts, rng)
+	fromRun, _ := NewWalk(compile("sequence", 0), 99, hosts, rng, nil)
+	own, _ := NewWalk(compile("sequence", 7), 99, hosts, rng, nil)
 	ref99, ref7 := NewFeistel(16, 99), NewFeistel(16, 7)
 	for m := range uint64(64) {
 		if fromRun.Addr(m) != ref99.Addr(m) || own.Addr(m) != ref7.Addr(m) {

@@ -13,9 +13,9 @@ import (
 //	error = { kind = "uniform", min = "-3d", max = "3d" } # in [population.clock]
 type Dist struct {
 	Kind  string   `toml:"kind" default:"none" enum:"none,fixed,exponential,uniform,lognormal" doc:"shape of the distribution; none means always zero"`
-	Mean  Duration `toml:"mean" when:"kind=fixed,exponential,lognormal" doc:"fixed: the value; exponential: the mean; lognormal: the median"`
-	Min   Duration `toml:"min" when:"kind=uniform" doc:"uniform: lower end"`
-	Max   Duration `toml:"max" when:"kind=uniform" doc:"uniform: upper end (at least min)"`
+	Mean  Duration `toml:"mean" when:"kind=fixed,exponential,lognormal" min:"-3660d" max:"3660d" doc:"fixed: the value; exponential: the mean; lognormal: the median"`
+	Min   Duration `toml:"min" when:"kind=uniform" min:"-3660d" max:"3660d" doc:"uniform: lower end"`
+	Max   Duration `toml:"max" when:"kind=uniform" min:"-3660d" max:"3660d" doc:"uniform: upper end (at least min)"`
 	Sigma float64  `toml:"sigma" when:"kind=lognormal" min:"0" max:"10" doc:"lognormal: standard deviation of the log"`
 }
 
