@@ -513,7 +513,7 @@ func TestDoc(t *testing.T) {
 		"| `item.wait` | duration | `\"21s\"` | at least 1s | a wait |",
 		"| `item.at` | date-time | not set |",
 		"Default of `zone`:\n\n```toml\nzone = [\n  { label = \"z1\", share = 0.75 },",
-		"| `err.min` | duration | `\"-1h\"` |  | uniform: lower end. Applies only when `err.kind` is `uniform`. |",
+		"| `err.min` | duration | `\"-1h\"` | -3660d to 3660d | uniform: lower end. Applies only when `err.kind` is `uniform`. |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("doc lacks %q", want)
