@@ -579,12 +579,19 @@ func reemergenceState(cmd *cobra.Command, f *reemergenceFlags) (forecast.Reemerg
 		}
 		path := filepath.Join(f.fromRun, "timeseries.csv")
 		if _, err := os.Stat(path); err != nil {
-			seeds, _ := filepath.Glob(filepath.Join(f.fromRun, "seed-[0-9]*", "timeseries.csv"))
-			slices.Sort(seeds)
-			if len(seeds) == 0 {
+			// A replay folder (or run --seeds): the lowest seed's, among
+			// the complete seed folders.
+			path = ""
+			seeds, _ := results.Seeds(f.fromRun)
+			for _, s := range seeds {
+				if _, err := os.Stat(filepath.Join(s.Path, "timeseries.csv")); err == nil {
+					path = filepath.Join(s.Path, "timeseries.csv")
+					break
+				}
+			}
+			if path == "" {
 				return p, usagef("--from-run %s: no timeseries.csv (want a run's results folder)", f.fromRun)
 			}
-			path = seeds[0]
 		}
 		if p, err = forecast.StateFromTimeseriesFile(cmd.Context(), path, at.UTC(), p); err != nil {
 			if cmd.Context().Err() != nil {

@@ -68,3 +68,24 @@ func TestForecastBounds(t *testing.T) {
 	mustRun(t, dir, "forecast", "tel.csv", "--horizon", "166h40m", "--step", "1m", "--format", "json")
 	mustRun(t, dir, "forecast", "reemergence", "--now", "2001-07-29T00:00:00Z", "--restart", "2002-07-30T00:00:00Z", "--horizon", "1h", "--hours", "8784", "--clock-min", "-366d", "--clock-max", "366d")
 }
+
+// TestForecastReemergenceFromReplay: --from-run on a replay folder takes
+// the lowest complete seed's time series: seed-9999 before seed-10000, and
+// never a temporary folder.
+func TestForecastReemergenceFromReplay(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, infected := range map[string]string{"seed-10000": "1000", "seed-9999": "18000", "seed-0001.partial-5": "5", ".seed-0002.partial-1": "7"} {
+		if err := os.MkdirAll(filepath.Join(dir, "replay", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		ts := "time,susceptible,infected,ever_infected\n2001-07-29T00:00:00Z,45000," + infected + ",300000\n"
+		if err := os.WriteFile(filepath.Join(dir, "replay", name, "timeseries.csv"), []byte(ts), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := mustRun(t, dir, "forecast", "reemergence", "--from-run", "replay", "--at", "2001-07-29T00:00:00Z")
+	if !strings.Contains(r.stdout, "18,000 hosts infected in the last wave") {
+		t.Errorf("want seed-9999's state:\n%s", r.stdout)
+	}
+}
