@@ -1,13 +1,14 @@
 package detect
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,22 +19,31 @@ import (
 // Options configure an Analyzer.
 type Options struct {
 	Format         Format        // log format of every input; Auto: chosen per input
-	MaxLine        int           // line length cap in bytes; 0: DefaultMaxLine
+	MaxLine        int           // line length cap in bytes, MinMaxLine to MaxMaxLine; 0: DefaultMaxLine
 	Families       []Family      // the signature table; nil: Builtin(); ignored when Matcher is set
 	Matcher        *Matcher      // the signature table compiled (NewMatcher), used as it is; nil: compiled from Families
 	SeriesInterval time.Duration // > 0: also count a sensor series with this interval (Report.Series)
+	MaxSeriesRows  int64         // the most rows of the series; 0: MaxSeriesRows
 	Stdin          io.Reader     // read for the path "-"; nil: os.Stdin
+
+	// Memory is the bytes the per-source tables may take in memory (0:
+	// DefaultMemory). Past it they are written to a temporary file in
+	// TempDir (default os.TempDir()) and merged at the end, so that any
+	// number of sources is counted exactly in bounded memory.
+	Memory  int64
+	TempDir string
 }
 
 // MaxSeriesRows bounds the rows of a sensor series, so that a stray time
-// far from the others cannot make it huge.
+// far from the others cannot make it huge: a series takes 24 bytes a row.
 const MaxSeriesRows = 10_000_000
 
 // Analyzer reads inputs one after the other and gathers what the
-// signatures find in them. Its memory grows with the worm sources seen and
-// the hours they were active in (and, for a series, the intervals each
-// source was seen in), not with the size of the inputs. It is not safe for
-// concurrent use.
+// signatures find in them. Its memory is bounded: per source, what it
+// keeps (a few dozen bytes, and per family and interval it was seen in) is
+// written to a temporary file past Options.Memory, and the per-hour and
+// per-interval counts are bounded by the range of plausible times and
+// MaxSeriesRows. It is not safe for concurrent use.
 type Analyzer struct {
 	opt      Options
 	m        *Matcher
@@ -43,54 +53,46 @@ type Analyzer struct {
 	ignored  []Ignored
 	firstAt  [numReasons]string
 	fam      []famAgg
-	src      map[string]*srcAgg
-	srcs     []*srcAgg
-	hourIdx  map[int64]int32 // hour (Unix hours) -> its index in hours
-	hours    []int64         // the hours with a match, in order of first appearance
-	counts1h [][]int64       // their counts, len(fam) per hour, in chunks of hourChunk hours (no big copy as they grow)
-	hourKey  int64
-	hourRow  []int64
 	matched  int64
 	timeMin  int64
 	timeMax  int64
 	haveTime bool
 	dst      []int
 
+	// Matched lines per hour and family: the current hour's counts, and
+	// those of the hours before it (only the cells with lines).
+	hourKey  int64
+	hourCur  []int64
+	hourUsed []uint32 // the families with a count in hourCur
+	cells    map[hourFam]int64
+
 	ivl     int64 // series interval, ns; 0: no series
-	ivRows  map[int64]*SeriesRow
-	ivKey   int64
-	ivRow   *SeriesRow
-	ivPairs map[srcInterval]struct{}
+	maxRows int64
+	probes  ivCounts
+
+	// Per source: the table of the current chunk, the chunks spilled
+	// before it, and at the end the sorted result.
+	budget int64
+	tab    *srcTable
+	spill  *tempFile
+	chunks []section
+	rec    srcRec
+	out    *Sources
+	done   bool
 }
 
 type famAgg struct {
-	lines, sources, events int64
-	first, last            int64
-}
-
-type srcAgg struct {
-	id          int32
-	haveIv      bool
-	name        string
 	lines       int64
 	first, last int64
-	fam         []srcFam // the families the source matched, in order of first match (few: a slice beats an array per family)
-	lastIv      int64
 }
 
-type srcFam struct {
-	fam           int
-	lines         int64
-	first, latest int64 // earliest and latest time
-	prev          int64 // time of the line read last, for the event gap
+type hourFam struct {
+	hour int64 // Unix hours
+	fam  uint32
 }
 
-type srcInterval struct {
-	src int32
-	iv  int64
-}
-
-// NewAnalyzer checks the options and compiles the signatures.
+// NewAnalyzer checks the options and compiles the signatures (unless
+// Options.Matcher is given).
 func NewAnalyzer(opt Options) (*Analyzer, error) {
 	if opt.MaxLine != 0 {
 		if err := CheckMaxLine(opt.MaxLine); err != nil {
@@ -108,27 +110,43 @@ func NewAnalyzer(opt Options) (*Analyzer, error) {
 			return nil, err
 		}
 	}
-	if opt.SeriesInterval < 0 {
+	switch {
+	case opt.SeriesInterval < 0:
 		return nil, fmt.Errorf("series interval %v is negative", opt.SeriesInterval)
+	case opt.MaxSeriesRows < 0 || opt.MaxSeriesRows > MaxSeriesRows:
+		return nil, fmt.Errorf("series rows cap %d: want 1 to %d (0: the default)", opt.MaxSeriesRows, MaxSeriesRows)
+	case opt.Memory < 0:
+		return nil, fmt.Errorf("memory %d is negative", opt.Memory)
 	}
+	nf := len(m.Families())
 	a := &Analyzer{
 		opt:     opt,
 		m:       m,
-		fam:     make([]famAgg, len(m.Families())),
-		src:     map[string]*srcAgg{},
-		hourIdx: map[int64]int32{},
+		fam:     make([]famAgg, nf),
+		hourKey: -1 << 62,
+		hourCur: make([]int64, nf),
+		cells:   map[hourFam]int64{},
 		ivl:     int64(opt.SeriesInterval),
+		maxRows: cmp.Or(opt.MaxSeriesRows, MaxSeriesRows),
+		budget:  cmp.Or(opt.Memory, DefaultMemory),
+		tab:     newSrcTable(),
 	}
-	a.hourKey = -1 << 62
-	a.ivKey = -1 << 62
 	for _, f := range m.Families() {
 		a.gaps = append(a.gaps, int64(f.EventGap))
 	}
-	if a.ivl > 0 {
-		a.ivRows = map[int64]*SeriesRow{}
-		a.ivPairs = map[srcInterval]struct{}{}
-	}
 	return a, nil
+}
+
+// Close removes the temporary files of an analyzer whose Report was not
+// taken (or failed); after a Report, the report's Close removes its own.
+func (a *Analyzer) Close() error {
+	err := a.spill.close()
+	a.spill = nil
+	if a.out != nil {
+		err = errors.Join(err, a.out.close())
+		a.out = nil
+	}
+	return err
 }
 
 // Path is an input to read: a file, or "-" for standard input.
@@ -190,15 +208,24 @@ func pathErr(err error) error {
 	return err
 }
 
-// Analyze reads every input of paths (see Expand) and returns the report.
-// A file found in a folder whose format cannot be told is passed over and
-// listed in Report.Ignored; any other problem with an input is an
-// *InputError, and so is an input with no log line at all.
+// ErrPassedOverMatches is wrapped by the *InputError of a file found in a
+// folder whose format cannot be told from its first lines, although some
+// of its lines match signatures: passing it over would miss them.
+var ErrPassedOverMatches = errors.New("lines that match worm signatures would be missed")
+
+// Analyze reads every input of paths (see Expand) and returns the report,
+// which the caller must Close. A file found in a folder whose format cannot
+// be told is passed over and listed in Report.Ignored, after a check that
+// no line of it, read as a combined, common or IIS line, matches a
+// signature (else it is an error wrapping ErrPassedOverMatches); any other
+// problem with an input is an *InputError, and so is an input with no log
+// line at all.
 func Analyze(ctx context.Context, paths []string, opt Options) (*Report, error) {
 	a, err := NewAnalyzer(opt)
 	if err != nil {
 		return nil, err
 	}
+	defer a.Close()
 	in, err := Expand(paths)
 	if err != nil {
 		return nil, err
@@ -211,6 +238,9 @@ func Analyze(ctx context.Context, paths []string, opt Options) (*Report, error) 
 		if p.FromDir && errors.Is(err, ErrUnknownFormat) {
 			var ie *InputError
 			errors.As(err, &ie)
+			if err := a.probe(ctx, p.Name, ie); err != nil {
+				return nil, err
+			}
 			a.ignored = append(a.ignored, Ignored{Name: p.Name, Reason: ie.Err.Error()})
 			continue
 		}
@@ -221,7 +251,47 @@ func Analyze(ctx context.Context, paths []string, opt Options) (*Report, error) 
 	if len(a.inputs) == 0 && len(a.ignored) > 0 {
 		return nil, &InputError{Name: a.ignored[0].Name, Err: fmt.Errorf("%s (and no other file found was a log either)", a.ignored[0].Reason)}
 	}
-	return a.Report()
+	return a.Report(ctx)
+}
+
+// probe reads a file whose format could not be told (why), each line as a
+// combined, common or IIS line, and fails if any matches a signature.
+func (a *Analyzer) probe(ctx context.Context, path string, why *InputError) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &InputError{Name: path, Err: pathErr(err)}
+	}
+	defer f.Close()
+	rd, err := NewReader(path, ctxReader{ctx, f}, ReaderOptions{MaxLine: a.opt.MaxLine, probe: true})
+	if err != nil {
+		return unwrapCancel(err)
+	}
+	defer rd.Close()
+	var n, first int64
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return unwrapCancel(err)
+		}
+		if a.dst = a.m.Match(rec, a.dst[:0]); len(a.dst) > 0 {
+			if n++; first == 0 {
+				first = rd.Line()
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	reason := strings.TrimPrefix(why.Err.Error(), ErrUnknownFormat.Error()+": ")
+	return &InputError{Name: path, Line: first, Err: fmt.Errorf(
+		"%w: the log format cannot be told from its first lines (%s), yet %s of it match worm signatures when read as combined, common or IIS lines, the first here; give --log-format (%s)",
+		ErrPassedOverMatches, reason, plural(n, "line"), FormatNames)}
 }
 
 // ReadPath reads one file, or standard input for "-".
@@ -246,6 +316,9 @@ func (a *Analyzer) ReadPath(ctx context.Context, path string) error {
 
 // Read reads one input, called name in errors and in the report.
 func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
+	if a.done {
+		return errors.New("Read after Report")
+	}
 	rd, err := NewReader(name, ctxReader{ctx, r}, ReaderOptions{Format: a.opt.Format, MaxLine: a.opt.MaxLine})
 	if err != nil {
 		return unwrapCancel(err)
@@ -259,7 +332,13 @@ func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
 		if err != nil {
 			return unwrapCancel(err)
 		}
-		a.add(rec)
+		if err := a.add(rec); err != nil {
+			var se *seriesError
+			if errors.As(err, &se) {
+				return &InputError{Name: name, Line: rd.Line(), Err: err}
+			}
+			return err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -304,7 +383,7 @@ func unwrapCancel(err error) error {
 }
 
 // add counts one parsed record.
-func (a *Analyzer) add(rec *Record) {
+func (a *Analyzer) add(rec *Record) error {
 	t := rec.Time.UnixNano()
 	if !a.haveTime {
 		a.timeMin, a.timeMax, a.haveTime = t, t, true
@@ -313,29 +392,15 @@ func (a *Analyzer) add(rec *Record) {
 	}
 	a.dst = a.m.Match(rec, a.dst[:0])
 	if len(a.dst) == 0 {
-		return
+		return nil
 	}
 	a.matched++
-	s := a.src[string(rec.Source)]
-	if s == nil {
-		s = &srcAgg{id: int32(len(a.srcs)), name: string(rec.Source), first: t, last: t}
-		a.src[s.name] = s
-		a.srcs = append(a.srcs, s)
-	}
-	s.lines++
-	s.first, s.last = min(s.first, t), max(s.last, t)
+	tab := a.tab
+	s := tab.source(rec.Source)
+	tab.lines[s]++
 	if hour := floorDiv(t, int64(time.Hour)); hour != a.hourKey {
+		a.flushHour()
 		a.hourKey = hour
-		row, found := a.hourIdx[hour]
-		if !found {
-			row = int32(len(a.hours))
-			a.hourIdx[hour] = row
-			a.hours = append(a.hours, hour)
-			if int(row)%hourChunk == 0 {
-				a.counts1h = append(a.counts1h, make([]int64, hourChunk*len(a.fam)))
-			}
-		}
-		a.hourRow = a.hourCounts(int(row))
 	}
 	for _, fi := range a.dst {
 		fa := &a.fam[fi]
@@ -345,59 +410,42 @@ func (a *Analyzer) add(rec *Record) {
 			fa.first, fa.last = min(fa.first, t), max(fa.last, t)
 		}
 		fa.lines++
-		a.hourRow[fi]++
-		var sf *srcFam
-		for i := range s.fam {
-			if s.fam[i].fam == fi {
-				sf = &s.fam[i]
-				break
-			}
+		if a.hourCur[fi] == 0 {
+			a.hourUsed = append(a.hourUsed, uint32(fi))
 		}
-		gap := a.gaps[fi]
-		switch {
-		case sf == nil:
-			s.fam = append(s.fam, srcFam{fam: fi, first: t, latest: t})
-			sf = &s.fam[len(s.fam)-1]
-			fa.sources++
-			fa.events++
-		case gap == 0 || t-sf.prev > gap || sf.prev-t > gap:
-			fa.events++
+		a.hourCur[fi]++
+		p := tab.part(s, uint32(fi))
+		if p == nil {
+			tab.newPart(s, uint32(fi), t)
+			continue
 		}
-		sf.lines++
-		sf.first, sf.latest = min(sf.first, t), max(sf.latest, t)
-		sf.prev = t
+		if gap := a.gaps[fi]; gap == 0 || t-p.lastRead > gap || p.lastRead-t > gap {
+			p.events++
+		}
+		p.lines++
+		p.first, p.latest = min(p.first, t), max(p.latest, t)
+		p.lastRead = t
 	}
 	if a.ivl > 0 {
 		iv := floorDiv(t, a.ivl)
-		if iv != a.ivKey {
-			a.ivKey = iv
-			a.ivRow = a.ivRows[iv]
-			if a.ivRow == nil {
-				a.ivRow = &SeriesRow{Time: time.Unix(0, iv*a.ivl).UTC()}
-				a.ivRows[iv] = a.ivRow
-			}
+		if !a.probes.inc(iv, a.maxRows) {
+			return a.seriesTooLong(iv)
 		}
-		a.ivRow.Probes++
-		if !s.haveIv || s.lastIv != iv {
-			k := srcInterval{s.id, iv}
-			if _, seen := a.ivPairs[k]; !seen {
-				a.ivPairs[k] = struct{}{}
-				a.ivRow.Sources++
-			}
-			s.lastIv, s.haveIv = iv, true
-		}
+		tab.interval(s, iv)
 	}
+	if tab.size() > a.budget || tab.full() {
+		return a.spillTable()
+	}
+	return nil
 }
 
-// hourChunk is the number of hours of counts allocated at once.
-const hourChunk = 4096
-
-// hourCounts returns the counts of hour row i (the slice is shared).
-func (a *Analyzer) hourCounts(i int) []int64 {
-	n := len(a.fam)
-	c := a.counts1h[i/hourChunk]
-	j := i % hourChunk * n
-	return c[j : j+n : j+n]
+// flushHour adds the current hour's counts to the cells.
+func (a *Analyzer) flushHour() {
+	for _, f := range a.hourUsed {
+		a.cells[hourFam{a.hourKey, f}] += a.hourCur[f]
+		a.hourCur[f] = 0
+	}
+	a.hourUsed = a.hourUsed[:0]
 }
 
 func floorDiv(a, b int64) int64 {
@@ -408,10 +456,95 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// Report returns what was found. Call it once, after the last Read: the
-// report shares memory with the analyzer. It is an *InputError when no input
-// held a log line (all empty or blank).
-func (a *Analyzer) Report() (*Report, error) {
+// ivCounts are the matched lines per interval, in an array from the first
+// interval with a line to the last (with room to grow either way).
+type ivCounts struct {
+	lo          int64   // the interval of buf[0]
+	buf         []int64 // lines of interval lo+i
+	first, last int64   // the intervals with lines: first to last
+	used        bool
+}
+
+// inc counts a line in interval iv; it returns false, counting nothing,
+// when the intervals with lines would then span more than maxRows.
+func (c *ivCounts) inc(iv, maxRows int64) bool {
+	switch {
+	case !c.used:
+		c.lo, c.first, c.last, c.used = iv, iv, iv, true
+		c.buf = make([]int64, 64)
+	case iv < c.first || iv > c.last:
+		first, last := min(c.first, iv), max(c.last, iv)
+		if last-first+1 > maxRows {
+			return false
+		}
+		if iv < c.lo || iv >= c.lo+int64(len(c.buf)) {
+			n := min(max(2*int64(len(c.buf)), 2*(last-first+1)), maxRows)
+			lo := first // room after
+			if iv < c.first {
+				lo = last - n + 1 // room before
+			}
+			buf := make([]int64, n)
+			copy(buf[c.first-lo:], c.buf[c.first-c.lo:c.last-c.lo+1])
+			c.lo, c.buf = lo, buf
+		}
+		c.first, c.last = first, last
+	}
+	c.buf[iv-c.lo]++
+	return true
+}
+
+// seriesError is a series that would be too long.
+type seriesError struct{ msg string }
+
+func (e *seriesError) Error() string { return e.msg }
+
+// seriesTooLong says that a line in interval iv would make the series
+// longer than allowed.
+func (a *Analyzer) seriesTooLong(iv int64) error {
+	lo, hi := min(a.probes.first, iv), max(a.probes.last, iv)
+	when := func(iv int64) string { return time.Unix(0, iv*a.ivl).UTC().Format(time.RFC3339) }
+	return &seriesError{fmt.Sprintf("the series would have %d rows of %v from %s to %s (at most %d); choose a longer interval",
+		hi-lo+1, time.Duration(a.ivl), when(lo), when(hi), a.maxRows)}
+}
+
+// spillTable writes the current chunk's table to the temporary file,
+// sorted by hash and key, and empties it.
+func (a *Analyzer) spillTable() error {
+	if a.spill == nil {
+		f, err := createTemp(a.opt.TempDir)
+		if err != nil {
+			return err
+		}
+		a.spill = f
+	}
+	start := a.spill.end
+	var buf []byte
+	for _, i := range a.tab.order() {
+		a.tab.load(i, &a.rec)
+		buf = appendRec(buf[:0], &a.rec)
+		if err := a.spill.write(buf); err != nil {
+			return err
+		}
+	}
+	if err := a.spill.flush(); err != nil {
+		return err
+	}
+	a.chunks = append(a.chunks, section{start, a.spill.end - start})
+	a.tab.reset()
+	return nil
+}
+
+// Report returns what was found; call it once, after the last Read. The
+// report must be closed (Report.Close) when it is no longer needed, as it
+// may keep its sources in a temporary file. It is an *InputError when no
+// input held a log line (all empty or blank). The per-source tables are
+// merged here (from the temporary file when they were spilled), which
+// stops when ctx is done.
+func (a *Analyzer) Report(ctx context.Context) (*Report, error) {
+	if a.done {
+		return nil, errors.New("Report called twice")
+	}
+	a.done = true
 	if a.counts.Lines-a.counts.Skipped[Empty] == 0 {
 		var names []string
 		for _, in := range a.inputs {
@@ -438,9 +571,23 @@ func (a *Analyzer) Report() (*Report, error) {
 	if a.haveTime {
 		r.Start, r.End = time.Unix(0, a.timeMin).UTC(), time.Unix(0, a.timeMax).UTC()
 	}
+	if a.ivl > 0 {
+		r.Series = &Series{Interval: time.Duration(a.ivl)}
+		if a.probes.used {
+			p := &a.probes
+			n := p.last - p.first + 1
+			r.Series.start = p.first
+			r.Series.probes = p.buf[p.first-p.lo : p.last-p.lo+1 : p.last-p.lo+1]
+			r.Series.sources, r.Series.newSrc = make([]int64, n), make([]int64, n)
+		}
+	}
+	famSources, famEvents, err := a.perSource(ctx, r.Series)
+	if err != nil {
+		return nil, err
+	}
 	for i, f := range a.m.Families() {
 		fa := a.fam[i]
-		fr := FamilyResult{Family: f, Lines: fa.lines, Sources: fa.sources, Events: fa.events}
+		fr := FamilyResult{Family: f, Lines: fa.lines, Sources: famSources[i], Events: famEvents[i]}
 		if fa.lines > 0 {
 			fr.FirstSeen, fr.LastSeen = time.Unix(0, fa.first).UTC(), time.Unix(0, fa.last).UTC()
 			if r.FirstSeen.IsZero() || fr.FirstSeen.Before(r.FirstSeen) {
@@ -452,59 +599,148 @@ func (a *Analyzer) Report() (*Report, error) {
 		}
 		r.Families = append(r.Families, fr)
 	}
-	for _, s := range a.srcs {
-		sr := SourceResult{Source: s.name, Lines: s.lines, FirstSeen: time.Unix(0, s.first).UTC(), LastSeen: time.Unix(0, s.last).UTC()}
-		fams := slices.SortedFunc(slices.Values(s.fam), func(x, y srcFam) int { return x.fam - y.fam })
-		for _, sf := range fams {
-			sr.Families = append(sr.Families, SourceFamily{Name: r.Families[sf.fam].Name, Lines: sf.lines,
-				FirstSeen: time.Unix(0, sf.first).UTC(), LastSeen: time.Unix(0, sf.latest).UTC()})
-		}
-		r.Sources = append(r.Sources, sr)
-	}
-	slices.SortFunc(r.Sources, func(x, y SourceResult) int {
-		return cmp.Or(cmp.Compare(y.Lines, x.Lines), x.FirstSeen.Compare(y.FirstSeen), strings.Compare(x.Source, y.Source))
-	})
-	r.Hourly = make([]HourCounts, len(a.hours))
-	for i, h := range a.hours {
-		r.Hourly[i] = HourCounts{Hour: time.Unix(h*3600, 0).UTC(), Counts: a.hourCounts(i)}
-	}
-	if !slices.IsSortedFunc(r.Hourly, func(x, y HourCounts) int { return x.Hour.Compare(y.Hour) }) {
-		slices.SortFunc(r.Hourly, func(x, y HourCounts) int { return x.Hour.Compare(y.Hour) })
-	}
-	if a.ivl > 0 {
-		s, err := a.series()
-		if err != nil {
-			return nil, err
-		}
-		r.Series = s
-	}
+	r.Hourly = a.hourly()
+	r.Sources, a.out = a.out, nil
 	return r, nil
 }
 
-// series builds the sensor series from the intervals with a matched line.
-func (a *Analyzer) series() (*Series, error) {
-	s := &Series{Interval: time.Duration(a.ivl)}
-	if len(a.ivRows) == 0 {
-		return s, nil
+// perSource gathers each source's record (from the table, or merged over
+// the chunks spilled) and counts, per family, the sources and events, and
+// per interval of the series the sources and new sources; the sources go
+// to a.out, sorted.
+func (a *Analyzer) perSource(ctx context.Context, ser *Series) (famSources, famEvents []int64, err error) {
+	nf := len(a.fam)
+	famSources, famEvents = make([]int64, nf), make([]int64, nf)
+	names := make([]string, nf)
+	for i, f := range a.m.Families() {
+		names[i] = f.Name
 	}
-	ivs := slices.Sorted(maps.Keys(a.ivRows))
-	lo, hi := ivs[0], ivs[len(ivs)-1]
-	if n := hi - lo + 1; n > MaxSeriesRows {
-		return nil, fmt.Errorf("the series would have %d rows of %v from %s to %s (at most %d); choose a longer interval",
-			n, s.Interval, time.Unix(0, lo*a.ivl).UTC().Format(time.RFC3339), time.Unix(0, hi*a.ivl).UTC().Format(time.RFC3339), MaxSeriesRows)
+	a.out = &Sources{names: names, budget: a.budget, dir: a.opt.TempDir}
+	finish := func(r *srcRec) {
+		slices.SortFunc(r.parts, func(x, y famPart) int { return cmp.Compare(x.fam, y.fam) })
+		first, last := r.parts[0].first, r.parts[0].latest
+		for i := range r.parts {
+			p := &r.parts[i]
+			first, last = min(first, p.first), max(last, p.latest)
+			famSources[p.fam]++
+			famEvents[p.fam] += p.events
+		}
+		if ser != nil {
+			slices.Sort(r.ivs)
+			r.ivs = slices.Compact(r.ivs)
+			for _, iv := range r.ivs {
+				ser.sources[iv-ser.start]++
+			}
+			ser.newSrc[floorDiv(first, a.ivl)-ser.start]++ // a source's first line is in an interval with a line
+		}
+		a.out.add(r.key, r.lines, first, last, r.parts)
 	}
-	newAt := map[int64]int64{}
-	for _, src := range a.srcs {
-		newAt[floorDiv(src.first, a.ivl)]++ // a source's first line is in an interval with a matched line
+	if len(a.chunks) == 0 {
+		for i := range a.tab.len() {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			a.tab.load(uint32(i), &a.rec)
+			finish(&a.rec)
+		}
+		a.tab = nil
+	} else if err := a.merge(ctx, finish); err != nil {
+		return nil, nil, err
 	}
-	var cum int64
-	s.nonEmpty = make([]SeriesRow, 0, len(ivs))
-	for _, iv := range ivs {
-		row := *a.ivRows[iv]
-		row.NewSources = newAt[iv]
-		cum += row.NewSources
-		row.CumulativeSources = cum
-		s.nonEmpty = append(s.nonEmpty, row)
+	if err := a.out.finish(); err != nil {
+		return nil, nil, err
 	}
-	return s, nil
+	return famSources, famEvents, nil
+}
+
+// chunkReader reads the records of one spilled chunk.
+type chunkReader struct {
+	br  *bufio.Reader
+	rec srcRec
+	i   int // the chunk's place in the input
+}
+
+// merge merges the spilled chunks (and the current table, spilled last):
+// they are sorted by hash and key, so the records of a source come
+// together, in chunk order, which is the order they were read in.
+func (a *Analyzer) merge(ctx context.Context, finish func(*srcRec)) error {
+	if a.tab.len() > 0 {
+		if err := a.spillTable(); err != nil {
+			return err
+		}
+	}
+	a.tab = nil // its memory is free for the merge
+	nf := len(a.fam)
+	h := minHeap[*chunkReader]{less: func(x, y *chunkReader) bool {
+		c := compareRec(&x.rec, &y.rec)
+		return c < 0 || c == 0 && x.i < y.i
+	}}
+	size := bufSize(a.budget, len(a.chunks))
+	fail := func(err error) error { return tempError(dirOf(a.spill.f.Name()), err) }
+	for i, c := range a.chunks {
+		r := &chunkReader{br: a.spill.reader(c, size), i: i}
+		switch err := readRec(r.br, &r.rec, nf); err {
+		case nil:
+			h.push(r)
+		case io.EOF:
+		default:
+			return fail(err)
+		}
+	}
+	var cur srcRec
+	have := false
+	for n := 0; len(h.items) > 0; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r := h.items[0]
+		if have && cur.hash == r.rec.hash && bytes.Equal(cur.key, r.rec.key) {
+			cur.merge(&r.rec, a.gaps)
+		} else {
+			if have {
+				finish(&cur)
+			}
+			cur.set(&r.rec)
+			have = true
+		}
+		switch err := readRec(r.br, &r.rec, nf); err {
+		case nil:
+			h.fix()
+		case io.EOF:
+			h.pop()
+		default:
+			return fail(err)
+		}
+	}
+	if have {
+		finish(&cur)
+	}
+	err := a.spill.close()
+	a.spill = nil
+	return err
+}
+
+// hourly returns the matched lines per hour and family.
+func (a *Analyzer) hourly() []HourCounts {
+	a.flushHour()
+	type cell struct {
+		hourFam
+		n int64
+	}
+	cells := make([]cell, 0, len(a.cells))
+	for k, n := range a.cells {
+		cells = append(cells, cell{k, n})
+	}
+	slices.SortFunc(cells, func(x, y cell) int { return cmp.Or(cmp.Compare(x.hour, y.hour), cmp.Compare(x.fam, y.fam)) })
+	fams, counts := make([]int, len(cells)), make([]int64, len(cells))
+	var out []HourCounts
+	for i := 0; i < len(cells); {
+		j := i
+		for ; j < len(cells) && cells[j].hour == cells[i].hour; j++ {
+			fams[j], counts[j] = int(cells[j].fam), cells[j].n
+		}
+		out = append(out, HourCounts{Hour: time.Unix(cells[i].hour*3600, 0).UTC(), Families: fams[i:j:j], Counts: counts[i:j:j]})
+		i = j
+	}
+	return out
 }

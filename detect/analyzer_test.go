@@ -145,7 +145,7 @@ func TestEvents(t *testing.T) {
 		if !n.FirstSeen.Equal(time.Date(2004, 5, 10, 10, 0, 0, 0, time.UTC)) || !n.LastSeen.Equal(time.Date(2004, 5, 10, 10, 2, 31, 0, time.UTC)) {
 			t.Errorf("order %v: nimda seen %v to %v", order, n.FirstSeen, n.LastSeen)
 		}
-		s := r.Sources[0]
+		s := sources(t, r)[0]
 		if s.Source != "1.1.1.1" || s.Lines != 6 || !slices.Equal(s.FamilyNames(), []string{"codered2", "nimda", "ida-idq", "root-exe"}) ||
 			s.Families[1].Lines != 4 || !s.Families[0].FirstSeen.Equal(time.Date(2004, 5, 10, 10, 5, 0, 0, time.UTC)) {
 			t.Errorf("order %v: first source %+v", order, s)

@@ -44,9 +44,11 @@ func BenchmarkAnalyze(b *testing.B) {
 		if err := a.Read(context.Background(), "big", bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.Report(); err != nil {
+		r, err := a.Report(context.Background())
+		if err != nil {
 			b.Fatal(err)
 		}
+		r.Close()
 	}
 }
 

@@ -145,7 +145,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.Write(bytes.TrimRight(head[:len(head)-1], " \n")) // without the closing brace
 	io.WriteString(ew, ",\n  \"sources\": [")
-	for i, s := range r.Sources {
+	i := 0
+	for s, err := range r.Sources.All() {
+		if err != nil {
+			return err
+		}
 		fl := make(map[string]int64, len(s.Families))
 		for _, f := range s.Families {
 			fl[f.Name] = f.Lines
@@ -156,8 +160,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			return err
 		}
 		jsonElement(ew, i, b)
+		i++
 	}
-	jsonEnd(ew, len(r.Sources))
+	jsonEnd(ew, i)
 	io.WriteString(ew, ",\n  \"hourly\": [")
 	// The families with lines, by name (the order of JSON object keys
 	// encoding/json writes), and their names as JSON strings.
@@ -179,7 +184,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		line = append(line, `","counts":{`...)
 		n := 0
 		for _, c := range cols {
-			if v := h.Counts[c]; v > 0 {
+			if v := h.Count(c); v > 0 {
 				if n > 0 {
 					line = append(line, ',')
 				}
@@ -238,7 +243,10 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 		}
 	case "sources":
 		cw.Write([]string{"source", "first_seen", "last_seen", "lines", "families"})
-		for _, s := range r.Sources {
+		for s, err := range r.Sources.All() {
+			if err != nil {
+				return err
+			}
 			cw.Write([]string{s.Source, rfc3339(s.FirstSeen), rfc3339(s.LastSeen), i64(s.Lines), strings.Join(s.FamilyNames(), ";")})
 		}
 	case "hourly":
@@ -250,7 +258,12 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 		row := make([]string, 0, len(head))
 		for _, h := range r.Hourly {
 			row = append(row[:0], rfc3339(h.Hour))
-			for _, n := range h.Counts {
+			k := 0
+			for i := range r.Families {
+				var n int64
+				if k < len(h.Families) && h.Families[k] == i {
+					n, k = h.Counts[k], k+1
+				}
 				row = append(row, i64(n))
 			}
 			cw.Write(row)
@@ -286,7 +299,7 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		p("No line matched a worm signature.\n")
 	} else {
 		p("%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, "line"),
-			plural(int64(len(r.Sources)), "source"), textTime(r.FirstSeen), textTime(r.LastSeen))
+			plural(r.Sources.Len(), "source"), textTime(r.FirstSeen), textTime(r.LastSeen))
 	}
 	p("\n")
 	t := newTextTable(ew, []string{"family", "kind", "lines", "sources", "events", "first seen (UTC)", "last seen (UTC)"},
@@ -313,21 +326,35 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 			}
 		}
 	}
-	if len(r.Sources) > 0 {
-		n := len(r.Sources)
-		if top > 0 && top < n {
-			n = top
-			p("\nTop %d of %s (by matched lines):\n", n, plural(int64(len(r.Sources)), "source"))
+	if r.Sources.Len() > 0 {
+		n := r.Sources.Len()
+		if top > 0 && int64(top) < n {
+			n = int64(top)
+			p("\nTop %d of %s (by matched lines):\n", n, plural(r.Sources.Len(), "source"))
 		} else {
 			p("\nSources:\n")
 		}
+		// Two passes over the first n sources: widths, then rows (the
+		// table may be larger than memory, and is read again).
 		t := newTextTable(ew, []string{"source", "lines", "first seen (UTC)", "last seen (UTC)", "families"}, []bool{false, true, false, false, false})
-		for _, s := range r.Sources[:n] {
-			t.widen(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
-		}
-		t.header()
-		for _, s := range r.Sources[:n] {
-			t.row(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
+		for pass := range 2 {
+			if pass == 1 {
+				t.header()
+			}
+			k := int64(0)
+			for s, err := range r.Sources.All() {
+				if err != nil {
+					return err
+				}
+				if k++; k > n {
+					break
+				}
+				if pass == 0 {
+					t.widen(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
+				} else {
+					t.row(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
+				}
+			}
 		}
 	}
 	if len(r.Hourly) > 0 {
@@ -351,7 +378,7 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		for _, h := range r.Hourly {
 			cells[0] = h.Hour.UTC().Format("2006-01-02 15:04")
 			for i, c := range cols {
-				cells[i+1] = comma(h.Counts[c])
+				cells[i+1] = comma(h.Count(c))
 			}
 			t.row(cells...)
 		}

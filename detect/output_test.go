@@ -68,7 +68,8 @@ func TestWriteJSON(t *testing.T) {
 			t.Errorf("families[%s] = %+v, want %+v", name, f, rf)
 		}
 	}
-	if len(j.Sources) != len(r.Sources) || j.Sources[0].Source != r.Sources[0].Source || j.Sources[0].Lines != r.Sources[0].Lines {
+	srcs := sources(t, r)
+	if len(j.Sources) != len(srcs) || j.Sources[0].Source != srcs[0].Source || j.Sources[0].Lines != srcs[0].Lines {
 		t.Errorf("sources: %d, first %+v", len(j.Sources), j.Sources[0])
 	}
 	for _, s := range j.Sources {
@@ -101,7 +102,7 @@ func TestWriteCSV(t *testing.T) {
 		rows  int
 	}{
 		{"families", []string{"family", "kind", "lines", "sources", "events", "first_seen", "last_seen"}, len(wantFamilies)},
-		{"sources", []string{"source", "first_seen", "last_seen", "lines", "families"}, len(r.Sources)},
+		{"sources", []string{"source", "first_seen", "last_seen", "lines", "families"}, int(r.Sources.Len())},
 		{"hourly", append([]string{"hour"}, wantFamilies...), len(r.Hourly)},
 		{"skipped", []string{"reason", "lines", "first_at"}, int(numReasons)},
 	}

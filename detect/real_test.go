@@ -137,11 +137,11 @@ func TestRealLogs(t *testing.T) {
 			got := map[time.Time]int64{}
 			sums := make([]int64, len(r.Families))
 			for _, h := range r.Hourly {
-				if h.Counts[ci] > 0 {
-					got[h.Hour] = h.Counts[ci]
+				if h.Count(ci) > 0 {
+					got[h.Hour] = h.Count(ci)
 				}
-				for i, n := range h.Counts {
-					sums[i] += n
+				for k, i := range h.Families {
+					sums[i] += h.Counts[k]
 				}
 			}
 			if len(got) != len(in.crIIHours) {
@@ -170,8 +170,8 @@ func TestRealLogs(t *testing.T) {
 			if n != r.Series.Len() || !last.Time.Equal(r.LastSeen.Truncate(time.Hour)) {
 				t.Errorf("series: %d rows (Len %d), last at %v", n, r.Series.Len(), last.Time)
 			}
-			if probes != r.Matched || last.CumulativeSources != int64(len(r.Sources)) {
-				t.Errorf("series: %d probes, %d sources at the end; want %d and %d", probes, last.CumulativeSources, r.Matched, len(r.Sources))
+			if probes != r.Matched || last.CumulativeSources != r.Sources.Len() {
+				t.Errorf("series: %d probes, %d sources at the end; want %d and %d", probes, last.CumulativeSources, r.Matched, r.Sources.Len())
 			}
 		})
 	}

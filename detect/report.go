@@ -2,6 +2,7 @@ package detect
 
 import (
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -19,10 +20,15 @@ type Report struct {
 	FirstSeen, LastSeen time.Time // earliest and latest time of a matched line; zero when none matched
 
 	Families []FamilyResult // every enabled family, in signature table order, matched or not
-	Sources  []SourceResult // every source of a matched line, by lines (most first), then first seen
+	Sources  *Sources       // every source of a matched line, by lines (most first), then first seen, then the source
 	Hourly   []HourCounts   // hours (UTC) with a matched line, in time order
 	Series   *Series        // the sensor series, when Options.SeriesInterval was set
 }
+
+// Close removes the report's temporary file, if it has one (a source table
+// larger than Options.Memory is kept in one). The report's sources cannot
+// be read after it.
+func (r *Report) Close() error { return r.Sources.close() }
 
 // Input is one input read.
 type Input struct {
@@ -71,30 +77,39 @@ func (s *SourceResult) FamilyNames() []string {
 	return out
 }
 
-// HourCounts are the matched lines of one hour by family.
+// HourCounts are the matched lines of one hour by family. Only the families
+// with lines in the hour are held: a table of thousands of families costs
+// no more than one of a few.
 type HourCounts struct {
-	Hour   time.Time // start of the hour, UTC
-	Counts []int64   // lines per family, indexed as Report.Families
+	Hour     time.Time // start of the hour, UTC
+	Families []int     // the families with matched lines in the hour: indices into Report.Families, increasing
+	Counts   []int64   // their lines, as Families
+}
+
+// Count returns the lines of family i (an index into Report.Families) in
+// the hour.
+func (h *HourCounts) Count(i int) int64 {
+	if j, found := slices.BinarySearch(h.Families, i); found {
+		return h.Counts[j]
+	}
+	return 0
 }
 
 // Series is a sensor series built from logs: worm requests per interval,
-// in the schema every simulated sensor writes (time, probes, sources,
-// new_sources, cumulative_sources, size). Only the intervals with a
-// matched line are stored; Rows gives every interval, the empty ones
-// included.
+// in the schema of a simulated telescope (time, probes, sources,
+// new_sources, cumulative_sources, size): one row per interval from the
+// first with a matched line to the last, the empty ones included.
 type Series struct {
 	Interval time.Duration
-	nonEmpty []SeriesRow // intervals with a matched line, in time order, every field set
+	start    int64   // the first row's interval: its time in ns / Interval
+	probes   []int64 // per row
+	sources  []int64
+	newSrc   []int64
 }
 
 // Len returns the number of rows: the intervals from the first with a
 // matched line to the last, or 0 when no line matched.
-func (s *Series) Len() int {
-	if len(s.nonEmpty) == 0 {
-		return 0
-	}
-	return int(s.nonEmpty[len(s.nonEmpty)-1].Time.Sub(s.nonEmpty[0].Time)/s.Interval) + 1
-}
+func (s *Series) Len() int { return len(s.probes) }
 
 // Rows yields the rows in time order: consecutive intervals from the first
 // with a matched line to the last, the empty ones with zero counts and the
@@ -102,15 +117,10 @@ func (s *Series) Len() int {
 func (s *Series) Rows() iter.Seq[SeriesRow] {
 	return func(yield func(SeriesRow) bool) {
 		var cum int64
-		for i, r := range s.nonEmpty {
-			if i > 0 {
-				for t := s.nonEmpty[i-1].Time.Add(s.Interval); t.Before(r.Time); t = t.Add(s.Interval) {
-					if !yield(SeriesRow{Time: t, CumulativeSources: cum}) {
-						return
-					}
-				}
-			}
-			cum = r.CumulativeSources
+		for i := range s.probes {
+			cum += s.newSrc[i]
+			r := SeriesRow{Time: time.Unix(0, (s.start+int64(i))*int64(s.Interval)).UTC(), Probes: s.probes[i],
+				Sources: s.sources[i], NewSources: s.newSrc[i], CumulativeSources: cum}
 			if !yield(r) {
 				return
 			}

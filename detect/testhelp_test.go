@@ -76,3 +76,19 @@ func readAll(t testing.TB, data []byte, opt ReaderOptions) ([]Record, Counts, er
 		out = append(out, c)
 	}
 }
+
+// sources returns the report's sources.
+func sources(t testing.TB, r *Report) []SourceResult {
+	t.Helper()
+	var out []SourceResult
+	for s, err := range r.Sources.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if int64(len(out)) != r.Sources.Len() {
+		t.Fatalf("%d sources read, Len %d", len(out), r.Sources.Len())
+	}
+	return out
+}

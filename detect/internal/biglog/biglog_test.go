@@ -48,3 +48,35 @@ func TestWrite(t *testing.T) {
 		t.Errorf("second copy at %q", lines[3])
 	}
 }
+
+func TestWriteWorms(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	start := time.Date(2004, 8, 1, 0, 0, 0, 0, time.UTC)
+	n, err := WriteWorms(&out, Worms{Lines: 1000, Sources: 1000, Seed: 1, Start: start, Step: time.Second})
+	if err != nil || n != 1000 {
+		t.Fatal(n, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		seen[l[:strings.IndexByte(l, ' ')]] = true
+	}
+	if len(lines) != 1000 || len(seen) != 1000 || !strings.HasPrefix(lines[0], "1.0.0.0 - - [01/Aug/2004:00:00:00 +0000] \"") || !strings.Contains(lines[1], "[01/Aug/2004:00:00:01 +0000]") {
+		t.Errorf("%d lines from %d sources; line 1 %q", len(lines), len(seen), lines[1])
+	}
+	out.Reset()
+	if _, err := WriteWorms(&out, Worms{Lines: 1000, Sources: 30, Seed: 1, Start: start, Step: time.Second, Jitter: time.Minute, Noise: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	seen = map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		seen[l[:strings.IndexByte(l, ' ')]] = true
+	}
+	if len(seen) > 30 || len(seen) < 20 {
+		t.Errorf("%d sources, want at most 30", len(seen))
+	}
+	if a, b := string(appendAddr(nil, 0)), string(appendAddr(nil, 1<<32+5)); a == string(appendAddr(nil, 1)) || b != "2001:db8::100000005" {
+		t.Errorf("addresses %q %q", a, b)
+	}
+}
