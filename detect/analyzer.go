@@ -288,11 +288,16 @@ func (a *Analyzer) probe(ctx context.Context, path string, why *InputError) erro
 	if n == 0 {
 		return nil
 	}
-	reason := strings.TrimPrefix(why.Err.Error(), ErrUnknownFormat.Error()+": ")
-	return &InputError{Name: path, Line: first, Err: fmt.Errorf(
-		"%w: the log format cannot be told from its first lines (%s), yet %s of it match worm signatures when read as combined, common or IIS lines, the first here; give --log-format (%s)",
-		ErrPassedOverMatches, reason, plural(n, "line"), FormatNames)}
+	return &InputError{Name: path, Line: first, Err: &passedOver{fmt.Sprintf(
+		"the log format cannot be told from its first lines (from line %d), yet %s of it match worm signatures when read as combined, common or IIS lines, the first here: passing it over would miss them; cut off the lines before the log, or move the file out of the folder",
+		why.Line, plural(n, "line"))}}
 }
+
+// passedOver is the error of a file passed over that holds lines that match.
+type passedOver struct{ msg string }
+
+func (e *passedOver) Error() string        { return e.msg }
+func (e *passedOver) Is(target error) bool { return target == ErrPassedOverMatches }
 
 // ReadPath reads one file, or standard input for "-".
 func (a *Analyzer) ReadPath(ctx context.Context, path string) error {

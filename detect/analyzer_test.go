@@ -194,3 +194,45 @@ func TestSeries(t *testing.T) {
 		t.Errorf("a huge series: %v", err)
 	}
 }
+
+// TestPassedOver checks files found in a folder whose format cannot be
+// told from their first lines (issue 7, item 10): one whose first line is
+// over --max-line is read after all, one that only later holds log lines
+// matching signatures is an error naming its first matching line, and one
+// without any (a README) is passed over and listed.
+func TestPassedOver(t *testing.T) {
+	t.Parallel()
+	l10 := sample(t, "honeynet2004_access_log.10")
+	long := []byte(strings.Repeat("x", 70_000) + "\n")
+
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "access.log"), append(slices.Clone(long), l10...))
+	write(t, filepath.Join(dir, "README.md"), sample(t, "README.md"))
+	r, err := Analyze(context.Background(), []string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if len(r.Inputs) != 1 || r.Matched != 274 || r.Skipped[TooLong] != 1 || len(r.Ignored) != 1 {
+		t.Errorf("a log whose first line is over the cap: inputs %+v, %d matched, %d too long, ignored %+v; want 274 matched", r.Inputs, r.Matched, r.Skipped[TooLong], r.Ignored)
+	}
+
+	// 120 lines of notes, then the log: the format cannot be told from the
+	// first lines, but the log's lines match.
+	notes := []byte(strings.Repeat("notes from the incident, not a log line\n", 120))
+	dir = t.TempDir()
+	write(t, filepath.Join(dir, "a", "mixed.log.gz"), gzipped(t, append(slices.Clone(notes), l10...)))
+	write(t, filepath.Join(dir, "b", "README.md"), sample(t, "README.md"))
+	_, err = Analyze(context.Background(), []string{dir}, Options{})
+	var ie *InputError
+	if !errors.As(err, &ie) || !errors.Is(err, ErrPassedOverMatches) || !strings.HasSuffix(ie.Name, "mixed.log.gz") || ie.Line < 121 ||
+		!strings.Contains(err.Error(), "yet 274 lines of it match worm signatures") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a file passed over with matching lines: %v", err)
+	}
+	// Named on the command line, a file whose format cannot be told is an
+	// error whatever it holds.
+	_, err = Analyze(context.Background(), []string{filepath.Join(dir, "b", "README.md")}, Options{})
+	if !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("README named: %v", err)
+	}
+}
