@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"wormwatch/detect"
+	"wormwatch/forecast"
 	"wormwatch/internal/atomicfile"
-	"wormwatch/internal/param"
 	"wormwatch/report"
 	"wormwatch/share"
 )
@@ -38,6 +38,8 @@ type detectFlags struct {
 	tlp        string
 	maxLine    int
 	top        int
+	memory     string
+	tmpDir     string
 }
 
 func newDetectCmd() *cobra.Command {
@@ -80,11 +82,13 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.StringVar(&f.tlp, "tlp", "amber", "TLP marking of the STIX bundle: "+strings.Join(share.TLPLevels, ", "))
 	fl.IntVar(&f.maxLine, "max-line", detect.DefaultMaxLine, "lines longer than this many bytes are counted as too_long and skipped")
 	fl.IntVar(&f.top, "top", 20, "with --format text, the sources to list (0: all)")
+	fl.StringVar(&f.memory, "memory", fmt.Sprintf("%dMiB", detect.DefaultMemory>>20), "memory for the per-source tables (at least 16MiB); past it they are kept in temporary files and merged at the end, the counts exact")
+	fl.StringVar(&f.tmpDir, "tmp-dir", "", "folder of the temporary files past --memory (default: $TMPDIR, or /tmp)")
 	return c
 }
 
 func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detectFlags) error {
-	fams, err := detectSignatures(f.signatures)
+	fams, m, err := detectSignatures(f.signatures)
 	if err != nil {
 		return usageError{err}
 	}
@@ -99,7 +103,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 	if len(args) == 0 {
 		return usagef("give at least one log file, folder, or - for standard input (see %s --help)", cmd.CommandPath())
 	}
-	opt, err := detectOptions(cmd, f, fams)
+	opt, err := detectOptions(cmd, f, m)
 	if err != nil {
 		return usageError{err}
 	}
@@ -110,6 +114,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 	if err != nil {
 		return usageError{err}
 	}
+	defer r.Close() // its temporary file, when the sources did not fit in --memory
 	if f.series != "" {
 		if err := detectWriteFile(f.series, func(w io.Writer) error { return detectWriteSeries(w, r.Series, f.sensorSize) }); err != nil {
 			return err
@@ -137,7 +142,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 
 // detectOptions checks the flags (before any input is read, so that a
 // mistake costs nothing) and returns the analyzer's options.
-func detectOptions(cmd *cobra.Command, f *detectFlags, fams []detect.Family) (detect.Options, error) {
+func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detect.Options, error) {
 	var opt detect.Options
 	switch f.format {
 	case "text", "csv", "json":
@@ -156,12 +161,25 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, fams []detect.Family) (de
 	if err != nil {
 		return opt, fmt.Errorf("--log-format: %w", err)
 	}
-	if f.maxLine < detect.MinMaxLine {
-		return opt, fmt.Errorf("--max-line %d: want at least %d bytes", f.maxLine, detect.MinMaxLine)
+	if err := detect.CheckMaxLine(f.maxLine); err != nil {
+		return opt, fmt.Errorf("--max-line %d: want %d to %d bytes (64 MiB)", f.maxLine, detect.MinMaxLine, detect.MaxMaxLine)
 	}
 	if f.top < 0 {
 		return opt, fmt.Errorf("--top %d: want 0 (all) or more", f.top)
 	}
+	mem, err := detect.ParseBytes(f.memory)
+	if err != nil {
+		return opt, fmt.Errorf("--memory: %w", err)
+	}
+	if mem < detect.MinMemory {
+		return opt, fmt.Errorf("--memory %s: want at least %d MiB", f.memory, detect.MinMemory>>20)
+	}
+	if f.tmpDir != "" {
+		if st, err := os.Stat(f.tmpDir); err != nil || !st.IsDir() {
+			return opt, fmt.Errorf("--tmp-dir %s: not a folder", f.tmpDir)
+		}
+	}
+	opt.Memory, opt.TempDir = mem, f.tmpDir
 	if f.series == "" {
 		for _, name := range []string{"interval", "sensor-size"} {
 			if cmd.Flags().Changed(name) {
@@ -169,13 +187,18 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, fams []detect.Family) (de
 			}
 		}
 	} else {
-		if f.interval < time.Second {
-			return opt, fmt.Errorf("--interval %v: want at least 1s", f.interval)
+		// The series is for wormwatch forecast: refuse what it would
+		// refuse to read, and stop reading the logs as soon as the series
+		// would have more rows than it reads.
+		switch {
+		case f.interval < time.Second || f.interval > forecast.MaxSpan:
+			return opt, fmt.Errorf("--interval %v: want 1s to %v (366 days, the longest interval forecast reads)", f.interval, forecast.MaxSpan)
+		case f.interval%time.Second != 0:
+			return opt, fmt.Errorf("--interval %v: want whole seconds (the series' times are written to the second)", f.interval)
+		case f.sensorSize == 0 || f.sensorSize > forecast.MaxSensorSize:
+			return opt, fmt.Errorf("--sensor-size %d: want 1 to %d addresses (forecast.MaxSensorSize, the largest size column forecast reads)", f.sensorSize, uint64(forecast.MaxSensorSize))
 		}
-		if f.sensorSize == 0 {
-			return opt, errors.New("--sensor-size 0: want at least 1 address")
-		}
-		opt.SeriesInterval = f.interval
+		opt.SeriesInterval, opt.MaxSeriesRows = f.interval, forecast.MaxRows
 	}
 	if f.stix == "" && cmd.Flags().Changed("tlp") {
 		return opt, errors.New("--tlp applies only with --stix")
@@ -202,29 +225,28 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, fams []detect.Family) (de
 			return opt, fmt.Errorf("%s %s: is a folder; give a file name", o.flag, o.path)
 		}
 	}
-	opt.Format, opt.MaxLine, opt.Families, opt.Stdin = lf, f.maxLine, fams, cmd.InOrStdin()
+	opt.Format, opt.MaxLine, opt.Matcher, opt.Stdin = lf, f.maxLine, m, cmd.InOrStdin()
 	return opt, nil
 }
 
 // detectSignatures returns the built-in table with the files' families
-// merged in, in order.
-func detectSignatures(files []string) ([]detect.Family, error) {
+// merged in, in order, and the matcher compiled from it. Every key is
+// checked once, as its file is read (errors name the file, line and key),
+// before any log is; the matcher is the one the analyzer uses.
+func detectSignatures(files []string) ([]detect.Family, *detect.Matcher, error) {
 	fams := detect.Builtin()
 	for _, path := range files {
 		extra, err := detect.LoadSignatures(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fams = detect.Merge(fams, extra)
 	}
-	if _, err := detect.NewMatcher(fams); err != nil {
-		var fe *param.FieldError
-		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("signatures: %w", err)
-		}
-		return nil, err
+	m, err := detect.NewMatcher(fams)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signatures: %w", err)
 	}
-	return fams, nil
+	return fams, m, nil
 }
 
 func detectListSignatures(w io.Writer, fams []detect.Family) error {
@@ -292,7 +314,10 @@ func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string
 	bySrc := map[key]*share.Source{}
 	byFam := map[string][]key{}
 	hosts := 0
-	for _, s := range r.Sources {
+	for s, err := range r.Sources.All() {
+		if err != nil {
+			return err
+		}
 		a, err := netip.ParseAddr(s.Source)
 		if err != nil {
 			hosts++

@@ -244,12 +244,12 @@ func TestDetectBadInput(t *testing.T) {
 		{"bad table", []string{"--format", "csv", "--table", "people", log}, "--table \"people\": allowed: families, sources, hourly, skipped"},
 		{"table without csv", []string{"--table", "sources", log}, "--table applies only with --format csv"},
 		{"interval without series", []string{"--interval", "1m", log}, "--interval applies only with --series"},
-		{"interval too short", []string{"--series", "s.csv", "--interval", "1ms", log}, "--interval 1ms: want at least 1s"},
+		{"interval too short", []string{"--series", "s.csv", "--interval", "1ms", log}, "--interval 1ms: want 1s to 8784h0m0s"},
 		{"bad tlp", []string{"--stix", "b.json", "--tlp", "purple", log}, `--tlp: TLP level "purple"`},
 		{"tlp without stix", []string{"--tlp", "red", log}, "--tlp applies only with --stix"},
 		{"same file twice", []string{"--series", "x.json", "--stix", "x.json", log}, "--series and --stix name the same file"},
 		{"no such folder", []string{"--out", "nowhere/out.json", log}, "--out nowhere/out.json: the folder nowhere does not exist"},
-		{"max line too small", []string{"--max-line", "10", log}, "--max-line 10: want at least 256 bytes"},
+		{"max line too small", []string{"--max-line", "10", log}, "--max-line 10: want 256 to 67108864 bytes"},
 	}
 	for _, tc := range tests {
 		// Each case would write these files if it got that far.
