@@ -8,9 +8,10 @@
 // II, Nimda, the WebDAV SEARCH overflow, Slapper and the generic Snort
 // shapes), to which a user's own file adds or overrides families.
 //
-// An Analyzer reads any number of inputs in constant memory (a bounded
-// buffer per input; the tables it keeps grow with worm sources and active
-// hours, not with the size of the logs) and returns a Report: per family
+// An Analyzer reads any number of inputs in bounded memory (a buffer per
+// input; per-source tables in flat arrays that are spilled to a temporary
+// file past Options.Memory and merged exactly at the end; hourly and series
+// counts bounded by the range of times) and returns a Report: per family
 // lines, distinct sources and events, a per-source table, hourly counts and,
 // on request, a sensor series in the schema of a simulated telescope. Lines
 // it cannot read (too long, binary junk, invalid UTF-8, a truncated last

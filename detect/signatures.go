@@ -30,13 +30,13 @@ var builtinTOML []byte
 // Family is one worm family or generic rule of the signature table, as a
 // signatures file declares it.
 type Family struct {
-	Name        string         `toml:"name" doc:"the family's key in the output: lowercase letters, digits, - and _ (codered1, nimda)"`
+	Name        string         `toml:"name" doc:"the family's key in the output: 1 to 64 lowercase letters, digits, - and _, starting with a letter or digit (codered1, nimda)"`
 	Title       string         `toml:"title" doc:"the family's name for people (Code Red II); the name when empty"`
 	Kind        string         `toml:"kind" default:"worm" enum:"worm,rule" doc:"worm for a worm's own request shape, rule for a generic shape that several worms and scanners share"`
 	Description string         `toml:"description" doc:"what the family is and how its lines look, in a sentence or two"`
 	Disabled    bool           `toml:"disabled" default:"false" doc:"true to switch the family off (a user file can so disable a built-in family by name)"`
 	EventGap    param.Duration `toml:"event_gap" default:"0s" min:"0s" max:"30d" doc:"lines of the family from one source no further apart than this are one event (a burst); 0s: every line is an event"`
-	STIXPattern string         `toml:"stix_pattern" doc:"the STIX 2.1 pattern of the family's indicator; when empty it is derived from the match rules"`
+	STIXPattern string         `toml:"stix_pattern" doc:"the STIX 2.1 pattern of the family's indicator, checked when the file is read; when empty it is derived from the match rules"`
 	References  []Reference    `toml:"references" doc:"where the shape is documented"`
 	Match       []Rule         `toml:"match" doc:"the rules: a line matches the family when it matches any of them"`
 
