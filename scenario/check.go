@@ -79,6 +79,11 @@ func check(s *Scenario, l *param.Loader, baseDir string) *param.FieldError {
 			return fail("space.reserved", "entry %d: %v; want \"special\" or a prefix like 10.0.0.0/8", i+1, err)
 		}
 	}
+	// The addresses that answer and those a router reports unreachable are
+	// shares of the same addresses.
+	if q := s.Space.AnswerFraction + s.Space.Unreachable; q > 1+1e-9 {
+		return fail("space.unreachable_fraction", "answer_fraction %v + unreachable_fraction %v is more than 1: they are shares of the same addresses", s.Space.AnswerFraction, s.Space.Unreachable)
+	}
 	reserved, err := sp.ParseRanges(s.Space.Reserved)
 	if err != nil {
 		return fail("space.reserved", "%v", err)

@@ -187,6 +187,10 @@ func TestCheckAsStrictAsRun(t *testing.T) {
 	// Sensors: a prefix, one address for a web server.
 	wantErr(t, base+"\n[[sensor]]\nname = \"s\"\nprefix = \"44.0.0.0/33\"\n", "44.0.0.0/33", `s.toml:%d: sensor.s.prefix: "44.0.0.0/33" is not an IPv4 prefix (want a.b.c.d/n)`)
 	wantErr(t, base+"\n[[sensor]]\nname = \"www\"\nkind = \"webserver\"\nprefix = \"198.51.100.0/24\"\n", "198.51.100.0/24", `s.toml:%d: sensor.www.prefix: a web server has one address, and 198.51.100.0/24 covers 256 in a 32-bit space (want an address, or a /32)`)
+	// Shares of the same addresses: a probe rate of 0 followed, and the
+	// walking strategies failed on it.
+	wantErr(t, "", "", "--set space.unreachable_fraction=0.9: space.unreachable_fraction: answer_fraction 0.9 + unreachable_fraction 0.9 is more than 1: they are shares of the same addresses",
+		"space.answer_fraction=0.9", "space.unreachable_fraction=0.9")
 	// The engine's limits on worms: 256 variants, 8 target groups, 255 rate
 	// classes per variant.
 	var b strings.Builder

@@ -142,7 +142,7 @@ func (t *Telescope) probe(h int32, now float64) {
 		t.sources++
 		th.srcBin = int32(t.cur)
 	}
-	t.probes++
+	t.addProbes(1)
 	w := t.win
 	w.probes = append(w.probes, Probe{Seconds: now, Src: t.addrAt(h, e), Dst: uint32(w.lo + t.rng.Uint64N(w.size)), Variant: w.variant[h]})
 }

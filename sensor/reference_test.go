@@ -107,7 +107,7 @@ func (s setup) events() []tevent {
 // (an event at a bin's end belongs to the next bin).
 func drive(tb testing.TB, s setup, p Params, seed uint64) *Telescope {
 	tb.Helper()
-	t, err := NewTelescope(p, s.space(), testStart, s.bin, s.nbins, len(s.hosts), s.lease, rand.New(rand.NewPCG(seed, 0x5e750)))
+	t, err := NewTelescope(p, s.space(), testStart, s.bin, s.nbins, len(s.hosts), s.lease, rand.New(rand.NewPCG(seed, 0x5e750)), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,7 +9,9 @@ import (
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"wormwatch/internal/ctxpoll"
 	"wormwatch/internal/randx"
+	"wormwatch/internal/satint"
 	"wormwatch/ipv4"
 )
 
@@ -85,6 +87,9 @@ type Telescope struct {
 	rows    []Row
 
 	win *window // individual probes, for a capture or an access log; nil if none
+
+	stop      *ctxpoll.Poller // the run's cancellation: loops give up when it says so
+	saturated bool            // a bin's probes passed math.MaxInt64 (held there)
 }
 
 // thost is what the telescope keeps per host, in one record.
@@ -126,7 +131,12 @@ type class struct {
 // NewTelescope makes the telescope p of a run over nHosts hosts in space
 // sp, starting at start with nbins bins of binSeconds. Home machines with
 // DHCP get a new address every lease seconds (0: never).
-func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, nbins, nHosts int, lease float64, rng *rand.Rand) (*Telescope, error) {
+//
+// stop (which may be nil) is the run's cancellation: when it says so,
+// NewTelescope returns its error, and the telescope's loops give up
+// (Stopped then reports true, and the bin being closed gets no row), so
+// that no setting of a sensor keeps a cancelled run going.
+func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, nbins, nHosts int, lease float64, rng *rand.Rand, stop *ctxpoll.Poller) (*Telescope, error) {
 	r, err := sp.ParsePrefix(p.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("sensor %s: prefix: %w", p.Name, err)
@@ -137,8 +147,12 @@ func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, 
 	t := &Telescope{
 		name: p.Name, rng: rng, r: r, bits: sp.Bits, start: start, binW: binSeconds, lease: lease, seed: rng.Uint64(),
 		h: make([]thost, nHosts), buckets: make([][]ref, nbins+1), classes: map[float64]int32{}, cond: condCache{}, lastCls: -1,
+		stop: stop,
 	}
 	for i := range t.h {
+		if stop.Stop() {
+			return nil, stop.Err()
+		}
 		t.h[i] = thost{pendT: math.Inf(1), seen: -1, srcBin: -1, touch: -1}
 	}
 	// A web server logs every probe it gets; a telescope can capture a
@@ -165,6 +179,21 @@ func (t *Telescope) Range() ipv4.Range { return t.r }
 
 // Rows returns the series so far.
 func (t *Telescope) Rows() []Row { return t.rows }
+
+// Saturated reports whether the probes of some bin passed math.MaxInt64:
+// that bin's Probes holds math.MaxInt64 instead.
+func (t *Telescope) Saturated() bool { return t.saturated }
+
+// Stopped reports whether the telescope gave up because the run was
+// cancelled; its rows are then those of the bins it closed before.
+func (t *Telescope) Stopped() bool { return t.stop.Err() != nil }
+
+// addProbes adds n probes to the open bin, saturating at math.MaxInt64.
+func (t *Telescope) addProbes(n int64) {
+	var sat bool
+	t.probes, sat = satint.Add(t.probes, n)
+	t.saturated = t.saturated || sat || n == satint.Max
+}
 
 // SetDHCP marks host h as getting a new address every lease. Call it
 // before the host first scans.
@@ -319,7 +348,7 @@ func (t *Telescope) count(h int32, d float64) {
 		return
 	}
 	if n := poisson(t.rng, m); n > 0 {
-		t.probes += n
+		t.addProbes(n)
 		t.sources++
 		th.srcBin = int32(t.cur)
 	}
@@ -330,6 +359,9 @@ func (t *Telescope) settle(h int32, upTo float64) {
 	th := &t.h[h]
 	moved := false
 	for th.pendT < upTo {
+		if t.stop.Stop() {
+			return // cancelled: the run is given up
+		}
 		now := th.pendT
 		moved = true
 		switch th.pend {
@@ -340,7 +372,7 @@ func (t *Telescope) settle(h int32, upTo float64) {
 			t.newSrc++
 			t.cum++
 			t.sources++
-			t.probes++
+			t.addProbes(1)
 			th.srcBin = int32(t.cur)
 			th.flags |= fSeen
 			th.pendT, th.pend = end, evAddr
@@ -359,10 +391,14 @@ func (t *Telescope) settle(h int32, upTo float64) {
 }
 
 // CloseBin ends bin b, from t0 to t1, and returns its row. Bins are
-// closed in order.
+// closed in order. When the run was cancelled (see Stopped) it gives up
+// and the bin gets no row.
 func (t *Telescope) CloseBin(b int, t0, t1 float64) Row {
 	t.advance(math.Nextafter(t1, math.Inf(-1)))
 	for i := 0; i < len(t.buckets[b]); i++ {
+		if t.stop.Stop() {
+			return Row{}
+		}
 		r := t.buckets[b][i]
 		if r.stamp != t.h[r.h].stamp {
 			continue
@@ -382,7 +418,7 @@ func (t *Telescope) CloseBin(b int, t0, t1 float64) Row {
 		if c := &t.cls[i]; c.steady > 0 {
 			s, p := steadyDraw(t.rng, t.cond, c.steady, c.mu*d)
 			t.sources += s
-			t.probes += p
+			t.addProbes(p)
 		}
 	}
 	for _, h := range t.touched {
@@ -393,7 +429,10 @@ func (t *Telescope) CloseBin(b int, t0, t1 float64) Row {
 	}
 	t.touched = t.touched[:0]
 	if t.lambda > 0 {
-		t.probes += poisson(t.rng, t.lambda)
+		t.addProbes(poisson(t.rng, t.lambda))
+	}
+	if t.stop.Err() != nil {
+		return Row{} // a settle gave up: the bin is not whole
 	}
 	row := Row{
 		Time:   t.start.Add(time.Duration(t0 * float64(time.Second))),
@@ -471,10 +510,11 @@ func (cc condCache) get(m float64) []float64 {
 // binomial draws Binomial(n, p).
 func binomial(rng *rand.Rand, n int64, p float64) int64 { return randx.Binomial(rng, n, p) }
 
-// poisson draws Poisson(m).
+// poisson draws Poisson(m), held at math.MaxInt64 when the draw passes it.
 func poisson(rng *rand.Rand, m float64) int64 {
 	if m <= 0 {
 		return 0
 	}
-	return int64(distuv.Poisson{Lambda: m, Src: rng}.Rand())
+	n, _ := satint.Float(distuv.Poisson{Lambda: m, Src: rng}.Rand())
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"wormwatch/internal/satint"
 	"wormwatch/ipv4"
 	"wormwatch/worm"
 )
@@ -132,8 +133,8 @@ func newFast(w *world, walkRNG *rand.Rand) (*fast, error) {
 			}
 		}
 		if g < 0 {
-			if len(f.groups) == 8 {
-				return nil, fmt.Errorf("too many distinct target groups (OS classes and exclusions) among the worm variants: at most 8")
+			if len(f.groups) == worm.MaxTargetGroups {
+				return nil, fmt.Errorf("too many distinct target groups (OS classes and exclusions) among the worm variants: at most %d", worm.MaxTargetGroups)
 			}
 			f.groups = append(f.groups, &suscGroup{infects: v.Infects, exclude: v.Exclude})
 			g = len(f.groups) - 1
@@ -160,6 +161,9 @@ func newFast(w *world, walkRNG *rand.Rand) (*fast, error) {
 	for gi, sg := range f.groups {
 		bit := uint8(1) << uint(gi)
 		for h, a := range w.hosts.Addr {
+			if w.stop.Stop() {
+				return nil, w.stop.Err()
+			}
 			if sg.infects[w.hosts.OS[h]] && !sg.exclude.Contains(a) {
 				w.h[h].grp |= bit
 			}
@@ -220,8 +224,8 @@ func (f *fast) classFor(vi int, h int32) *rateClass {
 		}
 		return c
 	}
-	if len(fv.classes) == 255 {
-		panic("more than 255 rate classes in one variant")
+	if len(fv.classes) == worm.MaxRateClasses {
+		panic("more than worm.MaxRateClasses rate classes in one variant: scenario validation bounds them")
 	}
 	c := &rateClass{id: len(fv.classes), v: vi, rate: fv.v.Rate(lang)}
 	if z > 0 {
@@ -394,7 +398,7 @@ func (f *fast) advance(t0, t1 float64) {
 func (f *fast) binProbes(vi int) int64 {
 	fv := f.vinfo[vi]
 	rest := fv.mass - fv.hitMass
-	p := fv.hits + poisson(f.w.trng, rest)
+	p, _ := satint.Add(fv.hits, poisson(f.w.trng, rest))
 	fv.mass, fv.hitMass, fv.hits = 0, 0, 0
 	return p
 }

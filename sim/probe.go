@@ -50,6 +50,9 @@ func newProbe(w *world, walkRNG *rand.Rand) (*probe, error) {
 		mode: make([]uint8, w.n), wcur: make([]uint64, w.n), wrem: make([]uint64, w.n),
 	}
 	for i := range p.hostAt {
+		if w.stop.Stop() {
+			return nil, w.stop.Err()
+		}
 		p.hostAt[i] = -1
 	}
 	p.occ = make([]uint64, (w.sp.Size()+63)/64)
@@ -62,7 +65,7 @@ func newProbe(w *world, walkRNG *rand.Rand) (*probe, error) {
 			p.cls = append(p.cls, &pclass{v: vi, lang: lang, rate: v.Rate(lang)})
 		}
 		if walks(v) {
-			plan, err := newWalkPlan(vi, v, w.hosts, walkRNG)
+			plan, err := newWalkPlan(vi, v, w.hosts, walkRNG, w.stop)
 			if err != nil {
 				return nil, err
 			}
@@ -79,6 +82,9 @@ func (p *probe) step(limit float64) bool {
 	}
 	t := p.w.t
 	for {
+		if p.w.stop.Stop() {
+			return false // cancelled: the world gives up the run
+		}
 		t += p.rng.ExpFloat64() / p.r
 		if t >= limit {
 			return false

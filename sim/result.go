@@ -57,6 +57,15 @@ type Result struct {
 	Events          int64
 	Sensors         []SensorSeries
 	Snapshots       []Snapshot // when Options.Snapshots asked for them
+	// Saturated names the counters that passed math.MaxInt64 somewhere in
+	// the run and hold math.MaxInt64 there instead of wrapping around:
+	// "probes", "syn_packets", "bytes_on_wire" and "flood_bytes" (columns
+	// of the time series, in any bin), "simulated_probes" (the total), and
+	// "sensor.NAME.probes" (a sensor's probes, in any bin). Sorted; nil
+	// when none did, as for every run of the built-in scenarios. Extreme
+	// but allowed parameters get there: a billion probes per second from
+	// each of millions of hosts, megabyte requests.
+	Saturated []string
 }
 
 // Snapshot is the number of infected hosts in each /16 at one moment:

@@ -102,7 +102,7 @@ func newWalker(f *fast, rng *rand.Rand) (*walker, error) {
 		if !walks(v) {
 			continue
 		}
-		plan, err := newWalkPlan(vi, v, w.hosts, rng)
+		plan, err := newWalkPlan(vi, v, w.hosts, rng, w.stop)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +114,9 @@ func newWalker(f *fast, rng *rand.Rand) (*walker, error) {
 		}
 		var ps []pair
 		for h := 0; h < n; h++ {
+			if w.stop.Stop() {
+				return nil, w.stop.Err()
+			}
 			vw.relOf[h] = -1
 			if !v.Infects[w.h[h].os] {
 				continue
@@ -282,9 +285,11 @@ func (wk *walker) infected(h, infector int32, t float64) {
 }
 
 // start is called when host h starts scanning; it reports whether the host
-// walks (else it scans in random mode).
+// walks (else it scans in random mode). A host that sends no probes (rate
+// 0: worm.rate.fixed = 0) never moves along its walk: it is left to the
+// random mode, where it adds nothing.
 func (wk *walker) start(h int32, t float64) bool {
-	if wk.mode[h] != modePaused {
+	if wk.mode[h] != modePaused || wk.rate(h) <= 0 {
 		return false
 	}
 	wk.mode[h] = modeWalk

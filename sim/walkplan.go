@@ -3,6 +3,7 @@ package sim
 import (
 	"math/rand/v2"
 
+	"wormwatch/internal/ctxpoll"
 	"wormwatch/ipv4"
 	"wormwatch/worm"
 )
@@ -21,8 +22,8 @@ type walkPlan struct {
 	seedNext    uint64
 }
 
-func newWalkPlan(vi int, v *worm.Variant, hosts *ipv4.Hosts, rng *rand.Rand) (*walkPlan, error) {
-	walk, err := worm.NewWalk(v, rng.Uint64(), hosts, rng, nil)
+func newWalkPlan(vi int, v *worm.Variant, hosts *ipv4.Hosts, rng *rand.Rand, stop *ctxpoll.Poller) (*walkPlan, error) {
+	walk, err := worm.NewWalk(v, rng.Uint64(), hosts, rng, stop)
 	if err != nil {
 		return nil, err
 	}

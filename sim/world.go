@@ -34,7 +34,9 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"wormwatch/defense"
+	"wormwatch/internal/ctxpoll"
 	"wormwatch/internal/randx"
+	"wormwatch/internal/satint"
 	"wormwatch/ipv4"
 	"wormwatch/scenario"
 	"wormwatch/sensor"
@@ -136,7 +138,7 @@ type generator interface {
 }
 
 type world struct {
-	ctx   context.Context
+	stop  *ctxpoll.Poller // the run's context, looked at every so many steps
 	sc    *scenario.Scenario
 	sp    ipv4.Space
 	hosts *ipv4.Hosts
@@ -168,6 +170,8 @@ type world struct {
 
 	res   *Result
 	snaps []float64 // snapshot times still to take, ascending
+
+	saturated map[string]bool // counters that reached satint.Max, by name (Result.Saturated)
 }
 
 // snapshot records the infected hosts per /16 at t (taken at the end of
@@ -191,10 +195,18 @@ func stream(seed uint64, purpose string) *rand.Rand {
 }
 
 // Run simulates one outbreak. It returns when the scenario's end is reached
-// or ctx is cancelled (then Result.Interrupted is set and the series stops
-// at the last whole bin).
+// or ctx is cancelled. Cancellation is noticed within a bounded number of
+// steps everywhere: in the setup (population placement, sensors, walks),
+// Run then returns ctx's error and no result; during the simulation it
+// returns a result with Interrupted set, whose series, infections and
+// sensor rows stop at the last whole bin (if no bin was whole, ctx's error).
+// Looking at ctx changes nothing a run computes.
 func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (*Result, error) {
 	wall := time.Now()
+	stop := ctxpoll.New(ctx)
+	if stop.Now() {
+		return nil, stop.Err()
+	}
 	if opt.Engine == "" {
 		opt.Engine = EngineFast
 	}
@@ -221,7 +233,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		}
 	}
 	w := &world{
-		ctx: ctx, sc: sc, sp: sp, hosts: hosts, n: hosts.Len(), start: sc.Start.UTC(),
+		stop: stop, sc: sc, sp: sp, hosts: hosts, n: hosts.Len(), start: sc.Start.UTC(),
 		end: sc.End.Sub(sc.Start).Seconds(), binW: sc.Bin.Seconds(), opt: opt,
 		rng: stream(seed, "engine"), trng: stream(seed, "traffic"),
 	}
@@ -239,6 +251,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	w.def = defense.New(sc.Defense, w.start, stream(seed, "defense-traits").Uint64())
 	w.h = make([]hrec, w.n)
 	for i := range w.h {
+		if stop.Stop() {
+			return nil, stop.Err()
+		}
 		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i], utc: hosts.UTCOffset[i]}
 		if hosts.Flags[i]&ipv4.FlagHome != 0 {
 			w.h[i].flags |= flHome
@@ -261,11 +276,17 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	sort.Float64s(w.snaps)
 	lease := sc.Population.DHCPLease.Seconds()
 	for _, sn := range sc.Sensors {
-		t, err := sensor.NewTelescope(sn, w.sp, w.start, w.binW, nb, w.n, lease, stream(seed, "sensor-"+sn.Name))
+		t, err := sensor.NewTelescope(sn, w.sp, w.start, w.binW, nb, w.n, lease, stream(seed, "sensor-"+sn.Name), stop)
 		if err != nil {
+			if stop.Err() != nil {
+				return nil, stop.Err()
+			}
 			return nil, err
 		}
 		for h := range w.h {
+			if stop.Stop() {
+				return nil, stop.Err()
+			}
 			if w.h[h].flags&flHome != 0 {
 				t.SetDHCP(int32(h))
 			}
@@ -284,12 +305,18 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	case EngineProbe:
 		w.g, err = newProbe(w, stream(seed, "walk"))
 	}
+	if stop.Err() != nil {
+		return nil, stop.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
 	drng := stream(seed, "defense")
 	patches := w.def.Patches()
 	for h := 0; h < w.n; h++ {
+		if stop.Stop() {
+			return nil, stop.Err()
+		}
 		if ft := w.def.FilterTime(hosts.Addr[h] >> uint(max(sp.Bits-16, 0))); ft < w.end {
 			w.sched = append(w.sched, event{t: math.Max(ft, 0), host: int32(h), kind: evRemove})
 		}
@@ -307,6 +334,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		w.g.suscAdd(int32(h))
 	}
 	slices.SortFunc(w.sched, func(a, b event) int {
+		if stop.Stop() {
+			return 0 // cancelled: the order no longer matters (sorting ends fast)
+		}
 		if c := cmp.Compare(a.t, b.t); c != 0 {
 			return c
 		}
@@ -315,21 +345,51 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		}
 		return cmp.Compare(a.kind, b.kind)
 	})
+	if stop.Err() != nil {
+		return nil, stop.Err()
+	}
 	for i, v := range w.vars {
 		w.heap.push(event{t: math.Max(0, v.StartSeconds), kind: evSeed, v: uint8(i)})
 	}
-	w.loop(nb)
+	if !w.loop(nb) {
+		if len(w.res.Bins) == 0 {
+			return nil, stop.Err() // not one whole bin: nothing to keep
+		}
+		w.res.Interrupted = true
+		w.cut()
+	}
 	for i := range w.res.Infections {
 		if id := w.res.Infections[i].Infector; id != NoInfector {
 			w.res.Infections[i].Infector = w.h[id].addr
 		}
 	}
-	w.res.Final = w.counts()
+	w.res.Final, w.res.EverInfected = w.counts(), w.nEver
+	if w.res.Interrupted {
+		// The state at the end of the last whole bin.
+		last := w.res.Bins[len(w.res.Bins)-1]
+		w.res.Final = Counts{
+			Susceptible: last.Susceptible, Infected: last.Infected, InfectedScanning: last.InfectedScanning,
+			InfectedFlooding: last.InfectedFlooding, InfectedDormant: last.InfectedDormant, Patched: last.Patched, Removed: last.Removed,
+		}
+		w.res.EverInfected = last.EverInfected
+	}
+	whole := float64(len(w.res.Bins)) * w.binW
 	for i, tel := range w.tels {
 		p := sc.Sensors[i]
-		w.res.Sensors = append(w.res.Sensors, SensorSeries{Name: p.Name, Kind: p.Kind, Prefix: p.Prefix, Size: tel.Range().Len(), Rows: tel.Rows(), Probes: tel.Probes(), Records: tel.Records()})
+		rows, probes := tel.Rows(), tel.Probes()
+		if w.res.Interrupted {
+			rows = rows[:min(len(rows), len(w.res.Bins))]
+			probes = slices.DeleteFunc(probes, func(pr sensor.Probe) bool { return pr.Seconds >= whole })
+		}
+		w.res.Sensors = append(w.res.Sensors, SensorSeries{Name: p.Name, Kind: p.Kind, Prefix: p.Prefix, Size: tel.Range().Len(), Rows: rows, Probes: probes, Records: tel.Records()})
+		if tel.Saturated() {
+			w.saturate("sensor." + p.Name + ".probes")
+		}
 	}
-	w.res.EverInfected = w.nEver
+	for name := range w.saturated {
+		w.res.Saturated = append(w.res.Saturated, name)
+	}
+	slices.Sort(w.res.Saturated)
 	w.res.WallSeconds = time.Since(wall).Seconds()
 	return w.res, nil
 }
@@ -341,12 +401,17 @@ func (w *world) counts() Counts {
 	}
 }
 
-// loop runs the event loop over nb bins.
-func (w *world) loop(nb int) {
+// loop runs the event loop over nb bins. It reports false when the run's
+// context was cancelled before the last bin closed: the bins closed so far
+// are whole, what happened after them is to be dropped (see cut).
+func (w *world) loop(nb int) bool {
 	for b := 0; b < nb; b++ {
 		w.heap.advance(b)
 		tb := math.Min(float64(b+1)*w.binW, w.end)
 		for {
+			if w.stop.Stop() {
+				return false
+			}
 			th := math.Inf(1)
 			if w.heap.len() > 0 {
 				th = w.heap.top().t
@@ -372,7 +437,9 @@ func (w *world) loop(nb int) {
 			}
 			w.res.Events++
 		}
-		w.closeBin(b)
+		if w.stop.Err() != nil || !w.closeBin(b) {
+			return false // a step or a sensor gave up
+		}
 		for len(w.snaps) > 0 && w.snaps[0] <= tb {
 			w.snapshot(w.snaps[0])
 			w.snaps = w.snaps[1:]
@@ -383,11 +450,31 @@ func (w *world) loop(nb int) {
 				Infected: w.nI, NewInfections: w.res.Bins[b].NewInfections, BinSeconds: w.binW,
 			})
 		}
-		if w.ctx.Err() != nil && b+1 < nb {
-			w.res.Interrupted = true
-			return
+		if w.stop.Now() && b+1 < nb {
+			return false
 		}
 	}
+	return true
+}
+
+// cut drops what an interrupted run did after its last whole bin: the
+// infections (in time order) of the bin it was in.
+func (w *world) cut() {
+	whole := float64(len(w.res.Bins)) * w.binW
+	inf := w.res.Infections
+	n := len(inf)
+	for n > 0 && inf[n-1].Seconds >= whole {
+		n--
+	}
+	w.res.Infections = inf[:n]
+}
+
+// saturate records that the counter name reached satint.Max.
+func (w *world) saturate(name string) {
+	if w.saturated == nil {
+		w.saturated = map[string]bool{}
+	}
+	w.saturated[name] = true
 }
 
 func (w *world) advance(t float64) {
@@ -408,7 +495,13 @@ func (w *world) advance(t float64) {
 // (space.unreachable_fraction): one SYN, and if the address accepts (share
 // http_fraction of those that answer) the request follows; otherwise it
 // sends syns_per_silent_attempt SYNs into silence.
-func (w *world) closeBin(b int) {
+//
+// Counters saturate at satint.Max instead of wrapping (a billion probes a
+// second from each of many hosts, with megabyte requests, pass 2^63), and
+// a counter that reaches it is recorded in Result.Saturated. closeBin
+// reports false, and writes no row, when a sensor gave up on a cancelled
+// run.
+func (w *world) closeBin(b int) bool {
 	row := Bin{
 		Time:        w.start.Add(time.Duration(float64(b) * w.binW * float64(time.Second))),
 		Susceptible: w.nS, Infected: w.nI, InfectedScanning: w.nScan, InfectedFlooding: w.nFlood,
@@ -419,38 +512,58 @@ func (w *world) closeBin(b int) {
 	if q > 0 {
 		ansShare = w.sc.Space.AnswerFraction / q
 	}
+	add := func(a, b int64) int64 { s, _ := satint.Add(a, b); return s }
+	mul := func(a, b int64) int64 { s, _ := satint.Mul(a, b); return s }
 	for i, v := range w.vars {
 		p := w.g.binProbes(i)
-		row.Probes += p
+		row.Probes = add(row.Probes, p)
 		if p > 0 {
 			quick := binomial(w.trng, p, math.Min(q, 1)) // one SYN each
 			http := binomial(w.trng, binomial(w.trng, quick, ansShare), hf)
-			syn := quick + (p-quick)*int64(v.P.Rate.SynsPerSilentAttempt)
-			row.SynPackets += syn
-			row.BytesOnWire += syn*int64(v.P.Wire.SynBytes) + http*int64(v.P.Wire.RequestBytes)
+			syn := add(quick, mul(p-quick, int64(v.P.Rate.SynsPerSilentAttempt)))
+			row.SynPackets = add(row.SynPackets, syn)
+			row.BytesOnWire = add(row.BytesOnWire, add(mul(syn, int64(v.P.Wire.SynBytes)), mul(http, int64(v.P.Wire.RequestBytes))))
 		}
-		row.FloodBytes += int64(math.Round(w.floodMass[i] * v.P.Calendar.FloodBytesPerSecond))
+		flood, _ := satint.Float(math.Round(w.floodMass[i] * v.P.Calendar.FloodBytesPerSecond))
+		row.FloodBytes = add(row.FloodBytes, flood)
 		w.floodMass[i] = 0
 	}
-	w.res.SimulatedProbes += row.Probes
-	w.newInf = 0
-	w.res.Bins = append(w.res.Bins, row)
 	t0 := float64(b) * w.binW
 	t1 := math.Min(float64(b+1)*w.binW, w.end)
 	for _, tel := range w.tels {
 		tel.CloseBin(b, t0, t1)
+		if tel.Stopped() {
+			return false
+		}
 	}
+	// A count of exactly satint.Max is a saturated one (or one that would
+	// have passed it had an input not saturated first).
+	for _, c := range []struct {
+		name string
+		v    int64
+	}{{"probes", row.Probes}, {"syn_packets", row.SynPackets}, {"bytes_on_wire", row.BytesOnWire}, {"flood_bytes", row.FloodBytes}} {
+		if c.v == satint.Max {
+			w.saturate(c.name)
+		}
+	}
+	if w.res.SimulatedProbes = add(w.res.SimulatedProbes, row.Probes); w.res.SimulatedProbes == satint.Max {
+		w.saturate("simulated_probes")
+	}
+	w.newInf = 0
+	w.res.Bins = append(w.res.Bins, row)
+	return true
 }
 
 // binomial draws Binomial(n, p).
 func binomial(r *rand.Rand, n int64, p float64) int64 { return randx.Binomial(r, n, p) }
 
-// poisson draws Poisson(mean).
+// poisson draws Poisson(mean), held at satint.Max when the draw passes it.
 func poisson(r *rand.Rand, mean float64) int64 {
 	if mean <= 0 {
 		return 0
 	}
-	return int64(distuv.Poisson{Lambda: mean, Src: r}.Rand())
+	n, _ := satint.Float(distuv.Poisson{Lambda: mean, Src: r}.Rand())
+	return n
 }
 
 func (w *world) handle(e event) {
