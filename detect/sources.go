@@ -90,12 +90,6 @@ type outRec struct {
 	famFirst, famLatest []int64
 }
 
-// byteReader is what outRec.read reads from.
-type byteReader interface {
-	io.Reader
-	io.ByteReader
-}
-
 // read reads a record appendOut wrote, reusing r's memory. It returns
 // io.EOF at the end of the input.
 func (r *outRec) read(br byteReader, nfam int) error {
@@ -106,9 +100,9 @@ func (r *outRec) read(br byteReader, nfam int) error {
 	if n > MaxMaxLine {
 		return errCorrupt
 	}
-	r.key = slices.Grow(r.key[:0], int(n))[:n]
-	if _, err := io.ReadFull(br, r.key); err != nil {
-		return errCorrupt
+	d := decoder{br: br}
+	if r.key = d.bytes(r.key[:0], int(n)); d.err != nil {
+		return d.err
 	}
 	var bad bool
 	u := func() int64 {
@@ -230,8 +224,10 @@ func (s *Sources) All() iter.Seq2[SourceResult, error] {
 		}
 		var r outRec
 		if s.file == nil {
+			var br bytes.Reader
 			for _, m := range s.idx {
-				if err := r.read(bytes.NewReader(s.mem[m.off:m.off+m.n]), len(s.names)); err != nil {
+				br.Reset(s.mem[m.off : m.off+m.n])
+				if err := r.read(&br, len(s.names)); err != nil {
 					yield(SourceResult{}, errCorrupt)
 					return
 				}

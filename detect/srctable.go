@@ -358,8 +358,15 @@ func readRec(br *bufio.Reader, r *srcRec, nfam int) error {
 
 // decoder reads varints, keeping the first error.
 type decoder struct {
-	br  *bufio.Reader
+	br  byteReader
 	err error
+}
+
+// byteReader is what records are read from: a bufio.Reader on a temporary
+// file, a bytes.Reader on memory.
+type byteReader interface {
+	io.Reader
+	io.ByteReader
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -396,14 +403,17 @@ func (d *decoder) count(most int) int {
 	return int(v)
 }
 
-// bytes appends n bytes read to b.
+// bytes appends n bytes read to b, growing it as they come (a corrupt
+// length cannot make it allocate more than what is there).
 func (d *decoder) bytes(b []byte, n int) []byte {
-	if d.err != nil {
-		return b
-	}
-	b = slices.Grow(b, n)[:n]
-	if _, err := io.ReadFull(d.br, b); err != nil {
-		d.err = errCorrupt
+	for d.err == nil && n > 0 {
+		k := min(n, 64<<10)
+		start := len(b)
+		b = slices.Grow(b, k)[:start+k]
+		if _, err := io.ReadFull(d.br, b[start:]); err != nil {
+			d.err = errCorrupt
+		}
+		n -= k
 	}
 	return b
 }
