@@ -54,21 +54,31 @@ func (v *Variant) RateClasses(limit int) int {
 	if !local {
 		return 2 * len(rates) // Z of a host whose own address is excluded, or not
 	}
+	// Z depends on the host's /8 and /16 and on whether its own address is
+	// excluded: hosts of a /8 without excluded addresses all have the
+	// same Z, so only the /16s of the other /8s are visited.
 	zs := map[float64]bool{}
 	bits := v.Space.Bits
-	size16 := uint64(1) << uint(bits-16)
-	for j := range uint64(1 << 16) {
-		r := ipv4.Range{Lo: j * size16, Hi: (j + 1) * size16}
-		gaps := v.Exclude.Gaps(r)
-		if len(gaps) > 0 {
-			zs[v.Acceptance(uint32(gaps[0].Lo))] = true // an address not excluded
+	size8, size16 := uint64(1)<<uint(bits-8), uint64(1)<<uint(bits-16)
+	for b8 := range uint64(256) {
+		r8 := ipv4.Range{Lo: b8 * size8, Hi: (b8 + 1) * size8}
+		if v.Exclude.Overlap(r8) == 0 {
+			zs[v.Acceptance(uint32(r8.Lo))] = true
+			continue
 		}
-		if v.Exclude.Overlap(r) > 0 {
-			a := r.Lo // an excluded address: the first one not in a gap
-			if len(gaps) > 0 && gaps[0].Lo == r.Lo {
-				a = gaps[0].Hi
+		for j := range uint64(256) {
+			r := ipv4.Range{Lo: r8.Lo + j*size16, Hi: r8.Lo + (j+1)*size16}
+			gaps := v.Exclude.Gaps(r)
+			if len(gaps) > 0 {
+				zs[v.Acceptance(uint32(gaps[0].Lo))] = true // an address not excluded
 			}
-			zs[v.Acceptance(uint32(a))] = true
+			if v.Exclude.Overlap(r) > 0 {
+				a := r.Lo // an excluded address: the first one not in a gap
+				if len(gaps) > 0 && gaps[0].Lo == r.Lo {
+					a = gaps[0].Hi
+				}
+				zs[v.Acceptance(uint32(a))] = true
+			}
 		}
 		if len(zs)*len(rates) > limit {
 			break
