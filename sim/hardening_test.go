@@ -377,3 +377,20 @@ func TestInterruptedWebServer(t *testing.T) {
 		t.Fatal(sc.Sensors[0].Name)
 	}
 }
+
+// TestWalkersThatSendNothing: a walking strategy with worm.rate.fixed = 0
+// (allowed) made the engine panic ("gamma: beta <= 0"). Such hosts send no
+// probes and infect nobody.
+func TestWalkersThatSendNothing(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{"sequential", "sequence", "permutation", "hitlist"} {
+		sc := loadSets(t, "codered2-july19", "population.hosts=1000", "space.bits=20", "end=2001-07-19T12:00:00Z",
+			"worm.targeting.strategy="+strategy, "worm.rate.model=fixed", "worm.rate.fixed=0", "worm.seeds=5")
+		for _, engine := range []string{EngineFast, EngineProbe} {
+			res := mustRun(t, sc, 1, engine)
+			if res.SimulatedProbes != 0 || res.EverInfected != 5 {
+				t.Errorf("%s, %s engine: %d probes, %d ever infected; want 0 and the 5 seeds", strategy, engine, res.SimulatedProbes, res.EverInfected)
+			}
+		}
+	}
+}

@@ -46,3 +46,15 @@ func TestRateClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestCyclicEverySpace checks that the permutation walk can be built for
+// every space a scenario allows: NewCyclic's search for a prime depends on
+// the space's bits only, so this is why scenario validation need not make it.
+func TestCyclicEverySpace(t *testing.T) {
+	t.Parallel()
+	for bits := 16; bits <= 32; bits++ {
+		if _, err := NewCyclic(bits, rand.New(rand.NewPCG(uint64(bits), 1))); err != nil {
+			t.Errorf("%d bits: %v", bits, err)
+		}
+	}
+}
