@@ -26,6 +26,7 @@ func TestDetectLimits(t *testing.T) {
 	logs := filepath.Join(dir, "logs")
 	os.Mkdir(logs, 0o755)
 	os.WriteFile(filepath.Join(logs, "mixed.log"), append(bytes.Repeat([]byte("notes, not a log line\n"), 120), readFile(t, log)...), 0o644)
+	os.WriteFile(filepath.Join(logs, "other.log"), readFile(t, logPath(t, "honeynet2004_access_log.22")), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -56,7 +57,7 @@ func TestDetectLimits(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and one line with %q", tc.name, r.code, r.stderr, tc.msg)
 		}
 	}
-	if got := tree(t, dir); !slices.Equal(got, []string{".", "badstix.toml", "logs", "logs/mixed.log", "longname.toml"}) {
+	if got := tree(t, dir); !slices.Equal(got, []string{".", "badstix.toml", "logs", "logs/mixed.log", "logs/other.log", "longname.toml"}) {
 		t.Errorf("left behind: %v", got)
 	}
 }
