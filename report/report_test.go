@@ -464,6 +464,7 @@ func TestSummaryJSON(t *testing.T) {
 			"susceptible": 95.0, "infected": 3.0, "infected_scanning": 0.0, "infected_flooding": 3.0,
 			"infected_dormant": 0.0, "patched": 1.0, "removed": 1.0,
 		},
+		"saturated":                      []any{},
 		"peak_new_infections_per_minute": 3.0,                    // bin 1, 3 in 60 s
 		"peak_time":                      "2001-07-19T10:01:00Z", // start of bin 1
 		// ever_infected by bin: 2, 4, 5, 5; half of 5 is 2.5, first reached

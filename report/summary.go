@@ -19,6 +19,11 @@ type Summary struct {
 	Engine      string `json:"engine"`      // "fast" or "probe"
 	Version     string `json:"version"`     // wormwatch version
 	Interrupted bool   `json:"interrupted"` // stopped before its end
+	// Saturated lists the counters that reached math.MaxInt64 (2^63 - 1)
+	// and stopped there instead of wrapping: probes, syn_packets,
+	// bytes_on_wire, flood_bytes, simulated_probes, sensor.NAME.probes.
+	// Empty (never null) when none did.
+	Saturated []string `json:"saturated"`
 
 	Start      time.Time `json:"start"`       // simulated start (UTC)
 	End        time.Time `json:"end"`         // Start + Bins × BinSeconds (UTC)
@@ -59,6 +64,7 @@ func NewSummary(res *sim.Result, version string) Summary {
 		Engine:          res.Engine,
 		Version:         version,
 		Interrupted:     res.Interrupted,
+		Saturated:       append([]string{}, res.Saturated...),
 		Start:           res.Start.UTC(),
 		End:             res.Start.Add(binOffset(len(res.Bins), res.BinSeconds)).UTC(),
 		BinSeconds:      res.BinSeconds,

@@ -5,6 +5,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -121,6 +122,9 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 		opt.Configure(seed, &so)
 	}
 	res, err := sim.Run(ctx, sc, seed, so)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil, nil // stopped during the setup: nothing to keep
+	}
 	if err != nil {
 		return nil, SetupError{err}
 	}
