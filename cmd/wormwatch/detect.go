@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,7 +17,7 @@ import (
 
 	"wormwatch/detect"
 	"wormwatch/forecast"
-	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/outpath"
 	"wormwatch/report"
 	"wormwatch/share"
 )
@@ -40,6 +39,7 @@ type detectFlags struct {
 	top        int
 	memory     string
 	tmpDir     string
+	force      bool
 }
 
 func newDetectCmd() *cobra.Command {
@@ -70,7 +70,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl := c.Flags()
 	fl.StringVar(&f.format, "format", "text", "output format: text, csv or json")
 	fl.StringVar(&f.table, "table", "families", "with --format csv, the table to write: "+detect.Tables)
-	fl.StringVarP(&f.out, "out", "o", "", "write the output to this file (written whole or not at all) instead of standard output")
+	fl.StringVarP(&f.out, "out", "o", "", "write the output to this file (written whole or not at all; - for standard output) instead of standard output")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "log format of every input: "+detect.FormatNames+" (auto: chosen per file from its first lines)")
 	fl.StringArrayVar(&f.signatures, "signatures", nil, "a TOML signatures file adding or replacing families (repeatable)")
 	fl.BoolVar(&f.list, "list-signatures", false, "list the signature families and exit")
@@ -84,6 +84,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.IntVar(&f.top, "top", 20, "with --format text, the sources to list (0: all)")
 	fl.StringVar(&f.memory, "memory", fmt.Sprintf("%dMiB", detect.DefaultMemory>>20), "memory for the per-source tables (at least 16MiB); past it they are kept in temporary files and merged at the end, the counts exact")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "folder of the temporary files past --memory (default: $TMPDIR, or /tmp)")
+	fl.BoolVar(&f.force, "force", false, "replace output files (--out, --series, --stix) that exist; never an input")
 	return c
 }
 
@@ -107,6 +108,13 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 	if err != nil {
 		return usageError{err}
 	}
+	outs := []outpath.Output{{Flag: "--out", Path: f.out}, {Flag: "--series", Path: f.series}, {Flag: "--stix", Path: f.stix}}
+	var in outpath.Inputs
+	in.Add(args...)
+	in.Add(f.signatures...)
+	if err := outpath.Check(outs, &in, f.out == "", f.force); err != nil {
+		return err
+	}
 	r, err := detect.Analyze(ctx, args, opt)
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{"interrupted: nothing was written"}
@@ -115,15 +123,18 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 		return usageError{err}
 	}
 	defer r.Close() // its temporary file, when the sources did not fit in --memory
-	if f.series != "" {
-		if err := detectWriteFile(f.series, func(w io.Writer) error { return detectWriteSeries(w, r.Series, f.sensorSize) }); err != nil {
-			return err
+	stdout := cmd.OutOrStdout()
+	writeOut := func(i int, fn func(io.Writer) error) error {
+		if outs[i].Path == "" {
+			return nil
 		}
+		return userWriteError(outpath.Write(outs[i], &in, f.force, stdout, fn))
 	}
-	if f.stix != "" {
-		if err := detectWriteFile(f.stix, func(w io.Writer) error { return detectWriteSTIX(w, cmd.ErrOrStderr(), r, f.tlp) }); err != nil {
-			return err
-		}
+	if err := writeOut(1, func(w io.Writer) error { return detectWriteSeries(w, r.Series, f.sensorSize) }); err != nil {
+		return err
+	}
+	if err := writeOut(2, func(w io.Writer) error { return detectWriteSTIX(w, cmd.ErrOrStderr(), r, f.tlp) }); err != nil {
+		return err
 	}
 	write := func(w io.Writer) error {
 		switch f.format {
@@ -134,10 +145,10 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 		}
 		return r.WriteText(w, f.top)
 	}
-	if f.out != "" {
-		return detectWriteFile(f.out, write)
+	if f.out == "" {
+		return write(stdout)
 	}
-	return write(w)
+	return writeOut(0, write)
 }
 
 // detectOptions checks the flags (before any input is read, so that a
@@ -208,23 +219,6 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detec
 			return opt, fmt.Errorf("--tlp: %w", err)
 		}
 	}
-	seen := map[string]string{}
-	for _, o := range []struct{ flag, path string }{{"--out", f.out}, {"--series", f.series}, {"--stix", f.stix}} {
-		if o.path == "" {
-			continue
-		}
-		abs, _ := filepath.Abs(o.path)
-		if prev, dup := seen[abs]; dup {
-			return opt, fmt.Errorf("%s and %s name the same file %s", prev, o.flag, o.path)
-		}
-		seen[abs] = o.flag
-		if st, err := os.Stat(filepath.Dir(o.path)); err != nil || !st.IsDir() {
-			return opt, fmt.Errorf("%s %s: the folder %s does not exist", o.flag, o.path, filepath.Dir(o.path))
-		}
-		if st, err := os.Stat(o.path); err == nil && st.IsDir() {
-			return opt, fmt.Errorf("%s %s: is a folder; give a file name", o.flag, o.path)
-		}
-	}
 	opt.Format, opt.MaxLine, opt.Matcher, opt.Stdin = lf, f.maxLine, m, cmd.InOrStdin()
 	return opt, nil
 }
@@ -293,12 +287,6 @@ func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// detectWriteFile writes a file under a temporary name in its folder and
-// renames it, so that an interrupted or failed write leaves no half file.
-func detectWriteFile(path string, write func(io.Writer) error) error {
-	return userWriteError(atomicfile.Write(path, write))
 }
 
 // detectWriteSTIX writes the STIX 2.1 bundle of the report with package

@@ -247,7 +247,7 @@ func TestDetectBadInput(t *testing.T) {
 		{"interval too short", []string{"--series", "s.csv", "--interval", "1ms", log}, "--interval 1ms: want 1s to 8784h0m0s"},
 		{"bad tlp", []string{"--stix", "b.json", "--tlp", "purple", log}, `--tlp: TLP level "purple"`},
 		{"tlp without stix", []string{"--tlp", "red", log}, "--tlp applies only with --stix"},
-		{"same file twice", []string{"--series", "x.json", "--stix", "x.json", log}, "--series and --stix name the same file"},
+		{"same file twice", []string{"--series", "x.json", "--stix", "x.json", log}, "--stix x.json: names the same file as --series"},
 		{"no such folder", []string{"--out", "nowhere/out.json", log}, "--out nowhere/out.json: the folder nowhere does not exist"},
 		{"max line too small", []string{"--max-line", "10", log}, "--max-line 10: want 256 to 67108864 bytes"},
 	}
