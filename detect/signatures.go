@@ -133,9 +133,8 @@ func (f *Family) checkKeys() (key string, err error) {
 // checkSTIXPattern checks the syntax of a STIX 2.1 pattern with the parser
 // of package share, which checks every pattern it writes.
 func checkSTIXPattern(p string) error {
-	err := share.WriteSTIX(io.Discard, []share.Finding{{Family: "f", Pattern: p}}, "")
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "finding f: "))
+	if err := share.CheckPattern(p); err != nil {
+		return fmt.Errorf("STIX pattern %q: %w", p, err)
 	}
 	return nil
 }

@@ -203,6 +203,14 @@ func (p *patternParser) errorf(format string, a ...any) error {
 	return fmt.Errorf("at offset %d (%s): %s", t.pos, at, fmt.Sprintf(format, a...))
 }
 
+// CheckPattern checks the syntax of a STIX 2.1 pattern (the grammar of STIX
+// 2.1 section 9) and returns an error saying where it is wrong, or nil. It
+// is the check every pattern WriteSTIX writes goes through.
+func CheckPattern(s string) error {
+	_, err := checkPattern(s)
+	return err
+}
+
 // checkPattern parses a STIX 2.1 pattern and returns its comparisons, or an
 // error saying where the syntax is wrong.
 func checkPattern(s string) ([]comparison, error) {

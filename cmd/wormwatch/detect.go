@@ -294,6 +294,12 @@ func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
 // sighting with the event count and first and last seen, and the sources as
 // observed data. Sources logged as host names, not addresses, cannot be
 // STIX address objects and are left out (said on stderr).
+// maxSTIXSources bounds the source addresses a STIX bundle lists per
+// family (the most active ones), so that --stix on millions of sources
+// stays small in memory and useful to the receiver; the sighting's count
+// covers every source.
+const maxSTIXSources = 10_000
+
 func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string) error {
 	type key struct {
 		fam  string
@@ -301,6 +307,7 @@ func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string
 	}
 	bySrc := map[key]*share.Source{}
 	byFam := map[string][]key{}
+	left := map[string]int64{} // sources left out past maxSTIXSources, by family
 	hosts := 0
 	for s, err := range r.Sources.All() {
 		if err != nil {
@@ -317,6 +324,10 @@ func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string
 			if p := bySrc[k]; p != nil { // the same address logged in two forms
 				p.Count += f.Lines
 				p.FirstSeen, p.LastSeen = minTime(p.FirstSeen, f.FirstSeen), maxTime(p.LastSeen, f.LastSeen)
+				continue
+			}
+			if len(byFam[f.Name]) >= maxSTIXSources {
+				left[f.Name]++ // sources come most active first: the rest are left out
 				continue
 			}
 			bySrc[k] = &share.Source{Addr: a, Count: f.Lines, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen}
@@ -344,6 +355,11 @@ func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string
 	}
 	if hosts > 0 {
 		fmt.Fprintf(stderr, "wormwatch: the STIX bundle leaves out %d sources logged as host names, not addresses\n", hosts)
+	}
+	for _, f := range r.Families {
+		if n := left[f.Name]; n > 0 {
+			fmt.Fprintf(stderr, "wormwatch: the STIX bundle lists the %d most active sources of %s and leaves out %d others (the sighting counts them all)\n", maxSTIXSources, f.Name, n)
+		}
 	}
 	return share.WriteSTIX(w, findings, tlp)
 }

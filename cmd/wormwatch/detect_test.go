@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,5 +270,41 @@ func TestDetectBadInput(t *testing.T) {
 	// Nothing was written, not even a partial file.
 	if got := tree(t, dir); !slices.Equal(got, []string{".", "bad.toml", "empty.log"}) {
 		t.Errorf("left behind: %v", got)
+	}
+}
+
+// TestDetectSTIXSourceCap checks that a STIX bundle lists at most
+// maxSTIXSources sources per family, the most active ones, and says how
+// many it left out.
+func TestDetectSTIXSourceCap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var probe string
+	for _, l := range strings.Split(string(readFile(t, logPath(t, "honeynet2004_access_log.10"))), "\n") {
+		if strings.Contains(l, "default.ida?XXXX") {
+			probe = l[strings.Index(l, " - - ["):]
+			break
+		}
+	}
+	var b strings.Builder
+	const n = maxSTIXSources + 37
+	for i := range n {
+		fmt.Fprintf(&b, "10.%d.%d.%d%s\n", i>>16&255, i>>8&255, i&255, probe)
+	}
+	// The most active source: three lines.
+	for range 3 {
+		fmt.Fprintf(&b, "192.0.2.77%s\n", probe)
+	}
+	os.WriteFile(filepath.Join(dir, "many.log"), []byte(b.String()), 0o644)
+	r := wormwatch(t, dir, "detect", "--stix", "b.json", "--out", "r.txt", "many.log")
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("lists the %d most active sources of codered2 and leaves out %d others", maxSTIXSources, n+1-maxSTIXSources)) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	bundle := string(readFile(t, filepath.Join(dir, "b.json")))
+	if got := strings.Count(bundle, `"type": "ipv4-addr"`); got != maxSTIXSources {
+		t.Errorf("the bundle holds %d ipv4-addr objects, want %d", got, maxSTIXSources)
+	}
+	if !strings.Contains(bundle, `"192.0.2.77"`) {
+		t.Error("the most active source is not in the bundle")
 	}
 }

@@ -125,7 +125,7 @@ func resourceOf(err error) string {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		return "too many open files: raise the limit (ulimit -n) or run fewer at once (--workers)"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return fmt.Sprintf("no space left on the device (or over quota): %v; free some space or write elsewhere (--out)", err)
+		return fmt.Sprintf("no space left on the device (or over quota): %v; free some space or write elsewhere (--out; detect's temporary files: --tmp-dir)", err)
 	case errors.Is(err, syscall.ENOMEM):
 		return "out of memory: run fewer at once (--workers) or use smaller inputs"
 	}
