@@ -191,3 +191,36 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestDigestIgnoresWallClock checks that two folders that differ only in
+// the wall-clock keys of summary.json have the same digest (so the same
+// advisory tracking id), and that any other difference changes it.
+func TestDigestIgnoresWallClock(t *testing.T) {
+	t.Parallel()
+	digest := func(edit func(map[string]any)) string {
+		t.Helper()
+		files := runFiles()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(files[SummaryFile]), &m); err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		files[SummaryFile] = jsonString(m)
+		dir := t.TempDir()
+		writeFiles(t, dir, files)
+		o, err := ReadFolder(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Digest
+	}
+	base := digest(func(map[string]any) {})
+	slower := digest(func(m map[string]any) { m["wall_seconds"] = 123.5; m["probes_per_wall_second"] = 1.0 })
+	other := digest(func(m map[string]any) { m["events"] = 4242 })
+	if base != slower {
+		t.Errorf("the digest changed with the wall-clock time: %s, %s", base, slower)
+	}
+	if base == other {
+		t.Error("the digest did not change with the number of events")
+	}
+}

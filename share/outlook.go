@@ -229,10 +229,33 @@ func (r *reader) read(name string) ([]byte, error) {
 		}
 		return nil, folderErrorf("%s: %v", p, err)
 	}
-	fmt.Fprintf(r.hash, "%s\x00%d\x00", filepath.ToSlash(name), len(b))
-	r.hash.Write(b)
+	h := b
+	if filepath.Base(name) == SummaryFile {
+		h = withoutWallClock(b)
+	}
+	fmt.Fprintf(r.hash, "%s\x00%d\x00", filepath.ToSlash(name), len(h))
+	r.hash.Write(h)
 	r.files = append(r.files, filepath.ToSlash(name))
 	return b, nil
+}
+
+// withoutWallClock returns a summary.json without the two keys that hold
+// wall-clock time (wall_seconds, probes_per_wall_second), re-encoded with
+// sorted keys, so that the digest, and the advisory's tracking id, are the
+// same for the same scenario and seeds however fast the machine was. A
+// summary that does not decode is hashed as it is (its reader reports it).
+func withoutWallClock(b []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	delete(m, "wall_seconds")
+	delete(m, "probes_per_wall_second")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
 }
 
 func (r *reader) kindFor(name string) string {
