@@ -321,52 +321,100 @@ func WriteSTIX(w io.Writer, findings []Finding, tlp string) error {
 	if err != nil {
 		return err
 	}
-	marking := tlpIDs[level]
-	marks := []string{marking}
+	fs, patterns, err := sortedFindings(findings)
+	if err != nil {
+		return err
+	}
+	b := &bundleBuilder{marks: []string{tlpIDs[level]}}
+	if err := b.identity(); err != nil {
+		return err
+	}
+	b.add(tlpIDs[level], stixMarking{Type: "marking-definition", SpecVersion: "2.1", ID: tlpIDs[level], Created: "2017-01-20T00:00:00.000Z",
+		DefinitionType: "tlp", Name: "TLP:" + strings.ToUpper(level), Definition: map[string]string{"tlp": level}})
+	b.addresses(fs)
+	earliest := earliestSeen(fs)
+	for i := range fs {
+		if err := b.family(&fs[i], patterns[i], earliest); err != nil {
+			return err
+		}
+	}
+	bundle := stixBundle{Type: "bundle", ID: "bundle--" + uuid.NewSHA1(wwNamespace, []byte(strings.Join(b.ids, "\n"))).String(), Objects: b.objects}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(bundle)
+}
+
+// sortedFindings returns the findings sorted by family, each checked, with
+// their patterns; a family given twice is an error.
+func sortedFindings(findings []Finding) ([]Finding, []string, error) {
 	fs := slices.Clone(findings)
 	slices.SortFunc(fs, func(a, b Finding) int { return strings.Compare(a.Family, b.Family) })
 	patterns := make([]string, len(fs))
 	for i := range fs {
 		if i > 0 && fs[i].Family == fs[i-1].Family {
-			return fmt.Errorf("finding %s appears twice", fs[i].Family)
+			return nil, nil, fmt.Errorf("finding %s appears twice", fs[i].Family)
 		}
+		var err error
 		if patterns[i], err = checkFinding(&fs[i]); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
+	return fs, patterns, nil
+}
+
+// earliestSeen is the earliest FirstSeen of the findings (the identity's
+// creation time when none has one): the valid_from of an indicator whose
+// family was never seen.
+func earliestSeen(fs []Finding) time.Time {
 	earliest := identityCreated
 	for _, f := range fs {
 		if !f.FirstSeen.IsZero() && (earliest.Equal(identityCreated) || f.FirstSeen.Before(earliest)) {
 			earliest = f.FirstSeen
 		}
 	}
+	return earliest
+}
 
+// bundleBuilder gathers the objects of a bundle, in order, with their ids.
+type bundleBuilder struct {
+	marks   []string // object_marking_refs of every object: the TLP marking
+	identID string   // wormwatch's identity, created_by_ref of every SDO
+	objects []any
+	ids     []string
+}
+
+func (b *bundleBuilder) add(id string, obj any) {
+	b.ids = append(b.ids, id)
+	b.objects = append(b.objects, obj)
+}
+
+// common is the common part of an SDO of type typ created at created.
+func (b *bundleBuilder) common(typ string, created time.Time) stixCommon {
+	return stixCommon{Type: typ, SpecVersion: "2.1", CreatedByRef: b.identID, Created: ts(created), Modified: ts(created), ObjectMarkingRef: b.marks}
+}
+
+// identity adds wormwatch's identity, the creator of every other object.
+func (b *bundleBuilder) identity() error {
 	ident := stixIdentity{
-		stixCommon: stixCommon{Type: "identity", SpecVersion: "2.1", Created: ts(identityCreated), Modified: ts(identityCreated), ObjectMarkingRef: marks},
+		stixCommon: stixCommon{Type: "identity", SpecVersion: "2.1", Created: ts(identityCreated), Modified: ts(identityCreated), ObjectMarkingRef: b.marks},
 		Name:       "wormwatch",
 		Description: "wormwatch, a program that finds Internet worms in web-server logs and forecasts their outbreaks; " +
 			"it produced these objects automatically from the logs it was given.",
 		IdentityClass: "system",
 	}
+	var err error
 	if ident.ID, err = contentID("identity", ident); err != nil {
 		return err
 	}
-	var (
-		objects []any
-		ids     []string
-	)
-	add := func(id string, obj any) {
-		ids = append(ids, id)
-		objects = append(objects, obj)
-	}
-	add(ident.ID, ident)
-	add(marking, stixMarking{Type: "marking-definition", SpecVersion: "2.1", ID: marking, Created: "2017-01-20T00:00:00.000Z",
-		DefinitionType: "tlp", Name: "TLP:" + strings.ToUpper(level), Definition: map[string]string{"tlp": level}})
-	common := func(typ string, created time.Time) stixCommon {
-		return stixCommon{Type: typ, SpecVersion: "2.1", CreatedByRef: ident.ID, Created: ts(created), Modified: ts(created), ObjectMarkingRef: marks}
-	}
+	b.identID = ident.ID
+	b.add(ident.ID, ident)
+	return nil
+}
 
-	// One SCO per distinct address, sorted.
+// addresses adds one SCO per distinct source address of the findings that
+// were seen, sorted.
+func (b *bundleBuilder) addresses(fs []Finding) {
 	var addrs []netip.Addr
 	for _, f := range fs {
 		if f.Count == 0 {
@@ -377,87 +425,95 @@ func WriteSTIX(w io.Writer, findings []Finding, tlp string) error {
 		}
 	}
 	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
-	addrs = slices.Compact(addrs)
-	for _, a := range addrs {
+	for _, a := range slices.Compact(addrs) {
 		typ := addrType(a)
 		id := scoID(typ, a.String())
-		add(id, stixAddr{Type: typ, SpecVersion: "2.1", ID: id, Value: a.String(), ObjectMarkingRef: marks})
+		b.add(id, stixAddr{Type: typ, SpecVersion: "2.1", ID: id, Value: a.String(), ObjectMarkingRef: b.marks})
 	}
+}
 
-	for i, f := range fs {
-		name := f.Name
-		if name == "" {
-			name = f.Family
-		}
-		from := f.FirstSeen
-		if from.IsZero() {
-			from = earliest
-		}
-		ind := stixIndicator{
-			stixCommon:     common("indicator", from),
-			Name:           name + " requests",
-			Description:    f.Description,
-			IndicatorTypes: []string{"malicious-activity"},
-			Pattern:        patterns[i],
-			PatternType:    "stix",
-			PatternVersion: "2.1",
-			ValidFrom:      ts(from),
-			Labels:         []string{f.Family},
-			ExternalRefs:   externalRefs(f.References),
-		}
-		if ind.ID, err = contentID("indicator", ind); err != nil {
-			return err
-		}
-		add(ind.ID, ind)
-		if f.Count == 0 {
-			continue
-		}
-		srcs := slices.Clone(f.Sources)
-		slices.SortFunc(srcs, func(a, b Source) int { return a.Addr.Unmap().Compare(b.Addr.Unmap()) })
-		var observed []string
-		for j, s := range srcs {
-			a := s.Addr.Unmap()
-			if j > 0 && a == srcs[j-1].Addr.Unmap() {
-				return fmt.Errorf("finding %s: source %s appears twice", f.Family, a)
-			}
-			first, last := s.FirstSeen, s.LastSeen
-			if first.IsZero() || last.IsZero() {
-				first, last = f.FirstSeen, f.LastSeen
-			}
-			od := stixObserved{
-				stixCommon:     common("observed-data", last),
-				FirstObserved:  ts(first),
-				LastObserved:   ts(last),
-				NumberObserved: clamp(s.Count, 1, maxCount),
-				ObjectRefs:     []string{scoID(addrType(a), a.String())},
-			}
-			if od.ID, err = contentID("observed-data", od); err != nil {
-				return err
-			}
-			observed = append(observed, od.ID)
-			add(od.ID, od)
-		}
-		sg := stixSighting{
-			stixCommon:       common("sighting", f.LastSeen),
-			Description:      fmt.Sprintf("%s: %d events from %d sources", name, f.Count, len(srcs)),
-			FirstSeen:        ts(f.FirstSeen),
-			LastSeen:         ts(f.LastSeen),
-			Count:            clamp(f.Count, 0, maxCount),
-			SightingOfRef:    ind.ID,
-			ObservedDataRefs: observed,
-		}
-		if f.Count > maxCount {
-			sg.Description += fmt.Sprintf(" (count capped at STIX's maximum of %d)", maxCount)
-		}
-		if sg.ID, err = contentID("sighting", sg); err != nil {
-			return err
-		}
-		add(sg.ID, sg)
+// family adds a finding's indicator and, if it was seen, one observed-data
+// per source and the sighting that refers to them.
+func (b *bundleBuilder) family(f *Finding, pattern string, earliest time.Time) error {
+	name := f.Name
+	if name == "" {
+		name = f.Family
 	}
+	from := f.FirstSeen
+	if from.IsZero() {
+		from = earliest
+	}
+	ind := stixIndicator{
+		stixCommon:     b.common("indicator", from),
+		Name:           name + " requests",
+		Description:    f.Description,
+		IndicatorTypes: []string{"malicious-activity"},
+		Pattern:        pattern,
+		PatternType:    "stix",
+		PatternVersion: "2.1",
+		ValidFrom:      ts(from),
+		Labels:         []string{f.Family},
+		ExternalRefs:   externalRefs(f.References),
+	}
+	var err error
+	if ind.ID, err = contentID("indicator", ind); err != nil {
+		return err
+	}
+	b.add(ind.ID, ind)
+	if f.Count == 0 {
+		return nil
+	}
+	observed, err := b.observed(f)
+	if err != nil {
+		return err
+	}
+	sg := stixSighting{
+		stixCommon:       b.common("sighting", f.LastSeen),
+		Description:      fmt.Sprintf("%s: %d events from %d sources", name, f.Count, len(f.Sources)),
+		FirstSeen:        ts(f.FirstSeen),
+		LastSeen:         ts(f.LastSeen),
+		Count:            clamp(f.Count, 0, maxCount),
+		SightingOfRef:    ind.ID,
+		ObservedDataRefs: observed,
+	}
+	if f.Count > maxCount {
+		sg.Description += fmt.Sprintf(" (count capped at STIX's maximum of %d)", maxCount)
+	}
+	if sg.ID, err = contentID("sighting", sg); err != nil {
+		return err
+	}
+	b.add(sg.ID, sg)
+	return nil
+}
 
-	bundle := stixBundle{Type: "bundle", ID: "bundle--" + uuid.NewSHA1(wwNamespace, []byte(strings.Join(ids, "\n"))).String(), Objects: objects}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(bundle)
+// observed adds one observed-data per source of a finding, sorted by
+// address, and returns their ids; a source given twice is an error.
+func (b *bundleBuilder) observed(f *Finding) ([]string, error) {
+	srcs := slices.Clone(f.Sources)
+	slices.SortFunc(srcs, func(a, b Source) int { return a.Addr.Unmap().Compare(b.Addr.Unmap()) })
+	var ids []string
+	for j, s := range srcs {
+		a := s.Addr.Unmap()
+		if j > 0 && a == srcs[j-1].Addr.Unmap() {
+			return nil, fmt.Errorf("finding %s: source %s appears twice", f.Family, a)
+		}
+		first, last := s.FirstSeen, s.LastSeen
+		if first.IsZero() || last.IsZero() {
+			first, last = f.FirstSeen, f.LastSeen
+		}
+		od := stixObserved{
+			stixCommon:     b.common("observed-data", last),
+			FirstObserved:  ts(first),
+			LastObserved:   ts(last),
+			NumberObserved: clamp(s.Count, 1, maxCount),
+			ObjectRefs:     []string{scoID(addrType(a), a.String())},
+		}
+		var err error
+		if od.ID, err = contentID("observed-data", od); err != nil {
+			return nil, err
+		}
+		ids = append(ids, od.ID)
+		b.add(od.ID, od)
+	}
+	return ids, nil
 }
