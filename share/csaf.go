@@ -231,105 +231,126 @@ func Advisory(o *Outlook, opt AdvisoryOptions) (*CSAF, error) {
 	if err != nil {
 		return nil, err
 	}
-	date := opt.Date
-	if date.IsZero() {
-		date = o.End
-	}
-	pubName, pubNS := opt.PublisherName, opt.PublisherNamespace
-	if pubName == "" {
-		pubName = "wormwatch"
-	}
-	if pubNS == "" {
-		pubNS = "https://wormwatch.invalid"
-	}
-	version := opt.Version
-	if version == "" {
-		version = "unknown"
-	}
-	d := csafTime(date)
+	opt = opt.withDefaults(o)
 	refs := []Reference{
 		{Category: "external", Summary: bulletinName, URL: bulletinURL},
 		{Category: "external", Summary: cveID + " in the CVE list", URL: cveURL},
 		{Category: "external", Summary: cveID + " in the US National Vulnerability Database", URL: nvdURL},
 	}
+	return &CSAF{
+		Document:        advisoryDocument(o, opt, tlp, refs),
+		ProductTree:     productTree(),
+		Vulnerabilities: []CSAFVulnerability{vulnerability(o, refs)},
+	}, nil
+}
+
+// withDefaults fills the options left empty: the release date is the end
+// of the data, the publisher wormwatch at wormwatch.invalid.
+func (opt AdvisoryOptions) withDefaults(o *Outlook) AdvisoryOptions {
+	if opt.Date.IsZero() {
+		opt.Date = o.End
+	}
+	if opt.PublisherName == "" {
+		opt.PublisherName = "wormwatch"
+	}
+	if opt.PublisherNamespace == "" {
+		opt.PublisherNamespace = "https://wormwatch.invalid"
+	}
+	if opt.Version == "" {
+		opt.Version = "unknown"
+	}
+	return opt
+}
+
+// advisoryDocument is the document part of the advisory: notes, publisher,
+// tracking.
+func advisoryDocument(o *Outlook, opt AdvisoryOptions, tlp string, refs []Reference) CSAFDocument {
+	d := csafTime(opt.Date)
+	pubName, pubNS, version := opt.PublisherName, opt.PublisherNamespace, opt.Version
+	return CSAFDocument{
+		Category:     "csaf_security_advisory",
+		CSAFVersion:  "2.0",
+		Distribution: &Distribution{TLP: &TLP{Label: strings.ToUpper(tlp), URL: "https://www.first.org/tlp/"}},
+		Lang:         "en",
+		Notes: []Note{
+			{Category: "summary", Title: "Summary", Text: o.summary()},
+			{Category: "details", Title: "Outbreak forecast", Text: strings.Join(o.forecastLines(), "\n")},
+			{Category: "general", Title: "How this forecast was made", Text: strings.Join(o.methodLines(version), "\n")},
+			{Category: "legal_disclaimer", Title: "Disclaimer", Text: "This advisory was generated automatically by wormwatch from a simulation. " +
+				"The forecast is a model's output and may be wrong; the facts about the vulnerability and its fix come from Microsoft's bulletin MS01-033. " +
+				"It is provided as is, without warranty of any kind."},
+		},
+		Publisher:  Publisher{Category: "other", Name: pubName, Namespace: pubNS},
+		References: refs,
+		Title:      o.title(),
+		Tracking: Tracking{
+			CurrentReleaseDate: d,
+			Generator:          &Generator{Date: d, Engine: Engine{Name: "wormwatch", Version: version}},
+			ID:                 o.TrackingID(),
+			InitialReleaseDate: d,
+			RevisionHistory:    []Revision{{Date: d, Number: "1", Summary: "First version: forecast from " + o.Kind + " " + o.Scenario + "."}},
+			// Interim: a forecast during an outbreak is expected to be
+			// superseded as new data arrive.
+			Status:  "interim",
+			Version: "1",
+		},
+	}
+}
+
+// productTree lists the affected products: IIS 4.0 and 5.0 with the
+// indexing service.
+func productTree() *ProductTree {
 	helper := func(v string) *ProductIdentificationHelper {
 		return &ProductIdentificationHelper{CPE: "cpe:2.3:a:microsoft:internet_information_server:" + v + ":*:*:*:*:*:*:*"}
 	}
-	c := &CSAF{
-		Document: CSAFDocument{
-			Category:     "csaf_security_advisory",
-			CSAFVersion:  "2.0",
-			Distribution: &Distribution{TLP: &TLP{Label: strings.ToUpper(tlp), URL: "https://www.first.org/tlp/"}},
-			Lang:         "en",
-			Notes: []Note{
-				{Category: "summary", Title: "Summary", Text: o.summary()},
-				{Category: "details", Title: "Outbreak forecast", Text: strings.Join(o.forecastLines(), "\n")},
-				{Category: "general", Title: "How this forecast was made", Text: strings.Join(o.methodLines(version), "\n")},
-				{Category: "legal_disclaimer", Title: "Disclaimer", Text: "This advisory was generated automatically by wormwatch from a simulation. " +
-					"The forecast is a model's output and may be wrong; the facts about the vulnerability and its fix come from Microsoft's bulletin MS01-033. " +
-					"It is provided as is, without warranty of any kind."},
+	return &ProductTree{Branches: []Branch{{
+		Category: "vendor", Name: "Microsoft",
+		Branches: []Branch{{
+			Category: "product_name", Name: "Internet Information Server",
+			Branches: []Branch{
+				{Category: "product_version", Name: "4.0", Product: &FullProductName{
+					Name:      "Microsoft Internet Information Server 4.0 on Windows NT 4.0 with Index Server 2.0 (idq.dll, .ida and .idq script mappings)",
+					ProductID: productIIS4, ProductIdentificationHelper: helper("4.0"),
+				}},
+				{Category: "product_version", Name: "5.0", Product: &FullProductName{
+					Name:      "Microsoft Internet Information Services 5.0 on Windows 2000 with the Indexing Service (idq.dll, .ida and .idq script mappings)",
+					ProductID: productIIS5, ProductIdentificationHelper: helper("5.0"),
+				}},
 			},
-			Publisher:  Publisher{Category: "other", Name: pubName, Namespace: pubNS},
-			References: refs,
-			Title:      o.title(),
-			Tracking: Tracking{
-				CurrentReleaseDate: d,
-				Generator:          &Generator{Date: d, Engine: Engine{Name: "wormwatch", Version: version}},
-				ID:                 o.TrackingID(),
-				InitialReleaseDate: d,
-				RevisionHistory:    []Revision{{Date: d, Number: "1", Summary: "First version: forecast from " + o.Kind + " " + o.Scenario + "."}},
-				// Interim: a forecast during an outbreak is expected to be
-				// superseded as new data arrive.
-				Status:  "interim",
-				Version: "1",
-			},
-		},
-		ProductTree: &ProductTree{Branches: []Branch{{
-			Category: "vendor", Name: "Microsoft",
-			Branches: []Branch{{
-				Category: "product_name", Name: "Internet Information Server",
-				Branches: []Branch{
-					{Category: "product_version", Name: "4.0", Product: &FullProductName{
-						Name:      "Microsoft Internet Information Server 4.0 on Windows NT 4.0 with Index Server 2.0 (idq.dll, .ida and .idq script mappings)",
-						ProductID: productIIS4, ProductIdentificationHelper: helper("4.0"),
-					}},
-					{Category: "product_version", Name: "5.0", Product: &FullProductName{
-						Name:      "Microsoft Internet Information Services 5.0 on Windows 2000 with the Indexing Service (idq.dll, .ida and .idq script mappings)",
-						ProductID: productIIS5, ProductIdentificationHelper: helper("5.0"),
-					}},
-				},
-			}},
-		}}},
-		Vulnerabilities: []CSAFVulnerability{{
-			CVE: cveID,
-			CWE: &CWE{ID: cweID, Name: cweName},
-			Notes: []Note{
-				{Category: "description", Title: "Vulnerability", Text: "An unchecked buffer in idq.dll, the ISAPI extension that serves .ida and .idq requests for Index Server 2.0 (IIS 4.0) " +
-					"and the Indexing Service (IIS 5.0), lets a remote attacker who sends one crafted HTTP request run code of their choice on the web server. " +
-					"idq.dll runs in the System context, so the attacker gains complete control of the server. The overflow happens before any indexing function is called " +
-					"(Microsoft bulletin MS01-033, Knowledge Base article 300972)."},
-				{Category: "summary", Title: "Code Red", Text: "The Code Red worms send \"GET /default.ida?\" followed by a long padding to TCP port 80 of addresses they choose at random, " +
-					"without checking what runs there; an unpatched IIS server that receives it is infected. The worm lives in memory only: a reboot removes it, " +
-					"but an unpatched server can be infected again. " + o.summary()},
-				{Category: "details", Title: "Outbreak forecast", Text: strings.Join(o.forecastLines(), "\n")},
-			},
-			ProductStatus: &ProductStatus{KnownAffected: products},
-			References:    refs,
-			ReleaseDate:   csafTime(patchDate),
-			Remediations: []Remediation{
-				{Category: "vendor_fix", Date: csafTime(patchDate), ProductIDs: products, URL: bulletinURL,
-					Details: "Install the patch of Microsoft Security Bulletin MS01-033 (published 18 June 2001), then reboot the server to remove a worm already in memory."},
-				{Category: "workaround", ProductIDs: products,
-					Details: "Where the patch cannot be installed at once and Index Server queries are not used, remove the .ida and .idq script mappings in the Internet Services Manager, so that no request reaches idq.dll."},
-				{Category: "mitigation", ProductIDs: products,
-					Details: "Filter inbound TCP port 80 to servers that need not be reached from outside, and drop HTTP requests for .ida or .idq paths at proxies and intrusion-prevention systems (Snort rules 1243 and 1244 match them)."},
-			},
-			Threats: []Threat{
-				{Category: "impact", ProductIDs: products, Details: "Remote code execution in the System context: complete control of the server by an unauthenticated attacker."},
-				{Category: "exploit_status", ProductIDs: products, Details: "Exploited in the wild by the Code Red worms: Code Red I from 12-13 July 2001, Code Red v2 from 19 July 2001, Code Red II from 4 August 2001."},
-			},
-			Title: "Unchecked buffer in the Index Server ISAPI extension (idq.dll)",
 		}},
+	}}}
+}
+
+// vulnerability describes CVE-2001-0500, its fix and the outbreak.
+func vulnerability(o *Outlook, refs []Reference) CSAFVulnerability {
+	return CSAFVulnerability{
+		CVE: cveID,
+		CWE: &CWE{ID: cweID, Name: cweName},
+		Notes: []Note{
+			{Category: "description", Title: "Vulnerability", Text: "An unchecked buffer in idq.dll, the ISAPI extension that serves .ida and .idq requests for Index Server 2.0 (IIS 4.0) " +
+				"and the Indexing Service (IIS 5.0), lets a remote attacker who sends one crafted HTTP request run code of their choice on the web server. " +
+				"idq.dll runs in the System context, so the attacker gains complete control of the server. The overflow happens before any indexing function is called " +
+				"(Microsoft bulletin MS01-033, Knowledge Base article 300972)."},
+			{Category: "summary", Title: "Code Red", Text: "The Code Red worms send \"GET /default.ida?\" followed by a long padding to TCP port 80 of addresses they choose at random, " +
+				"without checking what runs there; an unpatched IIS server that receives it is infected. The worm lives in memory only: a reboot removes it, " +
+				"but an unpatched server can be infected again. " + o.summary()},
+			{Category: "details", Title: "Outbreak forecast", Text: strings.Join(o.forecastLines(), "\n")},
+		},
+		ProductStatus: &ProductStatus{KnownAffected: products},
+		References:    refs,
+		ReleaseDate:   csafTime(patchDate),
+		Remediations: []Remediation{
+			{Category: "vendor_fix", Date: csafTime(patchDate), ProductIDs: products, URL: bulletinURL,
+				Details: "Install the patch of Microsoft Security Bulletin MS01-033 (published 18 June 2001), then reboot the server to remove a worm already in memory."},
+			{Category: "workaround", ProductIDs: products,
+				Details: "Where the patch cannot be installed at once and Index Server queries are not used, remove the .ida and .idq script mappings in the Internet Services Manager, so that no request reaches idq.dll."},
+			{Category: "mitigation", ProductIDs: products,
+				Details: "Filter inbound TCP port 80 to servers that need not be reached from outside, and drop HTTP requests for .ida or .idq paths at proxies and intrusion-prevention systems (Snort rules 1243 and 1244 match them)."},
+		},
+		Threats: []Threat{
+			{Category: "impact", ProductIDs: products, Details: "Remote code execution in the System context: complete control of the server by an unauthenticated attacker."},
+			{Category: "exploit_status", ProductIDs: products, Details: "Exploited in the wild by the Code Red worms: Code Red I from 12-13 July 2001, Code Red v2 from 19 July 2001, Code Red II from 4 August 2001."},
+		},
+		Title: "Unchecked buffer in the Index Server ISAPI extension (idq.dll)",
 	}
-	return c, nil
 }
