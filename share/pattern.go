@@ -65,105 +65,114 @@ var (
 // lexPattern splits a pattern into tokens, longest match first as ANTLR does.
 func lexPattern(s string) ([]token, error) {
 	var toks []token
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case unicode.IsSpace(r):
-			i += size
-			continue
-		case strings.HasPrefix(s[i:], "/*"):
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated comment at offset %d", i)
-			}
-			i += end + 4
-			continue
-		case strings.HasPrefix(s[i:], "//"):
-			end := strings.IndexAny(s[i:], "\r\n")
-			if end < 0 {
-				end = len(s) - i
-			}
-			i += end
+	for i := 0; i < len(s); {
+		next, err := skipBlank(s, i)
+		if err != nil {
+			return nil, err
+		}
+		if next > i {
+			i = next
 			continue
 		}
-		rest := s[i:]
-		switch {
-		case reTimestamp.MatchString(rest):
-			m := reTimestamp.FindString(rest)
-			toks = append(toks, token{kind: tTimestamp, text: m, pos: i})
-			i += len(m)
-			continue
-		case reHex.MatchString(rest):
-			m := reHex.FindString(rest)
-			toks = append(toks, token{kind: tHex, text: m, pos: i})
-			i += len(m)
-			continue
-		case reBinary.MatchString(rest):
-			m := reBinary.FindString(rest)
-			toks = append(toks, token{kind: tBinary, text: m, pos: i})
-			i += len(m)
-			continue
+		tok, n, err := lexToken(s, i)
+		if err != nil {
+			return nil, err
 		}
-		switch c := s[i]; {
-		case c == '\'':
-			// StringLiteral: QUOTE ( ~['\\] | '\\\'' | '\\\\' )* QUOTE
-			var b strings.Builder
-			j := i + 1
-			for {
-				if j >= len(s) {
-					return nil, fmt.Errorf("unterminated string literal at offset %d", i)
-				}
-				if s[j] == '\'' {
-					break
-				}
-				if s[j] == '\\' {
-					if j+1 < len(s) && (s[j+1] == '\'' || s[j+1] == '\\') {
-						b.WriteByte(s[j+1])
-						j += 2
-						continue
-					}
-					return nil, fmt.Errorf("invalid escape in string literal at offset %d: only \\' and \\\\ are allowed", j)
-				}
-				b.WriteByte(s[j])
-				j++
-			}
-			toks = append(toks, token{kind: tString, text: s[i : j+1], value: b.String(), pos: i})
-			i = j + 1
-		case strings.ContainsRune("[]():,*.", rune(c)) && !(c == '.' && reFloat.MatchString(rest)):
-			toks = append(toks, token{kind: tPunct, text: string(c), pos: i})
-			i++
-		case strings.HasPrefix(rest, "==") || strings.HasPrefix(rest, "!=") || strings.HasPrefix(rest, "<>") ||
-			strings.HasPrefix(rest, "<=") || strings.HasPrefix(rest, ">="):
-			toks = append(toks, token{kind: tOp, text: rest[:2], pos: i})
-			i += 2
-		case c == '=' || c == '<' || c == '>':
-			toks = append(toks, token{kind: tOp, text: string(c), pos: i})
-			i++
-		case reFloat.MatchString(rest) && len(reFloat.FindString(rest)) >= len(reInt.FindString(rest)):
-			m := reFloat.FindString(rest)
-			toks = append(toks, token{kind: tFloat, text: m, pos: i})
-			i += len(m)
-		case reInt.MatchString(rest):
-			m := reInt.FindString(rest)
-			toks = append(toks, token{kind: tInt, text: m, pos: i})
-			i += len(m)
-		case reIdent.MatchString(rest):
-			m := reIdent.FindString(rest)
-			switch {
-			case patternKeywords[m]:
-				toks = append(toks, token{kind: tKeyword, text: m, pos: i})
-			case m == "true" || m == "false":
-				toks = append(toks, token{kind: tBool, text: m, pos: i})
-			default:
-				toks = append(toks, token{kind: tIdent, text: m, hyphen: strings.Contains(m, "-"), pos: i})
-			}
-			i += len(m)
-		default:
-			return nil, fmt.Errorf("unexpected character %q at offset %d", r, i)
-		}
+		toks = append(toks, tok)
+		i = n
 	}
 	return append(toks, token{kind: tEOF, pos: len(s)}), nil
+}
+
+// skipBlank returns the offset past the white space or comment (/* */ or
+// // to the end of the line) at offset i of s, or i when there is none.
+func skipBlank(s string, i int) (int, error) {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case unicode.IsSpace(r):
+		return i + size, nil
+	case strings.HasPrefix(s[i:], "/*"):
+		end := strings.Index(s[i+2:], "*/")
+		if end < 0 {
+			return 0, fmt.Errorf("unterminated comment at offset %d", i)
+		}
+		return i + end + 4, nil
+	case strings.HasPrefix(s[i:], "//"):
+		end := strings.IndexAny(s[i:], "\r\n")
+		if end < 0 {
+			end = len(s) - i
+		}
+		return i + end, nil
+	}
+	return i, nil
+}
+
+// lexToken reads the token at offset i of s and returns it with the offset
+// past it.
+func lexToken(s string, i int) (token, int, error) {
+	rest := s[i:]
+	for _, lit := range []struct {
+		re   *regexp.Regexp
+		kind tokKind
+	}{{reTimestamp, tTimestamp}, {reHex, tHex}, {reBinary, tBinary}} {
+		if m := lit.re.FindString(rest); m != "" {
+			return token{kind: lit.kind, text: m, pos: i}, i + len(m), nil
+		}
+	}
+	switch c := s[i]; {
+	case c == '\'':
+		return lexString(s, i)
+	case strings.ContainsRune("[]():,*.", rune(c)) && !(c == '.' && reFloat.MatchString(rest)):
+		return token{kind: tPunct, text: string(c), pos: i}, i + 1, nil
+	case strings.HasPrefix(rest, "==") || strings.HasPrefix(rest, "!=") || strings.HasPrefix(rest, "<>") ||
+		strings.HasPrefix(rest, "<=") || strings.HasPrefix(rest, ">="):
+		return token{kind: tOp, text: rest[:2], pos: i}, i + 2, nil
+	case c == '=' || c == '<' || c == '>':
+		return token{kind: tOp, text: string(c), pos: i}, i + 1, nil
+	case reFloat.MatchString(rest) && len(reFloat.FindString(rest)) >= len(reInt.FindString(rest)):
+		m := reFloat.FindString(rest)
+		return token{kind: tFloat, text: m, pos: i}, i + len(m), nil
+	case reInt.MatchString(rest):
+		m := reInt.FindString(rest)
+		return token{kind: tInt, text: m, pos: i}, i + len(m), nil
+	case reIdent.MatchString(rest):
+		m := reIdent.FindString(rest)
+		switch {
+		case patternKeywords[m]:
+			return token{kind: tKeyword, text: m, pos: i}, i + len(m), nil
+		case m == "true" || m == "false":
+			return token{kind: tBool, text: m, pos: i}, i + len(m), nil
+		}
+		return token{kind: tIdent, text: m, hyphen: strings.Contains(m, "-"), pos: i}, i + len(m), nil
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return token{}, 0, fmt.Errorf("unexpected character %q at offset %d", r, i)
+}
+
+// lexString reads the string literal that starts at offset i of s:
+// QUOTE ( ~['\\] | '\\\” | '\\\\' )* QUOTE.
+func lexString(s string, i int) (token, int, error) {
+	var b strings.Builder
+	j := i + 1
+	for {
+		if j >= len(s) {
+			return token{}, 0, fmt.Errorf("unterminated string literal at offset %d", i)
+		}
+		if s[j] == '\'' {
+			break
+		}
+		if s[j] == '\\' {
+			if j+1 < len(s) && (s[j+1] == '\'' || s[j+1] == '\\') {
+				b.WriteByte(s[j+1])
+				j += 2
+				continue
+			}
+			return token{}, 0, fmt.Errorf("invalid escape in string literal at offset %d: only \\' and \\\\ are allowed", j)
+		}
+		b.WriteByte(s[j])
+		j++
+	}
+	return token{kind: tString, text: s[i : j+1], value: b.String(), pos: i}, j + 1, nil
 }
 
 type patternParser struct {
