@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"wormwatch/internal/thousands"
 	"wormwatch/replay"
 )
 
@@ -122,7 +123,7 @@ func (pn *panel) mark(r *replay.Result, names []string, scale float64) error {
 		pn.ymax = max(pn.ymax, y)
 		label := m.Label
 		if label == "" {
-			label = Thousands(m.Value)
+			label = thousands.Round(m.Value)
 		}
 		labels = append(labels, label)
 		sty := text.Style{
@@ -303,7 +304,7 @@ func markedText(pns ...*panel) string {
 		for _, m := range pn.marked {
 			s := m.Label
 			if s == "" {
-				s = Thousands(m.Value)
+				s = thousands.Round(m.Value)
 			}
 			if m.Source != "" {
 				s += " (" + m.Source + ")"

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"wormwatch/internal/thousands"
 	"wormwatch/replay"
 )
 
@@ -197,8 +198,8 @@ func TestCompactAndThousands(t *testing.T) {
 		if got := compact(tc.v); got != tc.compact {
 			t.Errorf("compact(%v) = %q, want %q", tc.v, got, tc.compact)
 		}
-		if got := Thousands(tc.v); got != tc.th {
-			t.Errorf("Thousands(%v) = %q, want %q", tc.v, got, tc.th)
+		if got := thousands.Round(tc.v); got != tc.th {
+			t.Errorf("thousands.Round(%v) = %q, want %q", tc.v, got, tc.th)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"wormwatch/internal/thousands"
 	"wormwatch/ipv4"
 	"wormwatch/replay"
 )
@@ -271,7 +272,7 @@ func mapFigure(r *replay.Result, s replay.Snapshot, name string, ms mapScale, re
 			swatch(nil, colTelescope, o.label)
 		}
 		y -= vg.Points(6)
-		c.FillText(lsty, vg.Point{X: colX, Y: y}, "total infected: "+Thousands(float64(total)))
+		c.FillText(lsty, vg.Point{X: colX, Y: y}, "total infected: "+thousands.Round(float64(total)))
 		y -= vg.Points(16)
 		c.FillText(lsty, vg.Point{X: colX, Y: y}, "one /8 per square,")
 		y -= vg.Points(13)

@@ -167,26 +167,6 @@ func trimNumber(s string) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// Thousands formats a count with thousands separators: 359104 is
-// "359,104". Values are rounded to the nearest integer.
-func Thousands(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	s := strconv.FormatFloat(math.Abs(math.Round(v)), 'f', 0, 64)
-	var b strings.Builder
-	if v < 0 && s != "0" {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
 // logTicks marks a colour bar whose values are log10 of counts: a major
 // tick at each power of ten labelled with the count (1, 10, 100, 1k), and
 // minor ticks at 2 to 9 times each power.

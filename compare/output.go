@@ -14,7 +14,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"wormwatch/chart"
+	"wormwatch/internal/thousands"
 )
 
 // CSVColumns are the columns of compare.csv, in order.
@@ -254,7 +254,7 @@ func number(x float64) string {
 	case a >= 1e7:
 		return strconv.FormatFloat(x, 'g', 3, 64)
 	case a >= 100 || x == math.Round(x):
-		return chart.Thousands(x)
+		return thousands.Round(x)
 	}
 	return strconv.FormatFloat(x, 'g', 3, 64)
 }

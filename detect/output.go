@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"wormwatch/internal/thousands"
 )
 
 // JSONSchema names the layout of WriteJSON's output (docs/detect.md).
@@ -290,8 +292,8 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	if !r.Start.IsZero() {
 		span = fmt.Sprintf(", %s to %s UTC", textTime(r.Start), textTime(r.End))
 	}
-	p("Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), comma(r.Lines),
-		comma(r.Parsed), comma(r.SkippedTotal()), directives(r.Directives), span)
+	p("Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), thousands.Int(r.Lines),
+		thousands.Int(r.Parsed), thousands.Int(r.SkippedTotal()), directives(r.Directives), span)
 	for _, ig := range r.Ignored {
 		p("Passed over %s: %s\n", ig.Name, ig.Reason)
 	}
@@ -305,24 +307,24 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	t := newTextTable(ew, []string{"family", "kind", "lines", "sources", "events", "first seen (UTC)", "last seen (UTC)"},
 		[]bool{false, false, true, true, true, false, false})
 	for _, f := range r.Families {
-		t.widen(f.Name, f.Kind, comma(f.Lines), comma(f.Sources), comma(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
+		t.widen(f.Name, f.Kind, thousands.Int(f.Lines), thousands.Int(f.Sources), thousands.Int(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
 	}
 	t.header()
 	for _, f := range r.Families {
-		t.row(f.Name, f.Kind, comma(f.Lines), comma(f.Sources), comma(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
+		t.row(f.Name, f.Kind, thousands.Int(f.Lines), thousands.Int(f.Sources), thousands.Int(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
 	}
 	if r.SkippedTotal() > 0 {
 		p("\nSkipped lines:\n")
 		t := newTextTable(ew, []string{"reason", "lines", "first at", "what it means"}, []bool{false, true, false, false})
 		for _, why := range Reasons() {
 			if n := r.Skipped[why]; n > 0 {
-				t.widen(why.String(), comma(n), r.FirstSkipped[why], why.Describe())
+				t.widen(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
 			}
 		}
 		t.header()
 		for _, why := range Reasons() {
 			if n := r.Skipped[why]; n > 0 {
-				t.row(why.String(), comma(n), r.FirstSkipped[why], why.Describe())
+				t.row(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
 			}
 		}
 	}
@@ -350,9 +352,9 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 					break
 				}
 				if pass == 0 {
-					t.widen(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
+					t.widen(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
 				} else {
-					t.row(s.Source, comma(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
+					t.row(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
 				}
 			}
 		}
@@ -371,14 +373,14 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 		cells := make([]string, len(head))
 		t.widen("2006-01-02 15:04")
 		for i, c := range cols {
-			cells[i+1] = comma(r.Families[c].Lines) // no hour holds more than the total
+			cells[i+1] = thousands.Int(r.Families[c].Lines) // no hour holds more than the total
 		}
 		t.widen(cells...)
 		t.header()
 		for _, h := range r.Hourly {
 			cells[0] = h.Hour.UTC().Format("2006-01-02 15:04")
 			for i, c := range cols {
-				cells[i+1] = comma(h.Count(c))
+				cells[i+1] = thousands.Int(h.Count(c))
 			}
 			t.row(cells...)
 		}
@@ -450,7 +452,7 @@ func directives(n int64) string {
 	if n == 0 {
 		return ""
 	}
-	return ", " + comma(n) + " IIS directives"
+	return ", " + thousands.Int(n) + " IIS directives"
 }
 
 func textTime(t time.Time) string {
@@ -464,27 +466,7 @@ func plural(n int64, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return comma(n) + " " + word + "s"
-}
-
-// comma formats n with thousands separators.
-func comma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return thousands.Int(n) + " " + word + "s"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/internal/thousands"
 )
 
 func sampleReport(t *testing.T) *Report {
@@ -145,7 +147,7 @@ func TestWriteText(t *testing.T) {
 	// The family rows: name, kind, lines, sources, events.
 	for _, name := range wantFamilies {
 		f := r.Family(name)
-		fields := []string{f.Name, f.Kind, comma(f.Lines), comma(f.Sources), comma(f.Events)}
+		fields := []string{f.Name, f.Kind, thousands.Int(f.Lines), thousands.Int(f.Sources), thousands.Int(f.Events)}
 		found := false
 		for _, line := range strings.Split(out, "\n") {
 			if slices.Equal(strings.Fields(line)[:min(5, len(strings.Fields(line)))], fields) {
@@ -166,8 +168,8 @@ func TestWriteText(t *testing.T) {
 func TestComma(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567", 100000: "100,000"} {
-		if got := comma(n); got != want {
-			t.Errorf("comma(%d) = %q, want %q", n, got, want)
+		if got := thousands.Int(n); got != want {
+			t.Errorf("thousands.Int(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

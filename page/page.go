@@ -28,6 +28,7 @@ import (
 	"wormwatch/chart"
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/names"
+	"wormwatch/internal/thousands"
 	"wormwatch/replay"
 )
 
@@ -305,7 +306,7 @@ func number(v float64) template.HTML {
 		}
 		return template.HTML(fmt.Sprintf("%.2f × 10<sup>%d</sup>", m, int(e)))
 	case a >= 1000 || (a >= 100 && v == math.Round(v)):
-		return template.HTML(chart.Thousands(v))
+		return template.HTML(thousands.Round(v))
 	case v == 0:
 		return "0"
 	default:
@@ -356,7 +357,7 @@ func spanText(r *replay.Result) string {
 	end := r.Times[len(r.Times)-1].Add(bin)
 	return fmt.Sprintf("%s to %s UTC, in %s bins of %s",
 		r.Times[0].UTC().Format("2 January 2006 15:04"), end.UTC().Format("2 January 2006 15:04"),
-		chart.Thousands(float64(len(r.Times))), durationText(bin))
+		thousands.Round(float64(len(r.Times))), durationText(bin))
 }
 
 // durationText writes a bin width: "1 minute", "10 minutes", "30 seconds".
@@ -389,12 +390,12 @@ func summary(r *replay.Result, inside int) []string {
 		i := argmax(bd.P50)
 		bin := time.Duration(r.BinSeconds * float64(time.Second))
 		fmt.Fprintf(&s, "In the median run the number of infected hosts peaked at %s on %s UTC (5-95%% over seeds at that time: %s to %s).",
-			chart.Thousands(bd.P50[i]), r.Times[i].Add(bin).UTC().Format("2 January 15:04"), chart.Thousands(bd.P05[i]), chart.Thousands(bd.P95[i]))
+			thousands.Round(bd.P50[i]), r.Times[i].Add(bin).UTC().Format("2 January 15:04"), thousands.Round(bd.P05[i]), thousands.Round(bd.P95[i]))
 	}
 	if bd := r.Band("ever_infected"); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
 		n := len(bd.P50) - 1
 		fmt.Fprintf(&s, " By the end, %s distinct hosts had been infected (median; %s to %s).",
-			chart.Thousands(bd.P50[n]), chart.Thousands(bd.P05[n]), chart.Thousands(bd.P95[n]))
+			thousands.Round(bd.P50[n]), thousands.Round(bd.P05[n]), thousands.Round(bd.P95[n]))
 	}
 	if n := len(r.Validation.Checks); n > 0 {
 		fmt.Fprintf(&s, " Of the %s published figures checked below, %d lie within the simulated 90%% band.", strconv.Itoa(n), inside)

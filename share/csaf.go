@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"wormwatch/internal/thousands"
 )
 
 // AdvisoryOptions are the choices of whoever publishes an advisory.
@@ -70,29 +72,12 @@ func CSAFFileName(trackingID string) string {
 	return reFileChars.ReplaceAllString(strings.ToLower(trackingID), "_") + ".json"
 }
 
-// comma writes a count with thousands separators.
-func comma(x float64) string {
-	n := int64(math.Round(x))
-	s := strconv.FormatInt(max(n, -n), 10)
-	var b strings.Builder
-	if n < 0 {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
 // count writes an estimate of a count: the value, and for a replay its band.
 func (e Estimate) count() string {
-	if !e.Spread || (comma(e.Low) == comma(e.Value) && comma(e.High) == comma(e.Value)) {
-		return comma(e.Value)
+	if !e.Spread || (thousands.Round(e.Low) == thousands.Round(e.Value) && thousands.Round(e.High) == thousands.Round(e.Value)) {
+		return thousands.Round(e.Value)
 	}
-	return fmt.Sprintf("%s (%s to %s)", comma(e.Value), comma(e.Low), comma(e.High))
+	return fmt.Sprintf("%s (%s to %s)", thousands.Round(e.Value), thousands.Round(e.Low), thousands.Round(e.High))
 }
 
 // hours writes a delay for people: "2 hours", "90 minutes".
@@ -137,7 +122,7 @@ func (o *Outlook) forecastLines() []string {
 	l := []string{
 		fmt.Sprintf("Hosts infected at the peak: %s, on %s.", o.PeakInfected.count(), when(o.PeakInfected.At)),
 		fmt.Sprintf("Fastest spread: %s new infections per minute, on %s.", o.PeakNewPerMin.rate(), when(o.PeakNewPerMin.At)),
-		fmt.Sprintf("Hosts infected in all by %s: %s, in a modelled population of %s IIS servers.", when(o.End), o.EverInfected.count(), comma(o.Population.Value)),
+		fmt.Sprintf("Hosts infected in all by %s: %s, in a modelled population of %s IIS servers.", when(o.End), o.EverInfected.count(), thousands.Round(o.Population.Value)),
 		fmt.Sprintf("At %s: %s hosts infected (%s of them dormant), %s still vulnerable, %s patched.",
 			when(o.End), o.EndInfected.count(), o.EndDormant.count(), o.EndSusceptible.count(), o.EndPatched.count()),
 	}
@@ -145,7 +130,7 @@ func (o *Outlook) forecastLines() []string {
 		s := fmt.Sprintf("Last restart seen: on %s, %s dormant hosts woke (scanning hosts outnumbered dormant ones again from %s), with %s vulnerable hosts left to infect",
 			day(r.Time), r.Waking.count(), when(r.Time), r.Susceptible.count())
 		if r.FirstDay != nil {
-			s += fmt.Sprintf("; %s infections followed in the next 24 hours", comma(r.FirstDay.Value))
+			s += fmt.Sprintf("; %s infections followed in the next 24 hours", thousands.Round(r.FirstDay.Value))
 			if o.Kind == "replay" {
 				s += " (sum of the per-minute medians)"
 			}
@@ -165,7 +150,7 @@ func (o *Outlook) forecastLines() []string {
 	for _, sv := range o.Sensors {
 		size := ""
 		if sv.Size > 0 {
-			size = fmt.Sprintf(" (%s addresses)", comma(sv.Size))
+			size = fmt.Sprintf(" (%s addresses)", thousands.Round(sv.Size))
 		}
 		l = append(l, fmt.Sprintf("Telescope %s%s: %s distinct infected sources seen by %s; at most %s new sources per minute, on %s.",
 			sv.Name, size, sv.Sources.count(), when(o.End), sv.PeakNewPM.rate(), when(sv.PeakNewPM.At)))
@@ -206,7 +191,7 @@ func (o *Outlook) methodLines(version string) []string {
 // hour with three significant digits.
 func num(x float64) string {
 	if math.Abs(x) >= 100 {
-		return comma(x)
+		return thousands.Round(x)
 	}
 	return strconv.FormatFloat(x, 'g', 3, 64)
 }

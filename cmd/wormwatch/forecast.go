@@ -21,6 +21,7 @@ import (
 	"wormwatch/forecast"
 	wwnames "wormwatch/internal/names"
 	"wormwatch/internal/outpath"
+	"wormwatch/internal/thousands"
 	"wormwatch/results"
 )
 
@@ -293,19 +294,7 @@ func fcNum(x float64) string {
 	if math.IsInf(x, 1) {
 		return "unbounded"
 	}
-	n := int64(math.Round(x))
-	s := strconv.FormatInt(max(n, -n), 10)
-	var b strings.Builder
-	if n < 0 {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return thousands.Round(x)
 }
 
 // fcVal formats a rate with 3 significant digits, or "-".

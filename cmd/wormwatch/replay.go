@@ -15,6 +15,7 @@ import (
 
 	"wormwatch/chart"
 	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/thousands"
 	"wormwatch/internal/version"
 	"wormwatch/page"
 	"wormwatch/replay"
@@ -154,5 +155,5 @@ func num(x float64) string {
 	case math.Abs(x) >= 1e7:
 		return strconv.FormatFloat(x, 'g', 3, 64)
 	}
-	return comma(int64(math.Round(x)))
+	return thousands.Round(x)
 }

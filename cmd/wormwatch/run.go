@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/thousands"
 	"wormwatch/internal/version"
 	"wormwatch/results"
 	"wormwatch/runner"
@@ -237,9 +238,9 @@ func printSummary(w io.Writer, sc *scenario.Scenario, o runner.Outcome) {
 	f := s.Final
 	total := f.Susceptible + f.Infected + f.Patched + f.Removed
 	fmt.Fprintf(w, "  hosts ever infected: %s of %s in the population; at the end %s infected (%s scanning, %s flooding, %s dormant), %s susceptible, %s patched\n",
-		comma(s.EverInfected), comma(total), comma(f.Infected), comma(f.InfectedScanning), comma(f.InfectedFlooding), comma(f.InfectedDormant), comma(f.Susceptible), comma(f.Patched))
+		thousands.Int(s.EverInfected), thousands.Int(total), thousands.Int(f.Infected), thousands.Int(f.InfectedScanning), thousands.Int(f.InfectedFlooding), thousands.Int(f.InfectedDormant), thousands.Int(f.Susceptible), thousands.Int(f.Patched))
 	if s.PeakNewInfectionsPerMinute != nil && s.PeakTime != nil {
-		fmt.Fprintf(w, "  peak: %s new infections per minute at %s UTC\n", comma(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "  peak: %s new infections per minute at %s UTC\n", thousands.Int(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("2006-01-02 15:04"))
 	}
 	if s.TimeTo50PercentSeconds != nil {
 		t50 := s.Start.Add(time.Duration(*s.TimeTo50PercentSeconds * float64(time.Second)))
@@ -260,32 +261,14 @@ func printTable(w io.Writer, outcomes []runner.Outcome) {
 		s := o.Summary
 		peak, at, half := "-", "-", "-"
 		if s.PeakNewInfectionsPerMinute != nil && s.PeakTime != nil {
-			peak, at = comma(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("01-02 15:04")
+			peak, at = thousands.Int(int64(*s.PeakNewInfectionsPerMinute+0.5)), s.PeakTime.Format("01-02 15:04")
 		}
 		if s.TimeTo50PercentSeconds != nil {
 			half = s.Start.Add(time.Duration(*s.TimeTo50PercentSeconds * float64(time.Second))).Format("01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.3g\t%.2f\t\n", s.Seed, comma(s.EverInfected), peak, at, half, float64(s.SimulatedProbes), s.WallSeconds)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.3g\t%.2f\t\n", s.Seed, thousands.Int(s.EverInfected), peak, at, half, float64(s.SimulatedProbes), s.WallSeconds)
 	}
 	tw.Flush()
-}
-
-// comma formats 1234567 as 1,234,567.
-func comma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // progress shows a bar on a terminal: the simulated clock of a single run
@@ -332,7 +315,7 @@ func (p *progress) progress(seed uint64, pr sim.Progress) {
 	}
 	p.last = time.Now()
 	perMin := float64(pr.NewInfections) * 60 / pr.BinSeconds
-	p.bar.Describe(fmt.Sprintf("%s UTC  infected %s  new/min %s", pr.Time.Format("01-02 15:04"), comma(pr.Infected), comma(int64(perMin+0.5))))
+	p.bar.Describe(fmt.Sprintf("%s UTC  infected %s  new/min %s", pr.Time.Format("01-02 15:04"), thousands.Int(pr.Infected), thousands.Int(int64(perMin+0.5))))
 	p.bar.Set(int(pr.Fraction * 1000))
 }
 
