@@ -1,7 +1,14 @@
-// Package results is the contract of a results folder that every reader
-// and writer shares: how seed folders are named and ordered, and which
-// entries of a folder are results at all. It uses the standard library
-// only, so any package may import it. docs/output.md documents the layout.
+// Package results is the contract of the results folders that every
+// reader and writer shares (docs/output.md documents it): the names of the
+// files and folders of a run folder and of a replay folder, the columns of
+// timeseries.csv, of a sensor series and of bands.csv, how seed folders are
+// named and ordered, which entries of a folder are results at all, the
+// validation table, and the in-memory replay the figures, pages and
+// comparisons are drawn from. It holds one reader each for a run folder
+// (ReadRun), a replay folder (ReadReplay) and a sensor series
+// (ReadSensorSeries), built on one CSV reader of per-bin tables
+// (ReadTable). It uses the standard library only, so any package may
+// import it.
 //
 // A name that starts with '.' (a temporary folder or file being written,
 // ".seed-0001.partial-<random>") is never a result.
@@ -18,9 +25,42 @@ import (
 	"strings"
 )
 
-// SummaryFile is the file every complete run folder holds (written last of
-// all, inside the temporary folder renamed into place).
-const SummaryFile = "summary.json"
+// The files and folders of a run folder (one seed, written by `run`).
+const (
+	// SummaryFile is the file every complete run folder holds (written
+	// last of all, inside the temporary folder renamed into place).
+	SummaryFile = "summary.json"
+	// TimeseriesFile holds one row per bin (TimeseriesColumns).
+	TimeseriesFile = "timeseries.csv"
+	// TimeseriesParquetFile holds the same rows, typed.
+	TimeseriesParquetFile = "timeseries.parquet"
+	// InfectionsFile holds one row per infection.
+	InfectionsFile = "infections.parquet"
+	// ScenarioFile is the scenario as the run resolved it.
+	ScenarioFile = "scenario.toml"
+	// SensorsDir holds one series per sensor, <name>.csv
+	// (SensorColumns), and its capture (<name>.pcap) or access log
+	// (<name>.log).
+	SensorsDir = "sensors"
+	// SensorExt ends the name of a sensor series in SensorsDir.
+	SensorExt = ".csv"
+)
+
+// The files and folders of a replay folder (many seeds, written by
+// `replay`), besides one run folder per seed (SeedDirName).
+const (
+	// BandsFile holds the 5%, 50% and 95% over seeds of every series, per
+	// bin (BandColumn).
+	BandsFile = "bands.csv"
+	// ValidationFile holds the published figures beside the simulation
+	// (ValidationReport).
+	ValidationFile = "validation.json"
+	// PlotsDir holds every figure of the report as <name>.png and
+	// <name>.svg.
+	PlotsDir = "plots"
+	// ReportFile is the self-contained page of the replay.
+	ReportFile = "report.html"
+)
 
 // SeedPrefix starts the name of a seed's run folder in a folder of many
 // seeds (run --seeds, replay).
