@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,7 +87,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 }
 
 func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detectFlags) error {
-	fams, m, err := detectSignatures(f.signatures)
+	fams, m, err := detect.LoadTable(f.signatures)
 	if err != nil {
 		return usageError{err}
 	}
@@ -99,7 +97,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 		return err
 	}
 	if f.list {
-		return detectListSignatures(w, fams)
+		return detect.WriteTableList(w, fams)
 	}
 	if len(args) == 0 {
 		return usagef("give at least one log file, folder, or - for standard input (see %s --help)", cmd.CommandPath())
@@ -133,7 +131,14 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 	if err := writeOut(1, func(w io.Writer) error { return detectWriteSeries(w, r.Series, f.sensorSize) }); err != nil {
 		return err
 	}
-	if err := writeOut(2, func(w io.Writer) error { return detectWriteSTIX(w, cmd.ErrOrStderr(), r, f.tlp) }); err != nil {
+	writeSTIX := func(w io.Writer) error {
+		notes, err := r.WriteSTIX(w, f.tlp)
+		for _, n := range notes {
+			fmt.Fprintln(cmd.ErrOrStderr(), "wormwatch:", n)
+		}
+		return err
+	}
+	if err := writeOut(2, writeSTIX); err != nil {
 		return err
 	}
 	write := func(w io.Writer) error {
@@ -223,51 +228,6 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detec
 	return opt, nil
 }
 
-// detectSignatures returns the built-in table with the files' families
-// merged in, in order, and the matcher compiled from it. Every key is
-// checked once, as its file is read (errors name the file, line and key),
-// before any log is; the matcher is the one the analyzer uses.
-func detectSignatures(files []string) ([]detect.Family, *detect.Matcher, error) {
-	fams := detect.Builtin()
-	for _, path := range files {
-		extra, err := detect.LoadSignatures(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		fams = detect.Merge(fams, extra)
-	}
-	m, err := detect.NewMatcher(fams)
-	if err != nil {
-		return nil, nil, fmt.Errorf("signatures: %w", err)
-	}
-	return fams, m, nil
-}
-
-func detectListSignatures(w io.Writer, fams []detect.Family) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "family\tkind\tevent gap\treferences")
-	for _, f := range fams {
-		var refs []string
-		for _, r := range f.References {
-			refs = append(refs, r.Source+" "+r.ID)
-		}
-		name := f.Name
-		if f.Disabled {
-			name += " (disabled)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, f.Kind, f.EventGap, strings.Join(refs, ", "))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, f := range fams {
-		if _, err := fmt.Fprintf(w, "\n%s: %s\n", f.Name, strings.Join(strings.Fields(f.Description), " ")); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // detectWriteSeries writes the sensor series in the schema of
 // report.SensorColumns, the one every simulated sensor writes.
 func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
@@ -287,109 +247,4 @@ func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// detectWriteSTIX writes the STIX 2.1 bundle of the report with package
-// share: per family an indicator (its pattern), and when it was seen a
-// sighting with the event count and first and last seen, and the sources as
-// observed data. Sources logged as host names, not addresses, cannot be
-// STIX address objects and are left out (said on stderr).
-// maxSTIXSources bounds the source addresses a STIX bundle lists per
-// family (the most active ones), so that --stix on millions of sources
-// stays small in memory and useful to the receiver; the sighting's count
-// covers every source.
-const maxSTIXSources = 10_000
-
-func detectWriteSTIX(w io.Writer, stderr io.Writer, r *detect.Report, tlp string) error {
-	type key struct {
-		fam  string
-		addr netip.Addr
-	}
-	bySrc := map[key]*share.Source{}
-	byFam := map[string][]key{}
-	left := map[string]int64{} // sources left out past maxSTIXSources, by family
-	hosts := 0
-	for s, err := range r.Sources.All() {
-		if err != nil {
-			return err
-		}
-		a, err := netip.ParseAddr(s.Source)
-		if err != nil {
-			hosts++
-			continue
-		}
-		a = a.Unmap().WithZone("")
-		for _, f := range s.Families {
-			k := key{f.Name, a}
-			if p := bySrc[k]; p != nil { // the same address logged in two forms
-				p.Count += f.Lines
-				p.FirstSeen, p.LastSeen = minTime(p.FirstSeen, f.FirstSeen), maxTime(p.LastSeen, f.LastSeen)
-				continue
-			}
-			if len(byFam[f.Name]) >= maxSTIXSources {
-				left[f.Name]++ // sources come most active first: the rest are left out
-				continue
-			}
-			bySrc[k] = &share.Source{Addr: a, Count: f.Lines, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen}
-			byFam[f.Name] = append(byFam[f.Name], k)
-		}
-	}
-	var findings []share.Finding
-	for _, f := range r.Families {
-		fd := share.Finding{
-			Family:      f.Name,
-			Name:        f.DisplayName(),
-			Description: strings.Join(strings.Fields(f.Description), " "),
-			Pattern:     f.Pattern(),
-			Count:       f.Events,
-			FirstSeen:   f.FirstSeen,
-			LastSeen:    f.LastSeen,
-		}
-		for _, ref := range f.References {
-			fd.References = append(fd.References, detectReference(ref))
-		}
-		for _, k := range byFam[f.Name] {
-			fd.Sources = append(fd.Sources, *bySrc[k])
-		}
-		findings = append(findings, fd)
-	}
-	if hosts > 0 {
-		fmt.Fprintf(stderr, "wormwatch: the STIX bundle leaves out %d sources logged as host names, not addresses\n", hosts)
-	}
-	for _, f := range r.Families {
-		if n := left[f.Name]; n > 0 {
-			fmt.Fprintf(stderr, "wormwatch: the STIX bundle lists the %d most active sources of %s and leaves out %d others (the sighting counts them all)\n", maxSTIXSources, f.Name, n)
-		}
-	}
-	return share.WriteSTIX(w, findings, tlp)
-}
-
-// detectReference writes a signature reference the way share reads one: a
-// CVE identifier, a URL, or words ("Snort sid 1243").
-func detectReference(r detect.Reference) string {
-	switch {
-	case strings.EqualFold(r.Source, "cve"):
-		return r.ID
-	case r.URL != "":
-		return r.URL
-	}
-	names := map[string]string{"snort": "Snort sid", "emerging-threats": "Emerging Threats sid", "cert": "CERT", "microsoft": "Microsoft"}
-	if n, ok := names[strings.ToLower(r.Source)]; ok {
-		return n + " " + r.ID
-	}
-	return r.Source + " " + r.ID
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

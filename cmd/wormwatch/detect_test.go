@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"wormwatch/detect"
 	"wormwatch/report"
 	"wormwatch/share/schematest"
 )
@@ -274,7 +275,7 @@ func TestDetectBadInput(t *testing.T) {
 }
 
 // TestDetectSTIXSourceCap checks that a STIX bundle lists at most
-// maxSTIXSources sources per family, the most active ones, and says how
+// detect.MaxSTIXSources sources per family, the most active ones, and says how
 // many it left out.
 func TestDetectSTIXSourceCap(t *testing.T) {
 	t.Parallel()
@@ -287,7 +288,7 @@ func TestDetectSTIXSourceCap(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	const n = maxSTIXSources + 37
+	const n = detect.MaxSTIXSources + 37
 	for i := range n {
 		fmt.Fprintf(&b, "10.%d.%d.%d%s\n", i>>16&255, i>>8&255, i&255, probe)
 	}
@@ -297,12 +298,12 @@ func TestDetectSTIXSourceCap(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "many.log"), []byte(b.String()), 0o644)
 	r := wormwatch(t, dir, "detect", "--stix", "b.json", "--out", "r.txt", "many.log")
-	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("lists the %d most active sources of codered2 and leaves out %d others", maxSTIXSources, n+1-maxSTIXSources)) {
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("lists the %d most active sources of codered2 and leaves out %d others", detect.MaxSTIXSources, n+1-detect.MaxSTIXSources)) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	bundle := string(readFile(t, filepath.Join(dir, "b.json")))
-	if got := strings.Count(bundle, `"type": "ipv4-addr"`); got != maxSTIXSources {
-		t.Errorf("the bundle holds %d ipv4-addr objects, want %d", got, maxSTIXSources)
+	if got := strings.Count(bundle, `"type": "ipv4-addr"`); got != detect.MaxSTIXSources {
+		t.Errorf("the bundle holds %d ipv4-addr objects, want %d", got, detect.MaxSTIXSources)
 	}
 	if !strings.Contains(bundle, `"192.0.2.77"`) {
 		t.Error("the most active source is not in the bundle")
