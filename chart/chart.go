@@ -1,4 +1,4 @@
-// Package chart draws the figures of a replay report from a replay.Result:
+// Package chart draws the figures of a replay report from a results.Replay:
 // the infected hosts over the summer, the outbreak of 19 July, the restart
 // of 1 August, the scan and flood traffic, what the network telescope saw,
 // and IPv4 Hilbert maps of the infected hosts. Each figure is rendered as
@@ -31,7 +31,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // Figure is one rendered figure: a short file-safe Name ("infected",
@@ -46,20 +46,20 @@ type Figure struct {
 const MapPrefix = "map-"
 
 // ErrNoData is wrapped by the error of a figure whose time window or
-// sensor the Result does not have (a replay of another period, a scenario
+// sensor the Replay does not have (a replay of another period, a scenario
 // without a telescope). All leaves such figures out.
 var ErrNoData = errors.New("no data for this figure")
 
 // All returns every figure of the report, in the order the report shows
 // them: Infected, July19, Restart, Traffic, Telescope, then the maps.
-// Figures whose window or sensor the Result lacks (ErrNoData) are left
+// Figures whose window or sensor the Replay lacks (ErrNoData) are left
 // out; any other error stops it.
-func All(r *replay.Result) ([]Figure, error) {
+func All(r *results.Replay) ([]Figure, error) {
 	if err := checkResult(r); err != nil {
 		return nil, err
 	}
 	var figs []Figure
-	for _, f := range []func(*replay.Result) (Figure, error){Infected, July19, Restart, Traffic, Telescope} {
+	for _, f := range []func(*results.Replay) (Figure, error){Infected, July19, Restart, Traffic, Telescope} {
 		fig, err := f(r)
 		if errors.Is(err, ErrNoData) {
 			continue

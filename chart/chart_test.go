@@ -13,7 +13,7 @@ import (
 
 	"wormwatch/chart"
 	"wormwatch/chart/charttest"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // allFigures renders the synthetic result's figures once for the tests.
@@ -140,7 +140,7 @@ func TestFullScale(t *testing.T) {
 	if len(r.Times) != 72000 {
 		t.Fatalf("%d bins, want 72,000", len(r.Times))
 	}
-	for _, f := range []func(*replay.Result) (chart.Figure, error){chart.Infected, chart.July19, chart.Telescope} {
+	for _, f := range []func(*results.Replay) (chart.Figure, error){chart.Infected, chart.July19, chart.Telescope} {
 		fig, err := f(r)
 		if err != nil {
 			t.Fatal(err)
@@ -157,27 +157,27 @@ func TestFullScale(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	t.Parallel()
-	without := func(names ...string) func(*replay.Result) {
-		return func(r *replay.Result) {
-			r.Bands = slices.DeleteFunc(r.Bands, func(b replay.Band) bool { return slices.Contains(names, b.Name) })
+	without := func(names ...string) func(*results.Replay) {
+		return func(r *results.Replay) {
+			r.Bands = slices.DeleteFunc(r.Bands, func(b results.Band) bool { return slices.Contains(names, b.Name) })
 		}
 	}
 	tests := []struct {
 		name   string
 		opts   charttest.Options
-		change func(*replay.Result)
-		fig    func(*replay.Result) (chart.Figure, error)
+		change func(*results.Replay)
+		fig    func(*results.Replay) (chart.Figure, error)
 		noData bool   // the error wraps ErrNoData
 		want   string // in the error
 	}{
-		{name: "nil result", fig: func(*replay.Result) (chart.Figure, error) { return chart.Infected(nil) }, want: "no replay result"},
-		{name: "no bins", change: func(r *replay.Result) { r.Times = nil }, fig: chart.Infected, want: "no time bins"},
-		{name: "bad bin width", change: func(r *replay.Result) { r.BinSeconds = 0 }, fig: chart.Traffic, want: "bin_seconds"},
+		{name: "nil result", fig: func(*results.Replay) (chart.Figure, error) { return chart.Infected(nil) }, want: "no replay result"},
+		{name: "no bins", change: func(r *results.Replay) { r.Times = nil }, fig: chart.Infected, want: "no time bins"},
+		{name: "bad bin width", change: func(r *results.Replay) { r.BinSeconds = 0 }, fig: chart.Traffic, want: "bin_seconds"},
 		{name: "missing band", change: without("infected"), fig: chart.Infected, want: `no band "infected"`},
-		{name: "short band", change: func(r *replay.Result) { r.Bands[1].P50 = r.Bands[1].P50[:10] }, fig: chart.Infected, want: "values for"},
+		{name: "short band", change: func(r *results.Replay) { r.Bands[1].P50 = r.Bands[1].P50[:10] }, fig: chart.Infected, want: "values for"},
 		{name: "before the outbreak", opts: charttest.Options{Days: 5}, fig: chart.July19, noData: true, want: "does not cover"},
 		{name: "before the restart", opts: charttest.Options{Days: 5}, fig: chart.Restart, noData: true, want: "does not cover"},
-		{name: "no telescope", change: func(r *replay.Result) {
+		{name: "no telescope", change: func(r *results.Replay) {
 			r.Sensors = nil
 			without("ucsd-8_probes", "ucsd-8_sources", "ucsd-8_new_sources", "ucsd-8_cumulative_sources")(r)
 		}, fig: chart.Telescope, noData: true, want: "no sensor"},
@@ -216,7 +216,7 @@ func TestAllLeavesOutMissingWindows(t *testing.T) {
 		t.Errorf("figures %q, want %q", names, want)
 	}
 	r := charttest.Result(charttest.Options{Days: 5})
-	r.Bands = slices.DeleteFunc(r.Bands, func(b replay.Band) bool { return b.Name == "syn_packets" })
+	r.Bands = slices.DeleteFunc(r.Bands, func(b results.Band) bool { return b.Name == "syn_packets" })
 	if _, err := chart.All(r); err == nil || !strings.Contains(err.Error(), "syn_packets") {
 		t.Errorf("All without syn_packets: error %v, want one naming it", err)
 	}

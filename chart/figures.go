@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"wormwatch/internal/thousands"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // The windows of the Code Red figures (UTC). Sources:
@@ -49,7 +49,7 @@ type panel struct {
 	p       *plot.Plot
 	ymax    float64
 	entries int
-	marked  []replay.Point
+	marked  []results.Point
 	from    time.Time
 	to      time.Time
 }
@@ -106,14 +106,14 @@ func (pn *panel) add(s series, col color.NRGBA, label string, withBand bool, das
 	return nil
 }
 
-// mark draws the Result's measured points that belong to one of the named
+// mark draws the Replay's measured points that belong to one of the named
 // series and fall inside the panel's window, scaled as the series are, and
 // labels each with its Label and value.
-func (pn *panel) mark(r *replay.Result, names []string, scale float64) error {
+func (pn *panel) mark(r *results.Replay, names []string, scale float64) error {
 	var xys plotter.XYs
 	var labels []string
 	var styles []text.Style
-	byTime := slices.SortedStableFunc(slices.Values(r.Measured), func(a, b replay.Point) int { return a.Time.Compare(b.Time) })
+	byTime := slices.SortedStableFunc(slices.Values(r.Measured), func(a, b results.Point) int { return a.Time.Compare(b.Time) })
 	for _, m := range byTime {
 		if !slices.Contains(names, m.Series) || m.Time.Before(pn.from) || m.Time.After(pn.to) || !finite(m.Value) {
 			continue
@@ -198,8 +198,8 @@ func (pn *panel) finish() {
 	}
 }
 
-// window clips [from, to) to the Result's span, or returns ErrNoData.
-func window(r *replay.Result, what string, from, to time.Time) (time.Time, time.Time, error) {
+// window clips [from, to) to the Replay's span, or returns ErrNoData.
+func window(r *results.Replay, what string, from, to time.Time) (time.Time, time.Time, error) {
 	f, t := span(r)
 	if from.Before(f) {
 		from = f
@@ -273,7 +273,7 @@ func clock(t time.Time, end bool) string {
 }
 
 // seedsText is "N seeds" for captions.
-func seedsText(r *replay.Result) string {
+func seedsText(r *results.Replay) string {
 	if len(r.Seeds) == 1 {
 		return "1 seed"
 	}
@@ -318,31 +318,31 @@ func markedText(pns ...*panel) string {
 	return " Crosses in circles mark published measurements: " + strings.Join(parts, "; ") + "."
 }
 
-// sensors returns the Result's sensor names: those it lists, or failing
+// sensors returns the Replay's sensor names: those it lists, or failing
 // that those its band names imply.
-func sensors(r *replay.Result) []replay.SensorInfo {
+func sensors(r *results.Replay) []results.SensorInfo {
 	if len(r.Sensors) > 0 {
 		return r.Sensors
 	}
-	var out []replay.SensorInfo
+	var out []results.SensorInfo
 	for _, b := range r.Bands {
 		if name, ok := strings.CutSuffix(b.Name, "_cumulative_sources"); ok {
-			out = append(out, replay.SensorInfo{Name: name})
+			out = append(out, results.SensorInfo{Name: name})
 		}
 	}
 	return out
 }
 
-func sensorLabel(s replay.SensorInfo) string {
+func sensorLabel(s results.SensorInfo) string {
 	if s.Prefix != "" {
 		return fmt.Sprintf("telescope %s (%s)", s.Name, s.Prefix)
 	}
 	return "telescope " + s.Name
 }
 
-// addOptional adds a band if the Result has it (aggregated as given) and
+// addOptional adds a band if the Replay has it (aggregated as given) and
 // reports whether it did.
-func addOptional(pn *panel, r *replay.Result, name string, k kind, step time.Duration, per, scale float64,
+func addOptional(pn *panel, r *results.Replay, name string, k kind, step time.Duration, per, scale float64,
 	col color.NRGBA, label string, withBand bool, dashes []vg.Length) (series, bool, error) {
 	if r.Band(name) == nil {
 		return series{}, false, nil
@@ -356,7 +356,7 @@ func addOptional(pn *panel, r *replay.Result, name string, k kind, step time.Dur
 }
 
 // addRequired is addOptional for a band the figure cannot do without.
-func addRequired(pn *panel, r *replay.Result, name string, k kind, step time.Duration, per, scale float64,
+func addRequired(pn *panel, r *results.Replay, name string, k kind, step time.Duration, per, scale float64,
 	col color.NRGBA, label string, withBand bool, dashes []vg.Length) (series, error) {
 	if _, err := band(r, name); err != nil {
 		return series{}, err
@@ -391,7 +391,7 @@ func figure(name, title, caption string, pns ...*panel) (Figure, error) {
 // band, with the telescopes' cumulative distinct sources, the hosts ever
 // infected, susceptible and patched, and the published points of those
 // series.
-func Infected(r *replay.Result) (Figure, error) {
+func Infected(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
@@ -436,7 +436,7 @@ func Infected(r *replay.Result) (Figure, error) {
 
 // July19 draws new infections per minute during the outbreak of 19 July
 // 2001 (10:00 to 24:00 UTC), with the telescope's new sources per minute.
-func July19(r *replay.Result) (Figure, error) {
+func July19(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
@@ -474,7 +474,7 @@ func July19(r *replay.Result) (Figure, error) {
 // Restart draws new infections per hour around the restart of 1 August
 // 2001 (31 July 18:00 to 3 August 00:00 UTC), and the infected hosts
 // scanning.
-func Restart(r *replay.Result) (Figure, error) {
+func Restart(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
@@ -513,7 +513,7 @@ func Restart(r *replay.Result) (Figure, error) {
 
 // Traffic draws the worm's traffic over the whole replay: SYN packets per
 // second, and scan and flood traffic in Gbit/s.
-func Traffic(r *replay.Result) (Figure, error) {
+func Traffic(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
@@ -546,7 +546,7 @@ func Traffic(r *replay.Result) (Figure, error) {
 // Telescope draws what the network telescope saw on 19 and 20 July 2001
 // beside the truth: cumulative distinct sources against hosts ever
 // infected and infected, and sources seen per bin against hosts scanning.
-func Telescope(r *replay.Result) (Figure, error) {
+func Telescope(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"wormwatch/internal/thousands"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 var t0 = time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
 
 // minuteBand is 12 one-minute bins with medians 1..12, 5% at half and 95%
 // at twice the median.
-func minuteBand() ([]time.Time, *replay.Band) {
-	b := &replay.Band{Name: "x"}
+func minuteBand() ([]time.Time, *results.Band) {
+	b := &results.Band{Name: "x"}
 	var times []time.Time
 	for i := range 12 {
 		times = append(times, t0.Add(time.Duration(i)*time.Minute))
@@ -223,11 +223,11 @@ func TestLogTicks(t *testing.T) {
 // special-purpose space against a count made by hand from the registry.
 func TestMapLayout(t *testing.T) {
 	t.Parallel()
-	s := replay.Snapshot{Infected: make([]uint32, 1<<16)}
+	s := results.Snapshot{Infected: make([]uint32, 1<<16)}
 	for _, a := range []int{0, 1, 2, 3, 255} { // the first /16 of these /8s
 		s.Infected[a<<8] = 5
 	}
-	ms, err := newMapScale([]replay.Snapshot{s})
+	ms, err := newMapScale([]results.Snapshot{s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,9 +282,9 @@ func TestMapLayout(t *testing.T) {
 
 func TestMapColoursDarkenWithCount(t *testing.T) {
 	t.Parallel()
-	s := replay.Snapshot{Infected: make([]uint32, 1<<16)}
+	s := results.Snapshot{Infected: make([]uint32, 1<<16)}
 	s.Infected[7] = 10000
-	ms, err := newMapScale([]replay.Snapshot{s})
+	ms, err := newMapScale([]results.Snapshot{s})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 	"wormwatch/internal/thousands"
 	"wormwatch/ipv4"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // Map geometry: one cell per /16 on a 256 x 256 Hilbert curve of order 8
@@ -85,7 +85,7 @@ type mapScale struct {
 	max float64 // log10 of the largest count, at least 1
 }
 
-func newMapScale(snaps []replay.Snapshot) (mapScale, error) {
+func newMapScale(snaps []results.Snapshot) (mapScale, error) {
 	cm, err := mapColors()
 	if err != nil {
 		return mapScale{}, err
@@ -121,7 +121,7 @@ func (ms mapScale) color(n uint32, reserved bool) color.Color {
 // ipv4.HilbertD2XY(8, i) shows /16 number i, with x to the right and y
 // downwards (0/8 in the top-left corner, 255/8 in the top-right), scale
 // pixels per cell.
-func mapImage(s replay.Snapshot, ms mapScale, reserved []bool, scale int) *image.NRGBA {
+func mapImage(s results.Snapshot, ms mapScale, reserved []bool, scale int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, mapCells*scale, mapCells*scale))
 	for i, n := range s.Infected {
 		x, y := ipv4.HilbertD2XY(mapOrder, uint64(i))
@@ -138,10 +138,10 @@ func mapImage(s replay.Snapshot, ms mapScale, reserved []bool, scale int) *image
 }
 
 // Maps draws an IPv4 map of infected hosts per /16 for each snapshot of
-// the Result, all on one colour scale (log10, one host to the most in any
+// the Replay, all on one colour scale (log10, one host to the most in any
 // snapshot), with the telescopes' prefixes outlined. Their Names are
 // MapPrefix followed by the snapshot's month, day and time (map-0719-1600).
-func Maps(r *replay.Result) ([]Figure, error) {
+func Maps(r *results.Replay) ([]Figure, error) {
 	if r == nil {
 		return nil, fmt.Errorf("chart: no replay result")
 	}
@@ -197,7 +197,7 @@ func Maps(r *replay.Result) ([]Figure, error) {
 	return figs, nil
 }
 
-func mapFigure(r *replay.Result, s replay.Snapshot, name string, ms mapScale, reserved []bool) (Figure, error) {
+func mapFigure(r *results.Replay, s results.Snapshot, name string, ms mapScale, reserved []bool) (Figure, error) {
 	img := mapImage(s, ms, reserved, mapPx)
 	var total uint64
 	for _, n := range s.Infected {
@@ -292,7 +292,7 @@ func mapFigure(r *replay.Result, s replay.Snapshot, name string, ms mapScale, re
 	return Figure{Name: name, Title: title, Caption: caption, PNG: png, SVG: svg}, nil
 }
 
-func firstSeed(r *replay.Result) string {
+func firstSeed(r *results.Replay) string {
 	if len(r.Seeds) == 0 {
 		return "unknown"
 	}
@@ -308,7 +308,7 @@ type outline struct {
 // sensorCells returns the cells of each sensor whose prefix is an IPv4
 // prefix of length 16 or less (a longer one is inside one cell, which an
 // outline would hide).
-func sensorCells(r *replay.Result) []outline {
+func sensorCells(r *results.Replay) []outline {
 	var out []outline
 	for _, sn := range r.Sensors {
 		p, err := netip.ParsePrefix(sn.Prefix)

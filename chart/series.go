@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // kind says how a column's bins combine into a coarser window.
@@ -43,10 +43,10 @@ func (s series) len() int { return len(s.X) }
 //
 // The 5% and 95% points of a window are combined bin by bin (the last bin,
 // the sum or the mean of the bins' percentiles), not computed from the
-// seeds' window totals, which the Result does not hold; for counts over
+// seeds' window totals, which the Replay does not hold; for counts over
 // windows of several bins this band is therefore wider than the band of
 // the window totals, and the captions say so.
-func aggregate(times []time.Time, binSec float64, b *replay.Band, from, to time.Time, step time.Duration, k kind, per, scale float64) series {
+func aggregate(times []time.Time, binSec float64, b *results.Band, from, to time.Time, step time.Duration, k kind, per, scale float64) series {
 	bin := time.Duration(binSec * float64(time.Second))
 	if step < bin {
 		step = bin
@@ -120,18 +120,18 @@ func unix(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
 
-// span is the time the Result covers: the start of its first bin to the
+// span is the time the Replay covers: the start of its first bin to the
 // end of its last.
-func span(r *replay.Result) (from, to time.Time) {
+func span(r *results.Replay) (from, to time.Time) {
 	if len(r.Times) == 0 {
 		return r.Start, r.Start
 	}
 	return r.Times[0], r.Times[len(r.Times)-1].Add(time.Duration(r.BinSeconds * float64(time.Second)))
 }
 
-// band returns the band of the given name, checked against the Result's
+// band returns the band of the given name, checked against the Replay's
 // times, or an error naming it and the bands there are.
-func band(r *replay.Result, name string) (*replay.Band, error) {
+func band(r *results.Replay, name string) (*results.Band, error) {
 	b := r.Band(name)
 	if b == nil {
 		names := make([]string, len(r.Bands))
@@ -148,8 +148,8 @@ func band(r *replay.Result, name string) (*replay.Band, error) {
 	return b, nil
 }
 
-// checkResult rejects a Result no figure can be drawn from.
-func checkResult(r *replay.Result) error {
+// checkResult rejects a Replay no figure can be drawn from.
+func checkResult(r *results.Replay) error {
 	if r == nil {
 		return fmt.Errorf("chart: no replay result")
 	}

@@ -29,7 +29,7 @@ import (
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/names"
 	"wormwatch/internal/thousands"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 var (
@@ -107,7 +107,7 @@ type Embedded struct {
 // Write writes the report of r with its figures (chart.All's output, maps
 // recognised by chart.MapPrefix) as one self-contained HTML page. Nothing
 // is written if the report cannot be made.
-func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
+func Write(w io.Writer, r *results.Replay, figs []chart.Figure) error {
 	if r == nil {
 		return errors.New("page: no replay result")
 	}
@@ -151,7 +151,7 @@ func Write(w io.Writer, r *replay.Result, figs []chart.Figure) error {
 	}
 	v.MapMax = max(0, len(v.Maps)-1)
 	// The slider names each frame by its snapshot's time (and label), when
-	// the map figures are the Result's snapshots in order, as chart.Maps
+	// the map figures are the Replay's snapshots in order, as chart.Maps
 	// makes them; otherwise by the figure's title.
 	if len(v.Maps) == len(r.Maps) {
 		for i, s := range r.Maps {
@@ -349,7 +349,7 @@ func SeedList(seeds []uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-func spanText(r *replay.Result) string {
+func spanText(r *results.Replay) string {
 	if len(r.Times) == 0 {
 		return "no time bins"
 	}
@@ -377,7 +377,7 @@ func durationText(d time.Duration) string {
 }
 
 // summary is the opening paragraph: what was replayed and how it compares.
-func summary(r *replay.Result, inside int) []string {
+func summary(r *results.Replay, inside int) []string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wormwatch replayed the scenario %s", r.Scenario)
 	if r.Description != "" {

@@ -16,11 +16,11 @@ import (
 	"wormwatch/chart"
 	"wormwatch/chart/charttest"
 	"wormwatch/page"
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 type fixture struct {
-	r    *replay.Result
+	r    *results.Replay
 	figs []chart.Figure
 	html string
 }
@@ -40,7 +40,7 @@ var shared = sync.OnceValues(func() (fixture, error) {
 	return fixture{r: r, figs: figs, html: buf.String()}, nil
 })
 
-func synthetic(t *testing.T) (*replay.Result, []chart.Figure) {
+func synthetic(t *testing.T) (*results.Replay, []chart.Figure) {
 	t.Helper()
 	f, err := shared()
 	if err != nil {
@@ -204,7 +204,7 @@ func TestWriteRejects(t *testing.T) {
 	good := figs[0]
 	tests := []struct {
 		name string
-		r    *replay.Result
+		r    *results.Replay
 		figs []chart.Figure
 		want string
 	}{

@@ -1,3 +1,9 @@
+// Package replay replays a scenario over many seeds and checks it against
+// what was measured: it runs the seeds in parallel (each deterministic),
+// computes the 5%, 50% and 95% bands over seeds of every series, fits the
+// random-constant-spread logistic to the telescope's view, and puts each
+// published figure beside the simulated median and 90% band. What it
+// produced is a results.Replay, which the figures and the report draw.
 package replay
 
 import (
@@ -31,21 +37,12 @@ type Options struct {
 	Progress func(done, total int) // after each seed, if set
 }
 
-// Files a replay writes besides the run folders.
-const (
-	BandsFile      = "bands.csv"
-	ValidationFile = "validation.json"
-)
+// Columns of timeseries.csv that get bands, in order (binCol reads them
+// from a bin).
+var seriesColumns = results.SeriesColumns()
 
-// Columns of timeseries.csv that get bands, in order.
-var seriesColumns = []string{
-	"susceptible", "infected", "infected_scanning", "infected_flooding", "infected_dormant",
-	"patched", "removed", "new_infections", "ever_infected", "probes", "syn_packets",
-	"bytes_on_wire", "flood_bytes",
-}
-
-// Columns of a sensor file that get bands (prefixed with the sensor's name).
-var sensorColumns = []string{"probes", "sources", "new_sources", "cumulative_sources"}
+// Columns of a sensor file that get bands (named results.SensorBand).
+var sensorColumns = results.SensorBandColumns
 
 // seedSeries is what a replay keeps of one seed: one value per bin and
 // column, as float32 (counts of this size are exact to 1 in 2^24 relative,
@@ -89,8 +86,8 @@ func binCol(b *sim.Bin, c int) int64 {
 
 // Run replays the scenario over opt.Seeds, writing one run folder per seed
 // under opt.Out, then bands.csv and validation.json. The report (plots and
-// report.html) is written by the caller from the returned Result.
-func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Options) (*Result, error) {
+// report.html) is written by the caller from the returned Replay.
+func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Options) (*results.Replay, error) {
 	if len(opt.Seeds) == 0 {
 		return nil, fmt.Errorf("replay: no seeds")
 	}
@@ -132,26 +129,26 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 	if _, err := runner.Seeds(ctx, sc, resolved, opt.Seeds, dirFor, ro); err != nil {
 		return nil, err
 	}
-	r := &Result{
+	r := &results.Replay{
 		Scenario: sc.Name, Description: sc.Description, Version: opt.Version, Seeds: opt.Seeds,
 		Start: sc.Start.UTC(), BinSeconds: sc.Bin.Seconds(), ScenarioTOML: resolved,
 	}
 	for _, sn := range sc.Sensors {
-		r.Sensors = append(r.Sensors, SensorInfo{Name: sn.Name, Prefix: sn.Prefix})
+		r.Sensors = append(r.Sensors, results.SensorInfo{Name: sn.Name, Prefix: sn.Prefix})
 	}
 	all := make([]*seedSeries, 0, len(opt.Seeds))
 	for _, s := range opt.Seeds {
 		all = append(all, series[s])
 	}
-	r.computeBands(all)
+	computeBands(r, all)
 	for i, s := range snaps {
-		r.Maps = append(r.Maps, Snapshot{Time: r.Start.Add(seconds(s.Seconds)), Label: snapLabels[i], Infected: s.Infected})
+		r.Maps = append(r.Maps, results.Snapshot{Time: r.Start.Add(seconds(s.Seconds)), Label: snapLabels[i], Infected: s.Infected})
 	}
 	r.Validation, r.Measured = validate(sc, r, all)
-	if err := r.writeBands(filepath.Join(opt.Out, BandsFile)); err != nil {
+	if err := writeBands(r, filepath.Join(opt.Out, results.BandsFile)); err != nil {
 		return nil, err
 	}
-	if err := r.writeValidation(filepath.Join(opt.Out, ValidationFile)); err != nil {
+	if err := writeValidation(r, filepath.Join(opt.Out, results.ValidationFile)); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -245,11 +242,13 @@ func band(v []float64) (float64, float64, float64) {
 	return quantile(v, 0.05), quantile(v, 0.5), quantile(v, 0.95)
 }
 
-func (r *Result) computeBands(all []*seedSeries) {
+// computeBands sets the replay's times and its bands over the seeds'
+// series: every column of timeseries.csv, then each sensor's.
+func computeBands(r *results.Replay, all []*seedSeries) {
 	names := append([]string(nil), seriesColumns...)
 	for _, sn := range r.Sensors {
 		for _, c := range sensorColumns {
-			names = append(names, sn.Name+"_"+c)
+			names = append(names, results.SensorBand(sn.Name, c))
 		}
 	}
 	nbins := len(all[0].cols[0])
@@ -258,7 +257,7 @@ func (r *Result) computeBands(all []*seedSeries) {
 	}
 	v := make([]float64, len(all))
 	for c, name := range names {
-		bd := Band{Name: name, P05: make([]float64, nbins), P50: make([]float64, nbins), P95: make([]float64, nbins)}
+		bd := results.Band{Name: name, P05: make([]float64, nbins), P50: make([]float64, nbins), P95: make([]float64, nbins)}
 		for b := 0; b < nbins; b++ {
 			for i, s := range all {
 				v[i] = float64(s.cols[c][b])
@@ -271,12 +270,13 @@ func (r *Result) computeBands(all []*seedSeries) {
 
 // writeBands writes bands.csv: time, then <column>_p05, _p50, _p95 for
 // every band.
-func (r *Result) writeBands(path string) error {
+func writeBands(r *results.Replay, path string) error {
 	return atomicfile.Write(path, func(f io.Writer) error {
 		w := csv.NewWriter(f)
-		head := []string{"time"}
+		head := []string{results.TimeColumn}
 		for _, b := range r.Bands {
-			head = append(head, b.Name+"_p05", b.Name+"_p50", b.Name+"_p95")
+			c := results.BandColumns(b.Name)
+			head = append(head, c[:]...)
 		}
 		if err := w.Write(head); err != nil {
 			return err
@@ -298,15 +298,10 @@ func (r *Result) writeBands(path string) error {
 	})
 }
 
-func (r *Result) writeValidation(path string) error {
-	doc := struct {
-		Scenario string     `json:"scenario"`
-		Seeds    []uint64   `json:"seeds"`
-		Version  string     `json:"version"`
-		Checks   []Check    `json:"checks"`
-		Logistic Logistic   `json:"logistic"`
-		Traffic  []Quantity `json:"traffic"`
-	}{r.Scenario, r.Seeds, r.Version, r.Validation.Checks, r.Validation.Logistic, r.Validation.Traffic}
+// writeValidation writes validation.json (results.ValidationReport).
+func writeValidation(r *results.Replay, path string) error {
+	doc := results.ValidationReport{Scenario: r.Scenario, Seeds: r.Seeds, Version: r.Version,
+		Checks: r.Validation.Checks, Logistic: r.Validation.Logistic, Traffic: r.Validation.Traffic}
 	return atomicfile.Write(path, func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"wormwatch/results"
 	"wormwatch/scenario"
 )
 
@@ -47,7 +48,7 @@ func TestRunWritesBandsAndValidation(t *testing.T) {
 	sc, resolved := smallSummer(t)
 	seeds := []uint64{1, 2, 3}
 	var got [2][]byte
-	var res *Result
+	var res *results.Replay
 	for i, workers := range []int{1, 2} {
 		out := filepath.Join(t.TempDir(), "cr")
 		r, err := Run(context.Background(), sc, resolved, Options{Seeds: seeds, Out: out, Workers: workers, Version: "test"})
@@ -60,7 +61,7 @@ func TestRunWritesBandsAndValidation(t *testing.T) {
 				t.Errorf("run folder %s: %v", s, err)
 			}
 		}
-		b, err := os.ReadFile(filepath.Join(out, BandsFile))
+		b, err := os.ReadFile(filepath.Join(out, results.BandsFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,9 +69,9 @@ func TestRunWritesBandsAndValidation(t *testing.T) {
 		var v struct {
 			Scenario string
 			Seeds    []uint64
-			Checks   []Check
+			Checks   []results.Check
 		}
-		vb, err := os.ReadFile(filepath.Join(out, ValidationFile))
+		vb, err := os.ReadFile(filepath.Join(out, results.ValidationFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +125,7 @@ func TestValidationNumbers(t *testing.T) {
 	t.Parallel()
 	sc, _ := smallSummer(t)
 	start := sc.Start
-	r := &Result{Start: start, BinSeconds: 3600, Sensors: []SensorInfo{{Name: telescope}}}
+	r := &results.Replay{Start: start, BinSeconds: 3600, Sensors: []results.SensorInfo{{Name: telescope}}}
 	nb := int(sc.End.Sub(start).Hours())
 	var all []*seedSeries
 	for seed := 0; seed < 3; seed++ {
@@ -134,16 +135,16 @@ func TestValidationNumbers(t *testing.T) {
 		}
 		all = append(all, s)
 	}
-	r.computeBands(all)
+	computeBands(r, all)
 	cum := colIndex(r, telescope+"_cumulative_sources")
 	patched := colIndex(r, "patched")
-	b := r.binAt(dayTwenty)
+	b := binAt(r, dayTwenty)
 	for i, s := range all {
 		s.cols[cum][b-1] = float32(359000 + 100*i) // 359000, 359100, 359200
 		s.cols[patched][b-1] = 500
 	}
 	v, _ := validate(sc, r, all)
-	var c *Check
+	var c *results.Check
 	for i := range v.Checks {
 		if v.Checks[i].Measured == 359104 {
 			c = &v.Checks[i]
@@ -165,12 +166,12 @@ func TestValidationNumbers(t *testing.T) {
 // error: what-ifs with no CRv2 have no outbreak day to measure.
 func TestValidationJSONWithoutFigures(t *testing.T) {
 	t.Parallel()
-	r := &Result{Scenario: "x", Validation: Validation{
-		Checks:  []Check{{Name: "c", Measured: 1, P05: math.NaN(), P50: math.NaN(), P95: math.NaN()}},
-		Traffic: []Quantity{{Name: "q", P05: math.NaN(), P50: 2, P95: math.Inf(1)}},
+	r := &results.Replay{Scenario: "x", Validation: results.Validation{
+		Checks:  []results.Check{{Name: "c", Measured: 1, P05: math.NaN(), P50: math.NaN(), P95: math.NaN()}},
+		Traffic: []results.Quantity{{Name: "q", P05: math.NaN(), P50: 2, P95: math.Inf(1)}},
 	}}
-	path := filepath.Join(t.TempDir(), ValidationFile)
-	if err := r.writeValidation(path); err != nil {
+	path := filepath.Join(t.TempDir(), results.ValidationFile)
+	if err := writeValidation(r, path); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)

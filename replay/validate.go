@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"wormwatch/results"
 	"wormwatch/scenario"
 )
 
@@ -31,7 +32,7 @@ const (
 
 // colIndex returns the index of a column in a seedSeries (time series
 // columns first, then each sensor's columns), or -1.
-func colIndex(r *Result, name string) int {
+func colIndex(r *results.Replay, name string) int {
 	for i, b := range r.Bands {
 		if b.Name == name {
 			return i
@@ -42,7 +43,7 @@ func colIndex(r *Result, name string) int {
 
 // binAt returns the index of the bin that starts at t, or -1 if t is
 // outside the run. A count "by t" is read at the end of bin binAt(t)-1.
-func (r *Result) binAt(t time.Time) int {
+func binAt(r *results.Replay, t time.Time) int {
 	d := t.Sub(r.Start).Seconds()
 	if d < 0 {
 		return -1
@@ -70,9 +71,9 @@ func perSeed(all []*seedSeries, f func(s *seedSeries) float64) (p05, p50, p95 fl
 	return a, b, c, len(v)
 }
 
-func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, []Point) {
-	var v Validation
-	var pts []Point
+func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) (results.Validation, []results.Point) {
+	var v results.Validation
+	var pts []results.Point
 	cum := colIndex(r, telescope+"_cumulative_sources")
 	newSrc := colIndex(r, telescope+"_new_sources")
 	scanning := colIndex(r, "infected_scanning")
@@ -81,14 +82,14 @@ func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, 
 	newInf := colIndex(r, "new_infections")
 
 	// 1. Distinct infected addresses seen by the /8 by 00:00 UTC 20 July.
-	if b := r.binAt(dayTwenty); cum >= 0 && b > 0 && b <= len(r.Times) {
+	if b := binAt(r, dayTwenty); cum >= 0 && b > 0 && b <= len(r.Times) {
 		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 { return float64(s.cols[cum][b-1]) })
 		v.Checks = append(v.Checks, check("distinct infected addresses seen by the /8 telescope by 00:00 UTC 20 July",
 			srcCAIDA, 359104, "addresses", p05, p50, p95, "counted from the scenario's start; a host counts once seen sending a SYN into the /8"))
-		pts = append(pts, Point{Series: telescope + "_cumulative_sources", Time: dayTwenty, Value: 359104, Label: "CAIDA: 359,104", Source: srcCAIDA})
+		pts = append(pts, results.Point{Series: telescope + "_cumulative_sources", Time: dayTwenty, Value: 359104, Label: "CAIDA: 359,104", Source: srcCAIDA})
 	}
 	// 2. More than 2,000 new hosts per minute at the peak on 19 July.
-	b0, b1 := r.binAt(outbreakDay), r.binAt(dayTwenty)
+	b0, b1 := binAt(r, outbreakDay), binAt(r, dayTwenty)
 	if b0 >= 0 && b1 > b0 && b1 <= len(r.Times) {
 		col := newSrc
 		what := "new sources per minute seen by the /8 telescope at the peak on 19 July"
@@ -118,7 +119,7 @@ func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, 
 				if i-per >= b0 {
 					sum -= float64(s.cols[newSrc][i-per])
 				}
-				if sum >= 100 && i >= r.binAt(crv2Start)-per {
+				if sum >= 100 && i >= binAt(r, crv2Start)-per {
 					return r.Times[i].Sub(outbreakDay).Hours()
 				}
 			}
@@ -130,7 +131,7 @@ func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, 
 		v.Checks = append(v.Checks, c)
 	}
 	// 4. Spreading stops at 00:00 UTC 20 July for hosts with right clocks.
-	if b := r.binAt(dayTwenty); scanning >= 0 && b > 0 && b+1 < len(r.Times) {
+	if b := binAt(r, dayTwenty); scanning >= 0 && b > 0 && b+1 < len(r.Times) {
 		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 {
 			before := float64(s.cols[scanning][b-1])
 			if before == 0 {
@@ -153,7 +154,7 @@ func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, 
 		{surveyBefore, 0.70, "patched share of the servers on 30 July (late-July plateau)"},
 		{surveyAfter, 0.88, "patched share of the servers on 2 August (after the awareness campaign)"},
 	} {
-		b := r.binAt(sv.at)
+		b := binAt(r, sv.at)
 		if patched < 0 || b <= 0 || b > len(r.Times) {
 			continue
 		}
@@ -165,7 +166,7 @@ func validate(sc *scenario.Scenario, r *Result, all []*seedSeries) (Validation, 
 			"calibrated: the advisories' patch rates were set to reproduce this survey, so agreement here is by construction; inside if within 0.05 of the survey")
 		c.Inside = math.Abs(p50-sv.want) <= 0.05
 		v.Checks = append(v.Checks, c)
-		pts = append(pts, Point{Series: "patched", Time: sv.at, Value: sv.want * all[0].hosts, Label: "survey: " + pct(sv.want) + " patched", Source: srcSurvey})
+		pts = append(pts, results.Point{Series: "patched", Time: sv.at, Value: sv.want * all[0].hosts, Label: "survey: " + pct(sv.want) + " patched", Source: srcSurvey})
 	}
 	v.Logistic = fitLogistic(r, all, cum)
 	v.Traffic = traffic(sc, r, all)
@@ -176,8 +177,8 @@ func pct(x float64) string {
 	return strconv.Itoa(int(math.Round(x*100))) + "%"
 }
 
-func check(name, src string, measured float64, unit string, p05, p50, p95 float64, note string) Check {
-	return Check{Name: name, Source: src, Measured: measured, Unit: unit, P05: p05, P50: p50, P95: p95,
+func check(name, src string, measured float64, unit string, p05, p50, p95 float64, note string) results.Check {
+	return results.Check{Name: name, Source: src, Measured: measured, Unit: unit, P05: p05, P50: p50, P95: p95,
 		Inside: measured >= p05 && measured <= p95, Note: note}
 }
 
@@ -185,9 +186,9 @@ func check(name, src string, measured float64, unit string, p05, p50, p95 float6
 // cumulative sources on 19 July, per seed: with C the count at 00:00 UTC
 // 20 July, logit(a) = K (t - T) for a = cum/C between 5% and 95%, fitted by
 // least squares.
-func fitLogistic(r *Result, all []*seedSeries, cum int) Logistic {
-	l := Logistic{Series: telescope + "_cumulative_sources", PublishedKLow: 1.7, PublishedKHigh: 2.6, Source: srcStaniford}
-	b0, b1 := r.binAt(crv2Start), r.binAt(dayTwenty)
+func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic {
+	l := results.Logistic{Series: telescope + "_cumulative_sources", PublishedKLow: 1.7, PublishedKHigh: 2.6, Source: srcStaniford}
+	b0, b1 := binAt(r, crv2Start), binAt(r, dayTwenty)
 	if cum < 0 || b0 < 0 || b1 <= b0 || b1 > len(r.Times) {
 		return l
 	}
@@ -224,11 +225,11 @@ func fitLogistic(r *Result, all []*seedSeries, cum int) Logistic {
 }
 
 // traffic computes the worm's totals and peaks over seeds.
-func traffic(sc *scenario.Scenario, r *Result, all []*seedSeries) []Quantity {
+func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) []results.Quantity {
 	probes, syn, bytes, flood := colIndex(r, "probes"), colIndex(r, "syn_packets"), colIndex(r, "bytes_on_wire"), colIndex(r, "flood_bytes")
-	q := func(name, unit, note string, f func(s *seedSeries) float64) Quantity {
+	q := func(name, unit, note string, f func(s *seedSeries) float64) results.Quantity {
 		a, b, c, _ := perSeed(all, f)
-		return Quantity{Name: name, Unit: unit, P05: a, P50: b, P95: c, Note: note}
+		return results.Quantity{Name: name, Unit: unit, P05: a, P50: b, P95: c, Note: note}
 	}
 	sum := func(col int, upto int) func(s *seedSeries) float64 {
 		return func(s *seedSeries) float64 {
@@ -249,7 +250,7 @@ func traffic(sc *scenario.Scenario, r *Result, all []*seedSeries) []Quantity {
 		}
 	}
 	n := len(r.Times)
-	out := []Quantity{
+	out := []results.Quantity{
 		q("total probes", "probes", "connection attempts by all variants over the run", sum(probes, n)),
 		q("peak SYN packets per second", "packets/s", "highest bin, averaged over the bin", peak(syn, 1/r.BinSeconds)),
 		q("peak scan traffic", "bit/s", "IP bytes of SYNs and requests, highest bin", peak(bytes, 8/r.BinSeconds)),
@@ -264,7 +265,7 @@ func traffic(sc *scenario.Scenario, r *Result, all []*seedSeries) []Quantity {
 		}
 	}
 	if !moved.IsZero() {
-		b := r.binAt(moved)
+		b := binAt(r, moved)
 		if b < 0 {
 			b = 0
 		}

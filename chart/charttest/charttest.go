@@ -1,4 +1,4 @@
-// Package charttest builds a synthetic replay.Result for the tests of the
+// Package charttest builds a synthetic results.Replay for the tests of the
 // chart and page packages: a Code Red-like summer (a logistic outbreak on
 // 19 July, a flood, dormancy, a restart on 1 August) with bands over
 // seeds, a telescope, IPv4 snapshots, published points and a validation
@@ -10,13 +10,13 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"wormwatch/replay"
+	"wormwatch/results"
 )
 
 // Vulnerable is the synthetic population of vulnerable hosts.
 const Vulnerable = 360000
 
-// Options change the synthetic Result.
+// Options change the synthetic Replay.
 type Options struct {
 	// Days is the length of the replay from 12 July 2001 (default 50).
 	Days int
@@ -37,9 +37,9 @@ var (
 // Start is the start of the synthetic replay.
 var Start = time.Date(2001, 7, 12, 0, 0, 0, 0, time.UTC)
 
-// Result returns a synthetic replay Result; zero Options take the
+// Result returns a synthetic results.Replay; zero Options take the
 // defaults.
-func Result(o Options) *replay.Result {
+func Result(o Options) *results.Replay {
 	if o.Days == 0 {
 		o.Days = 50
 	}
@@ -51,7 +51,7 @@ func Result(o Options) *replay.Result {
 	}
 	bin := time.Duration(o.BinSeconds * float64(time.Second))
 	n := int(time.Duration(o.Days) * 24 * time.Hour / bin)
-	r := &replay.Result{
+	r := &results.Replay{
 		Scenario:    "codered-2001",
 		Description: `Code Red summer 2001 <synthetic> & "test"`,
 		Version:     "0.1.0-test",
@@ -60,7 +60,7 @@ func Result(o Options) *replay.Result {
 		BinSeconds:  o.BinSeconds,
 		ScenarioTOML: []byte("name = \"codered-2001\"\ndescription = \"a <script>alert('x')</script> & test\"\n" +
 			"[space]\nbits = 32\n[population]\nhosts = 360000\n"),
-		Sensors: []replay.SensorInfo{{Name: "ucsd-8", Prefix: "44.0.0.0/8", Size: 1 << 24}},
+		Sensors: []results.SensorInfo{{Name: "ucsd-8", Prefix: "44.0.0.0/8", Size: 1 << 24}},
 	}
 	cols := map[string][]float64{}
 	names := []string{"susceptible", "infected", "infected_scanning", "infected_flooding", "infected_dormant",
@@ -135,7 +135,7 @@ func Result(o Options) *replay.Result {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range names {
-		b := replay.Band{Name: c, P50: cols[c], P05: make([]float64, n), P95: make([]float64, n)}
+		b := results.Band{Name: c, P50: cols[c], P05: make([]float64, n), P95: make([]float64, n)}
 		lo, hi := 0.85+0.05*rng.Float64(), 1.1+0.05*rng.Float64()
 		for i, v := range cols[c] {
 			b.P05[i] = v * lo
@@ -156,13 +156,13 @@ func Result(o Options) *replay.Result {
 		r.Maps = append(r.Maps, Snapshot(t, "", ever(t)+second(t), uint64(k)))
 	}
 	r.Maps[0].Label = "19 July, 14:00"
-	r.Measured = []replay.Point{
+	r.Measured = []results.Point{
 		{Series: "ucsd-8_cumulative_sources", Time: july20, Value: 359104, Label: "CAIDA: 359,104 sources", Source: "Moore, Shannon, Brown, IMW 2002"},
 		{Series: "ucsd-8_new_sources", Time: time.Date(2001, 7, 19, 16, 30, 0, 0, time.UTC), Value: 2000, Label: "CAIDA: over 2,000 per minute", Source: "Moore, Shannon, Brown, IMW 2002"},
 		{Series: "ever_infected", Time: time.Date(2001, 7, 25, 0, 0, 0, 0, time.UTC), Value: 375000, Label: "CAIDA 25 July: 375,000", Source: "CAIDA, 25 July 2001"},
 	}
-	r.Validation = replay.Validation{
-		Checks: []replay.Check{
+	r.Validation = results.Validation{
+		Checks: []results.Check{
 			{Name: "Distinct sources seen by the /8 telescope, 19-20 July", Source: "Moore, Shannon, Brown, IMW 2002", Measured: 359104, Unit: "hosts",
 				P05: 0.9 * 0.97 * ever(july20), P50: 0.97 * ever(july20), P95: 1.12 * 0.97 * ever(july20), Note: "telescope <first-seen> & cumulative"},
 			{Name: "Peak new sources per minute", Source: "Moore, Shannon, Brown, IMW 2002", Measured: 2000, Unit: "hosts/min",
@@ -170,14 +170,14 @@ func Result(o Options) *replay.Result {
 			{Name: "Vulnerable share of IIS servers, 31 July", Source: "InformationWeek, 2 August 2001", Measured: 0.3, Unit: "fraction",
 				P05: 0.22, P50: 0.27, P95: 0.33},
 		},
-		Logistic: replay.Logistic{
+		Logistic: results.Logistic{
 			Series:        "ucsd-8_cumulative_sources",
 			KPerHour:      [3]float64{1.62, 1.8, 1.97},
 			T:             [3]time.Time{Outbreak.Add(-20 * time.Minute), Outbreak, Outbreak.Add(25 * time.Minute)},
 			PublishedKLow: 1.7, PublishedKHigh: 2.6,
 			Source: "Staniford, Paxson, Weaver 2002 (derived)",
 		},
-		Traffic: []replay.Quantity{
+		Traffic: []results.Quantity{
 			{Name: "Probes sent, 12 July to 31 August", Unit: "probes", P05: 3.1e11, P50: 3.4e11, P95: 3.7e11},
 			{Name: "Peak scan traffic", Unit: "Gbit/s", P05: 7.1, P50: 7.9, P95: 8.6, Note: "IP bytes of probes, 1-minute bins"},
 			{Name: "Flood traffic, 20-27 July", Unit: "bytes", P05: 1.0e14, P50: 1.2e14, P95: 1.4e14},
@@ -192,8 +192,8 @@ func Result(o Options) *replay.Result {
 
 // Snapshot returns a map snapshot with about total infected hosts spread
 // over /16s: more in a few busy /8s, none in 0/8, 10/8, 127/8 or 224/3.
-func Snapshot(t time.Time, label string, total float64, seed uint64) replay.Snapshot {
-	s := replay.Snapshot{Time: t, Label: label, Infected: make([]uint32, 1<<16)}
+func Snapshot(t time.Time, label string, total float64, seed uint64) results.Snapshot {
+	s := results.Snapshot{Time: t, Label: label, Infected: make([]uint32, 1<<16)}
 	rng := rand.New(rand.NewPCG(seed, 99))
 	weights := make([]float64, 1<<16)
 	var sum float64

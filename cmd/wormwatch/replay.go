@@ -19,6 +19,7 @@ import (
 	"wormwatch/internal/version"
 	"wormwatch/page"
 	"wormwatch/replay"
+	"wormwatch/results"
 	"wormwatch/scenario"
 )
 
@@ -111,11 +112,11 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 }
 
 // writeReport writes report.html under a temporary name and renames it.
-func writeReport(path string, r *replay.Result, figs []chart.Figure) error {
+func writeReport(path string, r *results.Replay, figs []chart.Figure) error {
 	return atomicfile.Write(path, func(w io.Writer) error { return page.Write(w, r, figs) })
 }
 
-func printValidation(w io.Writer, r *replay.Result) {
+func printValidation(w io.Writer, r *results.Replay) {
 	v := r.Validation
 	fmt.Fprintf(w, "Validation of %s over %d seeds (simulated median and 5%%-95%% band):\n\n", r.Scenario, len(r.Seeds))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
