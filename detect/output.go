@@ -98,6 +98,27 @@ func optTime(t time.Time) *string {
 // WriteJSON writes the report as one indented JSON object, in the layout
 // docs/detect.md documents (schema "wormwatch-detect/1").
 func (r *Report) WriteJSON(w io.Writer) error {
+	head, err := json.MarshalIndent(r.jsonHead(), "", "  ")
+	if err != nil {
+		return err
+	}
+	// Sources and hours can be many: write them one by one, one per line,
+	// rather than build them all in memory first.
+	ew := &errWriter{w: w}
+	ew.Write(bytes.TrimRight(head[:len(head)-1], " \n")) // without the closing brace
+	io.WriteString(ew, ",\n  \"sources\": [")
+	if err := r.writeJSONSources(ew); err != nil {
+		return err
+	}
+	io.WriteString(ew, ",\n  \"hourly\": [")
+	r.writeJSONHourly(ew)
+	io.WriteString(ew, "\n}\n")
+	return ew.err
+}
+
+// jsonHead returns the keys of the JSON report before "sources": the
+// totals, the inputs, the skipped lines and the families.
+func (r *Report) jsonHead() jsonReport {
 	j := jsonReport{
 		Schema:       JSONSchema,
 		Inputs:       []jsonInput{},
@@ -138,15 +159,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			EventGapSeconds: f.EventGap.Seconds(), STIXPattern: f.Pattern(), Lines: f.Lines, Sources: f.Sources,
 			Events: f.Events, FirstSeen: optTime(f.FirstSeen), LastSeen: optTime(f.LastSeen)}
 	}
-	head, err := json.MarshalIndent(j, "", "  ")
-	if err != nil {
-		return err
-	}
-	// Sources and hours can be many: write them one by one, one per line,
-	// rather than build them all in memory first.
-	ew := &errWriter{w: w}
-	ew.Write(bytes.TrimRight(head[:len(head)-1], " \n")) // without the closing brace
-	io.WriteString(ew, ",\n  \"sources\": [")
+	return j
+}
+
+// writeJSONSources writes the elements of "sources", one per line, and
+// the closing bracket.
+func (r *Report) writeJSONSources(w io.Writer) error {
 	i := 0
 	for s, err := range r.Sources.All() {
 		if err != nil {
@@ -161,21 +179,26 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		jsonElement(ew, i, b)
+		jsonElement(w, i, b)
 		i++
 	}
-	jsonEnd(ew, i)
-	io.WriteString(ew, ",\n  \"hourly\": [")
-	// The families with lines, by name (the order of JSON object keys
-	// encoding/json writes), and their names as JSON strings.
-	var cols []int
+	jsonEnd(w, i)
+	return nil
+}
+
+// writeJSONHourly writes the elements of "hourly", one per line, and the
+// closing bracket: per hour with matches, the lines of each family with
+// lines in it, by family name (the order of JSON object keys
+// encoding/json writes).
+func (r *Report) writeJSONHourly(w io.Writer) {
+	var cols []int // the families with lines, by name
 	for i, f := range r.Families {
 		if f.Lines > 0 {
 			cols = append(cols, i)
 		}
 	}
 	slices.SortFunc(cols, func(a, b int) int { return strings.Compare(r.Families[a].Name, r.Families[b].Name) })
-	keys := make([][]byte, len(r.Families))
+	keys := make([][]byte, len(r.Families)) // their names as JSON strings
 	for _, c := range cols {
 		keys[c], _ = json.Marshal(r.Families[c].Name)
 	}
@@ -197,13 +220,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			}
 		}
 		line = append(line, "}}"...)
-		jsonElement(ew, i, line)
+		jsonElement(w, i, line)
 	}
-	jsonEnd(ew, len(r.Hourly))
-	io.WriteString(ew, "\n}\n")
-	return ew.err
+	jsonEnd(w, len(r.Hourly))
 }
 
+// jsonElement writes element i of a JSON array on a line of its own.
 func jsonElement(w io.Writer, i int, b []byte) {
 	if i > 0 {
 		io.WriteString(w, ",")
@@ -212,6 +234,7 @@ func jsonElement(w io.Writer, i int, b []byte) {
 	w.Write(b)
 }
 
+// jsonEnd closes a JSON array of n elements.
 func jsonEnd(w io.Writer, n int) {
 	if n > 0 {
 		io.WriteString(w, "\n  ")
@@ -287,24 +310,40 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 // matches.
 func (r *Report) WriteText(w io.Writer, top int) error {
 	ew := &errWriter{w: w}
-	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	r.textTotals(ew)
+	r.textFamilies(ew)
+	r.textSkipped(ew)
+	if err := r.textSources(ew, top); err != nil {
+		return err
+	}
+	r.textHourly(ew)
+	return ew.err
+}
+
+// textTotals writes what was read and what matched, and the files passed
+// over.
+func (r *Report) textTotals(w io.Writer) {
 	span := ""
 	if !r.Start.IsZero() {
 		span = fmt.Sprintf(", %s to %s UTC", textTime(r.Start), textTime(r.End))
 	}
-	p("Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), thousands.Int(r.Lines),
+	fmt.Fprintf(w, "Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), thousands.Int(r.Lines),
 		thousands.Int(r.Parsed), thousands.Int(r.SkippedTotal()), directives(r.Directives), span)
 	for _, ig := range r.Ignored {
-		p("Passed over %s: %s\n", ig.Name, ig.Reason)
+		fmt.Fprintf(w, "Passed over %s: %s\n", ig.Name, ig.Reason)
 	}
 	if r.Matched == 0 {
-		p("No line matched a worm signature.\n")
+		fmt.Fprintf(w, "No line matched a worm signature.\n")
 	} else {
-		p("%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, "line"),
+		fmt.Fprintf(w, "%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, "line"),
 			plural(r.Sources.Len(), "source"), textTime(r.FirstSeen), textTime(r.LastSeen))
 	}
-	p("\n")
-	t := newTextTable(ew, []string{"family", "kind", "lines", "sources", "events", "first seen (UTC)", "last seen (UTC)"},
+	fmt.Fprintf(w, "\n")
+}
+
+// textFamilies writes the table of families.
+func (r *Report) textFamilies(w io.Writer) {
+	t := newTextTable(w, []string{"family", "kind", "lines", "sources", "events", "first seen (UTC)", "last seen (UTC)"},
 		[]bool{false, false, true, true, true, false, false})
 	for _, f := range r.Families {
 		t.widen(f.Name, f.Kind, thousands.Int(f.Lines), thousands.Int(f.Sources), thousands.Int(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
@@ -313,79 +352,96 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	for _, f := range r.Families {
 		t.row(f.Name, f.Kind, thousands.Int(f.Lines), thousands.Int(f.Sources), thousands.Int(f.Events), textTime(f.FirstSeen), textTime(f.LastSeen))
 	}
-	if r.SkippedTotal() > 0 {
-		p("\nSkipped lines:\n")
-		t := newTextTable(ew, []string{"reason", "lines", "first at", "what it means"}, []bool{false, true, false, false})
-		for _, why := range Reasons() {
-			if n := r.Skipped[why]; n > 0 {
-				t.widen(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
-			}
+}
+
+// textSkipped writes the table of skipped lines by reason, if any were.
+func (r *Report) textSkipped(w io.Writer) {
+	if r.SkippedTotal() == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nSkipped lines:\n")
+	t := newTextTable(w, []string{"reason", "lines", "first at", "what it means"}, []bool{false, true, false, false})
+	for _, why := range Reasons() {
+		if n := r.Skipped[why]; n > 0 {
+			t.widen(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
 		}
-		t.header()
-		for _, why := range Reasons() {
-			if n := r.Skipped[why]; n > 0 {
-				t.row(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
+	}
+	t.header()
+	for _, why := range Reasons() {
+		if n := r.Skipped[why]; n > 0 {
+			t.row(why.String(), thousands.Int(n), r.FirstSkipped[why], why.Describe())
+		}
+	}
+}
+
+// textSources writes the table of the top sources (all when top is 0), if
+// any matched.
+func (r *Report) textSources(w io.Writer, top int) error {
+	if r.Sources.Len() == 0 {
+		return nil
+	}
+	n := r.Sources.Len()
+	if top > 0 && int64(top) < n {
+		n = int64(top)
+		fmt.Fprintf(w, "\nTop %d of %s (by matched lines):\n", n, plural(r.Sources.Len(), "source"))
+	} else {
+		fmt.Fprintf(w, "\nSources:\n")
+	}
+	// Two passes over the first n sources: widths, then rows (the
+	// table may be larger than memory, and is read again).
+	t := newTextTable(w, []string{"source", "lines", "first seen (UTC)", "last seen (UTC)", "families"}, []bool{false, true, false, false, false})
+	for pass := range 2 {
+		if pass == 1 {
+			t.header()
+		}
+		k := int64(0)
+		for s, err := range r.Sources.All() {
+			if err != nil {
+				return err
+			}
+			if k++; k > n {
+				break
+			}
+			if pass == 0 {
+				t.widen(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
+			} else {
+				t.row(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
 			}
 		}
 	}
-	if r.Sources.Len() > 0 {
-		n := r.Sources.Len()
-		if top > 0 && int64(top) < n {
-			n = int64(top)
-			p("\nTop %d of %s (by matched lines):\n", n, plural(r.Sources.Len(), "source"))
-		} else {
-			p("\nSources:\n")
-		}
-		// Two passes over the first n sources: widths, then rows (the
-		// table may be larger than memory, and is read again).
-		t := newTextTable(ew, []string{"source", "lines", "first seen (UTC)", "last seen (UTC)", "families"}, []bool{false, true, false, false, false})
-		for pass := range 2 {
-			if pass == 1 {
-				t.header()
-			}
-			k := int64(0)
-			for s, err := range r.Sources.All() {
-				if err != nil {
-					return err
-				}
-				if k++; k > n {
-					break
-				}
-				if pass == 0 {
-					t.widen(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), "")
-				} else {
-					t.row(s.Source, thousands.Int(s.Lines), textTime(s.FirstSeen), textTime(s.LastSeen), strings.Join(s.FamilyNames(), ", "))
-				}
-			}
+	return nil
+}
+
+// textHourly writes the matched lines per hour and family with lines, for
+// the hours with matches.
+func (r *Report) textHourly(w io.Writer) {
+	if len(r.Hourly) == 0 {
+		return
+	}
+	var cols []int
+	head, right := []string{"hour (UTC)"}, []bool{false}
+	for i, f := range r.Families {
+		if f.Lines > 0 {
+			cols = append(cols, i)
+			head, right = append(head, f.Name), append(right, true)
 		}
 	}
-	if len(r.Hourly) > 0 {
-		var cols []int
-		head, right := []string{"hour (UTC)"}, []bool{false}
-		for i, f := range r.Families {
-			if f.Lines > 0 {
-				cols = append(cols, i)
-				head, right = append(head, f.Name), append(right, true)
-			}
-		}
-		p("\nMatched lines per hour, hours with matches:\n")
-		t := newTextTable(ew, head, right)
-		cells := make([]string, len(head))
-		t.widen("2006-01-02 15:04")
+	fmt.Fprintf(w, "\nMatched lines per hour, hours with matches:\n")
+	t := newTextTable(w, head, right)
+	cells := make([]string, len(head))
+	t.widen("2006-01-02 15:04")
+	for i, c := range cols {
+		cells[i+1] = thousands.Int(r.Families[c].Lines) // no hour holds more than the total
+	}
+	t.widen(cells...)
+	t.header()
+	for _, h := range r.Hourly {
+		cells[0] = h.Hour.UTC().Format("2006-01-02 15:04")
 		for i, c := range cols {
-			cells[i+1] = thousands.Int(r.Families[c].Lines) // no hour holds more than the total
+			cells[i+1] = thousands.Int(h.Count(c))
 		}
-		t.widen(cells...)
-		t.header()
-		for _, h := range r.Hourly {
-			cells[0] = h.Hour.UTC().Format("2006-01-02 15:04")
-			for i, c := range cols {
-				cells[i+1] = thousands.Int(h.Count(c))
-			}
-			t.row(cells...)
-		}
+		t.row(cells...)
 	}
-	return ew.err
 }
 
 // textTable writes an aligned table one row at a time: its column widths
