@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 	"wormwatch/detect"
 	"wormwatch/forecast"
 	"wormwatch/internal/outpath"
-	"wormwatch/report"
+	"wormwatch/results"
 	"wormwatch/share"
 )
 
@@ -73,7 +71,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.StringArrayVar(&f.signatures, "signatures", nil, "a TOML signatures file adding or replacing families (repeatable)")
 	fl.BoolVar(&f.list, "list-signatures", false, "list the signature families and exit")
 	fl.BoolVar(&f.print, "print-signatures", false, "print the built-in signature table (TOML) and exit")
-	fl.StringVar(&f.series, "series", "", "also write a sensor series CSV ("+strings.Join(report.SensorColumns, ",")+") of worm requests per interval")
+	fl.StringVar(&f.series, "series", "", "also write a sensor series CSV ("+strings.Join(results.SensorColumns, ",")+") of worm requests per interval")
 	fl.DurationVar(&f.interval, "interval", time.Hour, "interval of the --series rows")
 	fl.Uint64Var(&f.sensorSize, "sensor-size", 1, "size column of the --series file: addresses the logs cover (a single web server: 1)")
 	fl.StringVar(&f.stix, "stix", "", "also write a STIX 2.1 bundle of the findings to this file")
@@ -128,7 +126,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 		}
 		return userWriteError(outpath.Write(outs[i], &in, f.force, stdout, fn))
 	}
-	if err := writeOut(1, func(w io.Writer) error { return detectWriteSeries(w, r.Series, f.sensorSize) }); err != nil {
+	if err := writeOut(1, func(w io.Writer) error { return r.Series.WriteCSV(w, f.sensorSize) }); err != nil {
 		return err
 	}
 	writeSTIX := func(w io.Writer) error {
@@ -226,25 +224,4 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detec
 	}
 	opt.Format, opt.MaxLine, opt.Matcher, opt.Stdin = lf, f.maxLine, m, cmd.InOrStdin()
 	return opt, nil
-}
-
-// detectWriteSeries writes the sensor series in the schema of
-// report.SensorColumns, the one every simulated sensor writes.
-func detectWriteSeries(w io.Writer, s *detect.Series, size uint64) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(report.SensorColumns); err != nil {
-		return err
-	}
-	sz := strconv.FormatUint(size, 10)
-	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
-	if s != nil {
-		for r := range s.Rows() {
-			rec := []string{r.Time.UTC().Format(time.RFC3339), i64(r.Probes), i64(r.Sources), i64(r.NewSources), i64(r.CumulativeSources), sz}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
