@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"wormwatch/results"
 )
 
 // Comparison is what compare computed from the folders.
@@ -234,7 +236,7 @@ func measure(folders []*Folder) []Row {
 			val := Value{N: len(v), P05: math.NaN(), P50: math.NaN(), P95: math.NaN(), Diff: math.NaN(), Rel: math.NaN()}
 			if len(v) > 0 {
 				sort.Float64s(v)
-				val.P05, val.P50, val.P95 = quantile(v, 0.05), quantile(v, 0.5), quantile(v, 0.95)
+				val.P05, val.P50, val.P95 = results.Quantile(v, 0.05), results.Quantile(v, 0.5), results.Quantile(v, 0.95)
 			}
 			r.Values = append(r.Values, val)
 		}
@@ -249,19 +251,4 @@ func measure(folders []*Folder) []Row {
 		rows = append(rows, r)
 	}
 	return rows
-}
-
-// quantile is the q-quantile of sorted x by linear interpolation between
-// order statistics (R's type 7, numpy's default), as package replay
-// computes its bands, so a one-folder comparison of a replay agrees with
-// it. gonum's stat.Quantile offers only the empirical and type-4
-// definitions, hence these lines.
-func quantile(x []float64, q float64) float64 {
-	h := q * float64(len(x)-1)
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(x) {
-		return x[len(x)-1]
-	}
-	return x[i] + (h-lo)*(x[i+1]-x[i])
 }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/results"
 )
 
 var t0 = time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
@@ -183,7 +185,7 @@ func TestLoadTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Folders[0].Kind != Replay || c.Folders[1].Kind != Run {
+	if c.Folders[0].Kind != results.KindReplay || c.Folders[1].Kind != results.KindRun {
 		t.Fatalf("kinds %s, %s; want replay, run", c.Folders[0].Kind, c.Folders[1].Kind)
 	}
 	if c.Folders[0].Label != "base" || c.Folders[1].Label != "what-if" {
@@ -261,7 +263,7 @@ func TestOutcome(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			n := len(tc.newInf)
-			tb := &table{Bin: tc.bin, Cols: map[string][]float64{
+			tb := &results.Table{Bin: tc.bin, Cols: map[string][]float64{
 				"new_infections": tc.newInf, "ever_infected": tc.ever,
 				"infected": make([]float64, n), "probes": make([]float64, n),
 			}}
@@ -287,27 +289,6 @@ func TestOutcome(t *testing.T) {
 				t.Errorf("half time %v, want %v", o.HalfTime, wantH)
 			}
 		})
-	}
-}
-
-func TestQuantile(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		x       []float64
-		q, want float64
-	}{
-		{[]float64{7}, 0.05, 7},
-		{[]float64{7}, 0.95, 7},
-		{[]float64{1, 2}, 0.5, 1.5},
-		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.5, 5.5},
-		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.05, 1.45}, // h = 0.45
-		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.95, 9.55}, // h = 8.55
-		{[]float64{0, 10, 20, 30, 40}, 1, 40},
-	}
-	for _, tc := range tests {
-		if got := quantile(tc.x, tc.q); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("quantile(%v, %v) = %v, want %v", tc.x, tc.q, got, tc.want)
-		}
 	}
 }
 
@@ -704,7 +685,7 @@ func TestBadInput(t *testing.T) {
 			writeBands(t, filepath.Join(root, "r"), t0, time.Minute, 6, 0)
 			writeFileT(t, filepath.Join(root, "r", "seed-0001", "summary.json"), "{}")
 			return []string{filepath.Join(root, "r"), good(t, filepath.Join(root, "a"))}
-		}, nil, []string{"no such file"}, "r/seed-0001/timeseries.csv"},
+		}, nil, []string{"missing (a run folder needs it)"}, "r/seed-0001/timeseries.csv"},
 		{"seed with other bins than bands.csv", func(t *testing.T, root string) []string {
 			writeBands(t, filepath.Join(root, "r"), t0, time.Minute, 5, 0)
 			good(t, filepath.Join(root, "r", "seed-0001"))
@@ -713,7 +694,7 @@ func TestBadInput(t *testing.T) {
 		{"bands.csv without a band", func(t *testing.T, root string) []string {
 			writeFileT(t, filepath.Join(root, "r", "bands.csv"), "time,infected_p05,infected_p50,infected_p95\n2001-07-19T10:00:00Z,1,2,3\n")
 			return []string{filepath.Join(root, "r"), good(t, filepath.Join(root, "a"))}
-		}, nil, []string{"line 1", `no column "patched_p05"`}, "r/bands.csv"},
+		}, nil, []string{"line 1", "column patched_p05: missing"}, "r/bands.csv"},
 		{"empty timeseries.csv", func(t *testing.T, root string) []string {
 			writeFileT(t, filepath.Join(root, "b", "timeseries.csv"), "")
 			return []string{good(t, filepath.Join(root, "a")), filepath.Join(root, "b")}
@@ -757,7 +738,7 @@ func TestBadInput(t *testing.T) {
 		{"bad summary.json", func(t *testing.T, root string) []string {
 			writeFileT(t, filepath.Join(root, "b", "summary.json"), "{not json")
 			return []string{good(t, filepath.Join(root, "a")), good(t, filepath.Join(root, "b"))}
-		}, nil, []string{"want the JSON object"}, "b/summary.json"},
+		}, nil, []string{"line 1", "not valid JSON"}, "b/summary.json"},
 		{"sensor on other bins", func(t *testing.T, root string) []string {
 			writeSensor(t, filepath.Join(root, "b"), "t", t0, time.Minute, []int64{1, 2})
 			return []string{good(t, filepath.Join(root, "a")), good(t, filepath.Join(root, "b"))}
@@ -803,83 +784,5 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("error %q spans several lines, want one", msg)
 			}
 		})
-	}
-}
-
-// FuzzReadTimeseries checks that the timeseries reader never panics and
-// that what it accepts is consistent.
-func FuzzReadTimeseries(f *testing.F) {
-	f.Add([]byte("time,infected,patched,new_infections,ever_infected,probes\n2001-07-19T10:00:00Z,1,0,1,1,5\n2001-07-19T10:01:00Z,2,0,1,2,7\n"))
-	f.Add([]byte("time,infected,patched,new_infections,ever_infected,probes\n2001-07-19T10:00:00.5Z,1,0,1,1,5\n"))
-	f.Add([]byte("time,infected\n\"2001-07-19T10:00:00Z\",1\n"))
-	f.Add([]byte("\ufefftime,infected,patched,new_infections,ever_infected,probes\n2001-07-19T10:00:00+02:00,1e3,0,1,1,5\n"))
-	f.Add([]byte(""))
-	f.Add([]byte("time\n\n\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		tb, err := readTimeseries(bytes.NewReader(b), "fuzz.csv")
-		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "fuzz.csv") {
-				t.Fatalf("error %v is not an *Error naming the file", err)
-			}
-			return
-		}
-		checkTable(t, tb, timeseriesCols)
-		o := outcome(tb)
-		if tb.Bin > 0 && (math.IsNaN(o.PeakPerMinute) || o.PeakPerMinute < 0) {
-			t.Fatalf("peak per minute %v", o.PeakPerMinute)
-		}
-	})
-}
-
-// FuzzReadBands does the same for bands.csv.
-func FuzzReadBands(f *testing.F) {
-	var b strings.Builder
-	b.WriteString("time")
-	for _, c := range []string{"infected", "patched", "t_cumulative_sources"} {
-		b.WriteString("," + c + "_p05," + c + "_p50," + c + "_p95")
-	}
-	b.WriteString("\n2001-07-19T10:00:00Z,1,2,3,4,5,6,7,8,9\n2001-07-19T10:01:00Z,1,2,3,4,5,6,7,8,9.5\n")
-	f.Add([]byte(b.String()))
-	f.Add([]byte("time,infected_p05,infected_p50,infected_p95,patched_p05,patched_p50,patched_p95\n2001-07-19T10:00:00Z,0,0,0,0,0,0\n"))
-	f.Add([]byte("time,_cumulative_sources_p50\n"))
-	f.Add([]byte("time,x_cumulative_sources_p50,infected_p05\n2001-07-19T10:00:00Z,1,2\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tb, sensors, err := readBands(bytes.NewReader(data), "fuzz.csv")
-		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), "fuzz.csv") {
-				t.Fatalf("error %v is not an *Error naming the file", err)
-			}
-			return
-		}
-		var want []string
-		for _, l := range append(slices.Clone(bandLevels), sensorCols(sensors)...) {
-			want = append(want, l+"_p05", l+"_p50", l+"_p95")
-		}
-		checkTable(t, tb, want)
-	})
-}
-
-func checkTable(t *testing.T, tb *table, cols []string) {
-	t.Helper()
-	if len(tb.Times) == 0 {
-		t.Fatal("accepted a table without rows")
-	}
-	for i := 1; i < len(tb.Times); i++ {
-		if d := tb.Times[i].Sub(tb.Times[i-1]); d <= 0 || d != tb.Bin {
-			t.Fatalf("row %d is %s after the previous, bins are %s", i, d, tb.Bin)
-		}
-	}
-	for _, c := range cols {
-		v, ok := tb.Cols[c]
-		if !ok || len(v) != len(tb.Times) {
-			t.Fatalf("column %s has %d values for %d rows", c, len(v), len(tb.Times))
-		}
-		for _, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
-				t.Fatalf("column %s holds %v", c, x)
-			}
-		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"wormwatch/internal/thousands"
+	"wormwatch/results"
 )
 
 // CSVColumns are the columns of compare.csv, in order.
@@ -89,16 +90,16 @@ type jsonDoc struct {
 }
 
 type jsonFolder struct {
-	Label      string    `json:"label"`
-	Path       string    `json:"path"`
-	Kind       Kind      `json:"kind"`
-	Scenario   string    `json:"scenario"`
-	Seeds      []uint64  `json:"seeds"`
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
-	BinSeconds float64   `json:"bin_seconds"`
-	Sensors    []string  `json:"sensors"`
-	Changes    []Change  `json:"scenario_changes"`
+	Label      string       `json:"label"`
+	Path       string       `json:"path"`
+	Kind       results.Kind `json:"kind"`
+	Scenario   string       `json:"scenario"`
+	Seeds      []uint64     `json:"seeds"`
+	Start      time.Time    `json:"start"`
+	End        time.Time    `json:"end"`
+	BinSeconds float64      `json:"bin_seconds"`
+	Sensors    []string     `json:"sensors"`
+	Changes    []Change     `json:"scenario_changes"`
 }
 
 type jsonMetric struct {

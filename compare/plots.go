@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"wormwatch/chart"
+	"wormwatch/results"
 )
 
 // maxPoints is the most windows a series is cut into over the comparison's
@@ -45,7 +46,7 @@ type curve struct {
 // levelCurve cuts a level band (a state at the end of each bin) into
 // windows of step from origin: each window shows its last bin, at that
 // bin's end.
-func levelCurve(f *Folder, b Band, origin time.Time, step time.Duration) curve {
+func levelCurve(f *Folder, b results.Band, origin time.Time, step time.Duration) curve {
 	var c curve
 	last := -1
 	flush := func() {
@@ -88,9 +89,9 @@ func countCurve(f *Folder, origin time.Time, step time.Duration, per float64) cu
 		}
 		sort.Float64s(v)
 		c.x = append(c.x, unix(f.Times[first])+covered/2)
-		c.lo = append(c.lo, quantile(v, 0.05))
-		c.mid = append(c.mid, quantile(v, 0.5))
-		c.hi = append(c.hi, quantile(v, 0.95))
+		c.lo = append(c.lo, results.Quantile(v, 0.05))
+		c.mid = append(c.mid, results.Quantile(v, 0.5))
+		c.hi = append(c.hi, results.Quantile(v, 0.95))
 		clear(tot)
 		n = 0
 	}

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -221,27 +220,6 @@ func snapshotTimes(sc *scenario.Scenario) ([]float64, []string) {
 	return ts, labels
 }
 
-// quantile is the q-quantile of sorted x by linear interpolation between
-// order statistics (R's type 7, numpy's default).
-func quantile(x []float64, q float64) float64 {
-	if len(x) == 0 {
-		return math.NaN()
-	}
-	h := q * float64(len(x)-1)
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(x) {
-		return x[len(x)-1]
-	}
-	return x[i] + (h-lo)*(x[i+1]-x[i])
-}
-
-// band returns p05, p50, p95 of values (sorted in place).
-func band(v []float64) (float64, float64, float64) {
-	sort.Float64s(v)
-	return quantile(v, 0.05), quantile(v, 0.5), quantile(v, 0.95)
-}
-
 // computeBands sets the replay's times and its bands over the seeds'
 // series: every column of timeseries.csv, then each sensor's.
 func computeBands(r *results.Replay, all []*seedSeries) {
@@ -262,7 +240,7 @@ func computeBands(r *results.Replay, all []*seedSeries) {
 			for i, s := range all {
 				v[i] = float64(s.cols[c][b])
 			}
-			bd.P05[b], bd.P50[b], bd.P95[b] = band(v)
+			bd.P05[b], bd.P50[b], bd.P95[b] = results.Quantiles(v)
 		}
 		r.Bands = append(r.Bands, bd)
 	}

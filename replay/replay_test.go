@@ -15,20 +15,6 @@ import (
 	"wormwatch/scenario"
 )
 
-func TestQuantile(t *testing.T) {
-	t.Parallel()
-	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
-	// Type 7: h = q (n-1); for n = 20, q = 0.05 gives h = 0.95, between 1 and 2.
-	for _, tc := range []struct{ q, want float64 }{{0, 1}, {0.05, 1.95}, {0.5, 10.5}, {0.95, 19.05}, {1, 20}} {
-		if got := quantile(x, tc.q); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("quantile(1..20, %g) = %g, want %g", tc.q, got, tc.want)
-		}
-	}
-	if got := quantile([]float64{7}, 0.95); got != 7 {
-		t.Errorf("quantile of one value = %g, want 7", got)
-	}
-}
-
 // smallSummer is codered-2001 shrunk to a 24-bit space and four days, so a
 // replay of a few seeds takes a second.
 func smallSummer(t *testing.T) (*scenario.Scenario, []byte) {

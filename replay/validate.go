@@ -67,7 +67,7 @@ func perSeed(all []*seedSeries, f func(s *seedSeries) float64) (p05, p50, p95 fl
 	if len(v) == 0 {
 		return math.NaN(), math.NaN(), math.NaN(), 0
 	}
-	a, b, c := band(v)
+	a, b, c := results.Quantiles(v)
 	return a, b, c, len(v)
 }
 
@@ -217,9 +217,9 @@ func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic
 	}
 	sort.Float64s(ks)
 	sort.Float64s(ts)
-	l.KPerHour = [3]float64{quantile(ks, 0.05), quantile(ks, 0.5), quantile(ks, 0.95)}
+	l.KPerHour = [3]float64{results.Quantile(ks, 0.05), results.Quantile(ks, 0.5), results.Quantile(ks, 0.95)}
 	for i, q := range []float64{0.05, 0.5, 0.95} {
-		l.T[i] = r.Start.Add(seconds(quantile(ts, q) * 3600))
+		l.T[i] = r.Start.Add(seconds(results.Quantile(ts, q) * 3600))
 	}
 	return l
 }

@@ -387,3 +387,23 @@ func FuzzReadTable(f *testing.F) {
 		}
 	})
 }
+
+func TestQuantile(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+	// Type 7: h = q (n-1); for n = 20, q = 0.05 gives h = 0.95, between 1 and 2.
+	for _, tc := range []struct{ q, want float64 }{{0, 1}, {0.05, 1.95}, {0.5, 10.5}, {0.95, 19.05}, {1, 20}} {
+		if got := Quantile(x, tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("Quantile(1..20, %g) = %g, want %g", tc.q, got, tc.want)
+		}
+	}
+	if got := Quantile([]float64{7}, 0.95); got != 7 {
+		t.Errorf("Quantile of one value = %g, want 7", got)
+	}
+	if got := Quantile(nil, 0.5); !math.IsNaN(got) {
+		t.Errorf("Quantile of nothing = %g, want NaN", got)
+	}
+	v := []float64{3, 1, 2}
+	if a, b, c := Quantiles(v); a != 1.1 || b != 2 || c != 2.9 || v[0] != 1 {
+		t.Errorf("Quantiles = %g, %g, %g (sorted %v)", a, b, c, v)
+	}
+}
