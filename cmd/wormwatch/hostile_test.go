@@ -571,3 +571,32 @@ func TestHostile11InputQuirks(t *testing.T) {
 	mustRun(t, dir, "detect", "--series", "s.csv", "--sensor-size", "4294967295", "in.log")
 	mustRun(t, dir, "forecast", "s.csv")
 }
+
+// TestHostile05ReaderGoneAway: a reader of the output that went away
+// (wormwatch ... | head) used to kill the program by SIGPIPE in the middle
+// of its work, leaving temporary files; now the write fails, the program
+// cleans up and exits quietly with status 141.
+func TestHostile05ReaderGoneAway(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // nobody reads
+	cmd := exec.Command(bin, join([]string{"run", "codered2-july19", "--seeds", "1-20", "--out", "many"}, small)...)
+	cmd.Dir = dir
+	var se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &se
+	cmd.Run()
+	w.Close()
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() || cmd.ProcessState.ExitCode() != 141 || se.Len() != 0 {
+		t.Errorf("stdout closed: %v, exit %d, stderr %q; want exit status 141 and nothing said", ws, cmd.ProcessState.ExitCode(), se.String())
+	}
+	if p := partialsUnder(t, dir); len(p) > 0 {
+		t.Errorf("temporary folders left: %v", p)
+	}
+	if seeds := finished(filepath.Join(dir, "many")); len(seeds) != 20 {
+		t.Errorf("%d seeds written, want the 20 finished before the table was printed", len(seeds))
+	}
+}

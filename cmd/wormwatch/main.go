@@ -65,8 +65,14 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals...)
+	// A reader of our output that went away (wormwatch ... | head) makes
+	// writes fail with EPIPE instead of killing the program, so that it
+	// still removes its temporary files; it then exits quietly (status 141).
+	signal.Ignore(syscall.SIGPIPE)
 	go watchdog(sigs, cancel, os.Stderr, os.Exit)
 	root := newRoot()
+	out := &stickyWriter{w: os.Stdout}
+	root.SetOut(out)
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	err := root.ExecuteContext(ctx)
@@ -75,8 +81,30 @@ func main() {
 		// command, a wrong number of arguments): the user's problem.
 		err = usageError{err}
 	}
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing to standard output: %w", out.err)
+	}
 	atomicfile.Cleanup()
 	os.Exit(exitCode(err, ctx))
+}
+
+// stickyWriter is standard output that remembers its first write error, so
+// that output a command printed without checking each write (a table
+// through tabwriter, say) still fails the command when it was lost.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // watchdog cancels the command at the first stop signal, and makes sure
@@ -98,6 +126,9 @@ func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer
 func exitCode(err error, ctx context.Context) int {
 	if err == nil {
 		return 0
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		return 128 + int(syscall.SIGPIPE) // the reader went away: nothing to say
 	}
 	if r := resourceOf(err); r != "" {
 		fmt.Fprintln(os.Stderr, "wormwatch:", r)
