@@ -43,7 +43,7 @@ func Detect(dir string) (Kind, error) {
 	case err != nil:
 		return KindNone, errorf(dir, "%s", pathless(err))
 	case !st.IsDir():
-		return KindNone, errorf(dir, "a file, not a folder (want a run folder, with %s and %s, or a replay folder, with %s and %s)",
+		return KindNone, errorf(dir, "is a file, not a folder (want a run folder, with %s and %s, or a replay folder, with %s and %s)",
 			SummaryFile, TimeseriesFile, BandsFile, ValidationFile)
 	}
 	has := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }

@@ -256,7 +256,7 @@ func TestDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %q, %v; want %q", dir, k, err, want)
 		}
 	}
-	for name, want := range map[string]string{"nope": "nope: no such folder", "file": "file: a file, not a folder"} {
+	for name, want := range map[string]string{"nope": "nope: no such folder", "file": "file: is a file, not a folder"} {
 		_, err := Detect(filepath.Join(root, name))
 		var re *Error
 		if !errors.As(err, &re) || !strings.Contains(err.Error(), want) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/results"
 )
 
 // A synthetic outbreak, one row per hour from 26 July 2001 to the end of
@@ -157,20 +159,20 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 
 func runFiles() map[string]string {
 	return map[string]string{
-		SummaryFile:         synthSummary(),
-		TimeseriesFile:      synthTimeseries(),
-		ScenarioFile:        synthScenario,
+		results.SummaryFile:         synthSummary(),
+		results.TimeseriesFile:      synthTimeseries(),
+		results.ScenarioFile:        synthScenario,
 		"sensors/tel-8.csv": synthSensor,
 	}
 }
 
 func replayFiles() map[string]string {
 	return map[string]string{
-		ValidationFile:              synthValidation,
-		BandsFile:                   synthBands(),
-		"seed-0001/" + ScenarioFile: synthScenario,
-		"seed-0001/" + SummaryFile:  synthSummary(),
-		"seed-0002/" + ScenarioFile: "this is not read",
+		results.ValidationFile:              synthValidation,
+		results.BandsFile:                   synthBands(),
+		"seed-0001/" + results.ScenarioFile: synthScenario,
+		"seed-0001/" + results.SummaryFile:  synthSummary(),
+		"seed-0002/" + results.ScenarioFile: "this is not read",
 	}
 }
 
@@ -201,11 +203,11 @@ func TestDigestIgnoresWallClock(t *testing.T) {
 		t.Helper()
 		files := runFiles()
 		var m map[string]any
-		if err := json.Unmarshal([]byte(files[SummaryFile]), &m); err != nil {
+		if err := json.Unmarshal([]byte(files[results.SummaryFile]), &m); err != nil {
 			t.Fatal(err)
 		}
 		edit(m)
-		files[SummaryFile] = jsonString(m)
+		files[results.SummaryFile] = jsonString(m)
 		dir := t.TempDir()
 		writeFiles(t, dir, files)
 		o, err := ReadFolder(dir)

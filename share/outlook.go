@@ -1,21 +1,16 @@
 package share
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
+	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -59,8 +54,8 @@ type Outlook struct {
 	RestartNote string
 
 	Sensors  []SensorView
-	Checks   []Check // a replay's comparison with the 2001 measurements
-	Logistic *LogisticFit
+	Checks   []results.Check // a replay's comparison with the 2001 measurements
+	Logistic *results.Logistic
 }
 
 // Estimate is a figure read from the folder: a run's value, or for a replay
@@ -103,30 +98,6 @@ type SensorView struct {
 	PeakNewPM Estimate // most new sources per minute, and when
 }
 
-// Check is a published 2001 figure beside the simulation (from a replay's
-// validation.json).
-type Check struct {
-	Name     string  `json:"name"`
-	Source   string  `json:"source"`
-	Measured float64 `json:"measured"`
-	Unit     string  `json:"unit"`
-	P05      float64 `json:"sim_p05"`
-	P50      float64 `json:"sim_p50"`
-	P95      float64 `json:"sim_p95"`
-	Inside   bool    `json:"inside"`
-	Note     string  `json:"note"`
-}
-
-// LogisticFit is a replay's random-constant-spread fit to the telescope.
-type LogisticFit struct {
-	Series         string       `json:"series"`
-	KPerHour       [3]float64   `json:"k_per_hour"`
-	T              [3]time.Time `json:"t"`
-	PublishedKLow  float64      `json:"published_k_low"`
-	PublishedKHigh float64      `json:"published_k_high"`
-	Source         string       `json:"source"`
-}
-
 // FolderError is a problem with the folder given to ReadFolder: missing,
 // unreadable, of neither kind, or with a file that does not parse. Its
 // message names the file and, where it can, the line and the key or column.
@@ -139,29 +110,23 @@ func folderErrorf(format string, a ...any) error {
 	return &FolderError{fmt.Errorf(format, a...)}
 }
 
-// Names of the files ReadFolder reads.
-const (
-	SummaryFile    = "summary.json"
-	TimeseriesFile = "timeseries.csv"
-	ScenarioFile   = "scenario.toml"
-	SensorsDir     = "sensors"
-	ValidationFile = "validation.json"
-	BandsFile      = "bands.csv"
-)
-
 // hostColumns are the series columns an outlook needs.
-var hostColumns = []string{"susceptible", "infected", "infected_scanning", "infected_flooding", "infected_dormant", "patched", "removed", "new_infections", "ever_infected"}
+var hostColumns = []string{results.Susceptible, results.Infected, results.InfectedScanning, results.InfectedFlooding, results.InfectedDormant,
+	results.Patched, results.Removed, results.NewInfections, results.EverInfected}
 
 // series is a table of per-bin values: for a run lo, mid and hi are the same
 // slices; for a replay they are the 5%, 50% and 95% bands.
 type series struct {
-	file          string
-	times         []time.Time
-	lo, mid, hi   map[string][]float64
-	spread        bool
-	binSeconds    float64
-	columnsHeader []string
-	rawRows       [][]string
+	times       []time.Time
+	lo, mid, hi map[string][]float64
+	spread      bool
+	binSeconds  float64
+}
+
+// runSeries is a run's table as a series: the three quantiles are the
+// run's own values.
+func runSeries(t *results.Table, binSeconds float64) *series {
+	return &series{times: t.Times, lo: t.Cols, mid: t.Cols, hi: t.Cols, binSeconds: binSeconds}
 }
 
 func (s *series) est(col string, i int) Estimate {
@@ -171,31 +136,29 @@ func (s *series) est(col string, i int) Estimate {
 // ReadFolder reads a run folder (summary.json, timeseries.csv, and if
 // present scenario.toml and sensors/*.csv) or a replay folder
 // (validation.json, bands.csv, and if present the first seed's
-// scenario.toml and sensors) and works out the outlook. Every error is a
-// *FolderError naming the file.
+// scenario.toml and summary.json) with the readers of package results,
+// and works out the outlook. Every error is a *FolderError naming the
+// file.
 func ReadFolder(dir string) (*Outlook, error) {
-	st, err := os.Stat(dir)
+	kind, err := results.Detect(dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, folderErrorf("%s: no such folder", dir)
-		}
-		return nil, folderErrorf("%s: %v", dir, err)
-	}
-	if !st.IsDir() {
-		return nil, folderErrorf("%s is a file, not a folder: give a run folder (with %s and %s) or a replay folder (with %s and %s)",
-			dir, SummaryFile, TimeseriesFile, ValidationFile, BandsFile)
+		return nil, &FolderError{err}
 	}
 	r := &reader{dir: dir, hash: sha256.New()}
 	var o *Outlook
-	switch {
-	case r.exists(SummaryFile):
+	switch kind {
+	case results.KindRun:
 		o, err = r.run()
-	case r.exists(ValidationFile):
+	case results.KindReplay:
 		o, err = r.replay()
 	default:
-		return nil, folderErrorf("%s is neither a run folder (it has no %s) nor a replay folder (it has no %s)", dir, SummaryFile, ValidationFile)
+		return nil, folderErrorf("%s is neither a run folder (it has no %s) nor a replay folder (it has no %s)", dir, results.SummaryFile, results.ValidationFile)
 	}
 	if err != nil {
+		var fe *FolderError
+		if !errors.As(err, &fe) {
+			err = &FolderError{err}
+		}
 		return nil, err
 	}
 	o.Dir = dir
@@ -204,6 +167,8 @@ func ReadFolder(dir string) (*Outlook, error) {
 	return o, nil
 }
 
+// reader makes the digest of the files read: their names (relative to
+// dir, slash-separated), lengths and contents, in the order read.
 type reader struct {
 	dir   string
 	files []string
@@ -213,30 +178,15 @@ type reader struct {
 	}
 }
 
-func (r *reader) exists(name string) bool {
-	_, err := os.Stat(filepath.Join(r.dir, name))
-	return err == nil
-}
-
-// read reads a file of the folder, adds it to the digest and returns its
-// contents; a missing file is an error naming it.
-func (r *reader) read(name string) ([]byte, error) {
-	p := filepath.Join(r.dir, name)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, folderErrorf("%s: missing (a %s folder needs it)", p, r.kindFor(name))
-		}
-		return nil, folderErrorf("%s: %v", p, err)
-	}
+// observe adds a file read to the digest (results.RunOptions.Observe).
+func (r *reader) observe(name string, b []byte) {
 	h := b
-	if filepath.Base(name) == SummaryFile {
+	if path.Base(name) == results.SummaryFile {
 		h = withoutWallClock(b)
 	}
-	fmt.Fprintf(r.hash, "%s\x00%d\x00", filepath.ToSlash(name), len(h))
+	fmt.Fprintf(r.hash, "%s\x00%d\x00", name, len(h))
 	r.hash.Write(h)
-	r.files = append(r.files, filepath.ToSlash(name))
-	return b, nil
+	r.files = append(r.files, name)
 }
 
 // withoutWallClock returns a summary.json without the two keys that hold
@@ -258,126 +208,109 @@ func withoutWallClock(b []byte) []byte {
 	return out
 }
 
-func (r *reader) kindFor(name string) string {
-	if name == BandsFile || name == ValidationFile {
-		return "replay"
+// summaryKeys checks that a run's summary.json has the keys the outlook
+// needs, with sensible values.
+func summaryKeys(path string, s *results.Summary) error {
+	if s == nil {
+		return folderErrorf("%s: missing (a run folder needs it)", path)
 	}
-	return "run"
-}
-
-// jsonError turns a decoding error into one naming the file, line and key.
-func jsonError(path string, b []byte, err error) error {
-	line := func(off int64) int { return 1 + bytes.Count(b[:min(int(off), len(b))], []byte("\n")) }
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return folderErrorf("%s: line %d: not valid JSON: %v", path, line(se.Offset), err)
-	case errors.As(err, &te):
-		return folderErrorf("%s: line %d: key %s: a JSON %s cannot be a %s", path, line(te.Offset), te.Field, te.Value, te.Type)
-	}
-	return folderErrorf("%s: %v", path, err)
-}
-
-// summaryJSON is the part of summary.json the outlook uses (docs/output.md).
-type summaryJSON struct {
-	Scenario     *string    `json:"scenario"`
-	Seed         *uint64    `json:"seed"`
-	Version      string     `json:"version"`
-	Start        *time.Time `json:"start"`
-	End          *time.Time `json:"end"`
-	BinSeconds   *float64   `json:"bin_seconds"`
-	Variants     []string   `json:"variants"`
-	EverInfected *int64     `json:"ever_infected"`
-}
-
-func (r *reader) run() (*Outlook, error) {
-	path := filepath.Join(r.dir, SummaryFile)
-	b, err := r.read(SummaryFile)
-	if err != nil {
-		return nil, err
-	}
-	var s summaryJSON
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, jsonError(path, b, err)
-	}
-	for key, missing := range map[string]bool{
-		"scenario": s.Scenario == nil, "seed": s.Seed == nil, "start": s.Start == nil, "end": s.End == nil,
-		"bin_seconds": s.BinSeconds == nil, "ever_infected": s.EverInfected == nil,
+	for _, k := range []struct {
+		key     string
+		missing bool
+	}{
+		{"scenario", s.Scenario == nil}, {"seed", s.Seed == nil}, {"start", s.Start == nil}, {"end", s.End == nil},
+		{"bin_seconds", s.BinSeconds == nil}, {"ever_infected", s.EverInfected == nil},
 	} {
-		if missing {
-			return nil, folderErrorf("%s: key %s is missing", path, key)
+		if k.missing {
+			return folderErrorf("%s: key %s is missing", path, k.key)
 		}
 	}
 	if !(*s.BinSeconds > 0) {
-		return nil, folderErrorf("%s: key bin_seconds: %v is not a positive number of seconds", path, *s.BinSeconds)
+		return folderErrorf("%s: key bin_seconds: %v is not a positive number of seconds", path, *s.BinSeconds)
 	}
 	if !s.End.After(*s.Start) {
-		return nil, folderErrorf("%s: key end: %s is not after start %s", path, s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
+		return folderErrorf("%s: key end: %s is not after start %s", path, s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
 	}
 	if *s.EverInfected < 0 {
-		return nil, folderErrorf("%s: key ever_infected: %d is negative", path, *s.EverInfected)
+		return folderErrorf("%s: key ever_infected: %d is negative", path, *s.EverInfected)
 	}
-	ts, err := r.readSeries(TimeseriesFile, false)
+	return nil
+}
+
+// run reads a run folder (results.ReadRun) and works out its outlook.
+func (r *reader) run() (*Outlook, error) {
+	run, err := results.ReadRun(r.dir, results.RunOptions{
+		Columns: hostColumns, Scenario: true, Observe: r.observe,
+		SensorColumns: []string{results.SensorCumulativeSources, results.SensorNewSources, results.SensorSize},
+	})
 	if err != nil {
 		return nil, err
 	}
-	ts.binSeconds = *s.BinSeconds
+	s := run.Summary
+	if err := summaryKeys(filepath.Join(r.dir, results.SummaryFile), s); err != nil {
+		return nil, err
+	}
+	ts := runSeries(run.Series, *s.BinSeconds)
 	o := &Outlook{
-		Kind: "run", Scenario: *s.Scenario, Seeds: []uint64{*s.Seed}, Version: s.Version, Variants: s.Variants,
+		Kind: string(results.KindRun), Scenario: *s.Scenario, Seeds: []uint64{*s.Seed}, Version: s.Version, Variants: s.Variants,
 		Start: s.Start.UTC(), End: s.End.UTC(), BinSeconds: *s.BinSeconds,
 	}
-	sc, err := r.scenario(ScenarioFile)
+	sc, err := parseScenario(filepath.Join(r.dir, results.ScenarioFile), run.ScenarioTOML)
 	if err != nil {
 		return nil, err
 	}
 	last := len(ts.times) - 1
-	if got := int64(ts.mid["ever_infected"][last]); got != *s.EverInfected {
+	if got := int64(ts.mid[results.EverInfected][last]); got != *s.EverInfected {
 		return nil, folderErrorf("%s: the last row's ever_infected (%d) differs from %s's ever_infected (%d): the files are not from the same run",
-			filepath.Join(r.dir, TimeseriesFile), got, SummaryFile, *s.EverInfected)
+			run.Series.Name, got, results.SummaryFile, *s.EverInfected)
 	}
 	o.fill(ts, sc)
-	if err := r.runSensors(o); err != nil {
-		return nil, err
+	for _, st := range run.Sensors {
+		ss := runSeries(st.Table, o.BinSeconds)
+		last := len(ss.times) - 1
+		o.Sensors = append(o.Sensors, SensorView{
+			Name:      st.Name,
+			Size:      ss.mid[results.SensorSize][last],
+			Sources:   ss.est(results.SensorCumulativeSources, last),
+			PeakNewPM: ss.peak(results.SensorNewSources, 60/o.BinSeconds),
+		})
 	}
 	return o, nil
 }
 
-// validationJSON is the part of validation.json the outlook uses.
-type validationJSON struct {
-	Scenario *string      `json:"scenario"`
-	Seeds    []uint64     `json:"seeds"`
-	Version  string       `json:"version"`
-	Checks   []Check      `json:"checks"`
-	Logistic *LogisticFit `json:"logistic"`
+// replayBands chooses the bands of bands.csv an outlook reads: the host
+// columns, and each sensor's cumulative and new sources (a band
+// <sensor>_cumulative_sources names a sensor).
+func replayBands(header []string) []string {
+	bands := slices.Clone(hostColumns)
+	for _, s := range results.SensorsOfBands(header, results.SensorCumulativeSources) {
+		bands = append(bands, results.SensorBand(s, results.SensorCumulativeSources), results.SensorBand(s, results.SensorNewSources))
+	}
+	return bands
 }
 
+// replay reads a replay folder (results.ReadReplay) and works out its
+// outlook.
 func (r *reader) replay() (*Outlook, error) {
-	path := filepath.Join(r.dir, ValidationFile)
-	b, err := r.read(ValidationFile)
+	rp, err := results.ReadReplay(r.dir, results.ReplayOptions{Validation: true, Bands: replayBands, FirstSeed: true, Observe: r.observe})
 	if err != nil {
 		return nil, err
 	}
-	var v validationJSON
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, jsonError(path, b, err)
+	bt := rp.BandTable
+	if len(bt.Times) < 2 {
+		return nil, folderErrorf("%s: one row only: a replay's bands need at least two bins", bt.Name)
 	}
-	if v.Scenario == nil {
-		return nil, folderErrorf("%s: key scenario is missing", path)
+	bs := &series{times: bt.Times, lo: map[string][]float64{}, mid: map[string][]float64{}, hi: map[string][]float64{},
+		spread: true, binSeconds: bt.Bin.Seconds()}
+	for _, name := range rp.BandNames {
+		b := rp.Band(name)
+		bs.lo[name], bs.mid[name], bs.hi[name] = b.P05, b.P50, b.P95
 	}
-	if len(v.Seeds) == 0 {
-		return nil, folderErrorf("%s: key seeds is missing or empty", path)
-	}
-	bs, err := r.readSeries(BandsFile, true)
-	if err != nil {
-		return nil, err
-	}
-	if len(bs.times) < 2 {
-		return nil, folderErrorf("%s: one row only: a replay's bands need at least two bins", filepath.Join(r.dir, BandsFile))
-	}
-	o := &Outlook{Kind: "replay", Scenario: *v.Scenario, Seeds: v.Seeds, Version: v.Version, Checks: v.Checks, BinSeconds: bs.binSeconds}
-	if v.Logistic != nil && v.Logistic.KPerHour[1] > 0 {
-		o.Logistic = v.Logistic
+	v := rp.Validation
+	o := &Outlook{Kind: string(results.KindReplay), Scenario: v.Scenario, Seeds: v.Seeds, Version: v.Version, Checks: v.Checks, BinSeconds: bs.binSeconds}
+	if v.Logistic.KPerHour[1] > 0 {
+		l := v.Logistic
+		o.Logistic = &l
 	}
 	o.Start = bs.times[0]
 	o.End = bs.times[len(bs.times)-1].Add(time.Duration(bs.binSeconds * float64(time.Second)))
@@ -385,146 +318,25 @@ func (r *reader) replay() (*Outlook, error) {
 	// it is there (it is not required: a replay folder copied without its
 	// seed folders still gives an advisory).
 	var sc *scenarioInfo
-	if seedDirs, _ := results.Seeds(r.dir); len(seedDirs) > 0 {
-		name := filepath.Join(filepath.Base(seedDirs[0].Path), ScenarioFile)
-		if r.exists(name) {
-			if sc, err = r.scenario(name); err != nil {
-				return nil, err
-			}
+	if len(rp.Seeds) > 0 {
+		if sc, err = parseScenario(filepath.Join(rp.Seeds[0].Path, results.ScenarioFile), rp.FirstScenarioTOML); err != nil {
+			return nil, err
 		}
-		if name := filepath.Join(filepath.Base(seedDirs[0].Path), SummaryFile); r.exists(name) {
-			b, err := r.read(name)
-			if err != nil {
-				return nil, err
-			}
-			var s summaryJSON
-			if err := json.Unmarshal(b, &s); err != nil {
-				return nil, jsonError(filepath.Join(r.dir, name), b, err)
-			}
-			o.Variants = s.Variants
-		}
+	}
+	if rp.FirstSummary != nil {
+		o.Variants = rp.FirstSummary.Variants
 	}
 	o.fill(bs, sc)
 	// Sensors: every band named <sensor>_cumulative_sources.
-	for _, h := range bs.columnsHeader {
-		name, ok := strings.CutSuffix(h, "_cumulative_sources_p50")
-		if !ok {
-			continue
-		}
-		sv := SensorView{Name: name}
-		if err := bs.addColumns(name+"_cumulative_sources", name+"_new_sources"); err != nil {
-			return nil, err
-		}
-		last := len(bs.times) - 1
-		sv.Sources = bs.est(name+"_cumulative_sources", last)
-		sv.PeakNewPM = bs.peak(name+"_new_sources", 60/bs.binSeconds)
-		o.Sensors = append(o.Sensors, sv)
+	last := len(bs.times) - 1
+	for _, name := range results.SensorsOfBands(bt.Header, results.SensorCumulativeSources) {
+		o.Sensors = append(o.Sensors, SensorView{
+			Name:      name,
+			Sources:   bs.est(results.SensorBand(name, results.SensorCumulativeSources), last),
+			PeakNewPM: bs.peak(results.SensorBand(name, results.SensorNewSources), 60/bs.binSeconds),
+		})
 	}
 	return o, nil
-}
-
-// readSeries reads timeseries.csv (bands false) or bands.csv (bands true):
-// times in the first column, increasing by a constant bin, and the host
-// columns (with _p05, _p50 and _p95 for bands).
-func (r *reader) readSeries(name string, bands bool) (*series, error) {
-	path := filepath.Join(r.dir, name)
-	b, err := r.read(name)
-	if err != nil {
-		return nil, err
-	}
-	cr := csv.NewReader(bytes.NewReader(b))
-	cr.ReuseRecord = true
-	head, err := cr.Read()
-	if err == io.EOF {
-		return nil, folderErrorf("%s: empty file (it needs a header line and one row per bin)", path)
-	}
-	if err != nil {
-		return nil, folderErrorf("%s: %v", path, err)
-	}
-	head = slices.Clone(head)
-	if len(head) == 0 || head[0] != "time" {
-		return nil, folderErrorf("%s: line 1: the first column must be time, not %q", path, head[0])
-	}
-	s := &series{file: path, columnsHeader: head, spread: bands}
-	var raw [][]string
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, folderErrorf("%s: %v", path, err)
-		}
-		line, _ := cr.FieldPos(0)
-		t, err := time.Parse(time.RFC3339Nano, rec[0])
-		if err != nil {
-			return nil, folderErrorf("%s: line %d: column time: %q is not an RFC 3339 time such as 2001-07-19T10:00:00Z", path, line, rec[0])
-		}
-		if n := len(s.times); n > 0 && !t.After(s.times[n-1]) {
-			return nil, folderErrorf("%s: line %d: column time: %s is not after the previous row's %s (times must increase)", path, line, rec[0], s.times[n-1].Format(time.RFC3339))
-		}
-		s.times = append(s.times, t.UTC())
-		raw = append(raw, slices.Clone(rec))
-	}
-	if len(s.times) == 0 {
-		return nil, folderErrorf("%s: no rows after the header", path)
-	}
-	if len(s.times) > 1 {
-		s.binSeconds = s.times[1].Sub(s.times[0]).Seconds()
-	}
-	s.lo, s.mid, s.hi = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
-	s.rawRows = raw
-	if err := s.addColumns(hostColumns...); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// addColumns parses the named columns (with band suffixes for a replay).
-func (s *series) addColumns(cols ...string) error {
-	index := map[string]int{}
-	for i, h := range s.columnsHeader {
-		index[h] = i
-	}
-	parse := func(h string) ([]float64, error) {
-		i, ok := index[h]
-		if !ok {
-			return nil, folderErrorf("%s: line 1: column %s is missing", s.file, h)
-		}
-		v := make([]float64, len(s.rawRows))
-		for j, rec := range s.rawRows {
-			if i >= len(rec) {
-				return nil, folderErrorf("%s: line %d: column %s is missing (the row is short)", s.file, j+2, h)
-			}
-			x, err := strconv.ParseFloat(rec[i], 64)
-			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
-				return nil, folderErrorf("%s: line %d: column %s: %q is not a count (a number at least 0)", s.file, j+2, h, rec[i])
-			}
-			v[j] = x
-		}
-		return v, nil
-	}
-	for _, c := range cols {
-		if !s.spread {
-			v, err := parse(c)
-			if err != nil {
-				return err
-			}
-			s.lo[c], s.mid[c], s.hi[c] = v, v, v
-			continue
-		}
-		var err error
-		if s.lo[c], err = parse(c + "_p05"); err != nil {
-			return err
-		}
-		if s.mid[c], err = parse(c + "_p50"); err != nil {
-			return err
-		}
-		if s.hi[c], err = parse(c + "_p95"); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // peak finds the bin where the median of col is highest (the first such
@@ -552,17 +364,12 @@ type scenarioInfo struct {
 	WakeMedian  time.Duration // the first monthly variant's median wake delay
 }
 
-// scenario reads a resolved scenario.toml if it is there; a missing file
-// gives nil and no error (it is optional), a broken one an error naming the
-// line.
-func (r *reader) scenario(name string) (*scenarioInfo, error) {
-	if !r.exists(name) {
+// parseScenario reads a resolved scenario.toml, the file at path holding
+// b; nil (a missing file: it is optional) gives nil and no error, a
+// broken one an error naming the line.
+func parseScenario(path string, b []byte) (*scenarioInfo, error) {
+	if b == nil {
 		return nil, nil
-	}
-	path := filepath.Join(r.dir, name)
-	b, err := r.read(name)
-	if err != nil {
-		return nil, err
 	}
 	var doc map[string]any
 	if err := toml.Unmarshal(b, &doc); err != nil {
@@ -601,49 +408,6 @@ func (r *reader) scenario(name string) (*scenarioInfo, error) {
 		}
 	}
 	return sc, nil
-}
-
-// runSensors reads sensors/*.csv of a run folder.
-func (r *reader) runSensors(o *Outlook) error {
-	files, err := results.Files(filepath.Join(r.dir, SensorsDir), ".csv")
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		name := filepath.Join(SensorsDir, f)
-		p := filepath.Join(r.dir, name)
-		b, err := r.read(name)
-		if err != nil {
-			return err
-		}
-		cr := csv.NewReader(bytes.NewReader(b))
-		recs, err := cr.ReadAll()
-		if err != nil {
-			return folderErrorf("%s: %v", p, err)
-		}
-		if len(recs) < 2 {
-			return folderErrorf("%s: no rows after the header", p)
-		}
-		s := &series{file: p, columnsHeader: recs[0], rawRows: recs[1:], lo: map[string][]float64{}, mid: map[string][]float64{}, hi: map[string][]float64{}}
-		if err := s.addColumns("cumulative_sources", "new_sources", "size"); err != nil {
-			return err
-		}
-		for _, rec := range recs[1:] {
-			t, err := time.Parse(time.RFC3339Nano, rec[0])
-			if err != nil {
-				return folderErrorf("%s: line %d: column time: %q is not an RFC 3339 time", p, len(s.times)+2, rec[0])
-			}
-			s.times = append(s.times, t.UTC())
-		}
-		last := len(s.times) - 1
-		o.Sensors = append(o.Sensors, SensorView{
-			Name:      strings.TrimSuffix(filepath.Base(p), ".csv"),
-			Size:      s.mid["size"][last],
-			Sources:   s.est("cumulative_sources", last),
-			PeakNewPM: s.peak("new_sources", 60/o.BinSeconds),
-		})
-	}
-	return nil
 }
 
 // fill works out the outlook's figures from the series.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/results"
 )
 
 func date(s string) time.Time {
@@ -135,7 +137,7 @@ func TestReadFolderDigest(t *testing.T) {
 		t.Errorf("files that are not read changed the digest")
 	}
 	changed := runFiles()
-	changed[ScenarioFile] = strings.Replace(synthScenario, "A synthetic", "Another synthetic", 1)
+	changed[results.ScenarioFile] = strings.Replace(synthScenario, "A synthetic", "Another synthetic", 1)
 	if d := digest(changed); d == d0 {
 		t.Errorf("a changed scenario.toml kept the digest")
 	}
@@ -147,9 +149,9 @@ func TestRestartCases(t *testing.T) {
 	t.Parallel()
 	endDormant := func(files map[string]string) {
 		// Cut the series after 31 July 23:00: the data end dormant.
-		lines := strings.Split(files[TimeseriesFile], "\n")
-		files[TimeseriesFile] = strings.Join(lines[:1+144], "\n") + "\n"
-		files[SummaryFile] = strings.Replace(strings.Replace(files[SummaryFile], "1220", "1000", 1), "2001-08-02T00:00:00Z", "2001-08-01T00:00:00Z", 1)
+		lines := strings.Split(files[results.TimeseriesFile], "\n")
+		files[results.TimeseriesFile] = strings.Join(lines[:1+144], "\n") + "\n"
+		files[results.SummaryFile] = strings.Replace(strings.Replace(files[results.SummaryFile], "1220", "1000", 1), "2001-08-02T00:00:00Z", "2001-08-01T00:00:00Z", 1)
 	}
 	cases := []struct {
 		name     string
@@ -162,15 +164,15 @@ func TestRestartCases(t *testing.T) {
 		{"spreading", func(map[string]string) {}, "2001-09-01T00:00:00Z", 1120, true, "before the worm's dormant days"},
 		{"dormant at the end", endDormant, "2001-08-01T00:00:00Z", 900, false, "end while most infected hosts are dormant"},
 		{"never sleeps", func(f map[string]string) {
-			f[ScenarioFile] = strings.Replace(synthScenario, `kind = "monthly"`, `kind = "always"`, 1)
+			f[results.ScenarioFile] = strings.Replace(synthScenario, `kind = "monthly"`, `kind = "always"`, 1)
 			// Without the monthly rows, the series still has a dormant
 			// period, which is reported as seen; no next restart is
 			// expected.
 		}, "", 0, true, "do not sleep and wake"},
-		{"no scenario, CRv2 by name", func(f map[string]string) { delete(f, ScenarioFile) }, "2001-09-01T00:00:00Z", 1120, true, "before the worm's dormant days"},
+		{"no scenario, CRv2 by name", func(f map[string]string) { delete(f, results.ScenarioFile) }, "2001-09-01T00:00:00Z", 1120, true, "before the worm's dormant days"},
 		{"no scenario, unknown variant", func(f map[string]string) {
-			delete(f, ScenarioFile)
-			f[SummaryFile] = strings.Replace(f[SummaryFile], `["crv2"]`, `["mine"]`, 1)
+			delete(f, results.ScenarioFile)
+			f[results.SummaryFile] = strings.Replace(f[results.SummaryFile], `["crv2"]`, `["mine"]`, 1)
 		}, "", 0, true, "do not sleep and wake"},
 	}
 	for _, c := range cases {
@@ -234,32 +236,32 @@ func TestReadFolderErrors(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "f.json")
 			writeFiles(t, filepath.Dir(p), map[string]string{"f.json": "{}"})
 			return p
-		}, []string{"f.json is a file, not a folder"}},
+		}, []string{"f.json: is a file, not a folder"}},
 		{"neither", func(t *testing.T) string { return t.TempDir() }, []string{"neither a run folder", "summary.json", "validation.json"}},
-		{"run without timeseries", edit("run", func(f map[string]string) { delete(f, TimeseriesFile) }), []string{"timeseries.csv: missing", "run folder"}},
-		{"replay without bands", edit("replay", func(f map[string]string) { delete(f, BandsFile) }), []string{"bands.csv: missing", "replay folder"}},
-		{"summary not JSON", edit("run", set(SummaryFile, "{\n  \"scenario\": \"x\",\n  oops\n}")), []string{"summary.json: line 3", "not valid JSON"}},
-		{"summary wrong type", edit("run", replaceIn(SummaryFile, `"bin_seconds": 3600`, `"bin_seconds": "an hour"`)), []string{"summary.json: line 8", "key bin_seconds"}},
-		{"summary missing key", edit("run", replaceIn(SummaryFile, `"ever_infected": 1220`, `"other": 1`)), []string{"summary.json", "key ever_infected is missing"}},
-		{"summary bad bin", edit("run", replaceIn(SummaryFile, `"bin_seconds": 3600`, `"bin_seconds": 0`)), []string{"summary.json", "key bin_seconds", "not a positive"}},
-		{"end before start", edit("run", replaceIn(SummaryFile, `"start": "2001-07-26T00:00:00Z"`, `"start": "2001-09-26T00:00:00Z"`)), []string{"summary.json", "key end", "not after start"}},
-		{"files of two runs", edit("run", replaceIn(SummaryFile, "1220", "1221")), []string{"timeseries.csv", "ever_infected (1220)", "1221"}},
-		{"empty timeseries", edit("run", set(TimeseriesFile, "")), []string{"timeseries.csv: empty file"}},
-		{"header only", edit("run", set(TimeseriesFile, seriesHeader+"\n")), []string{"timeseries.csv: no rows"}},
-		{"no time column", edit("run", set(TimeseriesFile, "when,infected\n1,2\n")), []string{"timeseries.csv: line 1", "first column must be time"}},
-		{"missing column", edit("run", replaceIn(TimeseriesFile, "infected_dormant", "asleep")), []string{"timeseries.csv: line 1", "column infected_dormant is missing"}},
-		{"bad time", edit("run", replaceIn(TimeseriesFile, "2001-07-26T03:00:00Z", "26/07/2001 03:00")), []string{"timeseries.csv: line 5", "column time", "RFC 3339"}},
-		{"time goes back", edit("run", replaceIn(TimeseriesFile, "2001-07-26T03:00:00Z", "2001-07-26T01:00:00Z")), []string{"timeseries.csv: line 5", "not after the previous row"}},
-		{"not a count", edit("run", replaceIn(TimeseriesFile, "2001-07-26T02:00:00Z,500,", "2001-07-26T02:00:00Z,-5,")), []string{"timeseries.csv: line 4", "column susceptible", `"-5"`}},
-		{"short row", edit("run", replaceIn(TimeseriesFile, "2001-07-26T02:00:00Z,500,1000,0,1000,0,0,0,0,1000,0", "2001-07-26T02:00:00Z,500")), []string{"timeseries.csv", "line 4"}},
-		{"broken scenario", edit("run", set(ScenarioFile, "name = \"x\"\n[worm\n")), []string{"scenario.toml: line 2"}},
-		{"broken sensor", edit("run", set("sensors/tel-8.csv", "time,probes\n2001-07-26T00:00:00Z,1\n")), []string{filepath.Join("sensors", "tel-8.csv"), "column cumulative_sources is missing"}},
-		{"validation not JSON", edit("replay", set(ValidationFile, "[1, 2")), []string{"validation.json", "not valid JSON"}},
-		{"validation without seeds", edit("replay", replaceIn(ValidationFile, `"seeds": [1, 2, 3],`, "")), []string{"validation.json", "key seeds"}},
-		{"bands without p95", edit("replay", replaceIn(BandsFile, "infected_p95", "infected_q95")), []string{"bands.csv: line 1", "column infected_p95 is missing"}},
+		{"run without timeseries", edit("run", func(f map[string]string) { delete(f, results.TimeseriesFile) }), []string{"timeseries.csv: missing", "run folder"}},
+		{"replay without bands", edit("replay", func(f map[string]string) { delete(f, results.BandsFile) }), []string{"bands.csv: missing", "replay folder"}},
+		{"summary not JSON", edit("run", set(results.SummaryFile, "{\n  \"scenario\": \"x\",\n  oops\n}")), []string{"summary.json: line 3", "not valid JSON"}},
+		{"summary wrong type", edit("run", replaceIn(results.SummaryFile, `"bin_seconds": 3600`, `"bin_seconds": "an hour"`)), []string{"summary.json: line 8", "key bin_seconds"}},
+		{"summary missing key", edit("run", replaceIn(results.SummaryFile, `"ever_infected": 1220`, `"other": 1`)), []string{"summary.json", "key ever_infected is missing"}},
+		{"summary bad bin", edit("run", replaceIn(results.SummaryFile, `"bin_seconds": 3600`, `"bin_seconds": 0`)), []string{"summary.json", "key bin_seconds", "not a positive"}},
+		{"end before start", edit("run", replaceIn(results.SummaryFile, `"start": "2001-07-26T00:00:00Z"`, `"start": "2001-09-26T00:00:00Z"`)), []string{"summary.json", "key end", "not after start"}},
+		{"files of two runs", edit("run", replaceIn(results.SummaryFile, "1220", "1221")), []string{"timeseries.csv", "ever_infected (1220)", "1221"}},
+		{"empty timeseries", edit("run", set(results.TimeseriesFile, "")), []string{"timeseries.csv: empty file"}},
+		{"header only", edit("run", set(results.TimeseriesFile, seriesHeader+"\n")), []string{"timeseries.csv: no rows"}},
+		{"no time column", edit("run", set(results.TimeseriesFile, "when,infected\n1,2\n")), []string{"timeseries.csv: line 1", `the first column is "when", want "time"`}},
+		{"missing column", edit("run", replaceIn(results.TimeseriesFile, "infected_dormant", "asleep")), []string{"timeseries.csv: line 1", "column infected_dormant: missing"}},
+		{"bad time", edit("run", replaceIn(results.TimeseriesFile, "2001-07-26T03:00:00Z", "26/07/2001 03:00")), []string{"timeseries.csv: line 5", "column time", "RFC 3339"}},
+		{"time goes back", edit("run", replaceIn(results.TimeseriesFile, "2001-07-26T03:00:00Z", "2001-07-26T01:00:00Z")), []string{"timeseries.csv: line 5", "not after the previous row"}},
+		{"not a count", edit("run", replaceIn(results.TimeseriesFile, "2001-07-26T02:00:00Z,500,", "2001-07-26T02:00:00Z,-5,")), []string{"timeseries.csv: line 4", "column susceptible", `"-5"`}},
+		{"short row", edit("run", replaceIn(results.TimeseriesFile, "2001-07-26T02:00:00Z,500,1000,0,1000,0,0,0,0,1000,0", "2001-07-26T02:00:00Z,500")), []string{"timeseries.csv", "line 4"}},
+		{"broken scenario", edit("run", set(results.ScenarioFile, "name = \"x\"\n[worm\n")), []string{"scenario.toml: line 2"}},
+		{"broken sensor", edit("run", set("sensors/tel-8.csv", "time,probes\n2001-07-26T00:00:00Z,1\n")), []string{filepath.Join("sensors", "tel-8.csv"), "column cumulative_sources: missing"}},
+		{"validation not JSON", edit("replay", set(results.ValidationFile, "[1, 2")), []string{"validation.json", "not valid JSON"}},
+		{"validation without seeds", edit("replay", replaceIn(results.ValidationFile, `"seeds": [1, 2, 3],`, "")), []string{"validation.json", "key seeds"}},
+		{"bands without p95", edit("replay", replaceIn(results.BandsFile, "infected_p95", "infected_q95")), []string{"bands.csv: line 1", "column infected_p95: missing"}},
 		{"bands one row", edit("replay", func(f map[string]string) {
-			lines := strings.Split(f[BandsFile], "\n")
-			f[BandsFile] = lines[0] + "\n" + lines[1] + "\n"
+			lines := strings.Split(f[results.BandsFile], "\n")
+			f[results.BandsFile] = lines[0] + "\n" + lines[1] + "\n"
 		}), []string{"bands.csv", "one row only"}},
 	}
 	for _, c := range cases {
@@ -289,7 +291,7 @@ func TestReadFolderUnreadable(t *testing.T) {
 		// root reads files whatever their mode: make the file a folder
 		// instead, which no one can read as a file.
 		dir := synthFolder(t, "run")
-		p := filepath.Join(dir, TimeseriesFile)
+		p := filepath.Join(dir, results.TimeseriesFile)
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
@@ -297,13 +299,13 @@ func TestReadFolderUnreadable(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := ReadFolder(dir)
-		if err == nil || !strings.Contains(err.Error(), TimeseriesFile) {
-			t.Fatalf("error %v, want one naming %s", err, TimeseriesFile)
+		if err == nil || !strings.Contains(err.Error(), results.TimeseriesFile) {
+			t.Fatalf("error %v, want one naming %s", err, results.TimeseriesFile)
 		}
 		return
 	}
 	dir := synthFolder(t, "run")
-	p := filepath.Join(dir, TimeseriesFile)
+	p := filepath.Join(dir, results.TimeseriesFile)
 	if err := os.Chmod(p, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -324,9 +326,9 @@ func FuzzRunFolder(f *testing.F) {
 		seriesHeader+"\n2001-07-26T00:00:00Z,1,1,1,0,0,0,0,1,1\n", "[[worm]]\nname=1\n")
 	f.Fuzz(func(t *testing.T, summary, timeseries, scenario string) {
 		dir := t.TempDir()
-		files := map[string]string{SummaryFile: summary, TimeseriesFile: timeseries}
+		files := map[string]string{results.SummaryFile: summary, results.TimeseriesFile: timeseries}
 		if scenario != "" {
-			files[ScenarioFile] = scenario
+			files[results.ScenarioFile] = scenario
 		}
 		writeFiles(t, dir, files)
 		o, err := ReadFolder(dir)
@@ -350,7 +352,7 @@ func FuzzReplayFolder(f *testing.F) {
 	f.Add(`{"scenario":"s","seeds":[1],"logistic":{"k_per_hour":[1,2,3]}}`, "")
 	f.Fuzz(func(t *testing.T, validation, bands string) {
 		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{ValidationFile: validation, BandsFile: bands})
+		writeFiles(t, dir, map[string]string{results.ValidationFile: validation, results.BandsFile: bands})
 		o, err := ReadFolder(dir)
 		var fe *FolderError
 		if err != nil && !errors.As(err, &fe) {
