@@ -159,10 +159,10 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 
 func runFiles() map[string]string {
 	return map[string]string{
-		results.SummaryFile:         synthSummary(),
-		results.TimeseriesFile:      synthTimeseries(),
-		results.ScenarioFile:        synthScenario,
-		"sensors/tel-8.csv": synthSensor,
+		results.SummaryFile:    synthSummary(),
+		results.TimeseriesFile: synthTimeseries(),
+		results.ScenarioFile:   synthScenario,
+		"sensors/tel-8.csv":    synthSensor,
 	}
 }
 
