@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"time"
 
+	"wormwatch/results"
 	"wormwatch/sim"
 )
 
-// SensorColumns are the columns of sensors/<name>.csv, in order. The same
-// schema is written for every sensor, simulated or (later) read from logs.
-var SensorColumns = []string{"time", "probes", "sources", "new_sources", "cumulative_sources", "size"}
+// SensorColumns are the columns of sensors/<name>.csv, in order: the
+// contract's results.SensorColumns. The same schema is written for every
+// sensor, simulated or counted from logs.
+var SensorColumns = results.SensorColumns
 
 // WriteSensorCSV writes one sensor's series: one row per bin, the bin's
 // start as RFC 3339 UTC, then its counts and the sensor's size in

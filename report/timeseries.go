@@ -10,16 +10,13 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"wormwatch/results"
 	"wormwatch/sim"
 )
 
 // TimeseriesColumns are the columns of timeseries.csv and
-// timeseries.parquet, in order.
-var TimeseriesColumns = []string{
-	"time", "susceptible", "infected", "infected_scanning", "infected_flooding",
-	"infected_dormant", "patched", "removed", "new_infections", "ever_infected",
-	"probes", "syn_packets", "bytes_on_wire", "flood_bytes",
-}
+// timeseries.parquet, in order: the contract's results.TimeseriesColumns.
+var TimeseriesColumns = results.TimeseriesColumns
 
 // binRow is one row of timeseries.parquet. Field order is column order and
 // must match TimeseriesColumns (a test checks it).
