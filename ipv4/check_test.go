@@ -217,7 +217,7 @@ func TestPlaceCancelled(t *testing.T) {
 	t.Parallel()
 	sp := Space{Bits: 32}
 	res := special(t, sp)
-	for _, placement := range []string{PlacementUniform, PlacementClustered} {
+	for _, placement := range []Placement{PlacementUniform, PlacementClustered} {
 		p := testParams(placement, 20_000_000)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -19,7 +19,7 @@ type SpaceParams struct {
 // and what each carries.
 type PopulationParams struct {
 	Hosts     int            `toml:"hosts" default:"360000" min:"1" max:"100000000" doc:"vulnerable hosts (Code Red: about 360,000)"`
-	Placement string         `toml:"placement" default:"clustered" enum:"clustered,uniform,file" doc:"clustered: Zipf weights over /8 and /16 blocks; uniform: any unreserved address; file: read from file"`
+	Placement Placement      `toml:"placement" default:"clustered"` // allowed values and doc: the placements registered (population.go)
 	File      string         `toml:"file" when:"placement=file" doc:"file of addresses (one per line) or prefixes with counts (\"192.0.2.0/24 17\"), relative to the scenario file"`
 	Seed      uint64         `toml:"seed" doc:"seed of the placement and the host attributes; 0 derives it from the run seed"`
 	Clustered ClusterParams  `toml:"clustered" when:"placement=clustered"`

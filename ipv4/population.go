@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"wormwatch/internal/ctxpoll"
+	"wormwatch/internal/param"
 )
 
 // Operating system codes of Hosts.OS.
@@ -49,12 +50,77 @@ type Hosts struct {
 // Len returns the number of hosts.
 func (h *Hosts) Len() int { return len(h.Addr) }
 
-// Placement names of PopulationParams.Placement.
+// Placement names how the hosts of a population are put in the space
+// (PopulationParams.Placement): one of the placements registered in
+// placements.
+type Placement string
+
+// The placements.
 const (
-	PlacementClustered = "clustered"
-	PlacementUniform   = "uniform"
-	PlacementFile      = "file"
+	PlacementClustered Placement = "clustered"
+	PlacementUniform   Placement = "uniform"
+	PlacementFile      Placement = "file"
 )
+
+// placer is what one placement does: place draws the addresses of the
+// hosts; check makes, without drawing, the checks of place that do not
+// depend on the draws and returns the number of hosts it will place (-1:
+// not known before placing).
+type placer struct {
+	place func(p PopulationParams, sp Space, reserved Ranges, baseDir string, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, error)
+	check func(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, baseDir string) (int, error)
+}
+
+// placements are the placements, in the order the documentation lists
+// them.
+var placements = param.NewRegistry[Placement, placer]("placement")
+
+func init() {
+	placements.Register(PlacementClustered, 0, "Zipf weights over /8 and /16 blocks", placer{
+		place: func(p PopulationParams, sp Space, reserved Ranges, _ string, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, error) {
+			addr, _, err := placeClustered(p.Hosts, p.Clustered, sp, reserved, rng, stop)
+			return addr, err
+		},
+		check: checkClustered,
+	})
+	placements.Register(PlacementUniform, 1, "any unreserved address", placer{
+		place: func(p PopulationParams, sp Space, reserved Ranges, _ string, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, error) {
+			return placeUniform(p.Hosts, sp, reserved, rng, stop)
+		},
+		check: func(_ context.Context, p PopulationParams, sp Space, reserved Ranges, _ string) (int, error) {
+			if _, _, err := uniformRoom(p.Hosts, sp, reserved); err != nil {
+				return 0, err
+			}
+			return p.Hosts, nil
+		},
+	})
+	placements.Register(PlacementFile, 2, "read from file", placer{
+		place: func(p PopulationParams, sp Space, reserved Ranges, baseDir string, rng *rand.Rand, stop *ctxpoll.Poller) ([]uint32, error) {
+			path, err := filePath(p, baseDir)
+			if err != nil {
+				return nil, err
+			}
+			return placeFile(path, sp, reserved, rng, stop)
+		},
+		check: checkFile,
+	})
+}
+
+// Enum lists the placements (see param.Enumerated).
+func (Placement) Enum() []string { return placements.Names() }
+
+// ParamDoc documents the placements.
+func (Placement) ParamDoc() string { return placements.Doc() }
+
+// placerOf returns the placement of p, or the error Place and
+// CheckPlacement give for an unknown one.
+func placerOf(p PopulationParams) (placer, error) {
+	pl, ok := placements.Lookup(p.Placement)
+	if !ok {
+		return pl, fmt.Errorf("population: placement = %q (want %q, %q or %q)", p.Placement, PlacementClustered, PlacementUniform, PlacementFile)
+	}
+	return pl, nil
+}
 
 // MaxHosts is the largest population Place builds.
 const MaxHosts = 100_000_000
@@ -91,25 +157,19 @@ func Place(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, b
 	if err := checkCommon(p, sp, reserved); err != nil {
 		return nil, err
 	}
+	clockErr, err := p.Clock.Error.Distribution() // checkCommon made sure it reads
+	if err != nil {
+		return nil, err
+	}
 	stop := ctxpoll.New(ctx)
 	if stop.Now() {
 		return nil, stop.Err()
 	}
-	var addr []uint32
-	var err error
-	switch p.Placement {
-	case PlacementUniform:
-		addr, err = placeUniform(p.Hosts, sp, reserved, rng, stop)
-	case PlacementClustered:
-		addr, _, err = placeClustered(p.Hosts, p.Clustered, sp, reserved, rng, stop)
-	case PlacementFile:
-		var path string
-		if path, err = filePath(p, baseDir); err == nil {
-			addr, err = placeFile(path, sp, reserved, rng, stop)
-		}
-	default:
-		return nil, fmt.Errorf("population: placement = %q (want %q, %q or %q)", p.Placement, PlacementClustered, PlacementUniform, PlacementFile)
+	pl, err := placerOf(p)
+	if err != nil {
+		return nil, err
 	}
+	addr, err := pl.place(p, sp, reserved, baseDir, rng, stop)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +177,7 @@ func Place(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, b
 		return nil, stop.Err()
 	}
 	h := &Hosts{Space: sp, Addr: addr}
-	drawAttributes(h, p, rng, stop)
+	drawAttributes(h, p, clockErr, rng, stop)
 	if stop.Now() {
 		return nil, stop.Err()
 	}
@@ -137,40 +197,45 @@ func CheckPlacement(ctx context.Context, p PopulationParams, sp Space, reserved 
 	if err := checkCommon(p, sp, reserved); err != nil {
 		return 0, err
 	}
-	switch p.Placement {
-	case PlacementUniform:
-		if _, _, err := uniformRoom(p.Hosts, sp, reserved); err != nil {
-			return 0, err
-		}
-		return p.Hosts, nil
-	case PlacementClustered:
-		if err := checkHosts(p.Hosts); err != nil {
-			return 0, err
-		}
-		low, err := minClusterRoom(p.Clustered, sp, reserved)
-		if err != nil {
-			return 0, err
-		}
-		if uint64(p.Hosts) > low {
-			return 0, fmt.Errorf("population: hosts = %d may not fit the clustered placement: the /16 blocks it draws (clustered.blocks8 = %d, clustered.blocks16 = %d; a /16 holds %d addresses in a %d-bit space) hold as few as %d free addresses, depending on the seed (want hosts <= %d: raise clustered.blocks8 or clustered.blocks16, raise space.bits, or use placement = \"uniform\")",
-				p.Hosts, p.Clustered.Blocks8, p.Clustered.Blocks16, sp.Size()>>16, sp.Bits, low, low)
-		}
-		return p.Hosts, nil
-	case PlacementFile:
-		path, err := filePath(p, baseDir)
-		if err != nil {
-			return 0, err
-		}
-		if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
-			return -1, nil
-		}
-		plan, err := readFilePlan(path, sp, reserved, ctxpoll.New(ctx))
-		if err != nil {
-			return 0, err
-		}
-		return plan.total, nil
+	pl, err := placerOf(p)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("population: placement = %q (want %q, %q or %q)", p.Placement, PlacementClustered, PlacementUniform, PlacementFile)
+	return pl.check(ctx, p, sp, reserved, baseDir)
+}
+
+// checkClustered is CheckPlacement of the clustered placement: room for
+// the hosts in the least roomy blocks it can draw.
+func checkClustered(_ context.Context, p PopulationParams, sp Space, reserved Ranges, _ string) (int, error) {
+	if err := checkHosts(p.Hosts); err != nil {
+		return 0, err
+	}
+	low, err := minClusterRoom(p.Clustered, sp, reserved)
+	if err != nil {
+		return 0, err
+	}
+	if uint64(p.Hosts) > low {
+		return 0, fmt.Errorf("population: hosts = %d may not fit the clustered placement: the /16 blocks it draws (clustered.blocks8 = %d, clustered.blocks16 = %d; a /16 holds %d addresses in a %d-bit space) hold as few as %d free addresses, depending on the seed (want hosts <= %d: raise clustered.blocks8 or clustered.blocks16, raise space.bits, or use placement = \"uniform\")",
+			p.Hosts, p.Clustered.Blocks8, p.Clustered.Blocks16, sp.Size()>>16, sp.Bits, low, low)
+	}
+	return p.Hosts, nil
+}
+
+// checkFile is CheckPlacement of a population file: read whole (-1 for a
+// FIFO, which only Place may read).
+func checkFile(ctx context.Context, p PopulationParams, sp Space, reserved Ranges, baseDir string) (int, error) {
+	path, err := filePath(p, baseDir)
+	if err != nil {
+		return 0, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		return -1, nil
+	}
+	plan, err := readFilePlan(path, sp, reserved, ctxpoll.New(ctx))
+	if err != nil {
+		return 0, err
+	}
+	return plan.total, nil
 }
 
 // checkCommon checks what every placement needs: the space, the reserved
@@ -267,12 +332,16 @@ func checkAttributes(p PopulationParams) error {
 	if len(p.Regions) > 0 && sum <= 0 {
 		return fmt.Errorf("population: the regions' shares add up to 0 (want a positive share in at least one region)")
 	}
+	if _, err := p.Clock.Error.Distribution(); err != nil {
+		return fmt.Errorf("population: clock.error: %w", err)
+	}
 	return nil
 }
 
 // drawAttributes fills the attribute slices of h, in the order Place
-// documents. When stop says so it returns early, with h incomplete.
-func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand, stop *ctxpoll.Poller) {
+// documents, the clock errors from clockErr (p.Clock.Error). When stop
+// says so it returns early, with h incomplete.
+func drawAttributes(h *Hosts, p PopulationParams, clockErr param.Distribution, rng *rand.Rand, stop *ctxpoll.Poller) {
 	n := len(h.Addr)
 	h.OS = make([]uint8, n)
 	h.Lang = make([]uint8, n)
@@ -316,12 +385,22 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand, stop *ctxpoll.
 		}
 		h.Flags[i] = f
 	}
-	for i := range n {
+	if !drawClocks(h, p.Clock.WrongShare, clockErr, rng, stop) {
+		return
+	}
+	drawZones(h, p.Regions, rng, stop)
+}
+
+// drawClocks draws the clock error of each host: wrong with probability
+// wrongShare, and then clockErr's sample rounded to whole seconds, held
+// within the int32 range. It reports false when stop said to stop.
+func drawClocks(h *Hosts, wrongShare float64, clockErr param.Distribution, rng *rand.Rand, stop *ctxpoll.Poller) bool {
+	for i := range h.Addr {
 		if stop.Stop() {
-			return
+			return false
 		}
-		if rng.Float64() < p.Clock.WrongShare {
-			v := math.Round(p.Clock.Error.Sample(rng))
+		if rng.Float64() < wrongShare {
+			v := math.Round(clockErr.Sample(rng))
 			switch {
 			case v > math.MaxInt32:
 				v = math.MaxInt32
@@ -333,19 +412,26 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand, stop *ctxpoll.
 			h.ClockError[i] = int32(v)
 		}
 	}
-	if len(p.Regions) == 0 {
+	return true
+}
+
+// drawZones draws each host's time zone: a region picked with
+// probability proportional to its share (none: UTC for every host).
+func drawZones(h *Hosts, regions []Region, rng *rand.Rand, stop *ctxpoll.Poller) {
+	n := len(h.Addr)
+	if len(regions) == 0 {
 		return
 	}
-	cum := make([]float64, len(p.Regions))
-	offs := make([]int16, len(p.Regions))
+	cum := make([]float64, len(regions))
+	offs := make([]int16, len(regions))
 	var sum float64
-	for i, r := range p.Regions {
+	for i, r := range regions {
 		sum += r.Share
 		cum[i] = sum
 		offs[i] = int16(math.Round(r.UTCOffset * 60))
 	}
 	last := 0 // the last region with a positive share, for rounding at the top
-	for k, r := range p.Regions {
+	for k, r := range regions {
 		if r.Share > 0 {
 			last = k
 		}
@@ -356,7 +442,7 @@ func drawAttributes(h *Hosts, p PopulationParams, rng *rand.Rand, stop *ctxpoll.
 		}
 		u := rng.Float64() * sum
 		k := 0
-		for k < last && (u >= cum[k] || p.Regions[k].Share == 0) {
+		for k < last && (u >= cum[k] || regions[k].Share == 0) {
 			k++
 		}
 		h.UTCOffset[i] = offs[k]

@@ -14,7 +14,7 @@ import (
 
 // testParams returns population parameters with the documented defaults
 // written out by hand (the tests do not depend on SetDefaults).
-func testParams(placement string, hosts int) PopulationParams {
+func testParams(placement Placement, hosts int) PopulationParams {
 	day := param.Duration(24 * time.Hour)
 	return PopulationParams{
 		Hosts:     hosts,
@@ -425,7 +425,7 @@ func TestPlaceDeterministic(t *testing.T) {
 	t.Parallel()
 	sp := Space{Bits: 24}
 	res := special(t, sp)
-	for _, placement := range []string{PlacementUniform, PlacementClustered, PlacementFile} {
+	for _, placement := range []Placement{PlacementUniform, PlacementClustered, PlacementFile} {
 		p := testParams(placement, 20000)
 		p.File = "population.txt"
 		a, err := Place(context.Background(), p, sp, res, "testdata", rand.New(rand.NewPCG(61, 1)))

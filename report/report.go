@@ -19,7 +19,7 @@ import (
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/names"
 	"wormwatch/ipv4"
-	"wormwatch/sensor"
+	"wormwatch/sensor/capture"
 	"wormwatch/sim"
 )
 
@@ -91,11 +91,11 @@ func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, 
 		switch {
 		case s.Records && s.Kind == "webserver":
 			files = append(files, file{path.Join(SensorsDir, s.Name+".log"), func(w io.Writer) error {
-				return sensor.WriteAccessLog(w, s.Probes, sp, res.Start, res.Requests)
+				return capture.WriteAccessLog(w, s.Probes, sp, res.Start, res.Requests)
 			}})
 		case s.Records:
 			files = append(files, file{path.Join(SensorsDir, s.Name+".pcap"), func(w io.Writer) error {
-				return sensor.WritePcap(w, s.Probes, sp, res.Start, 3)
+				return capture.WritePcap(w, s.Probes, sp, res.Start, 3)
 			}})
 		}
 	}

@@ -45,6 +45,7 @@ type Outcome struct {
 // (the command line reports it with exit status 2), not in the program.
 type SetupError struct{ Err error }
 
+// Error returns the engine's message.
 func (e SetupError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the engine's error.

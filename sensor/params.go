@@ -14,7 +14,7 @@ import (
 // Params declares one sensor ([[sensor]] table of a scenario).
 type Params struct {
 	Name         string         `toml:"name" valid:"name" doc:"name of the sensor; its series is written to sensors/<name>.csv"`
-	Kind         string         `toml:"kind" default:"telescope" enum:"telescope,webserver" doc:"telescope: a block of unused addresses that records every probe sent into it; webserver: one web server that logs every probe it receives (sensors/<name>.log, Apache combined format)"`
+	Kind         Kind           `toml:"kind" default:"telescope"` // allowed values and doc: the kinds (kinds.go)
 	Prefix       string         `toml:"prefix" default:"44.0.0.0/8" doc:"the monitored block (UCSD's telescope: 44.0.0.0/8); for a web server, its address"`
 	Capture      param.Duration `toml:"capture" when:"kind=telescope" min:"0s" max:"3660d" doc:"telescope: write the SYN packets received during a window this long from capture_start to sensors/<name>.pcap; 0: no capture"`
 	CaptureStart time.Time      `toml:"capture_start" when:"kind=telescope" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"telescope: start of the capture window (UTC); empty: the scenario start"`

@@ -155,7 +155,7 @@ func (t *Telescope) addrAt(h int32, e int32) uint32 {
 		return a
 	}
 	low := uint(t.bits - 16)
-	x := mix(t.seed ^ uint64(h)<<32 ^ uint64(uint32(e)))
+	x := Mix(t.seed ^ uint64(h)<<32 ^ uint64(uint32(e)))
 	return a>>low<<low | uint32(x)&(1<<low-1)
 }
 
@@ -179,3 +179,14 @@ func (t *Telescope) Probes() []Probe {
 
 // Records reports whether the sensor records individual probes.
 func (t *Telescope) Records() bool { return t.win != nil }
+
+// Mix is a fixed 64-bit hash (the finalizer of MurmurHash3) for details
+// that must be the same on every run: the addresses a DHCP host gets
+// here, a probe's source port and IP id in a capture (package capture).
+func Mix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	return x ^ x>>33
+}

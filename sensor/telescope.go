@@ -137,12 +137,13 @@ type class struct {
 // (Stopped then reports true, and the bin being closed gets no row), so
 // that no setting of a sensor keeps a cancelled run going.
 func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, nbins, nHosts int, lease float64, rng *rand.Rand, stop *ctxpoll.Poller) (*Telescope, error) {
-	r, err := sp.ParsePrefix(p.Prefix)
+	k, err := kinds.Get(p.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("sensor %s: %w", p.Name, err)
+	}
+	r, err := CheckPrefix(p, sp)
 	if err != nil {
 		return nil, fmt.Errorf("sensor %s: prefix: %w", p.Name, err)
-	}
-	if p.Kind == "webserver" && r.Len() != 1 {
-		return nil, fmt.Errorf("sensor %s: a web server has one address, and %s covers %d", p.Name, p.Prefix, r.Len())
 	}
 	t := &Telescope{
 		name: p.Name, rng: rng, r: r, bits: sp.Bits, start: start, binW: binSeconds, lease: lease, seed: rng.Uint64(),
@@ -157,16 +158,8 @@ func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, 
 	}
 	// A web server logs every probe it gets; a telescope can capture a
 	// window of them.
-	end := float64(nbins) * binSeconds
-	switch {
-	case p.Kind == "webserver":
-		t.win = newWindow(0, math.Inf(1), r, nHosts)
-	case p.Capture > 0:
-		from := 0.0
-		if !p.CaptureStart.IsZero() {
-			from = p.CaptureStart.Sub(start).Seconds()
-		}
-		t.win = newWindow(from, math.Min(from+p.Capture.Seconds(), end), r, nHosts)
+	if from, to, ok := k.window(p, start, float64(nbins)*binSeconds); ok {
+		t.win = newWindow(from, to, r, nHosts)
 	}
 	return t, nil
 }

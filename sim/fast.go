@@ -101,7 +101,7 @@ func newFast(w *world, walkRNG *rand.Rand) (*fast, error) {
 		return li
 	}
 	for vi, v := range w.vars {
-		fv := &fastVariant{v: v, byKey: map[classKey]*rateClass{}, walks: walks(v), zConst: v.Exclude.Len() == 0}
+		fv := &fastVariant{v: v, byKey: map[classKey]*rateClass{}, walks: v.Walks(), zConst: v.Exclude.Len() == 0}
 		for _, c := range v.Components {
 			l := min(c.Level, w.sp.Bits)
 			_, size := v.Scope(0, l)
@@ -193,15 +193,6 @@ func sameRanges(a, b ipv4.Ranges) bool {
 		}
 	}
 	return true
-}
-
-// walks reports whether a variant's hosts start by walking a sequence.
-func walks(v *worm.Variant) bool {
-	switch v.P.Targeting.Strategy {
-	case "sequence", "permutation", "sequential", "hitlist":
-		return true
-	}
-	return false
 }
 
 // classFor returns the rate class of scanning host h of variant vi.

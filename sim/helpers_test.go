@@ -29,7 +29,7 @@ func testScenario(bits, n int, strategy string, rate float64, dur time.Duration)
 	w.Name = "w"
 	w.Rate.Model = "fixed"
 	w.Rate.Fixed = rate
-	w.Targeting.Strategy = strategy
+	w.Targeting.Strategy = worm.Strategy(strategy)
 	sc.Worms = []worm.Params{w}
 	return sc
 }

@@ -64,7 +64,7 @@ func newProbe(w *world, walkRNG *rand.Rand) (*probe, error) {
 		for lang := uint8(0); lang < 3; lang++ {
 			p.cls = append(p.cls, &pclass{v: vi, lang: lang, rate: v.Rate(lang)})
 		}
-		if walks(v) {
+		if v.Walks() {
 			plan, err := newWalkPlan(vi, v, w.hosts, walkRNG, w.stop)
 			if err != nil {
 				return nil, err
@@ -166,7 +166,7 @@ func (p *probe) walkProbe(h int32, vi int, t float64) bool {
 				// The index of the next probe is needed to hand over the
 				// second half; the cursor of a List or Identity is the index.
 				keep := p.wrem[h] / 2
-				idx := p.index(plan, next)
+				idx := st.CursorIndex(next)
 				child, ccur, crem = true, plan.advance(idx, keep), p.wrem[h]-keep
 				p.wrem[h] = keep
 			}
@@ -190,15 +190,6 @@ func (p *probe) walkProbe(h int32, vi int, t float64) bool {
 		p.mode[h] = modeRandom
 	}
 	return changed
-}
-
-// index returns the walk index of a cursor.
-func (p *probe) index(plan *walkPlan, cursor uint64) uint64 {
-	if c, ok := plan.walk.(*worm.Cyclic); ok {
-		m, _ := c.Index(uint32(cursor - 1))
-		return m
-	}
-	return cursor
 }
 
 func (p *probe) advance(t0, t1 float64) {}

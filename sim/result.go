@@ -78,7 +78,7 @@ type Snapshot struct {
 // SensorSeries is what one sensor recorded, one row per bin.
 type SensorSeries struct {
 	Name   string
-	Kind   string
+	Kind   sensor.Kind
 	Prefix string
 	Size   uint64 // addresses watched
 	Rows   []sensor.Row

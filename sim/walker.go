@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"wormwatch/worm"
 )
 
 // walker moves the hosts of walking strategies (shared sequence,
@@ -53,7 +55,7 @@ type walker struct {
 }
 
 const (
-	noEnd   = math.MaxUint64
+	noEnd   = worm.NoEnd
 	tgtNone = -1
 	tgtEnd  = -2
 	attNone = -1
@@ -99,7 +101,7 @@ func newWalker(f *fast, rng *rand.Rand) (*walker, error) {
 		wk.att[i] = attNone
 	}
 	for vi, v := range w.vars {
-		if !walks(v) {
+		if !v.Walks() {
 			continue
 		}
 		plan, err := newWalkPlan(vi, v, w.hosts, rng, w.stop)
@@ -182,13 +184,6 @@ func (vw *vwalk) dist(a, b uint64) uint64 {
 		return vw.n - a + b
 	}
 	return noEnd
-}
-
-func (vw *vwalk) advance(a, k uint64) uint64 {
-	if vw.cyclic {
-		return (a + k%vw.n) % vw.n
-	}
-	return a + k
 }
 
 // firstRelevant returns the first relevant position at or after index cur

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"wormwatch/internal/ctxpoll"
@@ -9,29 +10,34 @@ import (
 )
 
 // walkPlan is what both engines share about a walking variant: its walk
-// and where the walk of each newly infected host starts.
+// and where the walk of each newly infected host starts (its strategy's
+// worm.Walker).
 type walkPlan struct {
 	vi          int
 	v           *worm.Variant
+	strategy    worm.Walker
 	walk        worm.Walk
 	n           uint64 // probes per cycle
 	cyclic      bool
-	restart     bool // permutation: a probe that finds a host it infected restarts the walk
+	restart     bool // a probe that finds a host the variant infected restarts the walk (or ends a partitioned share)
 	partitioned bool // an infector hands half of its share of the walk to each host it infects
 	base        uint64
 	seedNext    uint64
 }
 
 func newWalkPlan(vi int, v *worm.Variant, hosts *ipv4.Hosts, rng *rand.Rand, stop *ctxpoll.Poller) (*walkPlan, error) {
+	strategy, ok := v.Walker()
+	if !ok {
+		return nil, fmt.Errorf("worm %s: strategy %q does not walk", v.Name, v.P.Targeting.Strategy)
+	}
 	walk, err := worm.NewWalk(v, rng.Uint64(), hosts, rng, stop)
 	if err != nil {
 		return nil, err
 	}
-	t := v.P.Targeting
+	rules := strategy.Rules(v.P.Targeting)
 	p := &walkPlan{
-		vi: vi, v: v, walk: walk, n: walk.Len(), cyclic: walk.Cyclic(),
-		restart:     t.Strategy == "permutation" && t.Permutation.OnInfected == "restart",
-		partitioned: (t.Strategy == "permutation" && t.Permutation.Partitioned) || (t.Strategy == "hitlist" && t.HitList.Partitioned),
+		vi: vi, v: v, strategy: strategy, walk: walk, n: walk.Len(), cyclic: walk.Cyclic(),
+		restart: rules.Restart, partitioned: rules.Partitioned,
 	}
 	if p.cyclic {
 		p.base = rng.Uint64N(p.n)
@@ -39,44 +45,15 @@ func newWalkPlan(vi int, v *worm.Variant, hosts *ipv4.Hosts, rng *rand.Rand, sto
 	return p, nil
 }
 
-func (p *walkPlan) advance(a, k uint64) uint64 {
-	if p.cyclic {
-		return (a + k%p.n) % p.n
-	}
-	return a + k
-}
+func (p *walkPlan) advance(a, k uint64) uint64 { return worm.Advance(a, k, p.n, p.cyclic) }
 
 // begin returns where the walk of host h, just infected by infector (-1 for
 // a seed), starts and how many probes its share holds (noEnd: all of a
 // cyclic walk), or ok=false if the host scans at random from the start.
 // child says the infector handed over the share (childCur, childRem).
 func (p *walkPlan) begin(w *world, rng *rand.Rand, h, infector int32, child bool, childCur, childRem uint64) (cur, rem uint64, ok bool) {
-	t := p.v.P.Targeting
-	switch t.Strategy {
-	case "sequence":
-		// CRv1: every host starts the same walk from its beginning.
-		return 0, noEnd, true
-	case "sequential":
-		if rng.Float64() < t.Sequential.LocalStart {
-			lo, _ := p.v.Scope(w.h[h].addr, 16)
-			return lo, noEnd, true
-		}
-		return rng.Uint64N(p.n), noEnd, true
-	}
-	switch {
-	case infector < 0 && (p.partitioned || t.Strategy == "hitlist"):
-		// The seeds share the walk in equal parts.
-		k := uint64(w.seedK[p.vi])
-		i := p.seedNext
-		p.seedNext++
-		lo, hi := i*p.n/k, (i+1)*p.n/k
-		cur, rem = p.advance(p.base, lo), hi-lo
-	case infector < 0 || (t.Strategy == "permutation" && !p.partitioned):
-		cur, rem = rng.Uint64N(p.n), noEnd
-	case child:
-		cur, rem = childCur, childRem
-	default:
-		return 0, 0, false // infected by a host with no share to hand on
-	}
-	return cur, rem, rem > 0
+	s := worm.NewWalkStart(p.v, p.walk, p.base, uint64(w.seedK[p.vi]), &p.seedNext)
+	s.Addr, s.Seed, s.Rand = w.h[h].addr, infector < 0, rng
+	s.Handed, s.HandedCur, s.HandedRem = child, childCur, childRem
+	return p.strategy.Begin(&s)
 }

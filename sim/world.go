@@ -725,9 +725,9 @@ func (w *world) push(e event) {
 func (w *world) calendar(h int32, t float64, boundary bool) {
 	v := w.vars[w.h[h].varOf]
 	ph, next := v.PhaseAt(t, w.h[h].clock)
-	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.P.Calendar.WakeDelay.IsZero() {
+	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.WakeDelay().AlwaysZero() {
 		w.setPhase(h, worm.Dormant, t)
-		if wake := t + v.P.Calendar.WakeDelay.Sample(w.rng); wake < w.h[h].cureAt {
+		if wake := t + v.WakeDelay().Sample(w.rng); wake < w.h[h].cureAt {
 			w.push(event{t: wake, host: h, gen: w.h[h].gen, kind: evWake})
 		}
 	} else {

@@ -12,10 +12,10 @@ package worm
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
+	"wormwatch/internal/param"
 	"wormwatch/ipv4"
 )
 
@@ -30,6 +30,7 @@ const (
 	Ended                 // stopped for good (after Calendar.End)
 )
 
+// String names the phase, as the outputs write it.
 func (p Phase) String() string {
 	switch p {
 	case Scanning:
@@ -69,25 +70,21 @@ type Variant struct {
 	// scenario start.
 	StartSeconds float64
 
-	start      time.Time // scenario start
-	segs       []calSeg  // the monthly calendar, precomputed around the start
+	start      time.Time          // scenario start
+	strategy   Targeter           // what targeting.strategy does
+	cal        calendar           // what calendar.kind does
+	segs       []calSeg           // the monthly calendar, precomputed around the start
+	wake       param.Distribution // calendar.wake_delay
 	rate       [3]float64
 	endSeconds float64 // Calendar.End in seconds of host clock from scenario start; +Inf if none
 	flood      uint32  // flood target address (space coordinates)
 	floodOK    bool
 }
 
-// calSeg is a stretch of a monthly calendar: from this host-clock time
-// (seconds since the scenario start) the phase is phase, until the next
-// segment's from.
-type calSeg struct {
-	from  float64
-	phase Phase
-}
-
 // Compile turns parameters into a Variant for a scenario starting at start
 // in space sp, where answerFraction is the share of addresses that answer a
-// port-80 SYN.
+// port-80 SYN. The strategy, the rate model, the calendar, the OS classes
+// and the wake-up delay must be registered kinds.
 func Compile(index int, p Params, sp ipv4.Space, start time.Time, answerFraction float64) (*Variant, error) {
 	v := &Variant{Index: index, Name: p.Name, P: p, Space: sp, start: start}
 	ex, err := sp.ParseRanges(p.Targeting.Exclude)
@@ -96,81 +93,47 @@ func Compile(index int, p Params, sp ipv4.Space, start time.Time, answerFraction
 	}
 	v.Exclude = ex
 	for _, os := range p.Infects {
-		switch os {
-		case "win2000":
-			v.Infects[ipv4.OSWin2000] = true
-		case "nt4":
-			v.Infects[ipv4.OSNT4] = true
-		default:
-			return nil, fmt.Errorf("worm %s: infects: unknown OS class %q (want win2000 or nt4)", p.Name, os)
+		code, ok := osClasses.Lookup(os)
+		if !ok {
+			return nil, fmt.Errorf("worm %s: infects: unknown OS class %q (want %s)", p.Name, os, strings.Join(osClasses.Names(), " or "))
 		}
+		v.Infects[code] = true
 	}
-	switch p.Targeting.Strategy {
-	case "local":
-		l := p.Targeting.Local
-		v.Components = []Component{{0, 1 - l.Own8 - l.Own16}, {8, l.Own8}, {16, l.Own16}}
-	default:
-		v.Components = []Component{{0, 1}}
+	if v.strategy, err = targeterOf(p.Targeting.Strategy); err != nil {
+		return nil, fmt.Errorf("worm %s: targeting.strategy: %w", p.Name, err)
 	}
 	// Drop empty components so the engine never keeps indexes it cannot use.
-	kept := v.Components[:0]
-	for _, c := range v.Components {
+	for _, c := range v.strategy.Components(p.Targeting) {
 		if c.Weight > 0 {
-			kept = append(kept, c)
+			v.Components = append(v.Components, c)
 		}
 	}
-	v.Components = kept
 	if p.Start.IsZero() {
 		v.StartSeconds = 0
 	} else {
 		v.StartSeconds = p.Start.Sub(start).Seconds()
 	}
+	model, err := rateModels.Get(p.Rate.Model)
+	if err != nil {
+		return nil, fmt.Errorf("worm %s: rate.model: %w", p.Name, err)
+	}
 	for lang := uint8(0); lang < 3; lang++ {
-		v.rate[lang] = rateFor(p.Rate, lang, answerFraction)
+		v.rate[lang] = model.rate(p.Rate, lang, answerFraction)
+	}
+	if v.wake, err = p.Calendar.WakeDelay.Distribution(); err != nil {
+		return nil, fmt.Errorf("worm %s: calendar.wake_delay: %w", p.Name, err)
 	}
 	v.endSeconds = math.Inf(1)
 	if !p.Calendar.End.IsZero() {
 		v.endSeconds = p.Calendar.End.Sub(start).Seconds()
 	}
-	if p.Calendar.Kind == "monthly" && p.Calendar.FloodTarget != "" {
-		a, err := sp.ParseAddr(p.Calendar.FloodTarget)
-		if err != nil {
-			return nil, fmt.Errorf("worm %s: calendar.flood_target: %w", p.Name, err)
-		}
-		v.flood, v.floodOK = a, true
+	if v.cal, err = calendars.Get(p.Calendar.Kind); err != nil {
+		return nil, fmt.Errorf("worm %s: calendar.kind: %w", p.Name, err)
 	}
-	if p.Calendar.Kind == "monthly" {
-		v.buildSegments()
+	if err := v.cal.compile(v, sp); err != nil {
+		return nil, fmt.Errorf("worm %s: %w", p.Name, err)
 	}
 	return v, nil
-}
-
-// calendarMonths is how far around the scenario start the monthly calendar
-// is precomputed; PhaseAt computes times outside from the calendar directly.
-const calendarMonths = 18
-
-// buildSegments precomputes the monthly calendar from calendarMonths before
-// the start's month to calendarMonths after it, so that PhaseAt is a binary
-// search instead of calendar arithmetic.
-func (v *Variant) buildSegments() {
-	y, m, _ := v.start.Date()
-	first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -calendarMonths, 0)
-	for i := 0; i <= 2*calendarMonths; i++ {
-		ms := first.AddDate(0, i, 0)
-		t := ms.Sub(v.start).Seconds()
-		for {
-			ph, next := v.phaseSlow(t)
-			if n := len(v.segs); n == 0 || v.segs[n-1].phase != ph {
-				v.segs = append(v.segs, calSeg{from: t, phase: ph})
-			}
-			if next >= ms.AddDate(0, 1, 0).Sub(v.start).Seconds() {
-				break
-			}
-			t = next
-		}
-	}
-	end := first.AddDate(0, 2*calendarMonths+1, 0).Sub(v.start).Seconds()
-	v.segs = append(v.segs, calSeg{from: end, phase: Scanning})
 }
 
 // Threads returns the scanning threads of an infected host of language lang.
@@ -188,23 +151,6 @@ func Threads(r Rate, lang uint8) int {
 	return t
 }
 
-// rateFor is the probe rate (connection attempts per second) of one host:
-// each scanning thread loops over connect attempts; an attempt to an
-// address that never answers (share 1-q) lasts Timeout, one that ends at
-// once (an answer, or a router's ICMP unreachable: share q) lasts
-// AnsweredAttempt, so a thread makes 1 / ((1-q) Timeout + q AnsweredAttempt)
-// attempts per second.
-func rateFor(r Rate, lang uint8, q float64) float64 {
-	if r.Model == "fixed" {
-		return r.Fixed
-	}
-	per := (1-q)*r.Timeout.Seconds() + q*r.AnsweredAttempt.Seconds()
-	if per <= 0 {
-		return 0
-	}
-	return float64(Threads(r, lang)) / per
-}
-
 // Rate returns the probe rate, in probes per second, of a scanning host of
 // language lang.
 func (v *Variant) Rate(lang uint8) float64 { return v.rate[lang] }
@@ -213,7 +159,24 @@ func (v *Variant) Rate(lang uint8) float64 { return v.rate[lang] }
 func (v *Variant) FloodTarget() (uint32, bool) { return v.flood, v.floodOK }
 
 // Monthly reports whether the variant follows Code Red's monthly calendar.
-func (v *Variant) Monthly() bool { return v.P.Calendar.Kind == "monthly" }
+func (v *Variant) Monthly() bool { return v.P.Calendar.Kind == CalendarMonthly }
+
+// WakeDelay returns the delay between the end of a dormant stretch of the
+// calendar and the host scanning again (calendar.wake_delay).
+func (v *Variant) WakeDelay() param.Distribution { return v.wake }
+
+// Walker returns the variant's strategy as a Walker, if its hosts walk.
+func (v *Variant) Walker() (Walker, bool) {
+	w, ok := v.strategy.(Walker)
+	return w, ok
+}
+
+// Walks reports whether the variant's hosts start by walking an order of
+// addresses (see Walker).
+func (v *Variant) Walks() bool {
+	_, ok := v.strategy.(Walker)
+	return ok
+}
 
 // RebootAfter returns how long after infection the worm reboots a host of
 // language lang (0: never).
@@ -223,63 +186,6 @@ func (v *Variant) RebootAfter(lang uint8) float64 {
 		return r.AfterChinese.Seconds()
 	}
 	return r.After.Seconds()
-}
-
-// PhaseAt returns the phase, on its own calendar, of a host whose clock is
-// clockErr seconds ahead of UTC at t seconds after the scenario start, and
-// the time at which the calendar phase changes next (+Inf if never).
-//
-// A monthly worm spreads on days 1..SpreadUntilDay, floods until
-// FloodUntilDay and sleeps until the month ends, all by the day of the month
-// of the host's clock in UTC. The wake-up delay after dormancy is not part
-// of the calendar; the engine adds it when a dormant host reaches day 1.
-func (v *Variant) PhaseAt(t float64, clockErr int32) (Phase, float64) {
-	hostT := t + float64(clockErr)
-	if hostT >= v.endSeconds {
-		return Ended, math.Inf(1)
-	}
-	if v.P.Calendar.Kind != "monthly" {
-		return Scanning, v.endSeconds - float64(clockErr)
-	}
-	n := len(v.segs)
-	if n < 2 || hostT < v.segs[0].from || hostT >= v.segs[n-1].from {
-		ph, next := v.phaseSlow(hostT)
-		return ph, math.Min(next, v.endSeconds) - float64(clockErr)
-	}
-	i := sort.Search(n, func(i int) bool { return v.segs[i].from > hostT }) - 1
-	next := math.Min(v.segs[i+1].from, v.endSeconds)
-	return v.segs[i].phase, next - float64(clockErr)
-}
-
-// phaseSlow is the monthly calendar at host-clock time hostT (seconds since
-// the scenario start): the phase and the host-clock time it changes.
-func (v *Variant) phaseSlow(hostT float64) (Phase, float64) {
-	c := v.P.Calendar
-	// Sub-second precision is irrelevant to day boundaries.
-	sec := math.Floor(hostT)
-	ht := v.start.Add(time.Duration(sec) * time.Second).UTC()
-	y, m, d := ht.Date()
-	monthStart := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
-	var phase Phase
-	var boundary time.Time
-	switch {
-	case d <= c.SpreadUntilDay:
-		phase, boundary = Scanning, monthStart.AddDate(0, 0, c.SpreadUntilDay)
-	case d <= c.FloodUntilDay:
-		phase, boundary = Flooding, monthStart.AddDate(0, 0, c.FloodUntilDay)
-	default:
-		phase, boundary = Dormant, monthStart.AddDate(0, 1, 0)
-	}
-	// A short month can put the boundary past the month's end; the next
-	// phase then starts at the next month (spread again).
-	if next := monthStart.AddDate(0, 1, 0); boundary.After(next) {
-		boundary = next
-	}
-	if phase == Flooding && (!v.floodOK || c.FloodBytesPerSecond == 0) {
-		// A worm with no flood is simply quiet on those days.
-		phase = Dormant
-	}
-	return phase, boundary.Sub(v.start).Seconds()
 }
 
 // Acceptance returns Z, the probability that one draw of the random target
@@ -338,19 +244,6 @@ func (v *Variant) ShareIn(a uint32, r ipv4.Range) float64 {
 	return p / z
 }
 
-// codeRedTail is the encoded end of Code Red's request as web servers
-// logged it (shared/reference/worm-signatures.md; the sample honeypot logs).
-// It is the visible request line only, as IDS signatures quote it.
-const codeRedTail = "%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a"
-
-// RequestLine returns the request line a web server logs for one probe of
-// the variant (its %r in Apache's log format).
-func (v *Variant) RequestLine() string {
-	switch v.P.Wire.Request {
-	case "codered":
-		return "GET /default.ida?" + strings.Repeat("N", 224) + codeRedTail + " HTTP/1.0"
-	case "codered2":
-		return "GET /default.ida?" + strings.Repeat("X", 224) + codeRedTail + " HTTP/1.0"
-	}
-	return "GET / HTTP/1.0"
-}
+// RequestLine returns the request line a web server logs for one probe
+// of the variant (its %r in Apache's log format).
+func (v *Variant) RequestLine() string { return v.P.Wire.Request.Line() }

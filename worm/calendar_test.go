@@ -11,8 +11,8 @@ import (
 
 // calConf is the part of a calendar the tests vary.
 type calConf struct {
-	kind          string // "monthly" or "always"
-	spread, flood int    // spread_until_day, flood_until_day
+	kind          CalendarKind // "monthly" or "always"
+	spread, flood int          // spread_until_day, flood_until_day
 	bytes         float64
 	target        string
 	end           time.Time

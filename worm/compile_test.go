@@ -174,7 +174,7 @@ func TestCompileErrors(t *testing.T) {
 			[]string{"worm bad2", "targeting.exclude", "10.0.0.1/8"}},
 		{"not an address", func(p *Params) { p.Targeting.Exclude = []string{"banana"} },
 			[]string{"worm bad3", "targeting.exclude", "banana"}},
-		{"os class", func(p *Params) { p.Infects = []string{"win2000", "linux"} },
+		{"os class", func(p *Params) { p.Infects = []OS{"win2000", "linux"} },
 			[]string{"worm bad4", "infects", "linux", "want win2000 or nt4"}},
 		{"flood target short", func(p *Params) {
 			p.Calendar.Kind = "monthly"
@@ -210,11 +210,11 @@ func TestCompileDerived(t *testing.T) {
 	t.Run("components", func(t *testing.T) {
 		t.Parallel()
 		tests := []struct {
-			strategy     string
+			strategy     Strategy
 			own8, own16  float64
 			want         []Component
 			wantMonthly  bool
-			calendarKind string
+			calendarKind CalendarKind
 		}{
 			{"uniform", 0.5, 0.375, []Component{{0, 1}}, false, "always"},
 			{"local", 0.5, 0.375, []Component{{0, 0.125}, {8, 0.5}, {16, 0.375}}, true, "monthly"},
@@ -249,12 +249,12 @@ func TestCompileDerived(t *testing.T) {
 	t.Run("infects", func(t *testing.T) {
 		t.Parallel()
 		tests := []struct {
-			infects []string
+			infects []OS
 			want    [2]bool // win2000, nt4
 		}{
-			{[]string{"win2000", "nt4"}, [2]bool{true, true}},
-			{[]string{"win2000"}, [2]bool{true, false}},
-			{[]string{"nt4"}, [2]bool{false, true}},
+			{[]OS{"win2000", "nt4"}, [2]bool{true, true}},
+			{[]OS{"win2000"}, [2]bool{true, false}},
+			{[]OS{"nt4"}, [2]bool{false, true}},
 			{nil, [2]bool{false, false}},
 		}
 		for _, tc := range tests {

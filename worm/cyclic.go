@@ -177,3 +177,10 @@ func (c *Cyclic) Step(x uint64) (uint32, uint64) {
 	}
 	return uint32(x - 1), next
 }
+
+// CursorIndex implements Stepper: the index of the address the element
+// stands for.
+func (c *Cyclic) CursorIndex(x uint64) uint64 {
+	m, _ := c.Index(uint32(x - 1))
+	return m
+}

@@ -20,7 +20,7 @@ func TestRateClasses(t *testing.T) {
 		var p Params
 		param.Defaults(&p)
 		p.Name = "w"
-		p.Targeting.Strategy = []string{"local", "uniform"}[trial%2]
+		p.Targeting.Strategy = []Strategy{"local", "uniform"}[trial%2]
 		p.Rate.ThreadsChinese = 600
 		for range r.IntN(30) {
 			bits := 8 + r.IntN(9)

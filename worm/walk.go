@@ -32,31 +32,22 @@ type Stepper interface {
 	// Step returns the address of the cursor's probe and the cursor of the
 	// probe after it.
 	Step(c uint64) (addr uint32, next uint64)
+	// CursorIndex returns the probe index of a cursor, the inverse of
+	// Cursor.
+	CursorIndex(c uint64) uint64
 }
 
-// NewWalk builds the walk of a walking variant for one run. key seeds what
-// is random about the walk (the sequence's key, the permutation's
-// generator and start, the hit-list's contents); hosts is the population,
-// for the hit-list.
-// A cancelled stop ends the drawing of a hit-list early with its error
-// (stop may be nil).
+// NewWalk builds the walk of a walking variant for one run (see
+// Walker.NewWalk): key seeds what is random about the walk (the sequence's
+// key, the permutation's generator and start), rng draws the rest (the
+// hit-list's contents), hosts is the population. A cancelled stop ends the
+// drawing of a hit-list early with its error (stop may be nil).
 func NewWalk(v *Variant, key uint64, hosts *ipv4.Hosts, rng *rand.Rand, stop *ctxpoll.Poller) (Walk, error) {
-	sp := v.Space
-	switch v.P.Targeting.Strategy {
-	case "sequence":
-		k := v.P.Targeting.Sequence.Key
-		if k == 0 {
-			k = key
-		}
-		return NewFeistel(sp.Bits, k), nil
-	case "permutation":
-		return NewCyclic(sp.Bits, rand.New(rand.NewPCG(key, 0x9e3779b97f4a7c15)))
-	case "sequential":
-		return Identity{N: sp.Size()}, nil
-	case "hitlist":
-		return NewHitList(v.P.Targeting.HitList, hosts, rng, stop)
+	w, ok := v.Walker()
+	if !ok {
+		return nil, fmt.Errorf("strategy %q does not walk", v.P.Targeting.Strategy)
 	}
-	return nil, fmt.Errorf("strategy %q does not walk", v.P.Targeting.Strategy)
+	return w.NewWalk(v, key, hosts, rng, stop)
 }
 
 // Identity is the walk 0, 1, 2, ... over a space of N addresses: sequential
@@ -80,6 +71,9 @@ func (w Identity) Cursor(m uint64) uint64 { return m }
 
 // Step implements Stepper.
 func (w Identity) Step(c uint64) (uint32, uint64) { return uint32(c), (c + 1) % w.N }
+
+// CursorIndex implements Stepper: the cursor is the index.
+func (w Identity) CursorIndex(c uint64) uint64 { return c }
 
 // Feistel is a keyed pseudo-random permutation of [0, 2^bits): a four-round
 // balanced Feistel network on the next even number of bits, restricted to
@@ -169,6 +163,9 @@ func (f *Feistel) Cursor(m uint64) uint64 { return m }
 // Step implements Stepper.
 func (f *Feistel) Step(c uint64) (uint32, uint64) { return f.Addr(c), (c + 1) & (1<<f.bits - 1) }
 
+// CursorIndex implements Stepper: the cursor is the index.
+func (f *Feistel) CursorIndex(c uint64) uint64 { return c }
+
 // List is a hit-list: a fixed list of addresses, walked once.
 type List struct {
 	Addrs []uint32
@@ -257,6 +254,9 @@ func (l *List) Cursor(m uint64) uint64 { return m }
 
 // Step implements Stepper.
 func (l *List) Step(c uint64) (uint32, uint64) { return l.Addrs[c], c + 1 }
+
+// CursorIndex implements Stepper: the cursor is the index.
+func (l *List) CursorIndex(c uint64) uint64 { return c }
 
 // mulmod returns a*b mod m for m < 2^63.
 func mulmod(a, b, m uint64) uint64 {

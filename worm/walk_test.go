@@ -329,7 +329,7 @@ func TestHitListTooBig(t *testing.T) {
 func TestNewWalk(t *testing.T) {
 	t.Parallel()
 	hosts := everyThird(16)
-	compile := func(strategy string, key uint64) *Variant {
+	compile := func(strategy Strategy, key uint64) *Variant {
 		p := defaultParams("w")
 		p.Targeting.Strategy = strategy
 		p.Targeting.Sequence.Key = key
@@ -338,7 +338,7 @@ func TestNewWalk(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, tc := range []struct {
-		strategy string
+		strategy Strategy
 		check    func(Walk) bool
 	}{
 		{"sequence", func(w Walk) bool { _, ok := w.(*Feistel); return ok }},
@@ -351,7 +351,7 @@ func TestNewWalk(t *testing.T) {
 			t.Errorf("%s: walk %T, err %v", tc.strategy, w, err)
 		}
 	}
-	for _, s := range []string{"uniform", "local"} {
+	for _, s := range []Strategy{"uniform", "local"} {
 		if w, err := NewWalk(compile(s, 0), 99, hosts, rng, nil); err == nil {
 			t.Errorf("%s: got walk %T, want an error", s, w)
 		}

@@ -24,17 +24,9 @@ import (
 // assignScalar sets rv, whose kind is a scalar or a list, from the TOML
 // value val. The message of the error does not name the key.
 func assignScalar(rv reflect.Value, val any) error {
-	t := rv.Type()
-	switch kindOf(t) {
+	switch kindOf(rv.Type()) {
 	case kString:
-		s, ok := val.(string)
-		if !ok {
-			return fmt.Errorf("want a string, got %s", describe(val))
-		}
-		if !utf8.ValidString(s) {
-			return fmt.Errorf("%q is not valid UTF-8", s)
-		}
-		rv.SetString(s)
+		return assignString(rv, val)
 	case kBool:
 		b, ok := val.(bool)
 		if !ok {
@@ -42,57 +34,13 @@ func assignScalar(rv reflect.Value, val any) error {
 		}
 		rv.SetBool(b)
 	case kInt:
-		i, err := toInt(val)
-		if err != nil {
-			return err
-		}
-		if rv.OverflowInt(i) {
-			return fmt.Errorf("%d is out of range for this key", i)
-		}
-		rv.SetInt(i)
+		return assignInt(rv, val)
 	case kUint:
-		i, err := toInt(val)
-		if err != nil {
-			return err
-		}
-		if i < 0 {
-			return fmt.Errorf("want a non-negative integer, got %d", i)
-		}
-		if rv.OverflowUint(uint64(i)) {
-			return fmt.Errorf("%d is out of range for this key", i)
-		}
-		rv.SetUint(uint64(i))
+		return assignUint(rv, val)
 	case kFloat:
-		var f float64
-		switch x := val.(type) {
-		case int64:
-			f = float64(x)
-		case float64:
-			f = x
-		default:
-			return fmt.Errorf("want a number, got %s", describe(val))
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) || rv.OverflowFloat(f) {
-			return fmt.Errorf("want a finite number, got %v", f)
-		}
-		rv.SetFloat(f)
+		return assignFloat(rv, val)
 	case kDuration:
-		var d Duration
-		switch x := val.(type) {
-		case string:
-			var err error
-			if d, err = ParseDuration(x); err != nil {
-				return err
-			}
-		case int64:
-			// A bare 0 is unambiguous; any other bare number lacks its unit.
-			if x != 0 {
-				return fmt.Errorf("want a duration with a unit like \"%ds\" or \"%dm\", got the bare number %d", x, x, x)
-			}
-		default:
-			return fmt.Errorf("want a duration like \"21s\", \"90m\" or \"3d\", got %s", describe(val))
-		}
-		rv.SetInt(int64(d))
+		return assignDuration(rv, val)
 	case kTime:
 		tm, err := toTime(val)
 		if err != nil {
@@ -104,27 +52,116 @@ func assignScalar(rv reflect.Value, val any) error {
 		if !ok {
 			return fmt.Errorf("want a string, got %s", describe(val))
 		}
-		if err := rv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+		return rv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+	case kList:
+		return assignList(rv, val)
+	default:
+		return fmt.Errorf("internal error: %s is not a scalar", rv.Type())
+	}
+	return nil
+}
+
+// assignString sets a string (or a string type, such as a kind) from a
+// TOML string of valid UTF-8.
+func assignString(rv reflect.Value, val any) error {
+	s, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("want a string, got %s", describe(val))
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%q is not valid UTF-8", s)
+	}
+	rv.SetString(s)
+	return nil
+}
+
+// assignInt sets a signed integer that holds the value.
+func assignInt(rv reflect.Value, val any) error {
+	i, err := toInt(val)
+	if err != nil {
+		return err
+	}
+	if rv.OverflowInt(i) {
+		return fmt.Errorf("%d is out of range for this key", i)
+	}
+	rv.SetInt(i)
+	return nil
+}
+
+// assignUint sets an unsigned integer that holds the value.
+func assignUint(rv reflect.Value, val any) error {
+	i, err := toInt(val)
+	if err != nil {
+		return err
+	}
+	if i < 0 {
+		return fmt.Errorf("want a non-negative integer, got %d", i)
+	}
+	if rv.OverflowUint(uint64(i)) {
+		return fmt.Errorf("%d is out of range for this key", i)
+	}
+	rv.SetUint(uint64(i))
+	return nil
+}
+
+// assignFloat sets a float from a TOML integer or float, finite and in
+// the range of the float's size.
+func assignFloat(rv reflect.Value, val any) error {
+	var f float64
+	switch x := val.(type) {
+	case int64:
+		f = float64(x)
+	case float64:
+		f = x
+	default:
+		return fmt.Errorf("want a number, got %s", describe(val))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || rv.OverflowFloat(f) {
+		return fmt.Errorf("want a finite number, got %v", f)
+	}
+	rv.SetFloat(f)
+	return nil
+}
+
+// assignDuration sets a Duration from text ("21s", "3d") or a bare 0.
+func assignDuration(rv reflect.Value, val any) error {
+	var d Duration
+	switch x := val.(type) {
+	case string:
+		var err error
+		if d, err = ParseDuration(x); err != nil {
 			return err
 		}
-	case kList:
-		arr, ok := val.([]any)
-		if !ok {
-			return fmt.Errorf("want a list of %ss like [%s], got %s", typeName(t.Elem()), exampleOf(t.Elem()), describe(val))
+	case int64:
+		// A bare 0 is unambiguous; any other bare number lacks its unit.
+		if x != 0 {
+			return fmt.Errorf("want a duration with a unit like \"%ds\" or \"%dm\", got the bare number %d", x, x, x)
 		}
-		out := reflect.Zero(t) // an empty list is nil, as a list without a default is
-		if len(arr) > 0 {
-			out = reflect.MakeSlice(t, len(arr), len(arr))
-		}
-		for i, x := range arr {
-			if err := assignScalar(out.Index(i), x); err != nil {
-				return fmt.Errorf("element %d: %w", i+1, err)
-			}
-		}
-		rv.Set(out)
 	default:
-		return fmt.Errorf("internal error: %s is not a scalar", t)
+		return fmt.Errorf("want a duration like \"21s\", \"90m\" or \"3d\", got %s", describe(val))
 	}
+	rv.SetInt(int64(d))
+	return nil
+}
+
+// assignList replaces a list with the elements of a TOML array, each
+// assigned as a scalar.
+func assignList(rv reflect.Value, val any) error {
+	t := rv.Type()
+	arr, ok := val.([]any)
+	if !ok {
+		return fmt.Errorf("want a list of %ss like [%s], got %s", typeName(t.Elem()), exampleOf(t.Elem()), describe(val))
+	}
+	out := reflect.Zero(t) // an empty list is nil, as a list without a default is
+	if len(arr) > 0 {
+		out = reflect.MakeSlice(t, len(arr), len(arr))
+	}
+	for i, x := range arr {
+		if err := assignScalar(out.Index(i), x); err != nil {
+			return fmt.Errorf("element %d: %w", i+1, err)
+		}
+	}
+	rv.Set(out)
 	return nil
 }
 

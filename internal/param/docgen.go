@@ -44,7 +44,7 @@ func docTable(b *bytes.Buffer, t reflect.Type, def reflect.Value, prefix, title,
 		}
 		rows++
 		fv := def.Field(f.index)
-		desc := f.doc
+		desc := f.docText()
 		if f.whenKey != "" {
 			desc = sentence(desc) + " Applies only when " + whenMD(f, prefix) + "."
 		}
@@ -133,9 +133,9 @@ func defaultCell(v reflect.Value) string {
 // its value follows (valid tag) and its most elements (maxlen tag).
 func allowedCell(f field) string {
 	var parts []string
-	if len(f.enum) > 0 {
-		q := make([]string, len(f.enum))
-		for i, e := range f.enum {
+	if allowed := f.allowed(); len(allowed) > 0 {
+		q := make([]string, len(allowed))
+		for i, e := range allowed {
 			q[i] = "`" + e + "`"
 		}
 		if f.kind == kList {

@@ -77,9 +77,9 @@ func (e *encoder) table(sv reflect.Value, header string) {
 
 // docLine is the comment above a key: its doc text and allowed values.
 func docLine(f field) string {
-	s := f.doc
-	if len(f.enum) > 0 {
-		s = strings.TrimSpace(s + " (allowed: " + strings.Join(f.enum, ", ") + ")")
+	s := f.docText()
+	if allowed := f.allowed(); len(allowed) > 0 {
+		s = strings.TrimSpace(s + " (allowed: " + strings.Join(allowed, ", ") + ")")
 	}
 	return s
 }

@@ -648,8 +648,8 @@ func withHint(msg string, f field) string {
 // allowedText words the bounds or allowed values of f, or "".
 func allowedText(f field) string {
 	var parts []string
-	if len(f.enum) > 0 {
-		parts = append(parts, strings.Join(f.enum, ", "))
+	if allowed := f.allowed(); len(allowed) > 0 {
+		parts = append(parts, strings.Join(allowed, ", "))
 	} else if b := boundsText(f); b != "" {
 		parts = append(parts, b)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -602,16 +603,27 @@ func TestDist(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	u := Dist{Kind: "uniform", Min: Duration(-time.Hour), Max: Duration(time.Hour)}
+	ud := mustDist(t, u)
+	if ud != (Uniform{Min: Duration(-time.Hour), Max: Duration(time.Hour)}) {
+		t.Errorf("uniform table gives %#v", ud)
+	}
 	for range 1000 {
-		if x := u.Sample(r); x < -3600 || x > 3600 {
+		if x := ud.Sample(r); x < -3600 || x > 3600 {
 			t.Fatalf("uniform sample %v outside [-3600, 3600]", x)
 		}
 	}
-	if got := (Dist{Kind: "fixed", Mean: Duration(time.Minute)}).Sample(r); got != 60 {
+	if got := mustDist(t, Dist{Kind: "fixed", Mean: Duration(time.Minute)}).Sample(r); got != 60 {
 		t.Errorf("fixed sample %v, want 60", got)
 	}
-	if !(Dist{Kind: "none", Mean: Duration(time.Hour)}).IsZero() || u.IsZero() {
-		t.Error("IsZero")
+	if !mustDist(t, Dist{Kind: "none", Mean: Duration(time.Hour)}).AlwaysZero() || ud.AlwaysZero() ||
+		!mustDist(t, Dist{Kind: "fixed"}).AlwaysZero() || !mustDist(t, Dist{}).AlwaysZero() {
+		t.Error("AlwaysZero")
+	}
+	if ln := mustDist(t, Dist{Kind: "lognormal", Mean: Duration(2 * time.Hour), Sigma: 0.8}); ln != (LogNormal{Median: Duration(2 * time.Hour), Sigma: 0.8}) {
+		t.Errorf("lognormal table gives %#v: mean is the median", ln)
+	}
+	if _, err := (Dist{Kind: "gamma"}).Distribution(); err == nil || !strings.Contains(err.Error(), "none, fixed, exponential, uniform or lognormal") {
+		t.Errorf("unknown kind: %v", err)
 	}
 	checks := []struct {
 		d  Dist
@@ -623,12 +635,61 @@ func TestDist(t *testing.T) {
 		{Dist{Kind: "exponential", Mean: 1}, true},
 		{Dist{Kind: "lognormal", Mean: 0, Sigma: 1}, false},
 		{Dist{Kind: "none"}, true},
+		{Dist{Kind: "gamma"}, true}, // left to the kind key's check
 	}
 	for _, c := range checks {
 		if err := c.d.Check(); (err == nil) != c.ok {
 			t.Errorf("Check(%+v) = %v, want ok %v", c.d, err, c.ok)
 		}
 	}
+	lower := map[Distribution]Duration{
+		Zero{}: 0, Fixed{Value: -5}: -5, Exponential{Mean: 9}: 0, Uniform{Min: -3, Max: 4}: -3, LogNormal{Median: 7, Sigma: 1}: 0,
+	}
+	for d, want := range lower {
+		if got := d.Lower(); got != want {
+			t.Errorf("%#v.Lower() = %v, want %v", d, got, want)
+		}
+	}
+}
+
+// TestDistSamples checks that each distribution draws what the single
+// Dist type drew before it was split into one type per shape: the same
+// values from the same draws of the stream, so that runs keep their
+// results bit for bit.
+func TestDistSamples(t *testing.T) {
+	t.Parallel()
+	const mean, lo, hi, sigma = 7200.0, -259200.0, 259200.0, 0.8
+	cases := []struct {
+		d    Dist
+		want func(r *rand.Rand) float64
+	}{
+		{Dist{Kind: "none"}, func(*rand.Rand) float64 { return 0 }},
+		{Dist{Kind: "fixed", Mean: Duration(2 * time.Hour)}, func(*rand.Rand) float64 { return mean }},
+		{Dist{Kind: "exponential", Mean: Duration(2 * time.Hour)}, func(r *rand.Rand) float64 { return r.ExpFloat64() * mean }},
+		{Dist{Kind: "uniform", Min: Duration(-72 * time.Hour), Max: Duration(72 * time.Hour)}, func(r *rand.Rand) float64 { return lo + r.Float64()*(hi-lo) }},
+		{Dist{Kind: "lognormal", Mean: Duration(2 * time.Hour), Sigma: sigma}, func(r *rand.Rand) float64 { return mean * math.Exp(sigma*r.NormFloat64()) }},
+	}
+	for _, c := range cases {
+		d := mustDist(t, c.d)
+		a, b := rand.New(rand.NewPCG(3, 4)), rand.New(rand.NewPCG(3, 4))
+		for i := range 100 {
+			if got, want := d.Sample(a), c.want(b); got != want {
+				t.Fatalf("%s sample %d: %v, want %v", c.d.Kind, i, got, want)
+			}
+		}
+		if a.Uint64() != b.Uint64() {
+			t.Errorf("%s: the stream is not where it was", c.d.Kind)
+		}
+	}
+}
+
+func mustDist(t *testing.T, d Dist) Distribution {
+	t.Helper()
+	dist, err := d.Distribution()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dist
 }
 
 func TestDistance(t *testing.T) {

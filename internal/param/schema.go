@@ -107,12 +107,14 @@ type field struct {
 	defVal   any   // the default tag read as a TOML value (parsed once: see setDefaults)
 	defErr   error // why the default tag does not read, if it does not
 	min, max string
-	zero     string // what 0 means, when 0 is allowed outside min and max (zero tag)
-	maxLen   int    // most elements of a list or an array of tables (maxlen tag); 0: no limit
-	valid    string // a named rule the value must follow (valid tag): "name"
-	enum     []string
-	whenKey  string   // TOML key of the sibling that selects this field
-	whenVals []string // values of the sibling for which this field applies
+	zero     string     // what 0 means, when 0 is allowed outside min and max (zero tag)
+	maxLen   int        // most elements of a list or an array of tables (maxlen tag); 0: no limit
+	valid    string     // a named rule the value must follow (valid tag): "name"
+	enum     []string   // enum tag
+	enumer   Enumerated // the type's own list of allowed values (Enumerated), instead of an enum tag
+	docer    paramDoc   // the type's documentation, for a field without a doc tag
+	whenKey  string     // TOML key of the sibling that selects this field
+	whenVals []string   // values of the sibling for which this field applies
 	doc      string
 }
 
@@ -174,6 +176,7 @@ func parseFields(t reflect.Type) []field {
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.enum = splitList(e)
 		}
+		typeEnum(t, sf, &f)
 		if w := sf.Tag.Get("when"); w != "" {
 			k, v, ok := strings.Cut(w, "=")
 			if !ok {
@@ -184,6 +187,51 @@ func parseFields(t reflect.Type) []field {
 		out = append(out, f)
 	}
 	return out
+}
+
+// paramDoc is implemented by types that document themselves.
+type paramDoc interface{ ParamDoc() string }
+
+// typeEnum takes the allowed values and the documentation of a string
+// field (or a list of strings) from its type, when the type supplies them
+// (Enumerated, ParamDoc). A field whose type enumerates its values and
+// that has an enum tag as well panics: the values would be declared twice.
+func typeEnum(t reflect.Type, sf reflect.StructField, f *field) {
+	et := sf.Type
+	if f.kind == kList {
+		et = et.Elem()
+	}
+	if k := kindOf(et); k != kString && k != kText {
+		return
+	}
+	z := reflect.Zero(et).Interface()
+	if en, ok := z.(Enumerated); ok {
+		if f.enum != nil {
+			panic(fmt.Sprintf("param: %s.%s: enum tag on a field whose type %s lists its own values", t, sf.Name, et))
+		}
+		f.enumer = en
+	}
+	if d, ok := z.(paramDoc); ok && f.doc == "" {
+		f.docer = d
+	}
+}
+
+// allowed returns the values f may take: its enum tag, or the values its
+// type enumerates (asked each time: they are registered in code); nil when
+// any value is allowed.
+func (f field) allowed() []string {
+	if f.enumer != nil {
+		return f.enumer.Enum()
+	}
+	return f.enum
+}
+
+// docText returns the documentation of f: its doc tag, or its type's.
+func (f field) docText() string {
+	if f.docer != nil {
+		return f.docer.ParamDoc()
+	}
+	return f.doc
 }
 
 // fieldByName returns the parameter of struct type t with TOML key name.

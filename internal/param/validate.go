@@ -179,8 +179,8 @@ func (c *checker) scalar(f field, v reflect.Value) string {
 		return rangeMsg(t.UTC().Format(time.RFC3339Nano), below, above, f)
 	case kString, kText:
 		s := scalarText(v)
-		if len(f.enum) > 0 && !slices.Contains(f.enum, s) {
-			return fmt.Sprintf("%q is not allowed (allowed %s)", s, strings.Join(f.enum, ", "))
+		if allowed := f.allowed(); len(allowed) > 0 && !slices.Contains(allowed, s) {
+			return fmt.Sprintf("%q is not allowed (allowed %s)", s, strings.Join(allowed, ", "))
 		}
 		if f.valid != "" {
 			if err := rules[f.valid].check(s); err != nil {

@@ -1,4 +1,8 @@
-package sensor
+// Package capture writes what sensors recorded probe by probe: a
+// telescope's capture window as a pcap file, a web server's access log.
+// It is apart from package sensor so that reading a scenario (which
+// declares sensors) does not pull in the packet library.
+package capture
 
 import (
 	"bufio"
@@ -13,21 +17,12 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"wormwatch/ipv4"
+	"wormwatch/sensor"
 )
 
 // retransmit are the offsets of the SYNs of one unanswered connect by
 // Windows 2000: at 0, 3 and 9 seconds (shared/reference/codered-2001.md).
 var retransmit = []float64{0, 3, 9}
-
-// mix is a fixed hash for per-probe details (source port, IP id) that must
-// be the same on every run.
-func mix(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	return x ^ x>>33
-}
 
 // WritePcap writes the SYN packets of probes to a telescope as a pcap file
 // (Ethernet, microsecond timestamps) that tcpdump and tshark read. A
@@ -35,7 +30,7 @@ func mix(x uint64) uint64 {
 // SYNs at 0, 3 and 9 seconds (Windows 2000) from one source port. Packets
 // are 48-byte IPv4 SYNs to port 80 with MSS, NOP, NOP and SACK-permitted
 // options, as Windows 2000 sent them.
-func WritePcap(w io.Writer, probes []Probe, sp ipv4.Space, start time.Time, syns int) error {
+func WritePcap(w io.Writer, probes []sensor.Probe, sp ipv4.Space, start time.Time, syns int) error {
 	if syns < 1 {
 		syns = 1
 	}
@@ -68,7 +63,7 @@ func WritePcap(w io.Writer, probes []Probe, sp ipv4.Space, start time.Time, syns
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	for _, k := range pkts {
 		p := probes[k.probe]
-		h := mix(uint64(k.probe)<<1 | 1)
+		h := sensor.Mix(uint64(k.probe)<<1 | 1)
 		src, dst := sp.IPv4(p.Src).As4(), sp.IPv4(p.Dst).As4()
 		ip := &layers.IPv4{
 			Version: 4, TTL: 113, Id: uint16(h>>16) + uint16(k.k), Flags: layers.IPv4DontFragment,
@@ -102,7 +97,7 @@ func WritePcap(w io.Writer, probes []Probe, sp ipv4.Space, start time.Time, syns
 // combined log lines, the way an Apache server that is not vulnerable logs
 // them: status 404, 283 bytes, no referer, no user agent. requests gives
 // each variant's request line.
-func WriteAccessLog(w io.Writer, probes []Probe, sp ipv4.Space, start time.Time, requests []string) error {
+func WriteAccessLog(w io.Writer, probes []sensor.Probe, sp ipv4.Space, start time.Time, requests []string) error {
 	bw := bufio.NewWriter(w)
 	for _, p := range probes {
 		req := "GET / HTTP/1.0"

@@ -1,4 +1,4 @@
-package sensor
+package capture
 
 import (
 	"bufio"
@@ -24,19 +24,22 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"wormwatch/ipv4"
+	"wormwatch/sensor"
 	"wormwatch/worm"
 )
 
+var testStart = time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
+
 // someProbes returns n probes in space sp, some of them close enough for
 // their retransmissions to interleave, to addresses of 44.0.0.0/8.
-func someProbes(sp ipv4.Space, n int) []Probe {
+func someProbes(sp ipv4.Space, n int) []sensor.Probe {
 	r, err := sp.ParsePrefix("44.0.0.0/8")
 	if err != nil {
 		panic(err)
 	}
-	out := make([]Probe, n)
+	out := make([]sensor.Probe, n)
 	for i := range out {
-		out[i] = Probe{
+		out[i] = sensor.Probe{
 			Seconds: 0.4*float64(i) + 1e-4*float64(i%7), // 0.4 s apart: SYNs at +3 and +9 s interleave
 			Src:     uint32((uint64(i)*2654435761 + 12345) % sp.Size()),
 			Dst:     uint32(r.Lo + uint64(i*7919)%r.Len()),
@@ -341,7 +344,7 @@ var combined = regexp.MustCompile(`^(\d{1,3}(?:\.\d{1,3}){3}) (\S+) (\S+) \[(\d{
 func TestWriteAccessLog(t *testing.T) {
 	t.Parallel()
 	var requests []string
-	for _, kind := range []string{"codered", "codered2", "get"} {
+	for _, kind := range []worm.Request{worm.RequestCodeRed, worm.RequestCodeRed2, worm.RequestGet} {
 		v := &worm.Variant{}
 		v.P.Wire.Request = kind
 		requests = append(requests, v.RequestLine())
