@@ -43,67 +43,25 @@ var (
 	dotted = []vg.Length{vg.Points(1.5), vg.Points(2)}
 )
 
-// panel is one plot being filled: it remembers how high the data go, so
-// that the legend gets room above them, and which points it marked.
+// panel is one of the report's plots being filled: a Panel that also
+// knows its time window and which published points it marked.
 type panel struct {
-	p       *plot.Plot
-	ymax    float64
-	entries int
-	marked  []results.Point
-	from    time.Time
-	to      time.Time
+	*Panel
+	marked []results.Point
+	from   time.Time
+	to     time.Time
 }
 
 func newPanel(ylabel string, from, to time.Time) *panel {
 	p := newPlot("", ylabel)
 	p.X.Min, p.X.Max = unix(from), unix(to)
-	return &panel{p: p, from: from, to: to}
+	return &panel{Panel: NewPanel(p), from: from, to: to}
 }
 
 // add draws a series: its median as a line and, with band, its 5-95% band
 // shaded behind it.
 func (pn *panel) add(s series, col color.NRGBA, label string, withBand bool, dashes []vg.Length) error {
-	if s.len() == 0 {
-		return nil
-	}
-	mid := make(plotter.XYs, s.len())
-	for i := range s.X {
-		mid[i] = plotter.XY{X: s.X[i], Y: s.Mid[i]}
-		pn.ymax = max(pn.ymax, s.Mid[i])
-	}
-	line, err := plotter.NewLine(mid)
-	if err != nil {
-		return fmt.Errorf("chart: %s: %w", label, err)
-	}
-	line.Color = col
-	line.Width = vg.Points(1.4)
-	line.Dashes = dashes
-	if !withBand || s.len() < 2 {
-		pn.p.Add(line)
-		pn.p.Legend.Add(label, line)
-		pn.entries++
-		return nil
-	}
-	ring := make(plotter.XYs, 0, 2*s.len())
-	for i := range s.X {
-		ring = append(ring, plotter.XY{X: s.X[i], Y: s.Hi[i]})
-		pn.ymax = max(pn.ymax, s.Hi[i])
-	}
-	for i := s.len() - 1; i >= 0; i-- {
-		ring = append(ring, plotter.XY{X: s.X[i], Y: s.Lo[i]})
-	}
-	poly, err := plotter.NewPolygon(ring)
-	if err != nil {
-		return fmt.Errorf("chart: %s band: %w", label, err)
-	}
-	fill := col
-	fill.A = bandAlpha
-	poly.Color = fill
-	poly.LineStyle.Width = 0
-	pn.p.Add(poly, line)
-	pn.p.Legend.Add(label+": median, 5-95%", poly, line)
-	pn.entries++
-	return nil
+	return pn.AddBand(s.X, s.Lo, s.Mid, s.Hi, BandStyle{Color: col, Alpha: bandAlpha, Dashes: dashes}, label, withBand)
 }
 
 // mark draws the Replay's measured points that belong to one of the named
@@ -180,22 +138,13 @@ func (pn *panel) mark(r *results.Replay, names []string, scale float64) error {
 				lb.TextStyle = styles[i : i+1]
 			}
 			lb.Offset = vg.Point{X: off.X + d.X, Y: off.Y + d.Y}
-			pn.p.Add(lb)
+			pn.Plot.Add(lb)
 		}
 	}
-	pn.p.Add(sc, ring) // over the labels' halos
-	pn.p.Legend.Add("published measurement", sc, ring)
+	pn.Plot.Add(sc, ring) // over the labels' halos
+	pn.Plot.Legend.Add("published measurement", sc, ring)
 	pn.entries++
 	return nil
-}
-
-// finish gives the legend room above the data.
-func (pn *panel) finish() {
-	if pn.ymax > 0 {
-		pn.p.Y.Max = pn.ymax * (1.08 + 0.09*float64(pn.entries))
-	} else {
-		pn.p.Y.Max = 1
-	}
 }
 
 // window clips [from, to) to the Replay's span, or returns ErrNoData.
@@ -369,8 +318,7 @@ func addRequired(pn *panel, r *results.Replay, name string, k kind, step time.Du
 func figure(name, title, caption string, pns ...*panel) (Figure, error) {
 	plots := make([]*plot.Plot, len(pns))
 	for i, pn := range pns {
-		pn.finish()
-		plots[i] = pn.p
+		plots[i] = pn.Finish()
 	}
 	// Only the bottom panel says what the X axis is.
 	for _, p := range plots[:len(plots)-1] {
@@ -571,7 +519,7 @@ func Telescope(r *results.Replay) (Figure, error) {
 	}
 	bin := time.Duration(r.BinSeconds * float64(time.Second))
 	perText := "per " + human(bin)
-	bottom.p.Y.Label.Text = "sources " + perText
+	bottom.Plot.Y.Label.Text = "sources " + perText
 	if _, _, err := addOptional(bottom, r, "infected_scanning", level, step, 1, 1, colInfected, "infected and scanning (true)", false, dashed); err != nil {
 		return Figure{}, err
 	}

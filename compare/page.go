@@ -2,9 +2,7 @@ package compare
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,24 +19,14 @@ import (
 	"wormwatch/page"
 )
 
-var (
-	//go:embed compare.html.tmpl
-	pageTemplate string
-	//go:embed compare.css
-	pageCSS string
-)
+//go:embed compare.html.tmpl
+var pageTemplate string
 
 var tmpl = template.Must(template.New("compare.html").Parse(pageTemplate))
 
-// csp allows only the page's own inline style (by hash) and images from
-// data: URIs, as report.html does: a page that tried to load anything
-// from the network would fail visibly instead of leaking. The page has no
-// script.
-func csp() string {
-	sum := sha256.Sum256([]byte(pageCSS))
-	return "default-src 'none'; img-src data:; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; base-uri 'none'; form-action 'none'"
-}
+// pageCSS is compare.html's style, the report's stylesheet for a
+// comparison; the page has no script.
+var pageCSS = page.Stylesheet(page.CompareSheet)
 
 type pageView struct {
 	Title, Lede, Version, Reference string
@@ -81,7 +69,7 @@ func (c *Comparison) WriteHTML(w io.Writer, figs []chart.Figure, version string)
 		Title:     "Comparison: " + strings.Join(labels, ", "),
 		Version:   version,
 		Reference: ref,
-		CSP:       csp(),
+		CSP:       page.CSP(pageCSS, ""),
 		CSS:       template.CSS(pageCSS),
 	}
 	v.Lede = fmt.Sprintf("%d result folders on the same time axes, %s to %s UTC in bins of %s; differences are to %s.",

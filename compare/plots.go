@@ -3,13 +3,10 @@ package compare
 import (
 	"fmt"
 	"image/color"
-	"math"
 	"sort"
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
 	"wormwatch/chart"
@@ -115,75 +112,25 @@ func window(t, origin time.Time, step time.Duration) int64 { return int64(t.Sub(
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
-// overlay is one panel being filled.
-type overlay struct {
-	p       *plot.Plot
-	ymax    float64
-	entries int
-}
+// overlay is one panel being filled: the report's chart.Panel on the
+// comparison's time axis.
+type overlay struct{ *chart.Panel }
 
-func newOverlay(c *Comparison, ylabel string) *overlay {
+func newOverlay(c *Comparison, ylabel string) overlay {
 	p := chart.NewTimePlot("", ylabel)
 	p.X.Min, p.X.Max = unix(c.From), unix(c.To)
-	return &overlay{p: p}
+	return overlay{chart.NewPanel(p)}
 }
 
-// add draws one folder's curve: its median as a line, and its 5-95% band
-// shaded behind it when the folder has several seeds.
-func (o *overlay) add(cv curve, i int, label string, withBand bool) error {
-	if len(cv.x) == 0 {
-		return nil
-	}
-	col := palette[i%len(palette)]
-	mid := make(plotter.XYs, len(cv.x))
-	for k := range cv.x {
-		mid[k] = plotter.XY{X: cv.x[k], Y: cv.mid[k]}
-		o.ymax = math.Max(o.ymax, cv.mid[k])
-	}
-	line, err := plotter.NewLine(mid)
-	if err != nil {
-		return fmt.Errorf("compare: %s: %w", label, err)
-	}
-	line.Color = col
-	line.Width = vg.Points(1.4)
+// add draws one folder's curve in the folder's colour: its median as a
+// line, and its 5-95% band shaded behind it when the folder has several
+// seeds.
+func (o overlay) add(cv curve, i int, label string, withBand bool) error {
+	st := chart.BandStyle{Color: palette[i%len(palette)], Alpha: overlayAlpha}
 	if i >= len(palette) {
-		line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		st.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	}
-	o.entries++
-	if !withBand || len(cv.x) < 2 {
-		o.p.Add(line)
-		o.p.Legend.Add(label, line)
-		return nil
-	}
-	ring := make(plotter.XYs, 0, 2*len(cv.x))
-	for k := range cv.x {
-		ring = append(ring, plotter.XY{X: cv.x[k], Y: cv.hi[k]})
-		o.ymax = math.Max(o.ymax, cv.hi[k])
-	}
-	for k := len(cv.x) - 1; k >= 0; k-- {
-		ring = append(ring, plotter.XY{X: cv.x[k], Y: cv.lo[k]})
-	}
-	poly, err := plotter.NewPolygon(ring)
-	if err != nil {
-		return fmt.Errorf("compare: %s band: %w", label, err)
-	}
-	fill := col
-	fill.A = overlayAlpha
-	poly.Color = fill
-	poly.LineStyle.Width = 0
-	o.p.Add(poly, line)
-	o.p.Legend.Add(label+": median, 5-95%", poly, line)
-	return nil
-}
-
-// finish gives the legend room above the data, as the report does.
-func (o *overlay) finish() *plot.Plot {
-	if o.ymax > 0 {
-		o.p.Y.Max = o.ymax * (1.08 + 0.09*float64(o.entries))
-	} else {
-		o.p.Y.Max = 1
-	}
-	return o.p
+	return o.AddBand(cv.x, cv.lo, cv.mid, cv.hi, st, label, withBand)
 }
 
 // Figures draws the overlays: infected hosts, new infections, patched
@@ -202,7 +149,7 @@ func (c *Comparison) Figures() ([]chart.Figure, error) {
 			}
 		}
 		caption := fmt.Sprintf("%s, %s, one colour per folder: %s", what, levelWhen(step, c.Bin), c.bandText())
-		fig, err := chart.Render(name, title, caption, o.finish())
+		fig, err := chart.Render(name, title, caption, o.Finish())
 		if err != nil {
 			return err
 		}
@@ -227,7 +174,7 @@ func (c *Comparison) Figures() ([]chart.Figure, error) {
 	if c.multiSeed() && step > c.Bin {
 		caption += " The band is that of each seed's total over the window, not the sum of the bins' bands."
 	}
-	fig, err := chart.Render("new-infections", "New infections per "+unit, caption, o.finish())
+	fig, err := chart.Render("new-infections", "New infections per "+unit, caption, o.Finish())
 	if err != nil {
 		return nil, err
 	}

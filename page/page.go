@@ -9,7 +9,6 @@ package page
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"encoding/xml"
@@ -35,25 +34,11 @@ import (
 var (
 	//go:embed report.html.tmpl
 	reportTemplate string
-	//go:embed report.css
-	reportCSS string
 	//go:embed report.js
 	reportJS string
 )
 
 var tmpl = template.Must(template.New("report.html").Parse(reportTemplate))
-
-// csp allows only the page's own inline style and script (by hash) and
-// images from data: URIs, so a report that tried to load anything from
-// the network would fail visibly in the browser instead of leaking.
-func csp() string {
-	h := func(s string) string {
-		sum := sha256.Sum256([]byte(s))
-		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-	}
-	return "default-src 'none'; img-src data:; style-src " + h(reportCSS) + "; script-src " + h(reportJS) +
-		"; base-uri 'none'; form-action 'none'"
-}
 
 // view is what the template shows.
 type view struct {
@@ -115,8 +100,8 @@ func Write(w io.Writer, r *results.Replay, figs []chart.Figure) error {
 		Scenario:    r.Scenario,
 		Description: r.Description,
 		Version:     r.Version,
-		CSP:         csp(),
-		CSS:         template.CSS(reportCSS),
+		CSP:         CSP(Stylesheet(ReportSheet), reportJS),
+		CSS:         template.CSS(Stylesheet(ReportSheet)),
 		JS:          template.JS(reportJS),
 		Seeds:       SeedList(r.Seeds),
 		NSeeds:      plural(len(r.Seeds), "seed", "seeds"),
