@@ -275,7 +275,7 @@ func sensors(r *results.Replay) []results.SensorInfo {
 	}
 	var out []results.SensorInfo
 	for _, b := range r.Bands {
-		if name, ok := strings.CutSuffix(b.Name, "_cumulative_sources"); ok {
+		if name, ok := results.SensorOfBand(b.Name, results.SensorCumulativeSources); ok {
 			out = append(out, results.SensorInfo{Name: name})
 		}
 	}
@@ -314,25 +314,13 @@ func addRequired(pn *panel, r *results.Replay, name string, k kind, step time.Du
 	return s, err
 }
 
-// figure renders panels into a Figure.
+// figure renders panels into a Figure (Render), each finished first.
 func figure(name, title, caption string, pns ...*panel) (Figure, error) {
 	plots := make([]*plot.Plot, len(pns))
 	for i, pn := range pns {
 		plots[i] = pn.Finish()
 	}
-	// Only the bottom panel says what the X axis is.
-	for _, p := range plots[:len(plots)-1] {
-		p.X.Label.Text = ""
-	}
-	h := titleH + panelH*vg.Length(len(pns))
-	if len(pns) > 1 {
-		h -= 0.5 * vg.Inch * vg.Length(len(pns)-1)
-	}
-	png, svg, err := render(title, plots, figWidth, h)
-	if err != nil {
-		return Figure{}, fmt.Errorf("chart: figure %s: %w", name, err)
-	}
-	return Figure{Name: name, Title: title, Caption: caption, PNG: png, SVG: svg}, nil
+	return Render(name, title, caption, plots...)
 }
 
 // Infected draws infected hosts over the whole replay: median and 5-95%
@@ -346,19 +334,19 @@ func Infected(r *results.Replay) (Figure, error) {
 	from, to := span(r)
 	step := stepFor(to.Sub(from), 1500)
 	pn := newPanel("hosts", from, to)
-	if _, _, err := addOptional(pn, r, "susceptible", level, step, 1, 1, colSuscept, "susceptible", false, dashed); err != nil {
+	if _, _, err := addOptional(pn, r, results.Susceptible, level, step, 1, 1, colSuscept, "susceptible", false, dashed); err != nil {
 		return Figure{}, err
 	}
-	if _, _, err := addOptional(pn, r, "patched", level, step, 1, 1, colPatched, "patched", false, dashed); err != nil {
+	if _, _, err := addOptional(pn, r, results.Patched, level, step, 1, 1, colPatched, "patched", false, dashed); err != nil {
 		return Figure{}, err
 	}
-	if _, _, err := addOptional(pn, r, "ever_infected", level, step, 1, 1, colEver, "ever infected", false, dotted); err != nil {
+	if _, _, err := addOptional(pn, r, results.EverInfected, level, step, 1, 1, colEver, "ever infected", false, dotted); err != nil {
 		return Figure{}, err
 	}
-	names := []string{"infected", "ever_infected", "susceptible", "patched"}
+	names := []string{results.Infected, results.EverInfected, results.Susceptible, results.Patched}
 	var sensorText string
 	for _, sn := range sensors(r) {
-		name := sn.Name + "_cumulative_sources"
+		name := results.SensorBand(sn.Name, results.SensorCumulativeSources)
 		_, ok, err := addOptional(pn, r, name, level, step, 1, 1, colTelescope, sensorLabel(sn)+": distinct sources seen", true, nil)
 		if err != nil {
 			return Figure{}, err
@@ -368,7 +356,7 @@ func Infected(r *results.Replay) (Figure, error) {
 			sensorText = " The blue band is the number of distinct infected sources the network telescope has seen so far, which is what CAIDA counted."
 		}
 	}
-	s, err := addRequired(pn, r, "infected", level, step, 1, 1, colInfected, "infected", true, nil)
+	s, err := addRequired(pn, r, results.Infected, level, step, 1, 1, colInfected, "infected", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -394,10 +382,10 @@ func July19(r *results.Replay) (Figure, error) {
 	}
 	step := stepFor(to.Sub(from), 1000)
 	pn := newPanel("per minute", from, to)
-	names := []string{"new_infections"}
+	names := []string{results.NewInfections}
 	var sensorText string
 	for _, sn := range sensors(r) {
-		name := sn.Name + "_new_sources"
+		name := results.SensorBand(sn.Name, results.SensorNewSources)
 		_, ok, err := addOptional(pn, r, name, count, step, 60, 1, colTelescope, sensorLabel(sn)+": new sources per minute", true, nil)
 		if err != nil {
 			return Figure{}, err
@@ -407,7 +395,7 @@ func July19(r *results.Replay) (Figure, error) {
 			sensorText = " The blue band is the sources the telescope saw for the first time, per minute: what CAIDA's \"new hosts infected each minute\" counted."
 		}
 	}
-	s, err := addRequired(pn, r, "new_infections", count, step, 60, 1, colInfected, "new infections per minute", true, nil)
+	s, err := addRequired(pn, r, results.NewInfections, count, step, 60, 1, colInfected, "new infections per minute", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -431,19 +419,19 @@ func Restart(r *results.Replay) (Figure, error) {
 		return Figure{}, err
 	}
 	top := newPanel("new infections per hour", from, to)
-	s, err := addRequired(top, r, "new_infections", count, time.Hour, 3600, 1, colInfected, "new infections per hour", true, nil)
+	s, err := addRequired(top, r, results.NewInfections, count, time.Hour, 3600, 1, colInfected, "new infections per hour", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
-	if err := top.mark(r, []string{"new_infections"}, 1); err != nil {
+	if err := top.mark(r, []string{results.NewInfections}, 1); err != nil {
 		return Figure{}, err
 	}
 	bottom := newPanel("hosts", from, to)
 	step := stepFor(to.Sub(from), 1000)
-	if _, _, err := addOptional(bottom, r, "infected", level, step, 1, 1, colGrey, "infected", false, dashed); err != nil {
+	if _, _, err := addOptional(bottom, r, results.Infected, level, step, 1, 1, colGrey, "infected", false, dashed); err != nil {
 		return Figure{}, err
 	}
-	sc, ok, err := addOptional(bottom, r, "infected_scanning", level, step, 1, 1, colInfected, "infected and scanning", true, nil)
+	sc, ok, err := addOptional(bottom, r, results.InfectedScanning, level, step, 1, 1, colInfected, "infected and scanning", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -451,7 +439,7 @@ func Restart(r *results.Replay) (Figure, error) {
 	if ok {
 		scanText = fmt.Sprintf(" Below: infected hosts scanning (band) and all infected hosts (dashed median), %s: dormant hosts wake up after midnight at scattered times.", levelText(sc))
 	}
-	if err := bottom.mark(r, []string{"infected", "infected_scanning"}, 1); err != nil {
+	if err := bottom.mark(r, []string{results.Infected, results.InfectedScanning}, 1); err != nil {
 		return Figure{}, err
 	}
 	caption := fmt.Sprintf("The restart of 1 August 2001 00:00 UTC (8 pm EDT on 31 July), from %s to %s UTC. Above: new infections, %s; median (line) and 5-95%% band (shaded) over %s.%s%s",
@@ -468,20 +456,20 @@ func Traffic(r *results.Replay) (Figure, error) {
 	from, to := span(r)
 	step := stepFor(to.Sub(from), 1500)
 	top := newPanel("SYN packets per second", from, to)
-	s, err := addRequired(top, r, "syn_packets", count, step, 1, 1, colTelescope, "scan: TCP SYN packets per second", true, nil)
+	s, err := addRequired(top, r, results.SynPackets, count, step, 1, 1, colTelescope, "scan: TCP SYN packets per second", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
 	bottom := newPanel("Gbit/s", from, to)
 	const gbit = 8 / 1e9
-	if _, err := addRequired(bottom, r, "bytes_on_wire", count, step, 1, gbit, colTelescope, "scan traffic (IP bytes of probes)", true, nil); err != nil {
+	if _, err := addRequired(bottom, r, results.BytesOnWire, count, step, 1, gbit, colTelescope, "scan traffic (IP bytes of probes)", true, nil); err != nil {
 		return Figure{}, err
 	}
-	if _, _, err := addOptional(bottom, r, "flood_bytes", count, step, 1, gbit, colFlood, "flood traffic", true, nil); err != nil {
+	if _, _, err := addOptional(bottom, r, results.FloodBytes, count, step, 1, gbit, colFlood, "flood traffic", true, nil); err != nil {
 		return Figure{}, err
 	}
 	for _, pn := range []*panel{top, bottom} {
-		if err := pn.mark(r, []string{"syn_packets", "bytes_on_wire", "flood_bytes"}, 1); err != nil {
+		if err := pn.mark(r, []string{results.SynPackets, results.BytesOnWire, results.FloodBytes}, 1); err != nil {
 			return Figure{}, err
 		}
 	}
@@ -509,27 +497,27 @@ func Telescope(r *results.Replay) (Figure, error) {
 	step := stepFor(to.Sub(from), 600)
 	top := newPanel("hosts", from, to)
 	bottom := newPanel("", from, to)
-	names := []string{"ever_infected", "infected"}
-	if _, _, err := addOptional(top, r, "infected", level, step, 1, 1, colGrey, "infected (true)", false, dashed); err != nil {
+	names := []string{results.EverInfected, results.Infected}
+	if _, _, err := addOptional(top, r, results.Infected, level, step, 1, 1, colGrey, "infected (true)", false, dashed); err != nil {
 		return Figure{}, err
 	}
-	ever, err := addRequired(top, r, "ever_infected", level, step, 1, 1, colInfected, "ever infected (true)", true, nil)
+	ever, err := addRequired(top, r, results.EverInfected, level, step, 1, 1, colInfected, "ever infected (true)", true, nil)
 	if err != nil {
 		return Figure{}, err
 	}
 	bin := time.Duration(r.BinSeconds * float64(time.Second))
 	perText := "per " + human(bin)
 	bottom.Plot.Y.Label.Text = "sources " + perText
-	if _, _, err := addOptional(bottom, r, "infected_scanning", level, step, 1, 1, colInfected, "infected and scanning (true)", false, dashed); err != nil {
+	if _, _, err := addOptional(bottom, r, results.InfectedScanning, level, step, 1, 1, colInfected, "infected and scanning (true)", false, dashed); err != nil {
 		return Figure{}, err
 	}
 	var src series
 	for _, sn := range sns {
-		cum := sn.Name + "_cumulative_sources"
+		cum := results.SensorBand(sn.Name, results.SensorCumulativeSources)
 		if _, _, err := addOptional(top, r, cum, level, step, 1, 1, colTelescope, sensorLabel(sn)+": distinct sources seen", true, nil); err != nil {
 			return Figure{}, err
 		}
-		s, _, err := addOptional(bottom, r, sn.Name+"_sources", perBin, step, 1, 1, colTelescope, sensorLabel(sn)+": sources seen "+perText, true, nil)
+		s, _, err := addOptional(bottom, r, results.SensorBand(sn.Name, results.SensorSources), perBin, step, 1, 1, colTelescope, sensorLabel(sn)+": sources seen "+perText, true, nil)
 		if err != nil {
 			return Figure{}, err
 		}

@@ -156,7 +156,7 @@ func (c *Comparison) Figures() ([]chart.Figure, error) {
 		figs = append(figs, fig)
 		return nil
 	}
-	if err := level("infected", "Hosts infected", "hosts", "infected",
+	if err := level("infected", "Hosts infected", "hosts", results.Infected,
 		"Hosts running the worm (infected)"); err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (c *Comparison) Figures() ([]chart.Figure, error) {
 		return nil, err
 	}
 	figs = append(figs, fig)
-	if err := level("patched", "Hosts patched", "hosts", "patched",
+	if err := level("patched", "Hosts patched", "hosts", results.Patched,
 		"Patched hosts (immune for good)"); err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (c *Comparison) Figures() ([]chart.Figure, error) {
 		if len(c.Sensors) > 1 {
 			name += "-" + fileSafe(s)
 		}
-		if err := level(name, "What telescope "+s+" saw: distinct sources", "distinct sources seen", s+"_cumulative_sources",
+		if err := level(name, "What telescope "+s+" saw: distinct sources", "distinct sources seen", results.SensorBand(s, results.SensorCumulativeSources),
 			"Distinct infected sources the telescope "+s+" has seen so far (a host counts once seen sending a probe into it)"); err != nil {
 			return nil, err
 		}

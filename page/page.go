@@ -371,13 +371,13 @@ func summary(r *results.Replay, inside int) []string {
 	fmt.Fprintf(&b, " %s times, with seeds %s, from %s.", strconv.Itoa(len(r.Seeds)), SeedList(r.Seeds), spanText(r))
 	out := []string{b.String()}
 	var s strings.Builder
-	if bd := r.Band("infected"); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
+	if bd := r.Band(results.Infected); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
 		i := argmax(bd.P50)
 		bin := time.Duration(r.BinSeconds * float64(time.Second))
 		fmt.Fprintf(&s, "In the median run the number of infected hosts peaked at %s on %s UTC (5-95%% over seeds at that time: %s to %s).",
 			thousands.Round(bd.P50[i]), r.Times[i].Add(bin).UTC().Format("2 January 15:04"), thousands.Round(bd.P05[i]), thousands.Round(bd.P95[i]))
 	}
-	if bd := r.Band("ever_infected"); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
+	if bd := r.Band(results.EverInfected); bd != nil && len(bd.P50) == len(r.Times) && len(bd.P50) > 0 {
 		n := len(bd.P50) - 1
 		fmt.Fprintf(&s, " By the end, %s distinct hosts had been infected (median; %s to %s).",
 			thousands.Round(bd.P50[n]), thousands.Round(bd.P05[n]), thousands.Round(bd.P95[n]))

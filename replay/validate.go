@@ -74,19 +74,19 @@ func perSeed(all []*seedSeries, f func(s *seedSeries) float64) (p05, p50, p95 fl
 func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) (results.Validation, []results.Point) {
 	var v results.Validation
 	var pts []results.Point
-	cum := colIndex(r, telescope+"_cumulative_sources")
-	newSrc := colIndex(r, telescope+"_new_sources")
-	scanning := colIndex(r, "infected_scanning")
-	patched := colIndex(r, "patched")
-	removed := colIndex(r, "removed")
-	newInf := colIndex(r, "new_infections")
+	cum := colIndex(r, results.SensorBand(telescope, results.SensorCumulativeSources))
+	newSrc := colIndex(r, results.SensorBand(telescope, results.SensorNewSources))
+	scanning := colIndex(r, results.InfectedScanning)
+	patched := colIndex(r, results.Patched)
+	removed := colIndex(r, results.Removed)
+	newInf := colIndex(r, results.NewInfections)
 
 	// 1. Distinct infected addresses seen by the /8 by 00:00 UTC 20 July.
 	if b := binAt(r, dayTwenty); cum >= 0 && b > 0 && b <= len(r.Times) {
 		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 { return float64(s.cols[cum][b-1]) })
 		v.Checks = append(v.Checks, check("distinct infected addresses seen by the /8 telescope by 00:00 UTC 20 July",
 			srcCAIDA, 359104, "addresses", p05, p50, p95, "counted from the scenario's start; a host counts once seen sending a SYN into the /8"))
-		pts = append(pts, results.Point{Series: telescope + "_cumulative_sources", Time: dayTwenty, Value: 359104, Label: "CAIDA: 359,104", Source: srcCAIDA})
+		pts = append(pts, results.Point{Series: results.SensorBand(telescope, results.SensorCumulativeSources), Time: dayTwenty, Value: 359104, Label: "CAIDA: 359,104", Source: srcCAIDA})
 	}
 	// 2. More than 2,000 new hosts per minute at the peak on 19 July.
 	b0, b1 := binAt(r, outbreakDay), binAt(r, dayTwenty)
@@ -166,7 +166,7 @@ func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) (resu
 			"calibrated: the advisories' patch rates were set to reproduce this survey, so agreement here is by construction; inside if within 0.05 of the survey")
 		c.Inside = math.Abs(p50-sv.want) <= 0.05
 		v.Checks = append(v.Checks, c)
-		pts = append(pts, results.Point{Series: "patched", Time: sv.at, Value: sv.want * all[0].hosts, Label: "survey: " + pct(sv.want) + " patched", Source: srcSurvey})
+		pts = append(pts, results.Point{Series: results.Patched, Time: sv.at, Value: sv.want * all[0].hosts, Label: "survey: " + pct(sv.want) + " patched", Source: srcSurvey})
 	}
 	v.Logistic = fitLogistic(r, all, cum)
 	v.Traffic = traffic(sc, r, all)
@@ -187,7 +187,7 @@ func check(name, src string, measured float64, unit string, p05, p50, p95 float6
 // 20 July, logit(a) = K (t - T) for a = cum/C between 5% and 95%, fitted by
 // least squares.
 func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic {
-	l := results.Logistic{Series: telescope + "_cumulative_sources", PublishedKLow: 1.7, PublishedKHigh: 2.6, Source: srcStaniford}
+	l := results.Logistic{Series: results.SensorBand(telescope, results.SensorCumulativeSources), PublishedKLow: 1.7, PublishedKHigh: 2.6, Source: srcStaniford}
 	b0, b1 := binAt(r, crv2Start), binAt(r, dayTwenty)
 	if cum < 0 || b0 < 0 || b1 <= b0 || b1 > len(r.Times) {
 		return l
@@ -226,7 +226,7 @@ func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic
 
 // traffic computes the worm's totals and peaks over seeds.
 func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) []results.Quantity {
-	probes, syn, bytes, flood := colIndex(r, "probes"), colIndex(r, "syn_packets"), colIndex(r, "bytes_on_wire"), colIndex(r, "flood_bytes")
+	probes, syn, bytes, flood := colIndex(r, results.Probes), colIndex(r, results.SynPackets), colIndex(r, results.BytesOnWire), colIndex(r, results.FloodBytes)
 	q := func(name, unit, note string, f func(s *seedSeries) float64) results.Quantity {
 		a, b, c, _ := perSeed(all, f)
 		return results.Quantity{Name: name, Unit: unit, P05: a, P50: b, P95: c, Note: note}

@@ -15,6 +15,7 @@
 package results
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -114,15 +115,7 @@ func Seeds(dir string) ([]SeedDir, error) {
 		}
 		out = append(out, SeedDir{seed, filepath.Join(dir, e.Name())})
 	}
-	slices.SortFunc(out, func(a, b SeedDir) int {
-		switch {
-		case a.Seed < b.Seed:
-			return -1
-		case a.Seed > b.Seed:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b SeedDir) int { return cmp.Compare(a.Seed, b.Seed) })
 	return out, nil
 }
 

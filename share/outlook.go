@@ -421,7 +421,7 @@ func (o *Outlook) fill(s *series, sc *scenarioInfo) {
 	last := n - 1
 	pop := func(i int) Estimate {
 		var e Estimate
-		for _, c := range []string{"susceptible", "infected", "patched", "removed"} {
+		for _, c := range []string{results.Susceptible, results.Infected, results.Patched, results.Removed} {
 			x := s.est(c, i)
 			e.Value += x.Value
 		}
@@ -431,19 +431,19 @@ func (o *Outlook) fill(s *series, sc *scenarioInfo) {
 		return e
 	}
 	o.Population = pop(0)
-	o.EverInfected = s.est("ever_infected", last)
-	o.PeakInfected = s.peak("infected", 1)
-	o.PeakNewPerMin = s.peak("new_infections", 60/s.binSeconds)
-	o.EndInfected = s.est("infected", last)
-	o.EndDormant = s.est("infected_dormant", last)
-	o.EndSusceptible = s.est("susceptible", last)
-	o.EndPatched = s.est("patched", last)
+	o.EverInfected = s.est(results.EverInfected, last)
+	o.PeakInfected = s.peak(results.Infected, 1)
+	o.PeakNewPerMin = s.peak(results.NewInfections, 60/s.binSeconds)
+	o.EndInfected = s.est(results.Infected, last)
+	o.EndDormant = s.est(results.InfectedDormant, last)
+	o.EndSusceptible = s.est(results.Susceptible, last)
+	o.EndPatched = s.est(results.Patched, last)
 
 	// Dormant periods: bins where most infected hosts are dormant.
 	mid := s.mid
 	dormant := func(i int) bool {
-		d := mid["infected_dormant"][i]
-		return d > 0 && d > mid["infected_scanning"][i]+mid["infected_flooding"][i]
+		d := mid[results.InfectedDormant][i]
+		return d > 0 && d > mid[results.InfectedScanning][i]+mid[results.InfectedFlooding][i]
 	}
 	perDay := int(math.Round(86400 / s.binSeconds))
 	var wake time.Duration
@@ -462,15 +462,15 @@ func (o *Outlook) fill(s *series, sc *scenarioInfo) {
 		if j+1 < n {
 			sum := 0.0
 			for k := j + 1; k < min(n, j+1+perDay); k++ {
-				sum += mid["new_infections"][k]
+				sum += mid[results.NewInfections][k]
 			}
 			o.LastRestart = &Restart{
-				Time: s.times[j+1], Waking: s.est("infected_dormant", j), Susceptible: s.est("susceptible", j),
+				Time: s.times[j+1], Waking: s.est(results.InfectedDormant, j), Susceptible: s.est(results.Susceptible, j),
 				FirstDay: &Estimate{Value: sum, Low: sum, High: sum}, WakeMedian: wake,
 			}
 		} else {
 			o.NextRestart = &Restart{
-				Time: nextMonth(s.times[last]), Waking: s.est("infected_dormant", last), Susceptible: s.est("susceptible", last), WakeMedian: wake,
+				Time: nextMonth(s.times[last]), Waking: s.est(results.InfectedDormant, last), Susceptible: s.est(results.Susceptible, last), WakeMedian: wake,
 			}
 			o.RestartNote = "The data end while most infected hosts are dormant: they wake at the start of the next month."
 		}
