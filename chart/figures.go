@@ -17,25 +17,20 @@ import (
 
 	"wormwatch/internal/thousands"
 	"wormwatch/results"
+	"wormwatch/scenario/builtin/reference"
 )
 
-// The windows of the Code Red figures (UTC). Sources:
-// shared/reference/codered-2001.md.
-var (
-	// July19From and July19To bound the outbreak of Code Red v2: it
-	// appeared about 10:00 UTC on 19 July 2001, and hosts with correct
-	// clocks stopped spreading at 00:00 UTC on 20 July.
-	July19From = time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
-	July19To   = time.Date(2001, 7, 20, 0, 0, 0, 0, time.UTC)
-	// RestartFrom and RestartTo bound the restart of 1 August 2001 00:00
-	// UTC (8 pm EDT on 31 July), with six hours before it.
-	RestartFrom = time.Date(2001, 7, 31, 18, 0, 0, 0, time.UTC)
-	RestartTo   = time.Date(2001, 8, 3, 0, 0, 0, 0, time.UTC)
-	// TelescopeFrom and TelescopeTo bound the days of CAIDA's telescope
-	// data on the outbreak, 19 and 20 July 2001.
-	TelescopeFrom = time.Date(2001, 7, 19, 0, 0, 0, 0, time.UTC)
-	TelescopeTo   = time.Date(2001, 7, 21, 0, 0, 0, 0, time.UTC)
-)
+// codeRedWindows returns the windows of the Code Red figures, with their
+// titles and captions' openings: the reference data of codered-2001
+// (package reference, codered-2001.toml next to the scenario).
+func codeRedWindows() (july19, restart, telescope reference.Window, err error) {
+	ref, err := reference.CodeRed2001()
+	if err != nil {
+		return july19, restart, telescope, fmt.Errorf("chart: %w", err)
+	}
+	f := ref.Figures
+	return f.July19, f.Restart, f.Telescope, nil
+}
 
 // Dash patterns.
 var (
@@ -371,12 +366,17 @@ func Infected(r *results.Replay) (Figure, error) {
 }
 
 // July19 draws new infections per minute during the outbreak of 19 July
-// 2001 (10:00 to 24:00 UTC), with the telescope's new sources per minute.
+// 2001 (10:00 to 24:00 UTC: the window figures.july19 of the reference
+// data), with the telescope's new sources per minute.
 func July19(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
-	from, to, err := window(r, "july19", July19From, July19To)
+	w, _, _, err := codeRedWindows()
+	if err != nil {
+		return Figure{}, err
+	}
+	from, to, err := window(r, "july19", w.From, w.To)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -402,19 +402,23 @@ func July19(r *results.Replay) (Figure, error) {
 	if err := pn.mark(r, names, 1); err != nil {
 		return Figure{}, err
 	}
-	caption := fmt.Sprintf("New infections per minute on 19 July 2001, %s to %s UTC, %s: median (line) and 5-95%% band (shaded) over %s.%s%s",
-		clock(from, false), clock(to, true), countText(s), seedsText(r), sensorText, markedText(pn))
-	return figure("july19", "The outbreak of 19 July 2001: new infections per minute", caption, pn)
+	caption := fmt.Sprintf("%s, %s to %s UTC, %s: median (line) and 5-95%% band (shaded) over %s.%s%s",
+		w.Caption, clock(from, false), clock(to, true), countText(s), seedsText(r), sensorText, markedText(pn))
+	return figure("july19", w.Title, caption, pn)
 }
 
 // Restart draws new infections per hour around the restart of 1 August
-// 2001 (31 July 18:00 to 3 August 00:00 UTC), and the infected hosts
-// scanning.
+// 2001 (31 July 18:00 to 3 August 00:00 UTC: the window figures.restart
+// of the reference data), and the infected hosts scanning.
 func Restart(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
 	}
-	from, to, err := window(r, "restart", RestartFrom, RestartTo)
+	_, w, _, err := codeRedWindows()
+	if err != nil {
+		return Figure{}, err
+	}
+	from, to, err := window(r, "restart", w.From, w.To)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -442,9 +446,9 @@ func Restart(r *results.Replay) (Figure, error) {
 	if err := bottom.mark(r, []string{results.Infected, results.InfectedScanning}, 1); err != nil {
 		return Figure{}, err
 	}
-	caption := fmt.Sprintf("The restart of 1 August 2001 00:00 UTC (8 pm EDT on 31 July), from %s to %s UTC. Above: new infections, %s; median (line) and 5-95%% band (shaded) over %s.%s%s",
-		from.Format("2 Jan 15:04"), to.Format("2 Jan 15:04"), countText(s), seedsText(r), scanText, markedText(top, bottom))
-	return figure("restart", "The restart of 1 August 2001: new infections per hour", caption, top, bottom)
+	caption := fmt.Sprintf("%s, from %s to %s UTC. Above: new infections, %s; median (line) and 5-95%% band (shaded) over %s.%s%s",
+		w.Caption, from.Format("2 Jan 15:04"), to.Format("2 Jan 15:04"), countText(s), seedsText(r), scanText, markedText(top, bottom))
+	return figure("restart", w.Title, caption, top, bottom)
 }
 
 // Traffic draws the worm's traffic over the whole replay: SYN packets per
@@ -480,8 +484,9 @@ func Traffic(r *results.Replay) (Figure, error) {
 }
 
 // Telescope draws what the network telescope saw on 19 and 20 July 2001
-// beside the truth: cumulative distinct sources against hosts ever
-// infected and infected, and sources seen per bin against hosts scanning.
+// (the window figures.telescope of the reference data) beside the truth:
+// cumulative distinct sources against hosts ever infected and infected,
+// and sources seen per bin against hosts scanning.
 func Telescope(r *results.Replay) (Figure, error) {
 	if err := checkResult(r); err != nil {
 		return Figure{}, err
@@ -490,7 +495,11 @@ func Telescope(r *results.Replay) (Figure, error) {
 	if len(sns) == 0 {
 		return Figure{}, fmt.Errorf("chart: telescope: the replay has no sensor: %w", ErrNoData)
 	}
-	from, to, err := window(r, "telescope", TelescopeFrom, TelescopeTo)
+	_, _, w, err := codeRedWindows()
+	if err != nil {
+		return Figure{}, err
+	}
+	from, to, err := window(r, "telescope", w.From, w.To)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -533,11 +542,11 @@ func Telescope(r *results.Replay) (Figure, error) {
 	if src.Window > src.Bins {
 		meanText = fmt.Sprintf(", averaged over each %s", human(src.Window))
 	}
-	caption := fmt.Sprintf("What the network telescope saw on 19-20 July 2001 beside the truth, over %s (median line, 5-95%% band shaded). "+
+	caption := fmt.Sprintf("%s, over %s (median line, 5-95%% band shaded). "+
 		"Above: distinct infected sources seen so far, against the hosts ever infected and infected now, %s. "+
 		"Below: distinct sources seen %s%s, against the infected hosts scanning. A host counts once the telescope has seen one of its probes, so the telescope's count lags the truth and misses hosts that scanned little.%s",
-		seedsText(r), levelText(ever), perText, meanText, markedText(top, bottom))
-	return figure("telescope", "What the telescope saw, 19-20 July 2001", caption, top, bottom)
+		w.Caption, seedsText(r), levelText(ever), perText, meanText, markedText(top, bottom))
+	return figure("telescope", w.Title, caption, top, bottom)
 }
 
 // clamp01 limits v to [0, 1].

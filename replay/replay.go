@@ -22,6 +22,7 @@ import (
 	"wormwatch/results"
 	"wormwatch/runner"
 	"wormwatch/scenario"
+	"wormwatch/scenario/builtin/reference"
 	"wormwatch/sim"
 )
 
@@ -143,7 +144,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 	for i, s := range snaps {
 		r.Maps = append(r.Maps, results.Snapshot{Time: r.Start.Add(seconds(s.Seconds)), Label: snapLabels[i], Infected: s.Infected})
 	}
-	r.Validation, r.Measured = validate(sc, r, all)
+	ref, err := reference.CodeRed2001()
+	if err != nil {
+		return nil, err
+	}
+	r.Validation, r.Measured = validate(sc, r, all, ref)
 	if err := writeBands(r, filepath.Join(opt.Out, results.BandsFile)); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"wormwatch/results"
 	"wormwatch/scenario"
+	"wormwatch/scenario/builtin/reference"
 )
 
 // smallSummer is codered-2001 shrunk to a 24-bit space and four days, so a
@@ -110,8 +111,12 @@ func TestRunWritesBandsAndValidation(t *testing.T) {
 func TestValidationNumbers(t *testing.T) {
 	t.Parallel()
 	sc, _ := smallSummer(t)
+	ref, err := reference.CodeRed2001()
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := sc.Start
-	r := &results.Replay{Start: start, BinSeconds: 3600, Sensors: []results.SensorInfo{{Name: telescope}}}
+	r := &results.Replay{Start: start, BinSeconds: 3600, Sensors: []results.SensorInfo{{Name: ref.Telescope}}}
 	nb := int(sc.End.Sub(start).Hours())
 	var all []*seedSeries
 	for seed := 0; seed < 3; seed++ {
@@ -122,14 +127,14 @@ func TestValidationNumbers(t *testing.T) {
 		all = append(all, s)
 	}
 	computeBands(r, all)
-	cum := colIndex(r, telescope+"_cumulative_sources")
-	patched := colIndex(r, "patched")
-	b := binAt(r, dayTwenty)
+	cum := colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources))
+	patched := colIndex(r, results.Patched)
+	b := binAt(r, ref.Checks.Seen.At)
 	for i, s := range all {
 		s.cols[cum][b-1] = float32(359000 + 100*i) // 359000, 359100, 359200
 		s.cols[patched][b-1] = 500
 	}
-	v, _ := validate(sc, r, all)
+	v, pts := validate(sc, r, all, ref)
 	var c *results.Check
 	for i := range v.Checks {
 		if v.Checks[i].Measured == 359104 {
@@ -142,6 +147,14 @@ func TestValidationNumbers(t *testing.T) {
 	// Type-7 quantiles of {359000, 359100, 359200}: p05 = 359010, p50 = 359100, p95 = 359190.
 	if c.P05 != 359010 || c.P50 != 359100 || c.P95 != 359190 || !c.Inside {
 		t.Errorf("check %+v, want p05 359010, p50 359100, p95 359190, inside", *c)
+	}
+	// The figure, its source and its mark on the plots come from the
+	// reference data.
+	if c.Source != "CAIDA, Moore, Shannon, Brown (IMW 2002)" || c.Name != ref.Checks.Seen.Name {
+		t.Errorf("check %q cites %q", c.Name, c.Source)
+	}
+	if len(pts) == 0 || pts[0].Value != 359104 || pts[0].Label != "CAIDA: 359,104" || !pts[0].Time.Equal(time.Date(2001, 7, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("published points %+v", pts)
 	}
 	if len(r.Times) != nb || !r.Times[1].Equal(start.Add(time.Hour)) {
 		t.Errorf("times: %d, second %v", len(r.Times), r.Times[1])

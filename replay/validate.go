@@ -3,31 +3,13 @@ package replay
 import (
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
 
 	"wormwatch/results"
 	"wormwatch/scenario"
-)
-
-// The published figures of shared/reference/codered-2001.md the replay is
-// checked against. Each applies only when the scenario covers its time (and
-// has the sensor it needs).
-var (
-	outbreakDay  = time.Date(2001, 7, 19, 0, 0, 0, 0, time.UTC)
-	crv2Start    = time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
-	dayTwenty    = time.Date(2001, 7, 20, 0, 0, 0, 0, time.UTC)
-	surveyBefore = time.Date(2001, 7, 30, 0, 0, 0, 0, time.UTC)
-	surveyAfter  = time.Date(2001, 8, 2, 0, 0, 0, 0, time.UTC)
-)
-
-const (
-	srcCAIDA     = "CAIDA, Moore, Shannon, Brown (IMW 2002)"
-	srcSurvey    = "CAIDA survey of about 10,000 IIS 5.0 servers (InformationWeek, 2 August 2001)"
-	srcStaniford = "Staniford, Paxson, Weaver (2002), derived range"
-	telescope    = "ucsd-8"
+	"wormwatch/scenario/builtin/reference"
 )
 
 // colIndex returns the index of a column in a seedSeries (time series
@@ -71,124 +53,174 @@ func perSeed(all []*seedSeries, f func(s *seedSeries) float64) (p05, p50, p95 fl
 	return a, b, c, len(v)
 }
 
-func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) (results.Validation, []results.Point) {
-	var v results.Validation
-	var pts []results.Point
-	cum := colIndex(r, results.SensorBand(telescope, results.SensorCumulativeSources))
-	newSrc := colIndex(r, results.SensorBand(telescope, results.SensorNewSources))
-	scanning := colIndex(r, results.InfectedScanning)
-	patched := colIndex(r, results.Patched)
-	removed := colIndex(r, results.Removed)
-	newInf := colIndex(r, results.NewInfections)
+// validator puts a replay beside the published figures of the reference
+// data (codered-2001.toml): each check is one of its methods, and applies
+// only when the scenario covers its time (and has the sensor it needs).
+type validator struct {
+	sc  *scenario.Scenario
+	r   *results.Replay
+	all []*seedSeries
+	ref *reference.CodeRed
+	// The columns of the seeds' series the checks read (-1: missing).
+	cum, newSrc, scanning, patched, removed, newInf int
+	// b0 and b1 are the bins of the outbreak's day and of the end of
+	// spreading.
+	b0, b1 int
 
-	// 1. Distinct infected addresses seen by the /8 by 00:00 UTC 20 July.
-	if b := binAt(r, dayTwenty); cum >= 0 && b > 0 && b <= len(r.Times) {
-		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 { return float64(s.cols[cum][b-1]) })
-		v.Checks = append(v.Checks, check("distinct infected addresses seen by the /8 telescope by 00:00 UTC 20 July",
-			srcCAIDA, 359104, "addresses", p05, p50, p95, "counted from the scenario's start; a host counts once seen sending a SYN into the /8"))
-		pts = append(pts, results.Point{Series: results.SensorBand(telescope, results.SensorCumulativeSources), Time: dayTwenty, Value: 359104, Label: "CAIDA: 359,104", Source: srcCAIDA})
+	v   results.Validation
+	pts []results.Point
+}
+
+// validate puts the replay r of sc, whose seeds' series are all, beside
+// the published figures of ref: the checks, the logistic fit and the
+// traffic figures, and the published points to mark on the plots.
+func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries, ref *reference.CodeRed) (results.Validation, []results.Point) {
+	va := &validator{sc: sc, r: r, all: all, ref: ref,
+		cum:      colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources)),
+		newSrc:   colIndex(r, results.SensorBand(ref.Telescope, results.SensorNewSources)),
+		scanning: colIndex(r, results.InfectedScanning),
+		patched:  colIndex(r, results.Patched),
+		removed:  colIndex(r, results.Removed),
+		newInf:   colIndex(r, results.NewInfections),
+		b0:       binAt(r, ref.Dates.OutbreakDay),
+		b1:       binAt(r, ref.Dates.SpreadEnds),
 	}
-	// 2. More than 2,000 new hosts per minute at the peak on 19 July.
-	b0, b1 := binAt(r, outbreakDay), binAt(r, dayTwenty)
-	if b0 >= 0 && b1 > b0 && b1 <= len(r.Times) {
-		col := newSrc
-		what := "new sources per minute seen by the /8 telescope at the peak on 19 July"
-		if col < 0 {
-			col, what = newInf, "new infections per minute at the peak on 19 July"
+	va.seen()
+	va.peak()
+	va.firstSeen()
+	va.stop()
+	va.patchedShares()
+	va.v.Logistic = fitLogistic(r, all, va.cum, ref)
+	va.v.Traffic = traffic(sc, r, all, ref)
+	return va.v, va.pts
+}
+
+// check puts a published figure beside the band p05, p50, p95 of its
+// simulated counterpart; it is inside when the figure lies in the band.
+func (va *validator) check(c reference.Check, name string, p05, p50, p95 float64) results.Check {
+	return results.Check{Name: name, Source: va.ref.Source(c.Source), Measured: c.Measured, Unit: c.Unit, P05: p05, P50: p50, P95: p95,
+		Inside: c.Measured >= p05 && c.Measured <= p95, Note: c.Note}
+}
+
+// seen checks the distinct infected addresses the /8 telescope saw by
+// 00:00 UTC 20 July, and marks CAIDA's count on the plots.
+func (va *validator) seen() {
+	c, r := va.ref.Checks.Seen, va.r
+	b := binAt(r, c.At)
+	if va.cum < 0 || b <= 0 || b > len(r.Times) {
+		return
+	}
+	p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 { return float64(s.cols[va.cum][b-1]) })
+	va.v.Checks = append(va.v.Checks, va.check(c, c.Name, p05, p50, p95))
+	va.pts = append(va.pts, results.Point{Series: results.SensorBand(va.ref.Telescope, results.SensorCumulativeSources), Time: c.At,
+		Value: c.Measured, Label: c.Label, Source: va.ref.Source(c.Source)})
+}
+
+// peak checks the most new sources per minute the telescope saw on the
+// outbreak's day (new infections without a telescope): inside when the
+// simulated 5% quantile is above the published "more than".
+func (va *validator) peak() {
+	c, r := va.ref.Checks.Peak, va.r
+	if va.b0 < 0 || va.b1 <= va.b0 || va.b1 > len(r.Times) {
+		return
+	}
+	col, name := va.newSrc, c.Name
+	if col < 0 {
+		col, name = va.newInf, c.NameWithoutTelescope
+	}
+	perMin := 60 / r.BinSeconds
+	p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 {
+		m := 0.0
+		for i := va.b0; i < va.b1; i++ {
+			m = math.Max(m, float64(s.cols[col][i])*perMin)
 		}
-		perMin := 60 / r.BinSeconds
-		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 {
-			m := 0.0
-			for i := b0; i < b1; i++ {
-				m = math.Max(m, float64(s.cols[col][i])*perMin)
-			}
-			return m
-		})
-		c := check(what, srcCAIDA, 2000, "per minute", p05, p50, p95, "published: \"more than 2,000\"; inside means the simulated 5% quantile is above 2,000")
-		c.Inside = p05 > 2000
-		v.Checks = append(v.Checks, c)
+		return m
+	})
+	ch := va.check(c, name, p05, p50, p95)
+	ch.Inside = p05 > c.Measured
+	va.v.Checks = append(va.v.Checks, ch)
+}
+
+// firstSeen checks when the telescope first sees the worm: the hour of
+// the outbreak's day at which new sources per hour first reach the
+// threshold, from an hour before the published appearance; inside from
+// the published hour to the latest.
+func (va *validator) firstSeen() {
+	c, r := va.ref.Checks.FirstSeen, va.r
+	if va.b0 < 0 || va.b1 <= va.b0 || va.b1 > len(r.Times) || va.newSrc < 0 {
+		return
 	}
-	// 3. The start near 10:00 UTC: when the telescope sees the first CRv2
-	// hosts (the time new sources per hour first reach 100).
-	if b0 >= 0 && b1 > b0 && b1 <= len(r.Times) && newSrc >= 0 {
-		per := int(math.Max(1, math.Round(3600/r.BinSeconds)))
-		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 {
-			sum := 0.0
-			for i := b0; i < b1; i++ {
-				sum += float64(s.cols[newSrc][i])
-				if i-per >= b0 {
-					sum -= float64(s.cols[newSrc][i-per])
-				}
-				if sum >= 100 && i >= binAt(r, crv2Start)-per {
-					return r.Times[i].Sub(outbreakDay).Hours()
-				}
+	per := int(math.Max(1, math.Round(3600/r.BinSeconds)))
+	appears := binAt(r, va.ref.Dates.CRv2Appears)
+	p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 {
+		sum := 0.0
+		for i := va.b0; i < va.b1; i++ {
+			sum += float64(s.cols[va.newSrc][i])
+			if i-per >= va.b0 {
+				sum -= float64(s.cols[va.newSrc][i-per])
 			}
+			if sum >= c.NewSources && i >= appears-per {
+				return r.Times[i].Sub(va.ref.Dates.OutbreakDay).Hours()
+			}
+		}
+		return math.NaN()
+	})
+	ch := va.check(c, c.Name, p05, p50, p95)
+	ch.Inside = p05 >= c.Measured && p95 <= c.Latest
+	va.v.Checks = append(va.v.Checks, ch)
+}
+
+// stop checks that spreading stops when the calendar says for hosts with
+// right clocks: the share of scanning hosts still scanning in the first
+// bin after; inside if below the share of wrong clocks.
+func (va *validator) stop() {
+	c, r := va.ref.Checks.Stop, va.r
+	b := va.b1
+	if va.scanning < 0 || b <= 0 || b+1 >= len(r.Times) {
+		return
+	}
+	p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 {
+		before := float64(s.cols[va.scanning][b-1])
+		if before == 0 {
 			return math.NaN()
-		})
-		c := check("hour (UTC) of 19 July when the telescope first sees 100 new sources in an hour", srcCAIDA, 10, "hour of day", p05, p50, p95,
-			"published: CRv2 \"appears ~10:00 UTC\"; the scenario seeds it at 10:00, so this shows how long one seed takes to be visible; inside if within 10:00 to 13:00")
-		c.Inside = p05 >= 10 && p95 <= 13
-		v.Checks = append(v.Checks, c)
-	}
-	// 4. Spreading stops at 00:00 UTC 20 July for hosts with right clocks.
-	if b := binAt(r, dayTwenty); scanning >= 0 && b > 0 && b+1 < len(r.Times) {
-		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 {
-			before := float64(s.cols[scanning][b-1])
-			if before == 0 {
-				return math.NaN()
-			}
-			return float64(s.cols[scanning][b]) / before
-		})
-		c := check("share of scanning hosts still scanning in the first minute of 20 July (UTC)", "NIPC 01-015; CERT", 0, "share", p05, p50, p95,
-			"published: hosts with right clocks stop at 00:00 UTC 20 July; only hosts whose clocks are behind go on; inside if below the share of wrong clocks")
-		c.Inside = p95 <= sc.Population.Clock.WrongShare
-		v.Checks = append(v.Checks, c)
-	}
-	// 5. The patched share of IIS servers: about 70% in late July, about 88%
-	// after 1 August.
-	for _, sv := range []struct {
-		at   time.Time
-		want float64
-		what string
-	}{
-		{surveyBefore, 0.70, "patched share of the servers on 30 July (late-July plateau)"},
-		{surveyAfter, 0.88, "patched share of the servers on 2 August (after the awareness campaign)"},
-	} {
-		b := binAt(r, sv.at)
-		if patched < 0 || b <= 0 || b > len(r.Times) {
+		}
+		return float64(s.cols[va.scanning][b]) / before
+	})
+	ch := va.check(c, c.Name, p05, p50, p95)
+	ch.Inside = p95 <= va.sc.Population.Clock.WrongShare
+	va.v.Checks = append(va.v.Checks, ch)
+}
+
+// patchedShares checks the patched share of the servers on the days of
+// the surveys (of the hosts not removed), and marks the surveys on the
+// plots: inside when the median is within the tolerance.
+func (va *validator) patchedShares() {
+	r := va.r
+	for _, c := range va.ref.Checks.Patched {
+		b := binAt(r, c.At)
+		if va.patched < 0 || b <= 0 || b > len(r.Times) {
 			continue
 		}
-		p05, p50, p95, _ := perSeed(all, func(s *seedSeries) float64 {
-			on := s.hosts - float64(s.cols[removed][b-1])
-			return float64(s.cols[patched][b-1]) / on
+		p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 {
+			on := s.hosts - float64(s.cols[va.removed][b-1])
+			return float64(s.cols[va.patched][b-1]) / on
 		})
-		c := check(sv.what, srcSurvey, sv.want, "share", p05, p50, p95,
-			"calibrated: the advisories' patch rates were set to reproduce this survey, so agreement here is by construction; inside if within 0.05 of the survey")
-		c.Inside = math.Abs(p50-sv.want) <= 0.05
-		v.Checks = append(v.Checks, c)
-		pts = append(pts, results.Point{Series: results.Patched, Time: sv.at, Value: sv.want * all[0].hosts, Label: "survey: " + pct(sv.want) + " patched", Source: srcSurvey})
+		ch := va.check(c, c.Name, p05, p50, p95)
+		ch.Inside = math.Abs(p50-c.Measured) <= c.Tolerance
+		va.v.Checks = append(va.v.Checks, ch)
+		va.pts = append(va.pts, results.Point{Series: results.Patched, Time: c.At, Value: c.Measured * va.all[0].hosts, Label: c.Label, Source: va.ref.Source(c.Source)})
 	}
-	v.Logistic = fitLogistic(r, all, cum)
-	v.Traffic = traffic(sc, r, all)
-	return v, pts
-}
-
-func pct(x float64) string {
-	return strconv.Itoa(int(math.Round(x*100))) + "%"
-}
-
-func check(name, src string, measured float64, unit string, p05, p50, p95 float64, note string) results.Check {
-	return results.Check{Name: name, Source: src, Measured: measured, Unit: unit, P05: p05, P50: p50, P95: p95,
-		Inside: measured >= p05 && measured <= p95, Note: note}
 }
 
 // fitLogistic fits the random constant spread model to the telescope's
-// cumulative sources on 19 July, per seed: with C the count at 00:00 UTC
-// 20 July, logit(a) = K (t - T) for a = cum/C between 5% and 95%, fitted by
-// least squares.
-func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic {
-	l := results.Logistic{Series: results.SensorBand(telescope, results.SensorCumulativeSources), PublishedKLow: 1.7, PublishedKHigh: 2.6, Source: srcStaniford}
-	b0, b1 := binAt(r, crv2Start), binAt(r, dayTwenty)
+// cumulative sources from the worm's appearance to the end of spreading
+// (19 July 10:00 to 20 July 00:00 UTC), per seed: with C the count at the
+// end, logit(a) = K (t - T) for a = cum/C between 5% and 95%, fitted by
+// least squares; beside the published range of K.
+func fitLogistic(r *results.Replay, all []*seedSeries, cum int, ref *reference.CodeRed) results.Logistic {
+	l := results.Logistic{Series: results.SensorBand(ref.Telescope, results.SensorCumulativeSources),
+		PublishedKLow: ref.Logistic.KLow, PublishedKHigh: ref.Logistic.KHigh, Source: ref.Source(ref.Logistic.Source)}
+	b0, b1 := binAt(r, ref.Dates.CRv2Appears), binAt(r, ref.Dates.SpreadEnds)
 	if cum < 0 || b0 < 0 || b1 <= b0 || b1 > len(r.Times) {
 		return l
 	}
@@ -225,7 +257,7 @@ func fitLogistic(r *results.Replay, all []*seedSeries, cum int) results.Logistic
 }
 
 // traffic computes the worm's totals and peaks over seeds.
-func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) []results.Quantity {
+func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries, ref *reference.CodeRed) []results.Quantity {
 	probes, syn, bytes, flood := colIndex(r, results.Probes), colIndex(r, results.SynPackets), colIndex(r, results.BytesOnWire), colIndex(r, results.FloodBytes)
 	q := func(name, unit, note string, f func(s *seedSeries) float64) results.Quantity {
 		a, b, c, _ := perSeed(all, f)
@@ -254,7 +286,7 @@ func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) []resu
 		q("total probes", "probes", "connection attempts by all variants over the run", sum(probes, n)),
 		q("peak SYN packets per second", "packets/s", "highest bin, averaged over the bin", peak(syn, 1/r.BinSeconds)),
 		q("peak scan traffic", "bit/s", "IP bytes of SYNs and requests, highest bin", peak(bytes, 8/r.BinSeconds)),
-		q("flood bytes sent to 198.137.240.91 (the old White House address)", "bytes", "all flood traffic: the worm's flood target is hard-coded", sum(flood, n)),
+		q(ref.Flood.Sent, "bytes", ref.Flood.SentNote, sum(flood, n)),
 	}
 	// The site moved before the flood began: bytes that reached it are the
 	// flood bytes before the move; the new address (.92) gets none.
@@ -270,8 +302,8 @@ func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries) []resu
 			b = 0
 		}
 		out = append(out,
-			q("flood bytes that reached the White House site (before it moved)", "bytes", "the flood began on day 20 on the hosts' clocks, after the move on 19 July", sum(flood, b)),
-			q("flood bytes at 198.137.240.92 (the new address)", "bytes", "the worm never targets .92", func(*seedSeries) float64 { return 0 }))
+			q(ref.Flood.Reached, "bytes", ref.Flood.ReachedNote, sum(flood, b)),
+			q(ref.Flood.NewAddress, "bytes", ref.Flood.NewAddressNote, func(*seedSeries) float64 { return 0 }))
 	}
 	return out
 }
