@@ -195,9 +195,9 @@ func TestWakeCDF(t *testing.T) {
 	r := DefaultReemergence
 	r.WrongClocks = 0.2
 	F, G := r.wakeCDF()
-	m, s := r.WakeMedian.Hours(), r.WakeSigma
+	m, s := r.WakeMedian.D().Hours(), r.WakeSigma
 	ln := distuv.LogNormal{Mu: math.Log(m), Sigma: s}
-	a, b := r.ClockMin.Hours(), r.ClockMax.Hours()
+	a, b := r.ClockMin.D().Hours(), r.ClockMax.D().Hours()
 	prev := -1.0
 	for x := -80.0; x <= 80; x += 0.5 {
 		const n = 20000

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"wormwatch/forecast"
+	"wormwatch/internal/param"
 )
 
 // countdown is a context whose Err is nil for its first n calls and
@@ -98,7 +99,7 @@ func TestReemergenceCancel(t *testing.T) {
 	t.Parallel()
 	p := forecast.DefaultReemergence
 	p.Now = p.Restart.Add(-24 * time.Hour)
-	p.Horizon = 12 * time.Hour
+	p.Horizon = param.Duration(12 * time.Hour)
 	p.MaxSize = 1000
 	if _, err := forecast.RunReemergence(cancelled(), p); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled context: error %v, want context.Canceled", err)
@@ -167,28 +168,29 @@ func TestReemergenceBounds(t *testing.T) {
 		{"now far ahead", func(p *forecast.Reemergence) {
 			p.Now = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 			p.Restart = p.Now.Add(time.Hour)
-		}, "now", "before 9000-01-01"},
+		}, "now", "above the maximum 8999-12-31T23:59:59.999999999Z"},
 		{"now before 1970", func(p *forecast.Reemergence) {
 			p.Now = time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)
 			p.Restart = p.Now.Add(time.Hour)
-		}, "now", "from 1970-01-01"},
-		{"horizon", func(p *forecast.Reemergence) { p.Horizon = year + time.Hour }, "horizon", "at most 366 days"},
-		{"wake median", func(p *forecast.Reemergence) { p.WakeMedian = year + time.Hour }, "wake_median", "at most 366 days"},
-		{"clock min", func(p *forecast.Reemergence) { p.ClockMin = -year - time.Hour }, "clock_min", "-366 days to 366 days"},
-		{"clock max", func(p *forecast.Reemergence) { p.ClockMax = year + time.Hour }, "clock_max", "-366 days to 366 days"},
+		}, "now", "below the minimum 1970-01-01T00:00:00Z"},
+		{"horizon", func(p *forecast.Reemergence) { p.Horizon = param.Duration(year + time.Hour) }, "horizon", "above the maximum 366d (allowed 1ns to 366d)"},
+		{"wake median", func(p *forecast.Reemergence) { p.WakeMedian = param.Duration(year + time.Hour) }, "wake_median", "above the maximum 366d (allowed 1ns to 366d)"},
+		{"clock min", func(p *forecast.Reemergence) { p.ClockMin = param.Duration(-year - time.Hour) }, "clock_min", "below the minimum -366d (allowed -366d to 366d)"},
+		{"clock max", func(p *forecast.Reemergence) { p.ClockMax = param.Duration(year + time.Hour) }, "clock_max", "above the maximum 366d (allowed -366d to 366d)"},
 		{"campaign far ahead", func(p *forecast.Reemergence) { p.CampaignFrom = p.Now.Add(year + time.Hour) }, "campaign_from", "from now to 366 days after it"},
 	} {
 		p := forecast.DefaultReemergence
 		tc.set(&p)
-		err := p.Check()
+		err := p.Validate()
 		var pe *forecast.ParamError
 		if !errors.As(err, &pe) || pe.Key != tc.key || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one on %s with %q", tc.name, err, tc.key, tc.want)
 		}
 	}
 	p := forecast.DefaultReemergence
-	p.Restart, p.Horizon, p.WakeMedian, p.ClockMin, p.ClockMax, p.CampaignFrom = p.Now.Add(year), year, year, -year, year, p.Now.Add(year)
-	if err := p.Check(); err != nil {
+	d := param.Duration(year)
+	p.Restart, p.Horizon, p.WakeMedian, p.ClockMin, p.ClockMax, p.CampaignFrom = p.Now.Add(year), d, d, -d, d, p.Now.Add(year)
+	if err := p.Validate(); err != nil {
 		t.Errorf("the bounds themselves: %v", err)
 	}
 }

@@ -7,42 +7,51 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"wormwatch/internal/param"
 )
 
 // Reemergence is the state of a dormant worm and of its defenders, from
 // which RunReemergence forecasts the restart (as NIPC and its partners
-// did on 29 July 2001 for Code Red's restart on 1 August). Durations are
-// Go durations; rates are per day.
+// did on 29 July 2001 for Code Red's restart on 1 August). Rates are per
+// day.
+//
+// Each parameter is declared once, here, with the tags of package param:
+// its key in a state file (ReadState), its default (DefaultReemergence),
+// its bounds and its doc text. The command's flags (the keys with dashes),
+// the JSON output (StateJSON) and the table of docs/forecast.md
+// (WriteStateDoc) are generated from them. Validate checks the tags'
+// bounds and the rules between parameters.
 type Reemergence struct {
-	Now     time.Time // when the state holds and the forecast is made
-	Restart time.Time // when the worm wakes on hosts whose clocks are right
+	Now     time.Time `toml:"now" default:"2001-07-29T00:00:00Z" min:"1970-01-01T00:00:00Z" max:"8999-12-31T23:59:59.999999999Z" doc:"when the state holds and the forecast is made (RFC 3339 date-time, UTC)"`
+	Restart time.Time `toml:"restart" default:"2001-08-01T00:00:00Z" doc:"when the worm wakes on hosts whose clocks are right (RFC 3339; from now to 366 days after it)"`
 
-	Infected        float64 // hosts infected in the last wave
-	UnpatchedShare  float64 // share of them still unpatched at Now
-	CarrierShare    float64 // share of the unpatched infected hosts still holding the worm (not rebooted)
-	OtherVulnerable float64 // vulnerable hosts never infected, unpatched at Now
+	Infected        float64 `toml:"infected" default:"359104" min:"0" max:"4294967296" doc:"hosts infected in the last wave (more than 0)"`
+	UnpatchedShare  float64 `toml:"unpatched_share" default:"0.3333333333333333" min:"0" max:"1" doc:"share of them still unpatched"`
+	CarrierShare    float64 `toml:"carrier_share" default:"0.4" min:"0" max:"1" doc:"share of the unpatched infected hosts still holding the worm (not rebooted); the others are susceptible again"`
+	OtherVulnerable float64 `toml:"other_vulnerable" default:"0" min:"0" max:"4294967296" doc:"vulnerable hosts never infected, unpatched"`
 
-	PatchRate    float64   // patches per unpatched host per day, as now
-	CampaignRate float64   // the same under an awareness campaign
-	CampaignFrom time.Time // when the campaign starts (zero: Now)
+	PatchRate    float64   `toml:"patch_rate" default:"0.04" min:"0" max:"1000" doc:"patches per unpatched host per day, as now"`
+	CampaignRate float64   `toml:"campaign_rate" default:"0.4" min:"0" max:"1000" doc:"patches per unpatched host per day under an awareness campaign"`
+	CampaignFrom time.Time `toml:"campaign_from" doc:"when the campaign starts (RFC 3339; default: now; from now to 366 days after it)"`
 
 	// K is the growth rate per hour the worm had in the last wave, among
 	// KPopulation susceptible hosts (zero: Infected): the infection rate
 	// per susceptible host is K / KPopulation, so the restart grows at
 	// K * S / KPopulation among S susceptible hosts.
-	K           float64
-	KPopulation float64
+	K           float64 `toml:"k" default:"1.8" min:"0" max:"1000" doc:"growth rate per hour of the last wave"`
+	KPopulation float64 `toml:"k_population" default:"0" min:"0" max:"4294967296" doc:"susceptible hosts the last wave grew among (default: infected)"`
 
-	WakeMedian time.Duration // median delay of the wake-up after the restart time (lognormal)
-	WakeSigma  float64       // sigma of the log of that delay
+	WakeMedian param.Duration `toml:"wake_median" default:"2h" min:"1ns" max:"366d" doc:"median delay of the wake-up after the restart time (lognormal)"`
+	WakeSigma  float64        `toml:"wake_sigma" default:"0.8" min:"0" max:"10" doc:"sigma of the log of the wake-up delay"`
 
-	WrongClocks float64       // share of hosts whose clock is wrong
-	ClockMin    time.Duration // a wrong clock is off by a uniform amount in [ClockMin, ClockMax] (ahead: positive)
-	ClockMax    time.Duration
+	WrongClocks float64        `toml:"wrong_clocks" default:"0.01" min:"0" max:"1" doc:"share of hosts whose clock is wrong"`
+	ClockMin    param.Duration `toml:"clock_min" default:"-3d" min:"-366d" max:"366d" doc:"a wrong clock is off by a uniform amount from clock_min to clock_max (ahead: positive)"`
+	ClockMax    param.Duration `toml:"clock_max" default:"3d" min:"-366d" max:"366d" doc:"upper end of that amount (at least clock_min)"`
 
-	Horizon time.Duration // how long after Restart to forecast
-	Visible float64       // new infections per hour that make the restart visible
-	MaxSize float64       // the restart size to stay under (0: do not compute the patching needed)
+	Horizon param.Duration `toml:"horizon" default:"48h" min:"1ns" max:"366d" doc:"how long after the restart to forecast"`
+	Visible float64        `toml:"visible" default:"1000" min:"0" doc:"new infections per hour that make the restart visible"`
+	MaxSize float64        `toml:"max_size" default:"0" min:"0" doc:"restart size to stay under: how many hosts must be patched (0: do not compute)"`
 }
 
 // DefaultReemergence holds Code Red's values where sources give them, and
@@ -54,61 +63,41 @@ type Reemergence struct {
 // unrebooted by 1 August), the scenario's patch rates (0.04 a day as in
 // late July, 0.4 a day during the campaign), wake-up delays "measured in
 // hours" (lognormal, median 2 h) and 1% of clocks wrong by up to 3 days
-// either way.
-var DefaultReemergence = Reemergence{
-	Now:            time.Date(2001, 7, 29, 0, 0, 0, 0, time.UTC),
-	Restart:        time.Date(2001, 8, 1, 0, 0, 0, 0, time.UTC),
-	Infected:       359104,
-	UnpatchedShare: 1.0 / 3,
-	CarrierShare:   0.4,
-	PatchRate:      0.04,
-	CampaignRate:   0.4,
-	K:              1.8,
-	WakeMedian:     2 * time.Hour,
-	WakeSigma:      0.8,
-	WrongClocks:    0.01,
-	ClockMin:       -72 * time.Hour,
-	ClockMax:       72 * time.Hour,
-	Horizon:        48 * time.Hour,
-	Visible:        1000,
+// either way. They are the default tags of Reemergence.
+var DefaultReemergence = defaultReemergence()
+
+func defaultReemergence() Reemergence {
+	var r Reemergence
+	param.Defaults(&r)
+	return r
 }
 
-// Check reports the first parameter out of range, naming it as the
-// command line and the state file do. Besides each value's range, the
-// bounds that keep the forecast finite: now from MinTime to before
-// MaxTime; restart and campaign_from from now to MaxSpan after it; the
-// horizon and the wake-up median more than 0 and at most MaxSpan; the
-// clock errors within MaxSpan either way. The integration then takes at
-// most 2 MaxSpan in one-minute steps (about a million).
-func (r *Reemergence) Check() error {
-	type rng struct {
-		key       string
-		v, lo, hi float64
+// Validate reports the first parameter out of range as a *ParamError
+// naming its key: a bound of its tags (Validate of package param), or a
+// rule between parameters. Besides each value's range, the bounds that
+// keep the forecast finite: now from MinTime to before MaxTime; restart
+// and campaign_from from now to MaxSpan after it; the horizon and the
+// wake-up median more than 0 and at most MaxSpan; the clock errors within
+// MaxSpan either way. The integration then takes at most 2 MaxSpan in
+// one-minute steps (about a million).
+func (r *Reemergence) Validate() error {
+	if errs := param.Validate(r); len(errs) > 0 {
+		return &ParamError{Key: errs[0].Path, Msg: errs[0].Msg}
 	}
-	for _, c := range []rng{
-		{"infected", r.Infected, 0, 1 << 32},
-		{"unpatched_share", r.UnpatchedShare, 0, 1},
-		{"carrier_share", r.CarrierShare, 0, 1},
-		{"other_vulnerable", r.OtherVulnerable, 0, 1 << 32},
-		{"patch_rate", r.PatchRate, 0, 1000},
-		{"campaign_rate", r.CampaignRate, 0, 1000},
-		{"k", r.K, 0, 1000},
-		{"k_population", r.KPopulation, 0, 1 << 32},
-		{"wake_sigma", r.WakeSigma, 0, 10},
-		{"wrong_clocks", r.WrongClocks, 0, 1},
-		{"visible", r.Visible, 0, math.Inf(1)},
-		{"max_size", r.MaxSize, 0, math.Inf(1)},
-	} {
-		if !(c.v >= c.lo && c.v <= c.hi) {
-			return &ParamError{Key: c.key, Msg: fmt.Sprintf("%g out of range (allowed: %g to %g)", c.v, c.lo, c.hi)}
-		}
+	if pe := r.relations(); pe != nil {
+		return pe
 	}
+	return nil
+}
+
+// relations checks what the tags cannot say: the times that must be set,
+// the times after now, the clock errors' order and a population of at
+// least a host.
+func (r *Reemergence) relations() *ParamError {
 	ts := func(t time.Time) string { return t.Format(time.RFC3339) }
 	switch {
 	case r.Now.IsZero():
 		return &ParamError{Key: "now", Msg: "missing (want an RFC 3339 time)"}
-	case r.Now.Before(MinTime) || !r.Now.Before(MaxTime):
-		return &ParamError{Key: "now", Msg: fmt.Sprintf("%s out of range (allowed: from %s to before %s)", ts(r.Now), ts(MinTime), ts(MaxTime))}
 	case r.Restart.IsZero():
 		return &ParamError{Key: "restart", Msg: "missing (want an RFC 3339 time)"}
 	case r.Restart.Before(r.Now):
@@ -117,16 +106,8 @@ func (r *Reemergence) Check() error {
 		return &ParamError{Key: "restart", Also: "now", Msg: fmt.Sprintf("%s is more than %s after now %s (allowed: from now to %s after it)", ts(r.Restart), spanText, ts(r.Now), spanText)}
 	case r.Infected == 0:
 		return &ParamError{Key: "infected", Msg: "0 (allowed: 1 or more hosts)"}
-	case r.WakeMedian <= 0 || r.WakeMedian > MaxSpan:
-		return &ParamError{Key: "wake_median", Msg: fmt.Sprintf("%s out of range (allowed: more than 0, at most %s)", r.WakeMedian, spanText)}
-	case r.ClockMin < -MaxSpan || r.ClockMin > MaxSpan:
-		return &ParamError{Key: "clock_min", Msg: fmt.Sprintf("%s out of range (allowed: -%s to %s)", r.ClockMin, spanText, spanText)}
-	case r.ClockMax < -MaxSpan || r.ClockMax > MaxSpan:
-		return &ParamError{Key: "clock_max", Msg: fmt.Sprintf("%s out of range (allowed: -%s to %s)", r.ClockMax, spanText, spanText)}
 	case r.ClockMax < r.ClockMin:
-		return &ParamError{Key: "clock_max", Also: "clock_min", Msg: fmt.Sprintf("%s is below clock_min %s", r.ClockMax, r.ClockMin)}
-	case r.Horizon <= 0 || r.Horizon > MaxSpan:
-		return &ParamError{Key: "horizon", Msg: fmt.Sprintf("%s out of range (allowed: more than 0, at most %s)", r.Horizon, spanText)}
+		return &ParamError{Key: "clock_max", Also: "clock_min", Msg: fmt.Sprintf("%s is below clock_min %s", r.ClockMax.D(), r.ClockMin.D())}
 	case !r.CampaignFrom.IsZero() && r.CampaignFrom.Before(r.Now):
 		return &ParamError{Key: "campaign_from", Also: "now", Msg: fmt.Sprintf("%s is before now %s", ts(r.CampaignFrom), ts(r.Now))}
 	case !r.CampaignFrom.IsZero() && r.CampaignFrom.Sub(r.Now) > MaxSpan:
@@ -194,7 +175,7 @@ type ReemergenceForecast struct {
 // by a uniform error e (ahead: wakes e earlier). The uniform mixture is
 // integrated in closed form with H(x) = integral of the lognormal CDF.
 func (r *Reemergence) wakeCDF() (mixed, right func(x float64) float64) {
-	m := r.WakeMedian.Hours()
+	m := r.WakeMedian.D().Hours()
 	s := r.WakeSigma
 	n := distuv.UnitNormal
 	g := func(x float64) float64 { // lognormal CDF
@@ -219,7 +200,7 @@ func (r *Reemergence) wakeCDF() (mixed, right func(x float64) float64) {
 		z := (math.Log(x) - math.Log(m)) / s
 		return x*n.CDF(z) - m*math.Exp(s*s/2)*n.CDF(z-s)
 	}
-	a, b := r.ClockMin.Hours(), r.ClockMax.Hours()
+	a, b := r.ClockMin.D().Hours(), r.ClockMax.D().Hours()
 	w := r.WrongClocks
 	return func(x float64) float64 {
 		var wrong float64
@@ -251,7 +232,7 @@ func (r *Reemergence) wakeCDF() (mixed, right func(x float64) float64) {
 // The integration checks ctx every simulated day, and RunReemergence then
 // returns ctx's error.
 func RunReemergence(ctx context.Context, p Reemergence) (*ReemergenceForecast, error) {
-	if err := p.Check(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	pop := p.KPopulation
@@ -301,128 +282,201 @@ func RunReemergence(ctx context.Context, p Reemergence) (*ReemergenceForecast, e
 // of the unpatched hosts left at Now. It checks ctx once per simulated day
 // and returns its error.
 func (p Reemergence) run(ctx context.Context, name string, rate, beta, keep float64) (Outcome, error) {
-	const step = time.Minute
-	dt := step.Hours()
-	carriers := p.Infected * p.UnpatchedShare * p.CarrierShare * keep
-	s := (p.Infected*p.UnpatchedShare*(1-p.CarrierShare) + p.OtherVulnerable) * keep
-	F, G := p.wakeCDF()
-	restart := p.Restart
-	end := restart.Add(p.Horizon)
-	from := p.Now
-	campaignFrom := p.CampaignFrom
-	if campaignFrom.IsZero() {
-		campaignFrom = p.Now
-	}
-	o := Outcome{Name: name, PatchRate: rate}
-	asNow := p.PatchRate
-	rateAt := func(t time.Time) float64 {
-		if name == "campaign" && !t.Before(campaignFrom) {
-			return rate / 24
+	in := p.newIntegration(name, rate, beta, keep)
+	for n, t := 0, in.from; t.Before(in.end); n, t = n+1, t.Add(integrationStep) {
+		if n%stepsPerDay == 0 {
+			if err := ctx.Err(); err != nil {
+				return in.o, err
+			}
 		}
-		if name == "campaign" {
-			return asNow / 24
-		}
-		return rate / 24
+		in.step(t)
 	}
-	// The hourly table starts with the first hour in which a wake-up is
-	// possible, at most 7 days before the restart, and never before Now.
-	first := restart
+	return in.outcome(), nil
+}
+
+// integrationStep is the step of the integration: a minute.
+const integrationStep = time.Minute
+
+// integration is the state of one run of the model (see RunReemergence):
+// the compartments, the counts so far and the hour being tallied.
+type integration struct {
+	p      Reemergence
+	name   string  // "as-now", "campaign" or "" (a bisection step)
+	rate   float64 // the patch rate, per day
+	beta   float64 // infections per infected host per susceptible host per hour
+	dt     float64 // the step in hours
+	F, G   func(float64) float64
+	from   time.Time // Now: the integration's start
+	end    time.Time // the horizon past the restart
+	first  time.Time // the first hour of the table
+	campFr time.Time // when the campaign's rate applies
+
+	carriers float64 // carriers at Now (D0), before patching
+	surv     float64 // share of the carriers not patched yet
+	prevF    float64 // the wake-up distribution at the start of the step
+	i, s, d1 float64 // awake infected, susceptible, dormant since infected (D1)
+	cum      float64 // woken carriers plus new infections after the restart
+	woken    float64 // carriers woken so far
+
+	atRestart bool
+	hour      Hour // the hour being tallied, from hourStart
+	hourStart time.Time
+	o         Outcome
+}
+
+// newIntegration sets up the model at Now for the patch rate rate (per day)
+// and a share keep of the unpatched hosts.
+func (p Reemergence) newIntegration(name string, rate, beta, keep float64) *integration {
+	in := &integration{p: p, name: name, rate: rate, beta: beta, dt: integrationStep.Hours(),
+		from: p.Now, end: p.Restart.Add(p.Horizon.D()), campFr: p.CampaignFrom, surv: 1}
+	in.carriers = p.Infected * p.UnpatchedShare * p.CarrierShare * keep
+	in.s = (p.Infected*p.UnpatchedShare*(1-p.CarrierShare) + p.OtherVulnerable) * keep
+	in.F, in.G = p.wakeCDF()
+	if in.campFr.IsZero() {
+		in.campFr = p.Now
+	}
+	in.o = Outcome{Name: name, PatchRate: rate}
+	in.first = p.firstHour()
+	in.hourStart = in.first
+	in.hour.Time = in.hourStart
+	in.prevF = in.F(in.from.Sub(p.Restart).Hours())
+	return in
+}
+
+// firstHour is the start of the hourly table: the first hour in which a
+// wake-up is possible, at most 7 days before the restart, and never
+// before Now.
+func (p Reemergence) firstHour() time.Time {
+	first := p.Restart
 	if p.WrongClocks > 0 && p.ClockMax > 0 {
-		first = restart.Add(-p.ClockMax)
+		first = p.Restart.Add(-p.ClockMax.D())
 	}
-	if lim := restart.Add(-7 * 24 * time.Hour); first.Before(lim) {
+	if lim := p.Restart.Add(-7 * 24 * time.Hour); first.Before(lim) {
 		first = lim
 	}
-	if first.Before(from) {
-		first = from
+	if first.Before(p.Now) {
+		first = p.Now
 	}
-	first = first.Truncate(time.Hour)
-	var i, cum, surv float64 = 0, 0, 1 // awake infected; woken + new; share of carriers not patched
-	var d1 float64                     // hosts infected while the worm sleeps: dormant until their clock's restart
-	atRestart := false
-	var hour Hour
-	hourStart := first
-	hour.Time = hourStart
-	prevF := F(from.Sub(restart).Hours())
-	// deriv returns d/dt of (I, S, D1) and the rate of new infections;
-	// before the restart a new host sleeps (its clock is in the dormant
-	// days) until it wakes with the others.
-	deriv := func(i, s, d1, r float64, before bool) (di, ds, dd1, inf float64) {
+	return first.Truncate(time.Hour)
+}
+
+// rateAt is the patch rate per hour at time t: the campaign's from its
+// start, the rate as now before it.
+func (in *integration) rateAt(t time.Time) float64 {
+	if in.name == "campaign" && !t.Before(in.campFr) {
+		return in.rate / 24
+	}
+	if in.name == "campaign" {
+		return in.p.PatchRate / 24
+	}
+	return in.rate / 24
+}
+
+// step advances the model by one step from t: the wake-ups, then the
+// epidemic and the patching, then the tallies.
+func (in *integration) step(t time.Time) {
+	r := in.rateAt(t)
+	wk := in.wakeUps(t)
+	in.i += wk
+	in.woken += wk
+	before := t.Before(in.p.Restart)
+	n := in.rk4(r, before)
+	// Hosts infected before the restart are counted when they wake.
+	in.cum += wk
+	if !before {
+		in.cum += n
+	}
+	in.surv *= math.Exp(-r * in.dt)
+	in.tally(t, wk, n)
+}
+
+// wakeUps returns the hosts that wake during the step from t: carriers not
+// yet patched, by the wake-up distribution, and hosts infected while the
+// worm slept (D1), by the right clocks' delay after the restart.
+func (in *integration) wakeUps(t time.Time) float64 {
+	restart := in.p.Restart
+	f1 := in.F(t.Add(integrationStep).Sub(restart).Hours())
+	wk := in.carriers * in.surv * (f1 - in.prevF)
+	in.prevF = f1
+	if x0 := t.Sub(restart).Hours(); x0 >= 0 && in.d1 > 0 {
+		g0, g1 := in.G(x0), in.G(x0+in.dt)
+		if g0 < 1 {
+			w := in.d1 * (g1 - g0) / (1 - g0)
+			in.d1 -= w
+			wk += w
+		}
+	}
+	return wk
+}
+
+// rk4 advances (I, S, D1) by one step of the classical Runge-Kutta method
+// at patch rate r per hour, and returns the new infections in the step.
+// Before the restart a new host sleeps (its clock is in the dormant days)
+// until it wakes with the others.
+func (in *integration) rk4(r float64, before bool) float64 {
+	beta, dt := in.beta, in.dt
+	// deriv returns d/dt of (I, S, D1) and the rate of new infections.
+	deriv := func(i, s, d1 float64) (di, ds, dd1, inf float64) {
 		inf = beta * i * s
 		if before {
 			return -r * i, -inf - r*s, inf - r*d1, inf
 		}
 		return inf - r*i, -inf - r*s, -r * d1, inf
 	}
-	totalWake := 0.0
-	for n, t := 0, from; t.Before(end); n, t = n+1, t.Add(step) {
-		if n%stepsPerDay == 0 {
-			if err := ctx.Err(); err != nil {
-				return o, err
-			}
-		}
-		r := rateAt(t)
-		// wake-ups during the step, among carriers not yet patched
-		f1 := F(t.Add(step).Sub(restart).Hours())
-		wk := carriers * surv * (f1 - prevF)
-		prevF = f1
-		if x0 := t.Sub(restart).Hours(); x0 >= 0 && d1 > 0 {
-			g0, g1 := G(x0), G(x0+dt)
-			if g0 < 1 {
-				w := d1 * (g1 - g0) / (1 - g0)
-				d1 -= w
-				wk += w
-			}
-		}
-		i += wk
-		totalWake += wk
-		before := t.Before(restart)
-		// RK4 on (I, S, D1) and the new infections
-		a1, b1, e1, c1 := deriv(i, s, d1, r, before)
-		a2, b2, e2, c2 := deriv(i+a1*dt/2, s+b1*dt/2, d1+e1*dt/2, r, before)
-		a3, b3, e3, c3 := deriv(i+a2*dt/2, s+b2*dt/2, d1+e2*dt/2, r, before)
-		a4, b4, e4, c4 := deriv(i+a3*dt, s+b3*dt, d1+e3*dt, r, before)
-		i += dt / 6 * (a1 + 2*a2 + 2*a3 + a4)
-		s += dt / 6 * (b1 + 2*b2 + 2*b3 + b4)
-		d1 += dt / 6 * (e1 + 2*e2 + 2*e3 + e4)
-		n := dt / 6 * (c1 + 2*c2 + 2*c3 + c4)
-		i, s, d1 = math.Max(i, 0), math.Max(s, 0), math.Max(d1, 0)
-		// Hosts infected before the restart are counted when they wake.
-		cum += wk
-		if !before {
-			cum += n
-		}
-		surv *= math.Exp(-r * dt)
-		if !t.Before(restart) && !atRestart {
-			o.Susceptible, o.EarlyWoken, atRestart = s, totalWake-wk, true
-		}
-		if o.FirstWake.IsZero() && totalWake >= 1 {
-			o.FirstWake = t.Add(step)
-		}
-		if !t.Before(first) {
-			hour.New += n
-			hour.Woken += wk
-			if !t.Add(step).Before(hourStart.Add(time.Hour)) {
-				hour.Active, hour.Cumulative = i, cum
-				o.Hours = append(o.Hours, hour)
-				hourStart = hourStart.Add(time.Hour)
-				hour = Hour{Time: hourStart}
-			}
-		}
+	i, s, d1 := in.i, in.s, in.d1
+	a1, b1, e1, c1 := deriv(i, s, d1)
+	a2, b2, e2, c2 := deriv(i+a1*dt/2, s+b1*dt/2, d1+e1*dt/2)
+	a3, b3, e3, c3 := deriv(i+a2*dt/2, s+b2*dt/2, d1+e2*dt/2)
+	a4, b4, e4, c4 := deriv(i+a3*dt, s+b3*dt, d1+e3*dt)
+	i += dt / 6 * (a1 + 2*a2 + 2*a3 + a4)
+	s += dt / 6 * (b1 + 2*b2 + 2*b3 + b4)
+	d1 += dt / 6 * (e1 + 2*e2 + 2*e3 + e4)
+	n := dt / 6 * (c1 + 2*c2 + 2*c3 + c4)
+	in.i, in.s, in.d1 = math.Max(i, 0), math.Max(s, 0), math.Max(d1, 0)
+	return n
+}
+
+// tally records the step from t, with wk wake-ups and n new infections:
+// the state at the restart, the first wake-up, and the hour's counts,
+// closing the hour at its end.
+func (in *integration) tally(t time.Time, wk, n float64) {
+	o := &in.o
+	if !t.Before(in.p.Restart) && !in.atRestart {
+		o.Susceptible, o.EarlyWoken, in.atRestart = in.s, in.woken-wk, true
 	}
-	// Wake milestones from the distribution (independent of patching).
-	o.MedianWake = quantileTime(F, restart, first.Add(-time.Hour), end, 0.5)
+	if o.FirstWake.IsZero() && in.woken >= 1 {
+		o.FirstWake = t.Add(integrationStep)
+	}
+	if t.Before(in.first) {
+		return
+	}
+	in.hour.New += n
+	in.hour.Woken += wk
+	if !t.Add(integrationStep).Before(in.hourStart.Add(time.Hour)) {
+		in.hour.Active, in.hour.Cumulative = in.i, in.cum
+		o.Hours = append(o.Hours, in.hour)
+		in.hourStart = in.hourStart.Add(time.Hour)
+		in.hour = Hour{Time: in.hourStart}
+	}
+}
+
+// outcome completes the outcome at the horizon: the wake milestones from
+// the distribution (independent of patching), when the restart becomes
+// visible, its peak and its size.
+func (in *integration) outcome() Outcome {
+	o := in.o
+	o.MedianWake = quantileTime(in.F, in.p.Restart, in.first.Add(-time.Hour), in.end, 0.5)
 	for _, h := range o.Hours {
-		if o.VisibleAt.IsZero() && p.Visible > 0 && h.New >= p.Visible {
+		if o.VisibleAt.IsZero() && in.p.Visible > 0 && h.New >= in.p.Visible {
 			o.VisibleAt = h.Time
 		}
 		if h.New > o.PeakNew {
 			o.PeakNew, o.PeakAt = h.New, h.Time
 		}
 	}
-	o.Size = cum
-	o.Carriers = totalWake
-	return o, nil
+	o.Size = in.cum
+	o.Carriers = in.woken
+	return o
 }
 
 // stepsPerDay is how many one-minute steps of the integration pass between

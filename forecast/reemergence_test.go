@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"wormwatch/forecast"
+	"wormwatch/internal/param"
 )
 
 // base is a simple state for the tests: no wrong clocks, wake-up right at
@@ -16,7 +17,7 @@ func base() forecast.Reemergence {
 	p := forecast.DefaultReemergence
 	p.WrongClocks = 0
 	p.WakeSigma = 0
-	p.WakeMedian = time.Hour
+	p.WakeMedian = param.Duration(time.Hour)
 	p.PatchRate, p.CampaignRate = 0, 0
 	return p
 }
@@ -38,7 +39,7 @@ func TestReemergenceLogistic(t *testing.T) {
 	i0, s0 := 5000.0, 50000.0
 	m := i0 + s0
 	beta := p.K / p.KPopulation
-	wake := p.Restart.Add(p.WakeMedian)
+	wake := p.Restart.Add(p.WakeMedian.D())
 	for _, h := range f.AsNow.Hours {
 		if !h.Time.After(wake) {
 			continue
@@ -73,7 +74,7 @@ func TestReemergenceNoGrowth(t *testing.T) {
 		t.Fatal(err)
 	}
 	carriers := p.Infected * p.UnpatchedShare * p.CarrierShare
-	days := p.Restart.Add(p.WakeMedian).Sub(p.Now).Hours() / 24
+	days := p.Restart.Add(p.WakeMedian.D()).Sub(p.Now).Hours() / 24
 	for _, c := range []struct {
 		o    forecast.Outcome
 		rate float64
@@ -85,8 +86,8 @@ func TestReemergenceNoGrowth(t *testing.T) {
 		if c.o.PeakNew != 0 || !c.o.VisibleAt.IsZero() {
 			t.Errorf("%s: new infections without growth: %+v", c.o.Name, c.o)
 		}
-		if got := c.o.MedianWake; !got.Equal(p.Restart.Add(p.WakeMedian)) {
-			t.Errorf("%s: median wake %s, want %s", c.o.Name, got, p.Restart.Add(p.WakeMedian))
+		if got := c.o.MedianWake; !got.Equal(p.Restart.Add(p.WakeMedian.D())) {
+			t.Errorf("%s: median wake %s, want %s", c.o.Name, got, p.Restart.Add(p.WakeMedian.D()))
 		}
 	}
 }
@@ -113,8 +114,8 @@ func TestReemergenceClocks(t *testing.T) {
 	if early := o.EarlyWoken / carriers; early < 0.4*p.WrongClocks || early > 0.5*p.WrongClocks {
 		t.Errorf("%.4f of the carriers awake before the restart, want a bit under %.4f", early, p.WrongClocks/2)
 	}
-	if !o.FirstWake.Before(p.Restart.Add(-24*time.Hour)) || o.FirstWake.Before(p.Restart.Add(-p.ClockMax)) {
-		t.Errorf("first wake-up %s, want days before the restart %s but not before %s", o.FirstWake, p.Restart, p.Restart.Add(-p.ClockMax))
+	if !o.FirstWake.Before(p.Restart.Add(-24*time.Hour)) || o.FirstWake.Before(p.Restart.Add(-p.ClockMax.D())) {
+		t.Errorf("first wake-up %s, want days before the restart %s but not before %s", o.FirstWake, p.Restart, p.Restart.Add(-p.ClockMax.D()))
 	}
 	for _, h := range o.Hours {
 		if h.Time.Before(p.Restart) && h.Active > o.EarlyWoken+1 {
@@ -174,13 +175,13 @@ func TestReemergenceErrors(t *testing.T) {
 		key  string
 		want string
 	}{
-		{func(p *forecast.Reemergence) { p.UnpatchedShare = 1.5 }, "unpatched_share", "allowed: 0 to 1"},
+		{func(p *forecast.Reemergence) { p.UnpatchedShare = 1.5 }, "unpatched_share", "above the maximum 1 (allowed 0 to 1)"},
 		{func(p *forecast.Reemergence) { p.Infected = 0 }, "infected", "1 or more"},
 		{func(p *forecast.Reemergence) { p.Restart = p.Now.Add(-time.Hour) }, "restart", "before now"},
-		{func(p *forecast.Reemergence) { p.ClockMax = -100 * time.Hour }, "clock_max", "below clock_min"},
-		{func(p *forecast.Reemergence) { p.WakeMedian = 0 }, "wake_median", "more than 0"},
-		{func(p *forecast.Reemergence) { p.K = math.NaN() }, "k", "out of range"},
-		{func(p *forecast.Reemergence) { p.Horizon = 0 }, "horizon", "more than 0"},
+		{func(p *forecast.Reemergence) { p.ClockMax = param.Duration(-100 * time.Hour) }, "clock_max", "below clock_min"},
+		{func(p *forecast.Reemergence) { p.WakeMedian = 0 }, "wake_median", "below the minimum 1ns"},
+		{func(p *forecast.Reemergence) { p.K = math.NaN() }, "k", "want a finite number"},
+		{func(p *forecast.Reemergence) { p.Horizon = 0 }, "horizon", "below the minimum 1ns"},
 		{func(p *forecast.Reemergence) { p.CampaignFrom = p.Now.Add(-time.Hour) }, "campaign_from", "before now"},
 	} {
 		p := forecast.DefaultReemergence
@@ -189,6 +190,69 @@ func TestReemergenceErrors(t *testing.T) {
 		var pe *forecast.ParamError
 		if !errors.As(err, &pe) || pe.Key != tc.key || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one on %s with %q", err, tc.key, tc.want)
+		}
+	}
+}
+
+// TestDefaultReemergence: the defaults the tags declare are Code Red's on
+// 29 July 2001, as the struct literal that held them before said.
+func TestDefaultReemergence(t *testing.T) {
+	t.Parallel()
+	want := forecast.Reemergence{
+		Now:            time.Date(2001, 7, 29, 0, 0, 0, 0, time.UTC),
+		Restart:        time.Date(2001, 8, 1, 0, 0, 0, 0, time.UTC),
+		Infected:       359104,
+		UnpatchedShare: 1.0 / 3,
+		CarrierShare:   0.4,
+		PatchRate:      0.04,
+		CampaignRate:   0.4,
+		K:              1.8,
+		WakeMedian:     param.Duration(2 * time.Hour),
+		WakeSigma:      0.8,
+		WrongClocks:    0.01,
+		ClockMin:       param.Duration(-72 * time.Hour),
+		ClockMax:       param.Duration(72 * time.Hour),
+		Horizon:        param.Duration(48 * time.Hour),
+		Visible:        1000,
+	}
+	if got := forecast.DefaultReemergence; got != want {
+		t.Errorf("defaults\n got %+v\nwant %+v", got, want)
+	}
+	if err := want.Validate(); err != nil {
+		t.Errorf("the defaults do not pass their own checks: %v", err)
+	}
+}
+
+// TestReemergenceBoundTags: the bounds the tags state are forecast's
+// (MinTime, MaxTime, MaxSpan), as the checks before the tags had them.
+func TestReemergenceBoundTags(t *testing.T) {
+	t.Parallel()
+	year := param.Duration(forecast.MaxSpan)
+	ok := forecast.DefaultReemergence
+	for _, c := range []struct {
+		name string
+		set  func(*forecast.Reemergence)
+		bad  bool
+	}{
+		{"now at MinTime", func(p *forecast.Reemergence) { p.Now, p.Restart = forecast.MinTime, forecast.MinTime }, false},
+		{"now before MinTime", func(p *forecast.Reemergence) { p.Now, p.Restart = forecast.MinTime.Add(-1), forecast.MinTime }, true},
+		{"now just before MaxTime", func(p *forecast.Reemergence) { p.Now, p.Restart = forecast.MaxTime.Add(-1), forecast.MaxTime }, false},
+		{"now at MaxTime", func(p *forecast.Reemergence) { p.Now, p.Restart = forecast.MaxTime, forecast.MaxTime }, true},
+		{"horizon MaxSpan", func(p *forecast.Reemergence) { p.Horizon = year }, false},
+		{"horizon past MaxSpan", func(p *forecast.Reemergence) { p.Horizon = year + 1 }, true},
+		{"horizon 1ns", func(p *forecast.Reemergence) { p.Horizon = 1 }, false},
+		{"wake median past MaxSpan", func(p *forecast.Reemergence) { p.WakeMedian = year + 1 }, true},
+		{"clock min -MaxSpan", func(p *forecast.Reemergence) { p.ClockMin = -year }, false},
+		{"clock min past -MaxSpan", func(p *forecast.Reemergence) { p.ClockMin = -year - 1 }, true},
+		{"clock max past MaxSpan", func(p *forecast.Reemergence) { p.ClockMax = year + 1 }, true},
+		{"infected 2^32", func(p *forecast.Reemergence) { p.Infected = 1 << 32 }, false},
+		{"infected past 2^32", func(p *forecast.Reemergence) { p.Infected = 1<<32 + 1 }, true},
+		{"half a host", func(p *forecast.Reemergence) { p.Infected = 0.5 }, false},
+	} {
+		p := ok
+		c.set(&p)
+		if err := p.Validate(); (err != nil) != c.bad {
+			t.Errorf("%s: error %v, want an error: %v", c.name, err, c.bad)
 		}
 	}
 }

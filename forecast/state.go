@@ -1,67 +1,19 @@
 package forecast
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"wormwatch/internal/param"
+	"wormwatch/results"
 )
-
-// StateKeys are the keys of a re-emergence state file, with what each
-// holds; every key is optional (the defaults or the flags fill the rest).
-var StateKeys = []struct{ Key, Doc string }{
-	{"now", "when the state holds (RFC 3339 date-time, UTC)"},
-	{"restart", "when the worm wakes on hosts whose clocks are right"},
-	{"infected", "hosts infected in the last wave"},
-	{"unpatched_share", "share of them still unpatched (0 to 1)"},
-	{"carrier_share", "share of the unpatched infected hosts still holding the worm (0 to 1)"},
-	{"other_vulnerable", "vulnerable hosts never infected, unpatched"},
-	{"patch_rate", "patches per unpatched host per day, as now"},
-	{"campaign_rate", "the same under an awareness campaign"},
-	{"campaign_from", "when the campaign starts (default: now)"},
-	{"k", "growth rate per hour of the last wave"},
-	{"k_population", "susceptible hosts the last wave grew among (default: infected)"},
-	{"wake_median", `median delay of the wake-up after the restart time, like "2h"`},
-	{"wake_sigma", "sigma of the log of that delay"},
-	{"wrong_clocks", "share of hosts whose clock is wrong (0 to 1)"},
-	{"clock_min", `a wrong clock is off by a uniform amount from clock_min to clock_max (ahead: positive), like "-3d"`},
-	{"clock_max", `upper end of that amount, like "3d"`},
-	{"horizon", `how long after the restart to forecast, like "48h"`},
-	{"visible", "new infections per hour that make the restart visible"},
-	{"max_size", "restart size to stay under: how many hosts must be patched (0: do not compute)"},
-}
-
-// stateFile is the TOML form of Reemergence.
-type stateFile struct {
-	Now             *time.Time `toml:"now"`
-	Restart         *time.Time `toml:"restart"`
-	Infected        *float64   `toml:"infected"`
-	UnpatchedShare  *float64   `toml:"unpatched_share"`
-	CarrierShare    *float64   `toml:"carrier_share"`
-	OtherVulnerable *float64   `toml:"other_vulnerable"`
-	PatchRate       *float64   `toml:"patch_rate"`
-	CampaignRate    *float64   `toml:"campaign_rate"`
-	CampaignFrom    *time.Time `toml:"campaign_from"`
-	K               *float64   `toml:"k"`
-	KPopulation     *float64   `toml:"k_population"`
-	WakeMedian      *string    `toml:"wake_median"`
-	WakeSigma       *float64   `toml:"wake_sigma"`
-	WrongClocks     *float64   `toml:"wrong_clocks"`
-	ClockMin        *string    `toml:"clock_min"`
-	ClockMax        *string    `toml:"clock_max"`
-	Horizon         *string    `toml:"horizon"`
-	Visible         *float64   `toml:"visible"`
-	MaxSize         *float64   `toml:"max_size"`
-}
 
 // StateError is a problem in a state file: the file, the line (0 when
 // unknown), the key, and what is wrong.
@@ -86,158 +38,133 @@ func (e *StateError) Error() string {
 	return b.String()
 }
 
-// ParseDuration reads a Go duration ("90m", "2h30m") or a number of days
-// ("3d", "-1.5d").
-func ParseDuration(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
-		x, err := strconv.ParseFloat(d, 64)
-		if err != nil || math.IsNaN(x) || math.Abs(x) > 100*365 {
-			return 0, fmt.Errorf("%q is not a duration (like 90m, 2h or 3d)", s)
-		}
-		return time.Duration(x * 24 * float64(time.Hour)), nil
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+// ReadState reads a re-emergence state file (TOML, the keys of Reemergence)
+// over base: the keys it sets replace base's values. Problems are
+// *StateError naming the file, line and key, with the allowed values; the
+// result is checked (Reemergence.Validate). The file must be a regular
+// file or a pipe (not a device or a folder) of at most MaxStateBytes; ctx
+// ends the wait for a FIFO's writer.
+func ReadState(ctx context.Context, path string, base Reemergence) (Reemergence, error) {
+	data, err := readStateFile(ctx, path)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (like 90m, 2h or 3d)", s)
+		return base, err
 	}
-	return d, nil
+	return ParseState(path, data, base)
 }
 
-// ReadState reads a re-emergence state file (TOML, keys StateKeys) over
-// base: the keys it sets replace base's values. Problems are *StateError
-// naming the file, line and key, with the allowed values; the result is
-// checked (Reemergence.Check). The file must be a regular file or a pipe
-// (not a device or a folder) of at most MaxStateBytes; ctx ends the wait
-// for a FIFO's writer.
-func ReadState(ctx context.Context, path string, base Reemergence) (Reemergence, error) {
+// readStateFile returns the contents of a state file (see ReadState).
+func readStateFile(ctx context.Context, path string) ([]byte, error) {
 	r, closeFile, err := openInput(ctx, path, "state file")
 	if err != nil {
 		if ctx.Err() != nil {
-			return base, ctx.Err()
+			return nil, ctx.Err()
 		}
-		return base, &StateError{File: path, Msg: openError(path, "cannot read the state file", err)}
+		return nil, &StateError{File: path, Msg: openError(path, "cannot read the state file", err)}
 	}
 	defer closeFile()
 	data, err := io.ReadAll(newInputReader(r, MaxStateBytes, 0))
 	if err != nil {
 		if ctx.Err() != nil {
-			return base, ctx.Err()
+			return nil, ctx.Err()
 		}
 		var ce *capError
 		if errors.As(err, &ce) {
-			return base, &StateError{File: path, Line: ce.Line, Msg: ce.What + ", forecast's cap for a state file (is it the right file?)"}
+			return nil, &StateError{File: path, Line: ce.Line, Msg: ce.What + ", forecast's cap for a state file (is it the right file?)"}
 		}
-		return base, &StateError{File: path, Msg: "cannot read the state file: " + unwrapPath(err)}
+		return nil, &StateError{File: path, Msg: "cannot read the state file: " + unwrapPath(err)}
 	}
-	return ParseState(path, data, base)
+	return data, nil
 }
 
-// ParseState is ReadState on the file's contents.
+// ParseState is ReadState on the file's contents, read by package param's
+// Loader over base.
 func ParseState(path string, data []byte, base Reemergence) (Reemergence, error) {
-	var sf stateFile
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sf); err != nil {
-		var sm *toml.StrictMissingError
-		var de *toml.DecodeError
-		keys := make([]string, len(StateKeys))
-		for i, k := range StateKeys {
-			keys[i] = k.Key
-		}
-		switch {
-		case errors.As(err, &sm) && len(sm.Errors) > 0:
-			e := sm.Errors[0]
-			row, _ := e.Position()
-			return base, &StateError{File: path, Line: row, Key: strings.Join(e.Key(), "."), Msg: "unknown key (allowed: " + strings.Join(keys, ", ") + ")"}
-		case errors.As(err, &de):
-			row, _ := de.Position()
-			key := strings.Join(de.Key(), ".")
-			msg := de.Error()
-			if key != "" {
-				msg += " (" + stateDoc(key) + ")"
-			}
-			return base, &StateError{File: path, Line: row, Key: key, Msg: msg}
-		}
-		return base, &StateError{File: path, Msg: err.Error()}
-	}
-	r := base
-	setT := func(dst *time.Time, v *time.Time) {
-		if v != nil {
-			*dst = v.UTC()
-		}
-	}
-	setF := func(dst *float64, v *float64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setT(&r.Now, sf.Now)
-	setT(&r.Restart, sf.Restart)
-	setT(&r.CampaignFrom, sf.CampaignFrom)
-	setF(&r.Infected, sf.Infected)
-	setF(&r.UnpatchedShare, sf.UnpatchedShare)
-	setF(&r.CarrierShare, sf.CarrierShare)
-	setF(&r.OtherVulnerable, sf.OtherVulnerable)
-	setF(&r.PatchRate, sf.PatchRate)
-	setF(&r.CampaignRate, sf.CampaignRate)
-	setF(&r.K, sf.K)
-	setF(&r.KPopulation, sf.KPopulation)
-	setF(&r.WakeSigma, sf.WakeSigma)
-	setF(&r.WrongClocks, sf.WrongClocks)
-	setF(&r.Visible, sf.Visible)
-	setF(&r.MaxSize, sf.MaxSize)
-	for _, d := range []struct {
-		key string
-		v   *string
-		dst *time.Duration
-	}{
-		{"wake_median", sf.WakeMedian, &r.WakeMedian},
-		{"clock_min", sf.ClockMin, &r.ClockMin},
-		{"clock_max", sf.ClockMax, &r.ClockMax},
-		{"horizon", sf.Horizon, &r.Horizon},
-	} {
-		if d.v == nil {
-			continue
-		}
-		x, err := ParseDuration(*d.v)
-		if err != nil {
-			return base, &StateError{File: path, Line: keyLine(data, d.key), Key: d.key, Msg: err.Error()}
-		}
-		*d.dst = x
-	}
-	if err := r.Check(); err != nil {
-		var pe *ParamError
-		if errors.As(err, &pe) {
-			line := keyLine(data, pe.Key)
-			if line == 0 && pe.Also != "" {
-				line = keyLine(data, pe.Also) // the file set the other one
-			}
-			return base, &StateError{File: path, Line: line, Key: pe.Key, Msg: pe.Msg}
-		}
-		return base, &StateError{File: path, Msg: err.Error()}
+	var r Reemergence
+	l := param.NewLoader(&r)
+	r = base
+	if err := decodeState(l, &r, path, data); err != nil {
+		return base, err
 	}
 	return r, nil
 }
 
-func stateDoc(key string) string {
-	for _, k := range StateKeys {
-		if k.Key == key {
-			return key + ": " + k.Doc
+// decodeState decodes a state file's contents over r, the struct l fills,
+// and checks the result: a problem is a *StateError naming the file, and
+// the line and key that gave the value at fault (for a rule between two
+// keys, the line of the one the file gave).
+func decodeState(l *param.Loader, r *Reemergence, path string, data []byte) error {
+	if err := l.Decode(data); err != nil {
+		var fe *param.FieldError
+		if errors.As(err, &fe) {
+			return &StateError{File: path, Line: fe.Line, Key: fe.Path, Msg: fe.Msg}
 		}
+		return &StateError{File: path, Msg: err.Error()}
 	}
-	return key
+	if errs := l.Validate(); len(errs) > 0 {
+		fe := errs[0]
+		return &StateError{File: path, Line: fe.Line, Key: fe.Path, Msg: fe.Msg}
+	}
+	if pe := r.relations(); pe != nil {
+		o := l.Locate(pe.Key)
+		if o.Line == 0 && pe.Also != "" {
+			o = l.Locate(pe.Also) // the file set the other one
+		}
+		return &StateError{File: path, Line: o.Line, Key: pe.Key, Msg: pe.Msg}
+	}
+	return nil
 }
 
-// keyLine finds the line that sets key in a flat TOML file (0 if none: the
-// value then came from the defaults or the flags).
-func keyLine(data []byte, key string) int {
-	re := regexp.MustCompile(`^\s*"?` + regexp.QuoteMeta(key) + `"?\s*=`)
-	for i, l := range bytes.Split(data, []byte("\n")) {
-		if re.Match(l) {
-			return i + 1
+// StateSource says where a re-emergence state comes from, in layers over
+// DefaultReemergence: a state file or a run's time series, then
+// assignments (the command's flags), which win.
+type StateSource struct {
+	// File is a state file (ReadState), checked on its own first.
+	File string
+	// FromRun is a run's results folder, or a folder of seed folders
+	// (RunTimeseries), whose timeseries.csv gives the state at At
+	// (StateFromTimeseries).
+	FromRun string
+	At      time.Time
+	// Set are assignments "key=value" (package param's Loader.Set, as
+	// paramcli.Flags.Assignments gives them), applied last.
+	Set []string
+}
+
+// LoadState assembles the state from src and checks it. A problem of the
+// file is a *StateError; of the time series an *Error prefixed by
+// "--from-run: "; and of the state assembled a *ParamError naming the key.
+// ctx ends the reading of a file or a FIFO, and LoadState then returns
+// ctx's error.
+func LoadState(ctx context.Context, src StateSource) (Reemergence, error) {
+	var r Reemergence
+	l := param.NewLoader(&r)
+	if src.File != "" {
+		data, err := readStateFile(ctx, src.File)
+		if err != nil {
+			return r, err
+		}
+		if err := decodeState(l, &r, src.File, data); err != nil {
+			return r, err
 		}
 	}
-	return 0
+	if src.FromRun != "" {
+		path, err := RunTimeseries(src.FromRun)
+		if err != nil {
+			return r, err
+		}
+		if r, err = StateFromTimeseriesFile(ctx, path, src.At, r); err != nil {
+			if ctx.Err() != nil {
+				return r, err
+			}
+			return r, fmt.Errorf("--from-run: %w", err)
+		}
+	}
+	for _, a := range src.Set {
+		if err := l.Set(a); err != nil {
+			return r, err
+		}
+	}
+	return r, r.Validate()
 }
 
 // StateFromTimeseries takes the state at time at from a run's
@@ -260,7 +187,7 @@ func StateFromTimeseries(ctx context.Context, r io.Reader, name string, at time.
 		}
 		return base, csvError(ctx, name, err)
 	}
-	need := []string{"time", "susceptible", "infected", "ever_infected"}
+	need := []string{results.TimeColumn, results.Susceptible, results.Infected, results.EverInfected}
 	idx := map[string]int{}
 	for i, h := range header {
 		idx[strings.TrimSpace(h)] = i
@@ -290,9 +217,9 @@ func StateFromTimeseries(ctx context.Context, r io.Reader, name string, at time.
 			return base, csvError(ctx, name, err)
 		}
 		line, _ := cr.FieldPos(0)
-		t, err := time.Parse(time.RFC3339Nano, rec[idx["time"]])
+		t, err := time.Parse(time.RFC3339Nano, rec[idx[results.TimeColumn]])
 		if err != nil {
-			return base, &StateError{File: name, Line: line, Key: "time", Msg: fmt.Sprintf("%q is not an RFC 3339 time", clip(rec[idx["time"]]))}
+			return base, &StateError{File: name, Line: line, Key: results.TimeColumn, Msg: fmt.Sprintf("%q is not an RFC 3339 time", clip(rec[idx[results.TimeColumn]]))}
 		}
 		vals := [3]float64{}
 		for i, n := range need[1:] {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/forecast"
 )
 
 // fcSeries writes a deterministic series of a uniform-scanning worm as a
@@ -115,7 +117,7 @@ func TestForecastCSV(t *testing.T) {
 		t.Errorf("pic.png: %v", err)
 	}
 	tr := readTrack(t, filepath.Join(dir, "track.csv"))
-	if len(tr) != 421 || strings.Join(tr[0], ",") != strings.Join(trackColumns, ",") {
+	if len(tr) != 421 || strings.Join(tr[0], ",") != strings.Join(forecast.TrackColumns, ",") {
 		t.Errorf("track: %d lines, header %v", len(tr), tr[0])
 	}
 	// The same input gives the same output.
@@ -270,11 +272,11 @@ func TestReemergenceCmd(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"forecast", "reemergence", "--state", "bad.toml"}, "bad.toml: line 2: key patch_rates: unknown key (allowed: now, restart"},
-		{[]string{"forecast", "reemergence", "--unpatched-share", "2"}, "--unpatched-share: 2 out of range (allowed: 0 to 1)"},
-		{[]string{"forecast", "reemergence", "--restart", "tomorrow"}, "--restart tomorrow: not an RFC 3339 time"},
+		{[]string{"forecast", "reemergence", "--state", "bad.toml"}, "bad.toml: line 2: key patch_rates: unknown key; did you mean patch_rate?"},
+		{[]string{"forecast", "reemergence", "--unpatched-share", "2"}, "--unpatched-share: 2.0 is above the maximum 1 (allowed 0 to 1)"},
+		{[]string{"forecast", "reemergence", "--restart", "tomorrow"}, `invalid argument "tomorrow" for "--restart" flag: want a date-time like 2001-07-19T10:00:00Z, got "tomorrow"`},
 		{[]string{"forecast", "reemergence", "--now", "2001-08-05T00:00:00Z"}, "--restart: 2001-08-01T00:00:00Z is before now"},
-		{[]string{"forecast", "reemergence", "--clock-min", "3 days"}, "--clock-min: \"3 days\" is not a duration"},
+		{[]string{"forecast", "reemergence", "--clock-min", "3 days"}, `invalid argument "3 days" for "--clock-min" flag: duration "3 days": want a number with a unit`},
 		{[]string{"forecast", "reemergence", "--from-run", "run"}, "--from-run and --at go together"},
 		{[]string{"forecast", "reemergence", "--from-run", "run", "--at", "2001-07-01T00:00:00Z"}, "before the first row"},
 		{[]string{"forecast", "reemergence", "--state", "s.toml", "--from-run", "run", "--at", "2001-07-29T00:00:00Z"}, "give one of them"},
