@@ -19,19 +19,20 @@ import (
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/names"
 	"wormwatch/ipv4"
+	"wormwatch/results"
 	"wormwatch/sensor/capture"
 	"wormwatch/sim"
 )
 
-// File names inside a results folder.
+// File names inside a results folder: the contract's (package results).
 const (
-	SummaryFile           = "summary.json"
-	TimeseriesCSVFile     = "timeseries.csv"
-	TimeseriesParquetFile = "timeseries.parquet"
-	InfectionsFile        = "infections.parquet"
-	ScenarioFile          = "scenario.toml"
+	SummaryFile           = results.SummaryFile
+	TimeseriesCSVFile     = results.TimeseriesFile
+	TimeseriesParquetFile = results.TimeseriesParquetFile
+	InfectionsFile        = results.InfectionsFile
+	ScenarioFile          = results.ScenarioFile
 	// SensorsDir holds one CSV per sensor of the scenario (<name>.csv).
-	SensorsDir = "sensors"
+	SensorsDir = results.SensorsDir
 )
 
 // writeOptions are test hooks; the zero value is what WriteRun uses.
@@ -87,7 +88,7 @@ func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, 
 		if err := names.Check(s.Name); err != nil {
 			return fmt.Errorf("results folder %s: sensor %d: %w", dir, i, err)
 		}
-		files = append(files, file{path.Join(SensorsDir, s.Name+".csv"), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
+		files = append(files, file{path.Join(SensorsDir, s.Name+results.SensorExt), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
 		switch {
 		case s.Records && s.Kind == "webserver":
 			files = append(files, file{path.Join(SensorsDir, s.Name+".log"), func(w io.Writer) error {
