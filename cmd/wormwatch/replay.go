@@ -99,15 +99,15 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	if err != nil {
 		return err
 	}
-	if err := page.WriteFigures(filepath.Join(out, "plots"), figs); err != nil {
+	if err := page.WriteFigures(filepath.Join(out, results.PlotsDir), figs); err != nil {
 		return userWriteError(err)
 	}
-	if err := writeReport(filepath.Join(out, "report.html"), r, figs); err != nil {
+	if err := writeReport(filepath.Join(out, results.ReportFile), r, figs); err != nil {
 		return userWriteError(err)
 	}
 	w := cmd.OutOrStdout()
 	printValidation(w, r)
-	fmt.Fprintf(w, "\n%s: %d seeds in %.1f s. Report: %s\n", sc.Name, len(seeds), time.Since(start).Seconds(), filepath.Join(out, "report.html"))
+	fmt.Fprintf(w, "\n%s: %d seeds in %.1f s. Report: %s\n", sc.Name, len(seeds), time.Since(start).Seconds(), filepath.Join(out, results.ReportFile))
 	return nil
 }
 
