@@ -103,7 +103,12 @@ type SensorView struct {
 // message names the file and, where it can, the line and the key or column.
 type FolderError struct{ Err error }
 
+// Error returns the message, which names the file (and the line and key
+// or column where there is one).
 func (e *FolderError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause (a *results.Error for a file that does not
+// parse).
 func (e *FolderError) Unwrap() error { return e.Err }
 
 func folderErrorf(format string, a ...any) error {
