@@ -195,127 +195,188 @@ type Point struct {
 // the rows, the fits, the forecast's draws) check ctx, and Analyze returns
 // ctx's error once it is done.
 func Analyze(ctx context.Context, s *Series, opt Options) (*Analysis, error) {
-	if s == nil || len(s.Rows) < MinRows {
-		n := 0
-		if s != nil {
-			n = len(s.Rows)
-		}
-		return nil, fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
-	}
-	switch {
-	case len(s.Rows) > MaxRows:
-		return nil, fmt.Errorf("%d rows, more than forecast's cap of %d", len(s.Rows), MaxRows)
-	case s.Interval <= 0 || s.Interval > MaxSpan:
-		return nil, fmt.Errorf("interval %s out of range (allowed: more than 0, at most %s)", s.Interval, spanText)
-	case s.Size == 0 || s.Size > MaxSensorSize:
-		return nil, fmt.Errorf("column size: %d is not a sensor size (want the addresses watched, 1 to %d)", s.Size, uint64(MaxSensorSize))
-	}
-	opt = opt.withDefaults(s.Interval)
-	if err := opt.check(); err != nil {
+	opt, err := checkAnalysis(s, opt)
+	if err != nil {
 		return nil, err
-	}
-	if float64(s.Size) >= math.Ldexp(1, opt.SpaceBits) {
-		return nil, fmt.Errorf("column size: %d addresses is not less than the 2^%d addresses of the space the worm scans (allowed: 1 to 2^%d - 1: a sensor watches a part of the space; are the space's bits right?)", s.Size, opt.SpaceBits, opt.SpaceBits)
 	}
 	a := &Analysis{
 		Series: s.Name, Size: s.Size, Interval: s.Interval, Options: opt,
 		Start: s.Rows[0].Time, End: s.Rows[len(s.Rows)-1].Time.Add(s.Interval),
 		Steps: make([]Step, len(s.Rows)),
 	}
-	z := distuv.UnitNormal.Quantile(0.5 + opt.Level/2)
-	dt := s.Interval.Seconds()
-	f := &filter{dt: dt, size: float64(s.Size), memory: opt.Memory.Seconds(), kPrior: 10.0 / 3600}
-	var tally scanTally
-	// Rows older than this many memories no longer matter to K.
-	window := int(math.Min(float64(len(s.Rows)), math.Ceil(10*opt.Memory.Seconds()/dt)))
-	rebase := -1 // rows of quiet that restart the filter on a new base
-	if opt.Rebase > 0 {
-		rebase = max(int(opt.Rebase/s.Interval), 1)
-	}
-	base, cBase := 0, s.Rows[0].CumulativeSources-s.Rows[0].NewSources
-	memRows := max(int(opt.Memory/s.Interval), 1)
-	rule := opt.Alarm
-	nan := math.NaN()
+	run := newFilterRun(s, opt)
 	for k, r := range s.Rows {
 		if k%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		prevCum := r.CumulativeSources - r.NewSources - cBase // sources seen since the base, before this row
-		tally.add(prevCum, r)
-		st := Step{Time: r.Time.Add(s.Interval), Seen: r.CumulativeSources - cBase,
-			Observed: nan, Infected: nan, InfectedSD: nan, K: nan, KSE: nan, N: nan, NLow: nan, NHigh: nan}
-		q, qse := tally.q()
-		if tally.resighted >= MinResightings && !math.IsNaN(q) {
-			mu := -math.Log1p(-q) / dt
-			f.beta = mu / f.size
-			y := float64(prevCum) + float64(r.NewSources)/q
-			if !f.on {
-				if err := f.start(ctx, s.Rows[max(base, k+1-window):k+1], cBase, q); err != nil {
-					return nil, err
-				}
-			} else {
-				f.rescale(q)
-				f.observe(y, float64(prevCum), q)
-			}
-			x, p := f.predict()
-			st.Observed = y
-			st.Infected, st.InfectedSD = x[0], math.Sqrt(p[0][0])
-			st.K, st.KSE = f.x[1]*3600, math.Sqrt(f.p[1][1])*3600
-			if st.K > 0 {
-				st.N = st.K / 3600 / f.beta
-				muSE := qse / ((1 - q) * dt)
-				rel := math.Hypot(st.KSE/st.K, muSE/mu)
-				st.NLow, st.NHigh = st.N*math.Exp(-z*rel), st.N*math.Exp(z*rel)
-			}
-			st.Trend = st.K-rule.Z*st.KSE > 0 && st.Seen >= rule.MinSources
-		}
-		a.Steps[k] = st
-		if st.Trend {
-			if a.Alarm == nil {
-				lo := max(base, k-window)
-				if from, ok := settled(a.Steps[lo:k+1], rule); ok {
-					a.Alarm = &Alarm{Time: st.Time, Index: k, Onset: a.Steps[lo+from].Time,
-						Seen: st.Seen, Infected: st.Infected, K: st.K}
-				}
-			}
-		}
-		if rebase > 0 && k+1-base >= rebase && a.Alarm == nil && !growing(a.Steps, k, memRows) {
-			// A whole rebase period without an outbreak under way: start
-			// again from the next row, counting only sources first seen
-			// from there on, so that background seen long ago does not
-			// hide a new surge.
-			base, cBase = k+1, r.CumulativeSources
-			var old float64
-			recent := s.Rows[max(k+1-memRows, 0) : k+1] // a memory is longer than the series so far when Memory > Rebase
-			for _, o := range recent {
-				old += float64(o.Sources - o.NewSources)
-			}
-			tally = scanTally{old: old / float64(len(recent))}
-			f.on = false
-			a.Rebases = append(a.Rebases, r.Time.Add(s.Interval))
+		if err := run.row(ctx, a, k, r); err != nil {
+			return nil, err
 		}
 	}
-	a.Base = base
-	q, qse := tally.q()
-	a.Scan = scanRate(q, qse, z, dt, s.Fraction(opt.SpaceBits))
+	a.Base = run.base
+	if err := run.finish(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// checkAnalysis checks the series and the options (see Analyze) and
+// returns the options with their defaults filled in.
+func checkAnalysis(s *Series, opt Options) (Options, error) {
+	if s == nil || len(s.Rows) < MinRows {
+		n := 0
+		if s != nil {
+			n = len(s.Rows)
+		}
+		return opt, fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
+	}
+	switch {
+	case len(s.Rows) > MaxRows:
+		return opt, fmt.Errorf("%d rows, more than forecast's cap of %d", len(s.Rows), MaxRows)
+	case s.Interval <= 0 || s.Interval > MaxSpan:
+		return opt, fmt.Errorf("interval %s out of range (allowed: more than 0, at most %s)", s.Interval, spanText)
+	case s.Size == 0 || s.Size > MaxSensorSize:
+		return opt, fmt.Errorf("column size: %d is not a sensor size (want the addresses watched, 1 to %d)", s.Size, uint64(MaxSensorSize))
+	}
+	opt = opt.withDefaults(s.Interval)
+	if err := opt.check(); err != nil {
+		return opt, err
+	}
+	if float64(s.Size) >= math.Ldexp(1, opt.SpaceBits) {
+		return opt, fmt.Errorf("column size: %d addresses is not less than the 2^%d addresses of the space the worm scans (allowed: 1 to 2^%d - 1: a sensor watches a part of the space; are the space's bits right?)", s.Size, opt.SpaceBits, opt.SpaceBits)
+	}
+	return opt, nil
+}
+
+// filterRun is the state of Analyze's pass over the rows: the filter, the
+// tally of re-sightings, and the base the filter last restarted from.
+type filterRun struct {
+	s       *Series
+	opt     Options
+	z       float64 // the normal quantile of the confidence level
+	dt      float64 // the interval in seconds
+	f       *filter
+	tally   scanTally
+	window  int   // rows older than this many memories no longer matter to K
+	rebase  int   // rows of quiet that restart the filter on a new base; -1: never
+	memRows int   // rows in a memory
+	base    int   // the row the filter last restarted at
+	cBase   int64 // the cumulative sources before that row
+}
+
+// newFilterRun sets up the pass over the rows of s.
+func newFilterRun(s *Series, opt Options) *filterRun {
+	run := &filterRun{s: s, opt: opt, z: distuv.UnitNormal.Quantile(0.5 + opt.Level/2), dt: s.Interval.Seconds()}
+	run.f = &filter{dt: run.dt, size: float64(s.Size), memory: opt.Memory.Seconds(), kPrior: 10.0 / 3600}
+	run.window = int(math.Min(float64(len(s.Rows)), math.Ceil(10*opt.Memory.Seconds()/run.dt)))
+	run.rebase = -1
+	if opt.Rebase > 0 {
+		run.rebase = max(int(opt.Rebase/s.Interval), 1)
+	}
+	run.cBase = s.Rows[0].CumulativeSources - s.Rows[0].NewSources
+	run.memRows = max(int(opt.Memory/s.Interval), 1)
+	return run
+}
+
+// row takes row k: the filter's step, the alarm rule, and a restart of the
+// filter after a quiet rebase period.
+func (run *filterRun) row(ctx context.Context, a *Analysis, k int, r Row) error {
+	prevCum := r.CumulativeSources - r.NewSources - run.cBase // sources seen since the base, before this row
+	run.tally.add(prevCum, r)
+	nan := math.NaN()
+	st := Step{Time: r.Time.Add(run.s.Interval), Seen: r.CumulativeSources - run.cBase,
+		Observed: nan, Infected: nan, InfectedSD: nan, K: nan, KSE: nan, N: nan, NLow: nan, NHigh: nan}
+	if err := run.estimate(ctx, &st, k, r, prevCum); err != nil {
+		return err
+	}
+	a.Steps[k] = st
+	if st.Trend && a.Alarm == nil {
+		lo := max(run.base, k-run.window)
+		if from, ok := settled(a.Steps[lo:k+1], run.opt.Alarm); ok {
+			a.Alarm = &Alarm{Time: st.Time, Index: k, Onset: a.Steps[lo+from].Time,
+				Seen: st.Seen, Infected: st.Infected, K: st.K}
+		}
+	}
+	if run.rebase > 0 && k+1-run.base >= run.rebase && a.Alarm == nil && !growing(a.Steps, k, run.memRows) {
+		run.restart(a, k, r)
+	}
+	return nil
+}
+
+// estimate fills the filter's estimates of row k into st, once the
+// re-sightings give the sighting probability q: it starts the filter on
+// the rows of the window, or takes the row's bias-corrected count.
+func (run *filterRun) estimate(ctx context.Context, st *Step, k int, r Row, prevCum int64) error {
+	q, qse := run.tally.q()
+	if run.tally.resighted < MinResightings || math.IsNaN(q) {
+		return nil
+	}
+	f, dt := run.f, run.dt
+	mu := -math.Log1p(-q) / dt
+	f.beta = mu / f.size
+	y := float64(prevCum) + float64(r.NewSources)/q
+	if !f.on {
+		if err := f.start(ctx, run.s.Rows[max(run.base, k+1-run.window):k+1], run.cBase, q); err != nil {
+			return err
+		}
+	} else {
+		f.rescale(q)
+		f.observe(y, float64(prevCum), q)
+	}
+	x, p := f.predict()
+	st.Observed = y
+	st.Infected, st.InfectedSD = x[0], math.Sqrt(p[0][0])
+	st.K, st.KSE = f.x[1]*3600, math.Sqrt(f.p[1][1])*3600
+	if st.K > 0 {
+		st.N = st.K / 3600 / f.beta
+		muSE := qse / ((1 - q) * dt)
+		rel := math.Hypot(st.KSE/st.K, muSE/mu)
+		st.NLow, st.NHigh = st.N*math.Exp(-run.z*rel), st.N*math.Exp(run.z*rel)
+	}
+	rule := run.opt.Alarm
+	st.Trend = st.K-rule.Z*st.KSE > 0 && st.Seen >= rule.MinSources
+	return nil
+}
+
+// restart starts the filter again from the row after k, after a whole
+// rebase period without an outbreak under way, counting only sources first
+// seen from there on, so that background seen long ago does not hide a
+// new surge.
+func (run *filterRun) restart(a *Analysis, k int, r Row) {
+	run.base, run.cBase = k+1, r.CumulativeSources
+	var old float64
+	recent := run.s.Rows[max(k+1-run.memRows, 0) : k+1] // a memory is longer than the series so far when Memory > Rebase
+	for _, o := range recent {
+		old += float64(o.Sources - o.NewSources)
+	}
+	run.tally = scanTally{old: old / float64(len(recent))}
+	run.f.on = false
+	a.Rebases = append(a.Rebases, r.Time.Add(run.s.Interval))
+}
+
+// finish sets the final estimates at the end of the series and, after an
+// alarm, fits the logistic curve and forecasts.
+func (run *filterRun) finish(ctx context.Context, a *Analysis) error {
+	s, z, dt := run.s, run.z, run.dt
+	q, qse := run.tally.q()
+	a.Scan = scanRate(q, qse, z, dt, s.Fraction(run.opt.SpaceBits))
 	last := a.Steps[len(a.Steps)-1]
 	a.K = Interval{last.K, last.K - z*last.KSE, last.K + z*last.KSE}
 	a.Alpha = Interval{math.Expm1(a.K.Value * s.Hours()), math.Expm1(a.K.Low * s.Hours()), math.Expm1(a.K.High * s.Hours())}
 	a.N = Interval{last.N, last.NLow, last.NHigh}
 	a.Infected = Interval{last.Infected, math.Max(last.Infected-z*last.InfectedSD, 0), last.Infected + z*last.InfectedSD}
-	if a.Alarm != nil {
-		if err := a.fit(ctx, s, q, z, cBase); err != nil {
-			return nil, err
-		}
-		if opt.Horizon >= 0 {
-			if err := a.forecast(ctx, f, qse/((1-q)*dt), opt); err != nil {
-				return nil, err
-			}
-		}
+	if a.Alarm == nil {
+		return nil
 	}
-	return a, nil
+	if err := a.fit(ctx, s, q, z, run.cBase); err != nil {
+		return err
+	}
+	if run.opt.Horizon >= 0 {
+		return a.forecast(ctx, run.f, qse/((1-q)*dt), run.opt)
+	}
+	return nil
 }
 
 // scanRate turns the sighting probability q (with its standard error) into

@@ -27,6 +27,22 @@ type glmFit struct {
 // iteration does not settle. It checks ctx at every iteration; the error
 // is ctx's, once it is done.
 func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q float64) (fit glmFit, ok bool, err error) {
+	s, y, ok := glmData(rows, cBase, ref, q)
+	if !ok {
+		return glmFit{}, false, nil
+	}
+	a, k, ok, err := glmNewton(ctx, s, y)
+	if !ok || err != nil {
+		return glmFit{}, false, err
+	}
+	fit, ok = glmCovariance(s, y, a, k)
+	return fit, ok, nil
+}
+
+// glmData returns the regression's data: the times s in hours from ref and
+// the responses y, from the first row with a new source on; ok is false
+// with fewer than three such rows or three sources in all.
+func glmData(rows []Row, cBase int64, ref time.Time, q float64) (s, y []float64, ok bool) {
 	first := -1
 	var total int64
 	for i, r := range rows {
@@ -36,36 +52,44 @@ func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q flo
 		total += r.NewSources
 	}
 	if first < 0 || len(rows)-first < 3 || total < 3 {
-		return glmFit{}, false, nil
+		return nil, nil, false
 	}
 	rows = rows[first:]
-	s := make([]float64, len(rows))
-	y := make([]float64, len(rows))
-	var mean float64
+	s = make([]float64, len(rows))
+	y = make([]float64, len(rows))
 	for i, r := range rows {
 		s[i] = r.Time.Sub(ref).Hours()
 		y[i] = q*float64(r.CumulativeSources-cBase-r.NewSources) + float64(r.NewSources)
-		mean += y[i]
 	}
-	mean /= float64(len(rows))
-	a, k := math.Log(mean), 0.0
+	return s, y, true
+}
+
+// glmNewton maximises the Poisson likelihood of y = e^{a + k s} by
+// Newton's method from a flat start, halving a step until the likelihood
+// does not fall; ok is false when the Hessian is singular or the estimate
+// is not finite. It checks ctx at every iteration.
+func glmNewton(ctx context.Context, s, y []float64) (a, k float64, ok bool, err error) {
+	var mean float64
+	for _, v := range y {
+		mean += v
+	}
+	mean /= float64(len(y))
+	a, k = math.Log(mean), 0.0
 	loglik := func(a, k float64) float64 {
 		var l float64
-		for i := range rows {
+		for i := range y {
 			eta := a + k*s[i]
 			l += y[i]*eta - math.Exp(eta)
 		}
 		return l
 	}
 	cur := loglik(a, k)
-	var h00, h01, h11 float64
 	for iter := 0; iter < 100; iter++ {
 		if err := ctx.Err(); err != nil {
-			return glmFit{}, false, err
+			return 0, 0, false, err
 		}
-		var g0, g1 float64
-		h00, h01, h11 = 0, 0, 0
-		for i := range rows {
+		var g0, g1, h00, h01, h11 float64
+		for i := range y {
 			m := math.Exp(a + k*s[i])
 			d := y[i] - m
 			g0 += d
@@ -76,7 +100,7 @@ func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q flo
 		}
 		det := h00*h11 - h01*h01
 		if !(det > 0) {
-			return glmFit{}, false, nil
+			return 0, 0, false, nil
 		}
 		da := (h11*g0 - h01*g1) / det
 		dk := (h00*g1 - h01*g0) / det
@@ -98,12 +122,19 @@ func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q flo
 		}
 	}
 	if math.IsNaN(a) || math.IsNaN(k) || math.IsInf(k, 0) {
-		return glmFit{}, false, nil
+		return 0, 0, false, nil
 	}
-	var chi2 float64
-	h00, h01, h11 = 0, 0, 0
-	pearson := make([]float64, len(rows))
-	for i := range rows {
+	return a, k, true, nil
+}
+
+// glmCovariance returns the fit (a, k) with its variances, scaled by the
+// dispersion: Pearson's chi-square over the degrees of freedom (at least
+// 1), times the AR(1) factor of the residuals; ok is false when the
+// Hessian is singular.
+func glmCovariance(s, y []float64, a, k float64) (glmFit, bool) {
+	var chi2, h00, h01, h11 float64
+	pearson := make([]float64, len(y))
+	for i := range y {
 		m := math.Exp(a + k*s[i])
 		d := y[i] - m
 		chi2 += d * d / m
@@ -114,10 +145,10 @@ func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q flo
 	}
 	det := h00*h11 - h01*h01
 	if !(det > 0) {
-		return glmFit{}, false, nil
+		return glmFit{}, false
 	}
 	disp := 1.0
-	if n := len(rows) - 2; n > 0 {
+	if n := len(y) - 2; n > 0 {
 		disp = math.Max(chi2/float64(n), 1)
 	}
 	// Residuals that run in streaks (an early phase that went faster or
@@ -125,5 +156,5 @@ func trendGLM(ctx context.Context, rows []Row, cBase int64, ref time.Time, q flo
 	// independent ones: widen by the AR(1) factor, as the logistic fit does.
 	rho := lag1(pearson)
 	disp *= (1 + rho) / (1 - rho)
-	return glmFit{a: a, k: k, va: disp * h11 / det, vk: disp * h00 / det, cak: -disp * h01 / det}, true, nil
+	return glmFit{a: a, k: k, va: disp * h11 / det, vk: disp * h00 / det, cak: -disp * h01 / det}, true
 }

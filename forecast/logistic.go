@@ -51,6 +51,36 @@ type obs struct {
 // of the intervals. The optimiser checks ctx at every evaluation; the
 // error is then ctx's.
 func fitLogistic(ctx context.Context, data []obs, q, k0, n0, z float64) (*Logistic, error) {
+	theta, err := logisticStart(data, k0, n0)
+	if err != nil {
+		return nil, err
+	}
+	lp := &logisticProblem{data: data, q: q, w: make([]float64, len(data))}
+	// Iteratively reweighted least squares: the weights come from the
+	// previous fit's curve, as quasi-likelihood estimation does.
+	lp.setWeights(theta)
+	prob := lp.problem(ctx)
+	for pass := 0; pass < 3; pass++ {
+		res, err := optimize.Minimize(prob, theta, &optimize.Settings{GradientThreshold: 1e-9, MajorIterations: 500}, &optimize.BFGS{})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err != nil && res == nil {
+			return nil, err
+		}
+		theta = res.X
+		if math.IsNaN(theta[0]) || math.IsNaN(theta[1]) || math.IsNaN(theta[2]) {
+			return nil, errors.New("the fit did not converge")
+		}
+		lp.setWeights(theta)
+	}
+	return lp.intervals(theta, z), nil
+}
+
+// logisticStart returns the starting point (ln N, K, T) of the fit: n0 and
+// k0 when they are plausible (else twice the largest count, and 1 per
+// hour), and the midpoint that puts the curve through the last count.
+func logisticStart(data []obs, k0, n0 float64) ([]float64, error) {
 	if len(data) < 4 {
 		return nil, errors.New("fewer than 4 observations")
 	}
@@ -73,18 +103,30 @@ func fitLogistic(ctx context.Context, data []obs, q, k0, n0, z float64) (*Logist
 		yl = n0 / 2
 	}
 	t0 := last.t - math.Log(yl/(n0-yl))/k0
-	theta := []float64{math.Log(n0), k0, t0}
-	w := make([]float64, len(data))
-	// Iteratively reweighted least squares: the weights come from the
-	// previous fit's curve, as quasi-likelihood estimation does.
-	setWeights := func(th []float64) {
-		n, k, t := math.Exp(th[0]), th[1], th[2]
-		for i, o := range data {
-			w[i] = o.n * q / math.Max(logistic(n, k, t, o.t), 1)
-		}
+	return []float64{math.Log(n0), k0, t0}, nil
+}
+
+// logisticProblem is the weighted least squares of the fit, on
+// theta = (ln N, K, T), with weights w from the last curve.
+type logisticProblem struct {
+	data []obs
+	q    float64
+	w    []float64
+}
+
+// setWeights sets the weights from the curve of th: the intervals merged
+// into an observation times q over the curve's count (at least 1).
+func (lp *logisticProblem) setWeights(th []float64) {
+	n, k, t := math.Exp(th[0]), th[1], th[2]
+	for i, o := range lp.data {
+		lp.w[i] = o.n * lp.q / math.Max(logistic(n, k, t, o.t), 1)
 	}
-	setWeights(theta)
-	prob := optimize.Problem{
+}
+
+// problem returns the objective and its gradient for the optimiser, which
+// stops once ctx is done.
+func (lp *logisticProblem) problem(ctx context.Context) optimize.Problem {
+	return optimize.Problem{
 		Status: func() (optimize.Status, error) {
 			if err := ctx.Err(); err != nil {
 				return optimize.Failure, err
@@ -94,42 +136,35 @@ func fitLogistic(ctx context.Context, data []obs, q, k0, n0, z float64) (*Logist
 		Func: func(th []float64) float64 {
 			n, k, t := math.Exp(th[0]), th[1], th[2]
 			var s float64
-			for i, o := range data {
+			for i, o := range lp.data {
 				r := o.y - logistic(n, k, t, o.t)
-				s += w[i] * r * r
+				s += lp.w[i] * r * r
 			}
 			return s
 		},
 		Grad: func(g, th []float64) {
 			n, k, t := math.Exp(th[0]), th[1], th[2]
 			g[0], g[1], g[2] = 0, 0, 0
-			for i, o := range data {
+			for i, o := range lp.data {
 				m := logistic(n, k, t, o.t)
 				r := o.y - m
 				d := m * (1 - m/n)
-				c := -2 * w[i] * r
+				c := -2 * lp.w[i] * r
 				g[0] += c * m
 				g[1] += c * d * (o.t - t)
 				g[2] += c * -k * d
 			}
 		},
 	}
-	for pass := 0; pass < 3; pass++ {
-		res, err := optimize.Minimize(prob, theta, &optimize.Settings{GradientThreshold: 1e-9, MajorIterations: 500}, &optimize.BFGS{})
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err != nil && res == nil {
-			return nil, err
-		}
-		theta = res.X
-		if math.IsNaN(theta[0]) || math.IsNaN(theta[1]) || math.IsNaN(theta[2]) {
-			return nil, errors.New("the fit did not converge")
-		}
-		setWeights(theta)
-	}
+}
+
+// intervals returns the fit at theta with its intervals: the covariance
+// (J' W J)^-1 on (ln N, K, T) times the dispersion, widened for the
+// residuals' lag-1 autocorrelation; z sets the width. A bound the data do
+// not limit is infinite.
+func (lp *logisticProblem) intervals(theta []float64, z float64) *Logistic {
+	data, w := lp.data, lp.w
 	n, k, t := math.Exp(theta[0]), theta[1], theta[2]
-	// Covariance: (J' W J)^-1 times the dispersion, on (ln N, K, T).
 	jtj := mat.NewSymDense(3, nil)
 	var rss float64
 	res := make([]float64, len(data))
@@ -169,7 +204,7 @@ func fitLogistic(ctx context.Context, data []obs, q, k0, n0, z float64) (*Logist
 	}
 	fit.K = Interval{k, k - z*se[1], k + z*se[1]}
 	fit.T = Interval{t, t - z*se[2], t + z*se[2]}
-	return fit, nil
+	return fit
 }
 
 // lag1 returns the lag-1 autocorrelation of x, clamped to [0, 0.95] so

@@ -38,46 +38,10 @@ func Plot(a *Analysis, format string) ([]byte, error) {
 	if format != "png" && format != "svg" {
 		return nil, fmt.Errorf("plot format %q (allowed: png, svg)", format)
 	}
-	z := math.Sqrt2 * math.Erfinv(a.Options.Level)
-	top := plot.New()
-	top.Title.Text = fmt.Sprintf("%s: infected hosts (bias-corrected counts, filter, forecast)", a.Series)
-	top.Y.Label.Text = "infected hosts"
-	top.Y.Scale = plot.LogScale{}
-	top.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	bottom := plot.New()
-	bottom.Y.Label.Text = "growth rate K (per hour)"
-	bottom.X.Label.Text = "time (UTC)"
-	for _, p := range []*plot.Plot{top, bottom} {
-		p.X.Tick.Marker = plot.TimeTicks{Format: "01-02\n15:04", Time: plot.UnixTimeIn(time.UTC)}
-		p.Add(plotter.NewGrid())
-	}
-	top.Legend.Top, top.Legend.Left = false, false // bottom right: below a growth curve
-	bottom.Legend.Top = true
-	step := max(1, len(a.Steps)/plotPoints)
-	x := func(t time.Time) float64 { return float64(t.Unix()) }
-	var obs, inf, kline plotter.XYs
-	var infLo, infHi, kLo, kHi []float64
-	var xs, kx []float64
-	for i := 0; i < len(a.Steps); i += step {
-		st := a.Steps[i]
-		if st.Observed > 0 {
-			obs = append(obs, plotter.XY{X: x(st.Time.Add(-a.Interval)), Y: st.Observed})
-		}
-		if st.Infected > 0 {
-			inf = append(inf, plotter.XY{X: x(st.Time), Y: st.Infected})
-			xs = append(xs, x(st.Time))
-			infLo = append(infLo, math.Max(st.Infected-z*st.InfectedSD, st.Infected/100))
-			infHi = append(infHi, st.Infected+z*st.InfectedSD)
-		}
-		if !math.IsNaN(st.K) {
-			kline = append(kline, plotter.XY{X: x(st.Time), Y: st.K})
-			kx = append(kx, x(st.Time))
-			kLo = append(kLo, st.K-z*st.KSE)
-			kHi = append(kHi, st.K+z*st.KSE)
-		}
-	}
-	if len(obs) > 0 {
-		sc, err := plotter.NewScatter(obs)
+	top, bottom := plotPanels(a)
+	sr := plotSteps(a)
+	if len(sr.obs) > 0 {
+		sc, err := plotter.NewScatter(sr.obs)
 		if err != nil {
 			return nil, err
 		}
@@ -86,62 +50,134 @@ func Plot(a *Analysis, format string) ([]byte, error) {
 		top.Add(sc)
 		top.Legend.Add("bias-corrected count", sc)
 	}
-	if err := addLine(top, xs, inf, infLo, infHi, colFilter, colBand, "filter (infected hosts)", nil); err != nil {
+	if err := addLine(top, sr.xs, sr.inf, sr.infLo, sr.infHi, colFilter, colBand, "filter (infected hosts)", nil); err != nil {
 		return nil, err
 	}
-	if fit := a.Logistic; fit != nil && fit.N.Value > 0 {
-		var pts plotter.XYs
-		end := a.End
-		if len(a.Forecast) > 0 {
-			end = a.Forecast[len(a.Forecast)-1].Time
-		}
-		span := end.Sub(fit.From)
-		for j := 0; j <= 400; j++ {
-			t := fit.From.Add(span * time.Duration(j) / 400)
-			if y := logistic(fit.N.Value, fit.K.Value, fit.T.Value, t.Sub(fit.From).Hours()); y > 0 {
-				pts = append(pts, plotter.XY{X: x(t), Y: y})
-			}
-		}
-		if err := addLine(top, nil, pts, nil, nil, colFit, colFit, "logistic fit", []vg.Length{vg.Points(4), vg.Points(3)}); err != nil {
-			return nil, err
-		}
+	if err := plotFit(top, a); err != nil {
+		return nil, err
 	}
-	if len(a.Forecast) > 0 {
-		var pts plotter.XYs
-		var fx, lo, hi []float64
-		for _, f := range a.Forecast {
-			if f.Infected.Value > 0 {
-				pts = append(pts, plotter.XY{X: x(f.Time), Y: f.Infected.Value})
-				fx = append(fx, x(f.Time))
-				lo = append(lo, math.Max(f.Infected.Low, f.Infected.Value/100))
-				hi = append(hi, f.Infected.High)
-			}
-		}
-		if err := addLine(top, fx, pts, lo, hi, colForecast, colFBand, fmt.Sprintf("forecast (%g%% band)", 100*a.Options.Level), nil); err != nil {
-			return nil, err
-		}
+	if err := plotForecast(top, a); err != nil {
+		return nil, err
 	}
-	if err := addLine(bottom, kx, kline, kLo, kHi, colFilter, colBand, "K", nil); err != nil {
+	if err := addLine(bottom, sr.kx, sr.k, sr.kLo, sr.kHi, colFilter, colBand, "K", nil); err != nil {
 		return nil, err
 	}
 	if a.Alarm != nil {
 		for _, p := range []*plot.Plot{top, bottom} {
-			l := &alarmLine{x: x(a.Alarm.Time)}
+			l := &alarmLine{x: plotX(a.Alarm.Time)}
 			p.Add(l)
 		}
 		top.Legend.Add("alarm "+a.Alarm.Time.Format("2006-01-02 15:04"), &alarmLine{})
 	}
 	// The same time axis on both panels.
 	xmin, xmax := math.Min(top.X.Min, bottom.X.Min), math.Max(top.X.Max, bottom.X.Max)
-	if len(kline) == 0 {
+	if len(sr.k) == 0 {
 		xmin, xmax = top.X.Min, top.X.Max
 	}
 	top.X.Min, top.X.Max, bottom.X.Min, bottom.X.Max = xmin, xmax, xmin, xmax
-	if len(inf) == 0 && len(obs) == 0 {
+	if len(sr.inf) == 0 && len(sr.obs) == 0 {
 		top.Y.Scale = plot.LinearScale{}
 		top.Y.Tick.Marker = plot.DefaultTicks{}
 	}
 	return render([]*plot.Plot{top, bottom}, format)
+}
+
+// plotX is a time on the plots' x axis: Unix seconds.
+func plotX(t time.Time) float64 { return float64(t.Unix()) }
+
+// plotPanels returns the two panels, titled and with their axes: infected
+// hosts on a logarithmic scale on top, K below.
+func plotPanels(a *Analysis) (top, bottom *plot.Plot) {
+	top = plot.New()
+	top.Title.Text = fmt.Sprintf("%s: infected hosts (bias-corrected counts, filter, forecast)", a.Series)
+	top.Y.Label.Text = "infected hosts"
+	top.Y.Scale = plot.LogScale{}
+	top.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	bottom = plot.New()
+	bottom.Y.Label.Text = "growth rate K (per hour)"
+	bottom.X.Label.Text = "time (UTC)"
+	for _, p := range []*plot.Plot{top, bottom} {
+		p.X.Tick.Marker = plot.TimeTicks{Format: "01-02\n15:04", Time: plot.UnixTimeIn(time.UTC)}
+		p.Add(plotter.NewGrid())
+	}
+	top.Legend.Top, top.Legend.Left = false, false // bottom right: below a growth curve
+	bottom.Legend.Top = true
+	return top, bottom
+}
+
+// stepSeries are the filter's steps as the plots draw them (at most
+// plotPoints of them): the bias-corrected counts, the infected hosts with
+// their band at xs, and K with its band at kx.
+type stepSeries struct {
+	obs, inf, k      plotter.XYs
+	xs, infLo, infHi []float64
+	kx, kLo, kHi     []float64
+}
+
+// plotSteps gathers the steps to draw.
+func plotSteps(a *Analysis) stepSeries {
+	z := math.Sqrt2 * math.Erfinv(a.Options.Level)
+	step := max(1, len(a.Steps)/plotPoints)
+	var sr stepSeries
+	for i := 0; i < len(a.Steps); i += step {
+		st := a.Steps[i]
+		if st.Observed > 0 {
+			sr.obs = append(sr.obs, plotter.XY{X: plotX(st.Time.Add(-a.Interval)), Y: st.Observed})
+		}
+		if st.Infected > 0 {
+			sr.inf = append(sr.inf, plotter.XY{X: plotX(st.Time), Y: st.Infected})
+			sr.xs = append(sr.xs, plotX(st.Time))
+			sr.infLo = append(sr.infLo, math.Max(st.Infected-z*st.InfectedSD, st.Infected/100))
+			sr.infHi = append(sr.infHi, st.Infected+z*st.InfectedSD)
+		}
+		if !math.IsNaN(st.K) {
+			sr.k = append(sr.k, plotter.XY{X: plotX(st.Time), Y: st.K})
+			sr.kx = append(sr.kx, plotX(st.Time))
+			sr.kLo = append(sr.kLo, st.K-z*st.KSE)
+			sr.kHi = append(sr.kHi, st.K+z*st.KSE)
+		}
+	}
+	return sr
+}
+
+// plotFit draws the logistic fit, if any, from its window's start to the
+// end of the forecast (or of the series).
+func plotFit(top *plot.Plot, a *Analysis) error {
+	fit := a.Logistic
+	if fit == nil || !(fit.N.Value > 0) {
+		return nil
+	}
+	var pts plotter.XYs
+	end := a.End
+	if len(a.Forecast) > 0 {
+		end = a.Forecast[len(a.Forecast)-1].Time
+	}
+	span := end.Sub(fit.From)
+	for j := 0; j <= 400; j++ {
+		t := fit.From.Add(span * time.Duration(j) / 400)
+		if y := logistic(fit.N.Value, fit.K.Value, fit.T.Value, t.Sub(fit.From).Hours()); y > 0 {
+			pts = append(pts, plotter.XY{X: plotX(t), Y: y})
+		}
+	}
+	return addLine(top, nil, pts, nil, nil, colFit, colFit, "logistic fit", []vg.Length{vg.Points(4), vg.Points(3)})
+}
+
+// plotForecast draws the forecast's median with its band, if any.
+func plotForecast(top *plot.Plot, a *Analysis) error {
+	if len(a.Forecast) == 0 {
+		return nil
+	}
+	var pts plotter.XYs
+	var fx, lo, hi []float64
+	for _, f := range a.Forecast {
+		if f.Infected.Value > 0 {
+			pts = append(pts, plotter.XY{X: plotX(f.Time), Y: f.Infected.Value})
+			fx = append(fx, plotX(f.Time))
+			lo = append(lo, math.Max(f.Infected.Low, f.Infected.Value/100))
+			hi = append(hi, f.Infected.High)
+		}
+	}
+	return addLine(top, fx, pts, lo, hi, colForecast, colFBand, fmt.Sprintf("forecast (%g%% band)", 100*a.Options.Level), nil)
 }
 
 // addLine adds a line with an optional band (lo, hi at xs) behind it.
