@@ -16,6 +16,10 @@ type Ranges struct {
 	list  []Range
 }
 
+// Special is the word that stands for the whole SpecialPurpose list in a
+// list of ranges (space.reserved).
+const Special = "special"
+
 // ParseRanges reads a list of prefixes ("10.0.0.0/8"), bare addresses
 // (taken as /32) and the word "special", which stands for the whole
 // SpecialPurpose list, and returns their union in the space. An error
@@ -23,7 +27,7 @@ type Ranges struct {
 func (s Space) ParseRanges(list []string) (Ranges, error) {
 	var rs []Range
 	for i, text := range list {
-		if strings.EqualFold(strings.TrimSpace(text), "special") {
+		if strings.EqualFold(strings.TrimSpace(text), Special) {
 			for _, sp := range SpecialPurpose {
 				r, err := s.ParsePrefix(sp)
 				if err != nil {

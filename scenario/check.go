@@ -107,7 +107,7 @@ func (c *checker) clock() *param.FieldError {
 func (c *checker) space() *param.FieldError {
 	s := c.s
 	for i, r := range s.Space.Reserved {
-		if r == "special" {
+		if r == ipv4.Special {
 			continue
 		}
 		if _, err := c.sp.ParsePrefix(r); err != nil {

@@ -24,6 +24,7 @@ import (
 	"wormwatch/internal/infile"
 	"wormwatch/internal/names"
 	"wormwatch/internal/param"
+	"wormwatch/ipv4"
 )
 
 // Error is a problem with a scenario: a syntax error, an unknown key, a
@@ -233,7 +234,7 @@ func Load(nameOrPath string, sets []string) (*Scenario, []byte, error) {
 	}
 	// A population file is recorded by its absolute path, so the resolved
 	// scenario (scenario.toml in a results folder) runs from anywhere.
-	if s.Population.Placement == "file" && !filepath.IsAbs(s.Population.File) {
+	if s.Population.Placement == ipv4.PlacementFile && !filepath.IsAbs(s.Population.File) {
 		if abs, err := filepath.Abs(filepath.Join(dir, s.Population.File)); err == nil {
 			s.Population.File = abs
 		}
