@@ -146,6 +146,10 @@ func TestDatesAndDurationsBounded(t *testing.T) {
 	}
 	wake := base + "\n[worm.calendar]\nkind = \"monthly\"\nwake_delay = { kind = \"fixed\", mean = \"-1h\" }\n"
 	wantErr(t, wake, "wake_delay", "s.toml:%d: worm.crv2.calendar.wake_delay: a delay cannot be negative (want a distribution of durations of 0 or more)")
+	// An unknown distribution is refused at its key (it sampled 0 once).
+	gamma := base + "\n[worm.calendar]\nkind = \"monthly\"\nwake_delay = { kind = \"gamma\", mean = \"1h\" }\n"
+	wantErr(t, gamma, "wake_delay", `s.toml:%d: worm.crv2.calendar.wake_delay.kind: "gamma" is not allowed (allowed none, fixed, exponential, uniform, lognormal)`)
+	wantErr(t, "", "", `--set population.clock.error.kind=gamma: population.clock.error.kind: "gamma" is not allowed (allowed none, fixed, exponential, uniform, lognormal)`, "population.clock.error.kind=gamma")
 }
 
 // TestCheckAsStrictAsRun is defect 9: `scenario check` accepted what `run`
