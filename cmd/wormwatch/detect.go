@@ -14,6 +14,7 @@ import (
 	"wormwatch/detect"
 	"wormwatch/forecast"
 	"wormwatch/internal/outpath"
+	"wormwatch/internal/paramcli"
 	"wormwatch/results"
 	"wormwatch/share"
 )
@@ -72,7 +73,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.BoolVar(&f.list, "list-signatures", false, "list the signature families and exit")
 	fl.BoolVar(&f.print, "print-signatures", false, "print the built-in signature table (TOML) and exit")
 	fl.StringVar(&f.series, "series", "", "also write a sensor series CSV ("+strings.Join(results.SensorColumns, ",")+") of worm requests per interval")
-	fl.DurationVar(&f.interval, "interval", time.Hour, "interval of the --series rows")
+	paramcli.DurationVar(fl, &f.interval, "interval", time.Hour, "interval of the --series rows")
 	fl.Uint64Var(&f.sensorSize, "sensor-size", 1, "size column of the --series file: addresses the logs cover (a single web server: 1)")
 	fl.StringVar(&f.stix, "stix", "", "also write a STIX 2.1 bundle of the findings to this file")
 	fl.StringVar(&f.tlp, "tlp", "amber", "TLP marking of the STIX bundle: "+strings.Join(share.TLPLevels, ", "))

@@ -11,6 +11,7 @@ import (
 
 	"wormwatch/forecast"
 	"wormwatch/internal/outpath"
+	"wormwatch/internal/paramcli"
 )
 
 type forecastFlags struct {
@@ -63,11 +64,11 @@ the JSON output are described in docs/forecast.md.
 	fl.StringVar(&f.track, "track", "", "write the filter's estimates for every interval to this CSV file")
 	fl.BoolVar(&f.force, "force", false, "replace output files (--plot, --track) that exist; never an input")
 	fl.IntVar(&f.spaceBits, "space-bits", 0, "address space the worm scans, in bits (default: the run's space_bits for a folder, else 32); only the scan rate eta depends on it")
-	fl.DurationVar(&f.horizon, "horizon", 12*time.Hour, "how far past the end of the series to forecast")
-	fl.DurationVar(&f.step, "step", time.Hour, "step of the forecast table")
+	paramcli.DurationVar(fl, &f.horizon, "horizon", 12*time.Hour, "how far past the end of the series to forecast")
+	paramcli.DurationVar(fl, &f.step, "step", time.Hour, "step of the forecast table")
 	fl.Float64Var(&f.level, "level", 0.95, "confidence level of intervals and bands")
-	fl.DurationVar(&f.memory, "memory", 6*time.Hour, "fading memory of the filter's growth rate")
-	fl.DurationVar(&f.rebase, "rebase", 24*time.Hour, "restart the filter after this long without an outbreak under way (negative: never)")
+	paramcli.DurationVar(fl, &f.memory, "memory", 6*time.Hour, "fading memory of the filter's growth rate")
+	paramcli.DurationVar(fl, &f.rebase, "rebase", 24*time.Hour, "restart the filter after this long without an outbreak under way (negative: never)")
 	fl.Float64Var(&f.alarm.Z, "alarm-z", forecast.DefaultAlarm.Z, "alarm: K must exceed this many standard errors")
 	fl.Float64Var(&f.alarm.Tolerance, "alarm-tolerance", forecast.DefaultAlarm.Tolerance, "alarm: K must stay within this relative band")
 	fl.Float64Var(&f.alarm.Growth, "alarm-growth", forecast.DefaultAlarm.Growth, "alarm: infected hosts must grow this many times at a settled K")

@@ -241,3 +241,31 @@ func MarshalJSON(v any) ([]byte, error) {
 	b.WriteByte('}')
 	return []byte(b.String()), nil
 }
+
+// DurationVar defines a flag for a duration stored in p, read by
+// param.ParseDuration (time.ParseDuration's syntax, plus days: "3d",
+// "2d12h"), so that every duration of the command line reads as a file's
+// does. Its default shows as param writes it ("12h", "1d").
+func DurationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*durationValue)(p), name, usage)
+}
+
+// durationValue is a pflag.Value for DurationVar.
+type durationValue time.Duration
+
+// String writes the duration as param does.
+func (d *durationValue) String() string { return param.Duration(*d).String() }
+
+// Type names the kind of value in the help text.
+func (d *durationValue) Type() string { return "duration" }
+
+// Set reads text with param.ParseDuration.
+func (d *durationValue) Set(text string) error {
+	v, err := param.ParseDuration(text)
+	if err != nil {
+		return err
+	}
+	*d = durationValue(v)
+	return nil
+}

@@ -145,3 +145,23 @@ func TestNotScalar(t *testing.T) {
 	}
 	Register(pflag.NewFlagSet("t", pflag.ContinueOnError), new(withTable))
 }
+
+func TestDurationVar(t *testing.T) {
+	var d time.Duration
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	DurationVar(fs, &d, "horizon", 12*time.Hour, "how far")
+	if d != 12*time.Hour || fs.Lookup("horizon").DefValue != "12h" {
+		t.Errorf("default %s, shown %q", d, fs.Lookup("horizon").DefValue)
+	}
+	if !strings.Contains(fs.FlagUsages(), "--horizon duration   how far (default 12h)") {
+		t.Errorf("usage %q", fs.FlagUsages())
+	}
+	for text, want := range map[string]time.Duration{"90m": 90 * time.Minute, "2d12h": 60 * time.Hour, "-1h": -time.Hour, "1h30m0s": 90 * time.Minute, "+5s": 5 * time.Second, "0": 0} {
+		if err := fs.Set("horizon", text); err != nil || d != want {
+			t.Errorf("--horizon %s: %s, %v; want %s", text, d, err, want)
+		}
+	}
+	if err := fs.Parse([]string{"--horizon", "3 days"}); err == nil || !strings.Contains(err.Error(), `invalid argument "3 days" for "--horizon" flag: duration "3 days": want a number with a unit`) {
+		t.Errorf("error %v", err)
+	}
+}
