@@ -60,6 +60,29 @@ type SeriesLimits struct {
 // context.
 const ctxCheckRows = 4096
 
+// eachRecord reads the records of cr to the end, giving each to row with
+// its number (from 0); it checks ctx every ctxCheckRows records, and turns
+// a failed read into the reader's error with csvErr.
+func eachRecord(ctx context.Context, cr *csv.Reader, row func(n int, rec []string) error, csvErr func(error) error) error {
+	for n := 0; ; n++ {
+		if n%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return csvErr(err)
+		}
+		if err := row(n, rec); err != nil {
+			return err
+		}
+	}
+}
+
 // rowChunk is the most rows of one chunk of ReadSensorSeries (the first
 // ones are smaller, for short series).
 const rowChunk = 1 << 14
@@ -84,22 +107,8 @@ func ReadSensorSeries(ctx context.Context, r io.Reader, name string, lim SeriesL
 	if err := sr.header(); err != nil {
 		return nil, err
 	}
-	for n := 0; ; n++ {
-		if n%ctxCheckRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		rec, err := sr.cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, sr.csvError(err)
-		}
-		if err := sr.row(n, rec); err != nil {
-			return nil, err
-		}
+	if err := eachRecord(ctx, sr.cr, sr.row, sr.csvError); err != nil {
+		return nil, err
 	}
 	return sr.series()
 }

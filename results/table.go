@@ -68,22 +68,8 @@ func ReadTable(ctx context.Context, r io.Reader, name string, opt TableOptions) 
 	if err := tr.header(); err != nil {
 		return nil, err
 	}
-	for n := 0; ; n++ {
-		if n%ctxCheckRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		rec, err := tr.cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, tr.csvError(err)
-		}
-		if err := tr.row(rec); err != nil {
-			return nil, err
-		}
+	if err := eachRecord(ctx, tr.cr, tr.row, tr.csvError); err != nil {
+		return nil, err
 	}
 	if len(tr.t.Times) == 0 {
 		return nil, errorf(name, "no rows after the header (want one row per bin)")
@@ -146,7 +132,7 @@ func (tr *tableReader) header() error {
 
 // row reads one record: its time, checked against the row before, and the
 // columns kept.
-func (tr *tableReader) row(rec []string) error {
+func (tr *tableReader) row(_ int, rec []string) error {
 	t, name := tr.t, tr.t.Name
 	line, _ := tr.cr.FieldPos(0)
 	fail := func(col, format string, a ...any) error {
