@@ -536,3 +536,19 @@ func BenchmarkPlaceClustered360k(b *testing.B) {
 		}
 	}
 }
+
+// TestPlacementsDocumented checks the placements' values and
+// documentation, written in every resolved scenario.toml: unchanged from
+// the enum and doc tags they replace.
+func TestPlacementsDocumented(t *testing.T) {
+	t.Parallel()
+	if got := strings.Join(Placement("").Enum(), ","); got != "clustered,uniform,file" {
+		t.Errorf("placements %s", got)
+	}
+	if got, want := Placement("").ParamDoc(), "clustered: Zipf weights over /8 and /16 blocks; uniform: any unreserved address; file: read from file"; got != want {
+		t.Errorf("doc %s", got)
+	}
+	if _, err := CheckPlacement(context.Background(), testParams("grid", 10), Space{Bits: 20}, Ranges{}, ""); err == nil || !strings.Contains(err.Error(), `placement = "grid"`) {
+		t.Errorf("unknown placement: %v", err)
+	}
+}

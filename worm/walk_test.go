@@ -13,8 +13,8 @@ import (
 )
 
 // checkPermutation checks that m -> Addr(m) is a bijection on [0, n),
-// that Index inverts it, and that Step from Cursor(0) follows Addr and
-// comes back to the start after n steps.
+// that Index inverts it, and that Step from Cursor(0) follows Addr (with
+// CursorIndex giving back m) and comes back to the start after n steps.
 func checkPermutation(t *testing.T, w interface {
 	Walk
 	Stepper
@@ -39,6 +39,9 @@ func checkPermutation(t *testing.T, w interface {
 		seen[a] = true
 		if i, ok := w.Index(a); !ok || i != m {
 			t.Fatalf("Index(Addr(%d) = %d) = %d, %v", m, a, i, ok)
+		}
+		if i := w.CursorIndex(c); i != m {
+			t.Fatalf("CursorIndex of the cursor of probe %d = %d", m, i)
 		}
 		var sa uint32
 		sa, c = w.Step(c)
