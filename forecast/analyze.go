@@ -54,17 +54,18 @@ func (o Options) withDefaults(interval time.Duration) Options {
 	if o.Alarm == (AlarmRule{}) {
 		o.Alarm = DefaultAlarm
 	}
+	memory, horizon, step, rebase, level := defaultOptions() // DefaultSettings'
 	if o.Memory == 0 {
-		o.Memory = 6 * time.Hour
+		o.Memory = memory
 	}
 	if o.Level == 0 {
-		o.Level = 0.95
+		o.Level = level
 	}
 	if o.Horizon == 0 {
-		o.Horizon = 12 * time.Hour
+		o.Horizon = horizon
 	}
 	if o.Step == 0 {
-		o.Step = time.Hour
+		o.Step = step
 	}
 	if o.Step < interval {
 		o.Step = interval
@@ -73,7 +74,7 @@ func (o Options) withDefaults(interval time.Duration) Options {
 		o.Draws = 1000
 	}
 	if o.Rebase == 0 {
-		o.Rebase = 24 * time.Hour
+		o.Rebase = rebase
 	}
 	return o
 }

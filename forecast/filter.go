@@ -30,9 +30,6 @@ type AlarmRule struct {
 	MinSources int64   // sources the sensor must have seen (default 10)
 }
 
-// DefaultAlarm is the rule used when Options.Alarm is zero.
-var DefaultAlarm = AlarmRule{Z: 3, Tolerance: 0.3, Growth: 8, MinSources: 10}
-
 // Step is the filter's state after one interval of the series. Estimates
 // use the data up to the end of that interval only, as a monitor running
 // at that moment would have had them. Values that cannot be estimated yet

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,13 +20,8 @@ type forecastFlags struct {
 	plot      string
 	track     string
 	spaceBits int
-	horizon   time.Duration
-	step      time.Duration
-	level     float64
-	memory    time.Duration
-	rebase    time.Duration
-	alarm     forecast.AlarmRule
 	force     bool
+	settings  *paramcli.Flags // the analysis's settings (forecast.Settings)
 }
 
 func newForecastCmd() *cobra.Command {
@@ -59,20 +54,13 @@ the JSON output are described in docs/forecast.md.
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.sensor, "sensor", "", "sensor name when the argument is a results folder (its sensors/NAME.csv)")
-	fl.StringVar(&f.format, "format", "text", "output: text or json")
+	fl.StringVar(&f.format, "format", string(forecast.Text), "output: text or json")
 	fl.StringVar(&f.plot, "plot", "", "write the picture to this file (.png or .svg)")
 	fl.StringVar(&f.track, "track", "", "write the filter's estimates for every interval to this CSV file")
 	fl.BoolVar(&f.force, "force", false, "replace output files (--plot, --track) that exist; never an input")
 	fl.IntVar(&f.spaceBits, "space-bits", 0, "address space the worm scans, in bits (default: the run's space_bits for a folder, else 32); only the scan rate eta depends on it")
-	paramcli.DurationVar(fl, &f.horizon, "horizon", 12*time.Hour, "how far past the end of the series to forecast")
-	paramcli.DurationVar(fl, &f.step, "step", time.Hour, "step of the forecast table")
-	fl.Float64Var(&f.level, "level", 0.95, "confidence level of intervals and bands")
-	paramcli.DurationVar(fl, &f.memory, "memory", 6*time.Hour, "fading memory of the filter's growth rate")
-	paramcli.DurationVar(fl, &f.rebase, "rebase", 24*time.Hour, "restart the filter after this long without an outbreak under way (negative: never)")
-	fl.Float64Var(&f.alarm.Z, "alarm-z", forecast.DefaultAlarm.Z, "alarm: K must exceed this many standard errors")
-	fl.Float64Var(&f.alarm.Tolerance, "alarm-tolerance", forecast.DefaultAlarm.Tolerance, "alarm: K must stay within this relative band")
-	fl.Float64Var(&f.alarm.Growth, "alarm-growth", forecast.DefaultAlarm.Growth, "alarm: infected hosts must grow this many times at a settled K")
-	fl.Int64Var(&f.alarm.MinSources, "alarm-min-sources", forecast.DefaultAlarm.MinSources, "alarm: sources the sensor must have seen")
+	defaults := forecast.DefaultSettings
+	f.settings = paramcli.Register(fl, &defaults) // --horizon, --step, --level, --memory, --rebase, --alarm-*: read by package param
 	c.AddCommand(newReemergenceCmd())
 	return c
 }
@@ -101,10 +89,14 @@ func runForecast(cmd *cobra.Command, arg string, f forecastFlags) error {
 	case bits == 0:
 		bits = 32
 	}
-	opt, err := forecastOptions(f, bits)
+	set, err := forecast.LoadSettings(f.settings.Assignments())
 	if err != nil {
-		return err
+		return settingsError(err)
 	}
+	if bits < 1 || bits > 64 {
+		return usagef("--space-bits %d: out of range (allowed: 1 to 64)", bits)
+	}
+	opt := set.Options(bits)
 	s, err := forecast.ReadSeriesFile(cmd.Context(), path)
 	if err != nil {
 		return usageError{err}
@@ -152,40 +144,14 @@ func forecastPlotFormat(plot string) (string, error) {
 	return "", usagef("--plot %s: unknown picture type (allowed: a file ending in .png or .svg)", plot)
 }
 
-// forecastOptions checks the flags of the analysis (before the series is
-// read) and returns its options, for a space of bits bits.
-func forecastOptions(f forecastFlags, bits int) (forecast.Options, error) {
-	// the bound of every duration (forecast.MaxSpan), for messages
-	fcMaxSpan := fmt.Sprintf("%s (%d days)", forecast.MaxSpan, forecast.MaxSpan/(24*time.Hour))
-	switch {
-	case !(f.level > 0 && f.level < 1):
-		return forecast.Options{}, usagef("--level %g: out of range (allowed: between 0 and 1, like 0.95)", f.level)
-	case !(f.alarm.Z > 0):
-		return forecast.Options{}, usagef("--alarm-z %g: out of range (allowed: more than 0)", f.alarm.Z)
-	case !(f.alarm.Tolerance > 0 && f.alarm.Tolerance < 1):
-		return forecast.Options{}, usagef("--alarm-tolerance %g: out of range (allowed: between 0 and 1)", f.alarm.Tolerance)
-	case !(f.alarm.Growth > 1):
-		return forecast.Options{}, usagef("--alarm-growth %g: out of range (allowed: more than 1)", f.alarm.Growth)
-	case f.alarm.MinSources < 1:
-		return forecast.Options{}, usagef("--alarm-min-sources %d: out of range (allowed: 1 or more)", f.alarm.MinSources)
-	case bits < 1 || bits > 64:
-		return forecast.Options{}, usagef("--space-bits %d: out of range (allowed: 1 to 64)", bits)
-	case f.horizon < 0 || f.horizon > forecast.MaxSpan:
-		return forecast.Options{}, usagef("--horizon %s: out of range (allowed: 0 to %s)", f.horizon, fcMaxSpan)
-	case f.step <= 0 || f.step > forecast.MaxSpan:
-		return forecast.Options{}, usagef("--step %s: out of range (allowed: more than 0, at most %s)", f.step, fcMaxSpan)
-	case f.memory <= 0 || f.memory > forecast.MaxSpan:
-		return forecast.Options{}, usagef("--memory %s: out of range (allowed: more than 0, at most %s)", f.memory, fcMaxSpan)
-	case f.rebase == 0 || f.rebase > forecast.MaxSpan:
-		return forecast.Options{}, usagef("--rebase %s: out of range (allowed: more than 0, at most %s, or negative for never)", f.rebase, fcMaxSpan)
-	case f.horizon/f.step > forecast.MaxForecastSteps:
-		return forecast.Options{}, usagef("--horizon %s with --step %s: %d steps, too many (allowed: at most %d)", f.horizon, f.step, f.horizon/f.step, forecast.MaxForecastSteps)
+// settingsError words an error of the settings or the state: a value out
+// of range names the flag of its key (the key with dashes).
+func settingsError(err error) error {
+	var pe *forecast.ParamError
+	if errors.As(err, &pe) {
+		return usagef("%s: %s", paramcli.FlagName(pe.Key), pe.Msg)
 	}
-	opt := forecast.Options{SpaceBits: bits, Alarm: f.alarm, Memory: f.memory, Level: f.level, Horizon: f.horizon, Step: f.step, Rebase: f.rebase}
-	if f.horizon == 0 {
-		opt.Horizon = -1 // no forecast rows beyond the end itself
-	}
-	return opt, nil
+	return usageError{err}
 }
 
 // forecastWriteFile writes an output file through the guard of every

@@ -37,10 +37,10 @@ func TestForecastBounds(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"forecast", "tel.csv", "--horizon", "9000h"}, "--horizon 9000h0m0s: out of range (allowed: 0 to 8784h0m0s (366 days))"},
-		{[]string{"forecast", "tel.csv", "--step", "9000h"}, "--step 9000h0m0s: out of range (allowed: more than 0, at most 8784h0m0s (366 days))"},
-		{[]string{"forecast", "tel.csv", "--memory", "9000h"}, "--memory 9000h0m0s: out of range (allowed: more than 0, at most 8784h0m0s (366 days))"},
-		{[]string{"forecast", "tel.csv", "--rebase", "9000h"}, "--rebase 9000h0m0s: out of range (allowed: more than 0, at most 8784h0m0s (366 days), or negative for never)"},
+		{[]string{"forecast", "tel.csv", "--horizon", "9000h"}, "--horizon: 375d is above the maximum 366d (allowed 0s to 366d)"},
+		{[]string{"forecast", "tel.csv", "--step", "9000h"}, "--step: 375d is above the maximum 366d (allowed 1ns to 366d)"},
+		{[]string{"forecast", "tel.csv", "--memory", "9000h"}, "--memory: 375d is above the maximum 366d (allowed 1ns to 366d)"},
+		{[]string{"forecast", "tel.csv", "--rebase", "9000h"}, "--rebase: 375d is above the maximum 366d (allowed at most 366d)"},
 		{[]string{"forecast", "tel.csv", "--horizon", "200h", "--step", "1m"}, "12000 steps, too many (allowed: at most 10000)"},
 		{[]string{"forecast", "ipv4.csv"}, "ipv4.csv: line 2: column size: 4294967296 is not a sensor size (want the addresses watched, 1 to 4294967295)"},
 		{[]string{"forecast", "tel.csv", "--space-bits", "20"}, "tel.csv: column size: 2772589 addresses is not less than the 2^20 addresses of the space the worm scans"},

@@ -201,10 +201,10 @@ func TestForecastBadInput(t *testing.T) {
 		{[]string{"forecast", "missing.csv"}, "missing.csv: cannot read: no such file or folder"},
 		{[]string{"forecast", "tel.csv", "--format", "xml"}, "--format xml: unknown format (allowed: text, json)"},
 		{[]string{"forecast", "tel.csv", "--plot", "x.gif"}, "--plot x.gif: unknown picture type (allowed: a file ending in .png or .svg)"},
-		{[]string{"forecast", "tel.csv", "--level", "95"}, "--level 95: out of range"},
-		{[]string{"forecast", "tel.csv", "--alarm-growth", "1"}, "--alarm-growth 1: out of range (allowed: more than 1)"},
+		{[]string{"forecast", "tel.csv", "--level", "95"}, "--level: 95 out of range (allowed: between 0 and 1, like 0.95)"},
+		{[]string{"forecast", "tel.csv", "--alarm-growth", "1"}, "--alarm-growth: 1 out of range (allowed: more than 1)"},
 		{[]string{"forecast", "tel.csv", "--space-bits", "0"}, "--space-bits 0: out of range"},
-		{[]string{"forecast", "tel.csv", "--step", "0s"}, "--step 0s: out of range"},
+		{[]string{"forecast", "tel.csv", "--step", "0s"}, "--step: 0s is below the minimum 1ns (allowed 1ns to 366d)"},
 		{[]string{"forecast", "tel.csv", "--plot", filepath.Join("no", "such", "dir", "x.png")}, "the folder no/such/dir does not exist"},
 		{[]string{"forecast"}, "accepts 1 arg"},
 	} {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,9 +108,5 @@ func reemergenceError(cmd *cobra.Command, err error) error {
 	if cmd.Context().Err() != nil {
 		return err
 	}
-	var pe *forecast.ParamError
-	if errors.As(err, &pe) {
-		return usagef("%s: %s", paramcli.FlagName(pe.Key), pe.Msg)
-	}
-	return usageError{err}
+	return settingsError(err)
 }
