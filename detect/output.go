@@ -242,8 +242,52 @@ func jsonEnd(w io.Writer, n int) {
 	io.WriteString(w, "]")
 }
 
+// OutputFormat is a format the report is written in (Write).
+type OutputFormat string
+
+// The output formats.
+const (
+	TextOutput OutputFormat = "text" // WriteText
+	CSVOutput  OutputFormat = "csv"  // WriteCSV, one table
+	JSONOutput OutputFormat = "json" // WriteJSON
+)
+
+// OutputFormats lists the output formats, for messages.
+const OutputFormats = "text, csv, json"
+
+// Known reports whether f is one of the output formats.
+func (f OutputFormat) Known() bool { return f == TextOutput || f == CSVOutput || f == JSONOutput }
+
+// Table is a table WriteCSV writes.
+type Table string
+
+// The tables of WriteCSV.
+const (
+	TableFamilies Table = "families"
+	TableSources  Table = "sources"
+	TableHourly   Table = "hourly"
+	TableSkipped  Table = "skipped"
+)
+
 // Tables lists the tables WriteCSV writes.
 const Tables = "families, sources, hourly, skipped"
+
+// Known reports whether t is one of the tables.
+func (t Table) Known() bool {
+	return t == TableFamilies || t == TableSources || t == TableHourly || t == TableSkipped
+}
+
+// Write writes the report in format: for people (WriteText, with the top
+// sources), as CSV (WriteCSV, the table) or as JSON (WriteJSON).
+func (r *Report) Write(w io.Writer, format OutputFormat, table Table, top int) error {
+	switch format {
+	case JSONOutput:
+		return r.WriteJSON(w)
+	case CSVOutput:
+		return r.WriteCSV(w, table)
+	}
+	return r.WriteText(w, top)
+}
 
 // WriteCSV writes one table of the report as CSV with a header line:
 //
@@ -251,7 +295,7 @@ const Tables = "families, sources, hourly, skipped"
 //	sources   source,first_seen,last_seen,lines,families (families joined with ";")
 //	hourly    hour, then one column per family (lines in the hour)
 //	skipped   reason,lines,first_at
-func (r *Report) WriteCSV(w io.Writer, table string) error {
+func (r *Report) WriteCSV(w io.Writer, table Table) error {
 	cw := csv.NewWriter(w)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	opt := func(t time.Time) string {
@@ -261,12 +305,12 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 		return rfc3339(t)
 	}
 	switch table {
-	case "families":
+	case TableFamilies:
 		cw.Write([]string{"family", "kind", "lines", "sources", "events", "first_seen", "last_seen"})
 		for _, f := range r.Families {
 			cw.Write([]string{f.Name, f.Kind, i64(f.Lines), i64(f.Sources), i64(f.Events), opt(f.FirstSeen), opt(f.LastSeen)})
 		}
-	case "sources":
+	case TableSources:
 		cw.Write([]string{"source", "first_seen", "last_seen", "lines", "families"})
 		for s, err := range r.Sources.All() {
 			if err != nil {
@@ -274,7 +318,7 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 			}
 			cw.Write([]string{s.Source, rfc3339(s.FirstSeen), rfc3339(s.LastSeen), i64(s.Lines), strings.Join(s.FamilyNames(), ";")})
 		}
-	case "hourly":
+	case TableHourly:
 		head := []string{"hour"}
 		for _, f := range r.Families {
 			head = append(head, f.Name)
@@ -293,7 +337,7 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 			}
 			cw.Write(row)
 		}
-	case "skipped":
+	case TableSkipped:
 		cw.Write([]string{"reason", "lines", "first_at"})
 		for _, why := range Reasons() {
 			cw.Write([]string{why.String(), i64(r.Skipped[why]), r.FirstSkipped[why]})

@@ -99,7 +99,7 @@ func TestWriteCSV(t *testing.T) {
 	t.Parallel()
 	r := sampleReport(t)
 	tests := []struct {
-		table string
+		table Table
 		head  []string
 		rows  int
 	}{
@@ -171,5 +171,24 @@ func TestComma(t *testing.T) {
 		if got := thousands.Int(n); got != want {
 			t.Errorf("thousands.Int(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestFormatsAndTables: the lists in messages name exactly the known
+// formats and tables.
+func TestFormatsAndTables(t *testing.T) {
+	t.Parallel()
+	for _, f := range strings.Split(OutputFormats, ", ") {
+		if !OutputFormat(f).Known() {
+			t.Errorf("format %q listed but not known", f)
+		}
+	}
+	for _, tb := range strings.Split(Tables, ", ") {
+		if !Table(tb).Known() {
+			t.Errorf("table %q listed but not known", tb)
+		}
+	}
+	if OutputFormat("xml").Known() || Table("people").Known() {
+		t.Error("an unknown format or table is known")
 	}
 }

@@ -45,7 +45,7 @@ func outputs(t *testing.T, r *Report) map[string]string {
 	out["text top 7"] = b.String()
 	for _, table := range strings.Split(Tables, ", ") {
 		b.Reset()
-		if err := r.WriteCSV(&b, table); err != nil {
+		if err := r.WriteCSV(&b, Table(table)); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = b.String()

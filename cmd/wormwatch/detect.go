@@ -65,8 +65,8 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.format, "format", "text", "output format: text, csv or json")
-	fl.StringVar(&f.table, "table", "families", "with --format csv, the table to write: "+detect.Tables)
+	fl.StringVar(&f.format, "format", string(detect.TextOutput), "output format: text, csv or json")
+	fl.StringVar(&f.table, "table", string(detect.TableFamilies), "with --format csv, the table to write: "+detect.Tables)
 	fl.StringVarP(&f.out, "out", "o", "", "write the output to this file (written whole or not at all; - for standard output) instead of standard output")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "log format of every input: "+detect.FormatNames+" (auto: chosen per file from its first lines)")
 	fl.StringArrayVar(&f.signatures, "signatures", nil, "a TOML signatures file adding or replacing families (repeatable)")
@@ -141,13 +141,7 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 		return err
 	}
 	write := func(w io.Writer) error {
-		switch f.format {
-		case "json":
-			return r.WriteJSON(w)
-		case "csv":
-			return r.WriteCSV(w, f.table)
-		}
-		return r.WriteText(w, f.top)
+		return r.Write(w, detect.OutputFormat(f.format), detect.Table(f.table), f.top)
 	}
 	if f.out == "" {
 		return write(stdout)
@@ -159,17 +153,13 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 // mistake costs nothing) and returns the analyzer's options.
 func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detect.Options, error) {
 	var opt detect.Options
-	switch f.format {
-	case "text", "csv", "json":
-	default:
-		return opt, fmt.Errorf("--format %q: allowed: text, csv, json", f.format)
+	if !detect.OutputFormat(f.format).Known() {
+		return opt, fmt.Errorf("--format %q: allowed: %s", f.format, detect.OutputFormats)
 	}
-	switch f.table {
-	case "families", "sources", "hourly", "skipped":
-	default:
+	if !detect.Table(f.table).Known() {
 		return opt, fmt.Errorf("--table %q: allowed: %s", f.table, detect.Tables)
 	}
-	if cmd.Flags().Changed("table") && f.format != "csv" {
+	if cmd.Flags().Changed("table") && detect.OutputFormat(f.format) != detect.CSVOutput {
 		return opt, errors.New("--table applies only with --format csv (text and json hold every table)")
 	}
 	lf, err := detect.ParseFormat(f.logFormat)
