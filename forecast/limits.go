@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"math"
@@ -71,88 +70,6 @@ var (
 // spanText is MaxSpan for messages.
 const spanText = "366 days"
 
-// capError is a cap of inputReader reached: what (a description of the
-// cap) on line Line.
-type capError struct {
-	Line int
-	What string
-}
-
-func (e *capError) Error() string { return e.What }
-
-// inputReader reads at most max bytes from r in all and at most lineMax
-// bytes on one line (0: no line cap; a newline inside double quotes, as in
-// a quoted CSV field, does not end the line, so that a CSV record is
-// capped too). Past a cap, Read returns what comes before it and then
-// fails with a *capError, never truncating silently.
-type inputReader struct {
-	r       io.Reader // io.LimitReader(source, max+1)
-	max     int64
-	lineMax int
-	n       int64 // bytes returned so far
-	line    int   // the line being read, from 1
-	lineLen int   // bytes of it so far
-	quoted  bool  // inside double quotes
-	err     error // the cap reached, returned from then on
-}
-
-// newInputReader caps r: see inputReader.
-func newInputReader(r io.Reader, max int64, lineMax int) *inputReader {
-	return &inputReader{r: io.LimitReader(r, max+1), max: max, lineMax: lineMax, line: 1}
-}
-
-func (c *inputReader) Read(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	n, err := c.r.Read(p)
-	ok, sizeHit := n, false // bytes within the caps
-	if c.n+int64(n) > c.max {
-		ok, sizeHit = int(c.max-c.n), true
-	}
-	for i, b := range p[:ok] {
-		switch b {
-		case '"':
-			c.quoted = !c.quoted
-		case '\n':
-			c.line++
-			if !c.quoted {
-				c.lineLen = 0
-				continue
-			}
-		}
-		c.lineLen++
-		if c.lineMax > 0 && c.lineLen > c.lineMax {
-			ok = i
-			c.err = &capError{Line: c.line, What: "line longer than " + byteText(int64(c.lineMax))}
-			break
-		}
-	}
-	if sizeHit && c.err == nil {
-		c.err = &capError{Line: c.line, What: "larger than " + byteText(c.max)}
-	}
-	c.n += int64(ok)
-	switch {
-	case c.err != nil && ok == 0:
-		return 0, c.err
-	case c.err != nil:
-		return ok, nil // the error comes with the next read
-	}
-	return n, err
-}
-
-// byteText writes a byte count in KiB or MiB when it is a whole number of
-// them.
-func byteText(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // openInput opens path for reading through internal/infile, the one
 // opener of the project's input files: a device (like /dev/zero, which
 // never ends), a socket or a folder is refused before anything is read;
@@ -160,7 +77,8 @@ func byteText(n int64) string {
 // read. what names the input in errors ("series CSV"). Opening a FIFO
 // waits for a writer, and reading it waits for data: ctx ends both waits,
 // and the reads then fail with ctx's error. The caller caps the bytes
-// (newInputReader: its errors give the line); close closes the file.
+// (results.NewLimitReader: its errors give the line); close closes the
+// file.
 func openInput(ctx context.Context, path, what string) (r io.Reader, close func(), err error) {
 	// infile's own cap is above the caller's, which is reached first.
 	open := func() (io.ReadCloser, error) { return infile.Open(path, what, math.MaxInt64) }

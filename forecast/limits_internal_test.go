@@ -7,16 +7,19 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"wormwatch/results"
 )
 
-// readCapped reads data through an inputReader with the caps, feeding it
+// readCapped reads data through the capped reader forecast uses
+// (results.LimitReader) with the caps, feeding it
 // one byte at a time when oneByte is set.
 func readCapped(data string, max int64, lineMax int, oneByte bool) ([]byte, error) {
 	var r io.Reader = strings.NewReader(data)
 	if oneByte {
 		r = iotest.OneByteReader(r)
 	}
-	return io.ReadAll(newInputReader(r, max, lineMax))
+	return io.ReadAll(results.NewLimitReader(r, max, lineMax))
 }
 
 // TestInputReader: the size cap and the line cap deliver what comes before
@@ -47,7 +50,7 @@ func TestInputReader(t *testing.T) {
 			if string(out) != tc.out {
 				t.Errorf("%s (one byte %v): read %q, want %q", tc.name, oneByte, clip(string(out)), clip(tc.out))
 			}
-			var ce *capError
+			var ce *results.CapError
 			switch {
 			case tc.what == "" && err != nil:
 				t.Errorf("%s (one byte %v): error %v", tc.name, oneByte, err)
@@ -74,7 +77,7 @@ func FuzzInputReader(f *testing.F) {
 		stop, line, lineLen, quoted, what := len(data), 1, 0, false, ""
 		for i, b := range data {
 			if int64(i) >= max {
-				stop, what = i, "larger than "+byteText(max)
+				stop, what = i, "larger than "+results.ByteText(max)
 				break
 			}
 			if b == '"' {
@@ -89,14 +92,14 @@ func FuzzInputReader(f *testing.F) {
 			}
 			lineLen++
 			if lineMax > 0 && lineLen > lineMax {
-				stop, what = i, "line longer than "+byteText(int64(lineMax))
+				stop, what = i, "line longer than "+results.ByteText(int64(lineMax))
 				break
 			}
 		}
 		if !bytes.Equal(out, data[:stop]) {
 			t.Fatalf("read %d bytes, want the first %d of %d", len(out), stop, len(data))
 		}
-		var ce *capError
+		var ce *results.CapError
 		switch {
 		case what == "" && err != nil:
 			t.Fatalf("error %v on input within the caps", err)

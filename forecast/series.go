@@ -97,7 +97,7 @@ func unwrapPath(err error) string {
 }
 
 // csvError turns an error of encoding/csv or of the input (a cap of
-// inputReader, a failed read) into an *Error with its line; once ctx is
+// results.LimitReader, a failed read) into an *Error with its line; once ctx is
 // done it returns ctx's error instead (the read was cut short). The sensor
 // series reader has its own (results); this one serves state.go's reader
 // of a run's timeseries.csv.
@@ -105,7 +105,7 @@ func csvError(ctx context.Context, name string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	var ce *capError
+	var ce *results.CapError
 	if errors.As(err, &ce) {
 		return &Error{File: name, Line: ce.Line, Msg: ce.What + ", forecast's cap for a CSV (is it the right file?)"}
 	}

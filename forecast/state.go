@@ -62,12 +62,12 @@ func readStateFile(ctx context.Context, path string) ([]byte, error) {
 		return nil, &StateError{File: path, Msg: openError(path, "cannot read the state file", err)}
 	}
 	defer closeFile()
-	data, err := io.ReadAll(newInputReader(r, MaxStateBytes, 0))
+	data, err := io.ReadAll(results.NewLimitReader(r, MaxStateBytes, 0))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		var ce *capError
+		var ce *results.CapError
 		if errors.As(err, &ce) {
 			return nil, &StateError{File: path, Line: ce.Line, Msg: ce.What + ", forecast's cap for a state file (is it the right file?)"}
 		}
@@ -178,7 +178,7 @@ func LoadState(ctx context.Context, src StateSource) (Reemergence, error) {
 // It reads at most MaxCSVBytes, in lines of at most MaxLineBytes, and
 // returns ctx's error once ctx is done.
 func StateFromTimeseries(ctx context.Context, r io.Reader, name string, at time.Time, base Reemergence) (Reemergence, error) {
-	cr := csv.NewReader(newInputReader(r, MaxCSVBytes, MaxLineBytes))
+	cr := csv.NewReader(results.NewLimitReader(r, MaxCSVBytes, MaxLineBytes))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
