@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"wormwatch/worm"
@@ -68,6 +69,9 @@ func newProbe(w *world, walkRNG *rand.Rand) (*probe, error) {
 			plan, err := newWalkPlan(vi, v, w.hosts, walkRNG, w.stop)
 			if err != nil {
 				return nil, err
+			}
+			if _, ok := plan.walk.(worm.Stepper); !ok {
+				return nil, fmt.Errorf("worm %s: the walk of strategy %q cannot be stepped probe by probe (it does not implement worm.Stepper)", v.Name, v.P.Targeting.Strategy)
 			}
 			p.plans[vi] = plan
 		}
