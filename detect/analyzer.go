@@ -328,6 +328,7 @@ func (c *ivCounts) inc(iv, maxRows int64) bool {
 // seriesError is a series that would be too long.
 type seriesError struct{ msg string }
 
+// Error returns the message.
 func (e *seriesError) Error() string { return e.msg }
 
 // seriesTooLong says that a line in interval iv would make the series

@@ -163,7 +163,10 @@ func (a *Analyzer) probe(ctx context.Context, path string, why *InputError) erro
 // passedOver is the error of a file passed over that holds lines that match.
 type passedOver struct{ msg string }
 
-func (e *passedOver) Error() string        { return e.msg }
+// Error returns the message.
+func (e *passedOver) Error() string { return e.msg }
+
+// Is makes the error match ErrPassedOverMatches.
 func (e *passedOver) Is(target error) bool { return target == ErrPassedOverMatches }
 
 // ReadPath reads one file, or standard input for "-".

@@ -216,6 +216,7 @@ type countReader struct {
 	n int64
 }
 
+// Read reads from the source and counts the bytes.
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
@@ -293,7 +294,10 @@ func (g *gzipMembers) next() error {
 // gzipError is an error of the gzip layer, said once as "gzip: ...".
 type gzipError struct{ err error }
 
+// Error returns the gzip layer's error, said once to be gzip's.
 func (e gzipError) Error() string { return "gzip: " + strings.TrimPrefix(e.err.Error(), "gzip: ") }
+
+// Unwrap returns the gzip layer's error.
 func (e gzipError) Unwrap() error { return e.err }
 
 // sniff looks at the first lines to choose or check the format: the first

@@ -134,6 +134,7 @@ type ctxReader struct {
 	r   io.Reader
 }
 
+// Read reads from the source, or fails with ctx's error once ctx is done.
 func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err

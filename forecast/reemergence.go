@@ -124,6 +124,7 @@ type ParamError struct {
 	Msg  string
 }
 
+// Error returns the key and what is wrong with its value.
 func (e *ParamError) Error() string { return e.Key + ": " + e.Msg }
 
 // Hour is one hour of a re-emergence forecast.

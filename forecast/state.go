@@ -24,6 +24,8 @@ type StateError struct {
 	Msg  string
 }
 
+// Error returns the message: the file, the line and the key where they
+// are known, and what is wrong.
 func (e *StateError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)

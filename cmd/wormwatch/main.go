@@ -36,7 +36,10 @@ import (
 // usageError marks a problem with what the user asked for: exit status 2.
 type usageError struct{ err error }
 
+// Error returns the problem's message.
 func (e usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the problem.
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
@@ -96,6 +99,7 @@ type stickyWriter struct {
 	err error
 }
 
+// Write writes p unless an earlier write failed, and keeps the first error.
 func (s *stickyWriter) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err

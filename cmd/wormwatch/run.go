@@ -227,7 +227,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 // the error, instead of "context canceled".
 type interruptedError struct{ msg string }
 
+// Error returns what was kept.
 func (e interruptedError) Error() string { return e.msg }
+
+// Unwrap returns context.Canceled.
 func (e interruptedError) Unwrap() error { return context.Canceled }
 
 // progress shows a bar on a terminal: the simulated clock of a single run
