@@ -56,12 +56,7 @@ type Analyzer struct {
 	haveTime bool
 	dst      []int
 
-	// Matched lines per hour and family: the current hour's counts, and
-	// those of the hours before it (only the cells with lines).
-	hourKey  int64
-	hourCur  []int64
-	hourUsed []uint32 // the families with a count in hourCur
-	cells    map[hourFam]int64
+	hours hourCounter // matched lines per hour and family
 
 	ivl     int64 // series interval, ns; 0: no series
 	maxRows int64
@@ -120,9 +115,7 @@ func NewAnalyzer(opt Options) (*Analyzer, error) {
 		opt:     opt,
 		m:       m,
 		fam:     make([]famAgg, nf),
-		hourKey: -1 << 62,
-		hourCur: make([]int64, nf),
-		cells:   map[hourFam]int64{},
+		hours:   newHourCounter(nf),
 		ivl:     int64(opt.SeriesInterval),
 		maxRows: cmp.Or(opt.MaxSeriesRows, MaxSeriesRows),
 		budget:  cmp.Or(opt.Memory, DefaultMemory),
@@ -230,10 +223,7 @@ func (a *Analyzer) add(rec *Record) error {
 	tab := a.tab
 	s := tab.source(rec.Source)
 	tab.lines[s]++
-	if hour := floorDiv(t, int64(time.Hour)); hour != a.hourKey {
-		a.flushHour()
-		a.hourKey = hour
-	}
+	a.hours.at(t)
 	for _, fi := range a.dst {
 		fa := &a.fam[fi]
 		if fa.lines == 0 {
@@ -242,10 +232,7 @@ func (a *Analyzer) add(rec *Record) error {
 			fa.first, fa.last = min(fa.first, t), max(fa.last, t)
 		}
 		fa.lines++
-		if a.hourCur[fi] == 0 {
-			a.hourUsed = append(a.hourUsed, uint32(fi))
-		}
-		a.hourCur[fi]++
+		a.hours.inc(fi)
 		p := tab.part(s, uint32(fi))
 		if p == nil {
 			tab.newPart(s, uint32(fi), t)
@@ -271,13 +258,44 @@ func (a *Analyzer) add(rec *Record) error {
 	return nil
 }
 
-// flushHour adds the current hour's counts to the cells.
-func (a *Analyzer) flushHour() {
-	for _, f := range a.hourUsed {
-		a.cells[hourFam{a.hourKey, f}] += a.hourCur[f]
-		a.hourCur[f] = 0
+// hourCounter counts the matched lines per hour and family: the current
+// hour's counts, and those of the hours before it (only the cells with
+// lines).
+type hourCounter struct {
+	key   int64 // the current hour, in Unix hours
+	cur   []int64
+	used  []uint32 // the families with a count in cur
+	cells map[hourFam]int64
+}
+
+// newHourCounter returns a counter for nf families.
+func newHourCounter(nf int) hourCounter {
+	return hourCounter{key: -1 << 62, cur: make([]int64, nf), cells: map[hourFam]int64{}}
+}
+
+// at makes the hour of t (Unix ns) the current one.
+func (h *hourCounter) at(t int64) {
+	if hour := floorDiv(t, int64(time.Hour)); hour != h.key {
+		h.flush()
+		h.key = hour
 	}
-	a.hourUsed = a.hourUsed[:0]
+}
+
+// inc counts a line of family fi in the current hour.
+func (h *hourCounter) inc(fi int) {
+	if h.cur[fi] == 0 {
+		h.used = append(h.used, uint32(fi))
+	}
+	h.cur[fi]++
+}
+
+// flush adds the current hour's counts to the cells.
+func (h *hourCounter) flush() {
+	for _, f := range h.used {
+		h.cells[hourFam{h.key, f}] += h.cur[f]
+		h.cur[f] = 0
+	}
+	h.used = h.used[:0]
 }
 
 func floorDiv(a, b int64) int64 {
@@ -432,7 +450,7 @@ func (a *Analyzer) Report(ctx context.Context) (*Report, error) {
 		}
 		r.Families = append(r.Families, fr)
 	}
-	r.Hourly = a.hourly()
+	r.Hourly = a.hours.result()
 	r.Sources, a.out = a.out, nil
 	return r, nil
 }
@@ -553,15 +571,15 @@ func (a *Analyzer) merge(ctx context.Context, finish func(*srcRec)) error {
 	return err
 }
 
-// hourly returns the matched lines per hour and family.
-func (a *Analyzer) hourly() []HourCounts {
-	a.flushHour()
+// result returns the matched lines per hour and family, by hour.
+func (h *hourCounter) result() []HourCounts {
+	h.flush()
 	type cell struct {
 		hourFam
 		n int64
 	}
-	cells := make([]cell, 0, len(a.cells))
-	for k, n := range a.cells {
+	cells := make([]cell, 0, len(h.cells))
+	for k, n := range h.cells {
 		cells = append(cells, cell{k, n})
 	}
 	slices.SortFunc(cells, func(x, y cell) int { return cmp.Or(cmp.Compare(x.hour, y.hour), cmp.Compare(x.fam, y.fam)) })
