@@ -101,6 +101,16 @@
 // RunReemergence forecasts the restart of a dormant worm from the state at
 // dormancy; the model is in its documentation and in docs/forecast.md.
 //
+// # Parameters, declared once
+//
+// Reemergence (the state) and Settings (the analysis's options) declare
+// each parameter once, with the tags of package param: its key, default,
+// bounds and doc. The state file is read by param's Loader (ReadState,
+// LoadState), the commands' flags are generated from the tags
+// (internal/paramcli), and so are the state in the JSON output and the
+// tables of docs/forecast.md (go run ./forecast/gendoc). The rules the
+// tags cannot say are Validate's.
+//
 // # Limits
 //
 // Every input is capped and every duration bounded, so that the work is
