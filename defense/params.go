@@ -10,6 +10,7 @@ package defense
 import (
 	"time"
 
+	_ "wormwatch/internal/names" // registers the valid:"name" rule of these parameters
 	"wormwatch/internal/param"
 )
 

@@ -8,6 +8,7 @@ package sensor
 import (
 	"time"
 
+	_ "wormwatch/internal/names" // registers the valid:"name" rule of these parameters
 	"wormwatch/internal/param"
 )
 

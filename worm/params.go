@@ -3,6 +3,7 @@ package worm
 import (
 	"time"
 
+	_ "wormwatch/internal/names" // registers the valid:"name" rule of these parameters
 	"wormwatch/internal/param"
 )
 

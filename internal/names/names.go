@@ -7,12 +7,20 @@
 // path component (never "", "." or "..", no separator), it is the same file
 // on case-insensitive file systems as on others, and it needs no quoting
 // in a shell, a URL or a CSV field. docs/output.md states the rule.
+//
+// Importing the package registers the rule with internal/param as the
+// valid:"name" tag of parameter structs.
 package names
 
 import (
 	"fmt"
 	"strings"
+
+	"wormwatch/internal/param"
 )
+
+// The valid:"name" tag of parameter structs checks a field with Check.
+func init() { param.RegisterRule("name", Check, Rule) }
 
 // MaxLen is the longest name allowed, in bytes.
 const MaxLen = 64

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"wormwatch/internal/names"
 )
 
 // rule is a named check of a string value, chosen by a field's valid tag.
@@ -18,10 +16,20 @@ type rule struct {
 	text  string             // the rule in words, for the documentation
 }
 
-// rules are the values a valid tag may take. "name": a name that becomes
-// part of a file path (package internal/names holds the one rule).
-var rules = map[string]rule{
-	"name": {check: names.Check, text: names.Rule},
+// rules are the values a valid tag may take, registered by RegisterRule.
+// Package internal/names registers "name" (a name that becomes part of a
+// file path), so every package with a valid:"name" field imports it.
+var rules = map[string]rule{}
+
+// RegisterRule makes a valid tag of this name check a string field with
+// check; text is the rule in words, for error messages and documentation.
+// Call it from an init function: a schema whose tag names no registered
+// rule is refused when it is built. A name registered twice panics.
+func RegisterRule(name string, check func(string) error, text string) {
+	if _, dup := rules[name]; dup {
+		panic("param: rule " + name + " registered twice")
+	}
+	rules[name] = rule{check: check, text: text}
 }
 
 // Checker is implemented (with a value or pointer receiver) by parameter
