@@ -11,7 +11,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"wormwatch/sim"
+	"wormwatch/sim/outcome"
 )
 
 // InfectionColumns are the columns of infections.parquet, in order.
@@ -88,7 +88,7 @@ func infectionEncodingOptions() []parquet.WriterOption {
 	}
 }
 
-func writeInfectionsParquet(w io.Writer, res *sim.Result, version string) error {
+func writeInfectionsParquet(w io.Writer, res *outcome.Result, version string) error {
 	return writeInfections(w, res, version, min(runtime.GOMAXPROCS(0), maxInfectionWorkers), infectionRowGroup)
 }
 
@@ -101,7 +101,7 @@ func writeInfectionsParquet(w io.Writer, res *sim.Result, version string) error 
 // compressed pages verbatim when the encodings match. At most workers+1 row
 // groups are in memory at once, whatever the number of infections. The file
 // does not depend on the number of workers.
-func writeInfections(w io.Writer, res *sim.Result, version string, workers, groupRows int) error {
+func writeInfections(w io.Writer, res *outcome.Result, version string, workers, groupRows int) error {
 	opts := append(parquetOptions(res, version), infectionEncodingOptions()...)
 	opts = append(opts, parquet.MaxRowsPerRowGroup(int64(groupRows)))
 	pw := parquet.NewGenericWriter[infectionRow](w, opts...)
@@ -183,7 +183,7 @@ func writeInfections(w io.Writer, res *sim.Result, version string, workers, grou
 // groupEncoder encodes row groups of infections.parquet into stand-alone
 // in-memory Parquet files, reusing its buffers from one group to the next.
 type groupEncoder struct {
-	res         *sim.Result
+	res         *outcome.Result
 	shift       uint
 	startMicros int64 // res.Start in microseconds since 1970
 	pw          *parquet.GenericWriter[infectionRow]
@@ -191,7 +191,7 @@ type groupEncoder struct {
 	arena       []byte
 }
 
-func newGroupEncoder(res *sim.Result) *groupEncoder {
+func newGroupEncoder(res *outcome.Result) *groupEncoder {
 	return &groupEncoder{
 		res:         res,
 		shift:       uint(32 - res.SpaceBits),
@@ -203,7 +203,7 @@ func newGroupEncoder(res *sim.Result) *groupEncoder {
 }
 
 // encode writes infs as one row group of a Parquet file into buf.
-func (e *groupEncoder) encode(buf *bytes.Buffer, infs []sim.Infection) error {
+func (e *groupEncoder) encode(buf *bytes.Buffer, infs []outcome.Infection) error {
 	buf.Reset()
 	e.pw.Reset(buf)
 	for len(infs) > 0 {
@@ -219,7 +219,7 @@ func (e *groupEncoder) encode(buf *bytes.Buffer, infs []sim.Infection) error {
 
 // convert fills e.rows[:len(infs)] from infs; the address columns point
 // into e.arena, valid until the next call.
-func (e *groupEncoder) convert(infs []sim.Infection) {
+func (e *groupEncoder) convert(infs []outcome.Infection) {
 	arena := e.arena[:0]
 	for i := range infs {
 		in := &infs[i]
@@ -231,7 +231,7 @@ func (e *groupEncoder) convert(infs []sim.Infection) {
 		r.Address = arena[start:len(arena):len(arena)]
 		r.AddressInt = int64(in.Address)
 		start = len(arena)
-		if in.Infector != sim.NoInfector {
+		if in.Infector != outcome.NoInfector {
 			arena = appendDotted(arena, in.Infector<<e.shift)
 		}
 		r.Infector = arena[start:len(arena):len(arena)]

@@ -3,7 +3,7 @@
 // timeseries.parquet), every infection (infections.parquet) and the
 // resolved scenario (scenario.toml). docs/output.md documents every file.
 //
-// The package reads a sim.Result and nothing else of the engine. A folder is
+// The package reads a outcome.Result and nothing else of the engine. A folder is
 // written atomically: an interrupted or failed write never leaves a folder
 // under the requested name that looks complete.
 package report
@@ -20,8 +20,9 @@ import (
 	"wormwatch/internal/names"
 	"wormwatch/ipv4"
 	"wormwatch/results"
+	"wormwatch/sensor"
 	"wormwatch/sensor/capture"
-	"wormwatch/sim"
+	"wormwatch/sim/outcome"
 )
 
 // File names inside a results folder: the contract's (package results).
@@ -53,7 +54,7 @@ type writeOptions struct {
 //
 // resolvedTOML is written verbatim as scenario.toml; version is the program
 // version recorded in summary.json and in the Parquet files' metadata.
-func WriteRun(dir string, res *sim.Result, resolvedTOML []byte, version string) error {
+func WriteRun(dir string, res *outcome.Result, resolvedTOML []byte, version string) error {
 	return writeRun(dir, res, resolvedTOML, version, writeOptions{})
 }
 
@@ -64,7 +65,7 @@ type file struct {
 	write func(io.Writer) error
 }
 
-func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, opt writeOptions) error {
+func writeRun(dir string, res *outcome.Result, resolvedTOML []byte, version string, opt writeOptions) error {
 	if res == nil {
 		return fmt.Errorf("results folder %s: no result to write (nil)", dir)
 	}
@@ -90,7 +91,7 @@ func writeRun(dir string, res *sim.Result, resolvedTOML []byte, version string, 
 		}
 		files = append(files, file{path.Join(SensorsDir, s.Name+results.SensorExt), func(w io.Writer) error { return WriteSensorCSV(w, s) }})
 		switch {
-		case s.Records && s.Kind == "webserver":
+		case s.Records && s.Kind == sensor.KindWebServer:
 			files = append(files, file{path.Join(SensorsDir, s.Name+".log"), func(w io.Writer) error {
 				return capture.WriteAccessLog(w, s.Probes, sp, res.Start, res.Requests)
 			}})

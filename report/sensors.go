@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"wormwatch/results"
-	"wormwatch/sim"
+	"wormwatch/sim/outcome"
 )
 
 // SensorColumns are the columns of sensors/<name>.csv, in order: the
@@ -18,7 +18,7 @@ var SensorColumns = results.SensorColumns
 // WriteSensorCSV writes one sensor's series: one row per bin, the bin's
 // start as RFC 3339 UTC, then its counts and the sensor's size in
 // addresses.
-func WriteSensorCSV(w io.Writer, s *sim.SensorSeries) error {
+func WriteSensorCSV(w io.Writer, s *outcome.SensorSeries) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(SensorColumns); err != nil {
 		return err

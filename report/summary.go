@@ -7,7 +7,7 @@ import (
 	"math"
 	"time"
 
-	"wormwatch/sim"
+	"wormwatch/sim/outcome"
 )
 
 // Summary is the content of summary.json: what a run was and the few numbers
@@ -37,9 +37,9 @@ type Summary struct {
 	ProbesPerWallSecond *float64 `json:"probes_per_wall_second"` // engine speed, nil if WallSeconds is 0
 	Events              int64    `json:"events"`                 // engine events processed
 
-	EverInfected    int64      `json:"ever_infected"`    // distinct hosts ever infected
-	InfectionEvents int        `json:"infection_events"` // infections, re-infections included
-	Final           sim.Counts `json:"final"`            // host counts at the end
+	EverInfected    int64          `json:"ever_infected"`    // distinct hosts ever infected
+	InfectionEvents int            `json:"infection_events"` // infections, re-infections included
+	Final           outcome.Counts `json:"final"`            // host counts at the end
 
 	PeakNewInfectionsPerMinute *float64   `json:"peak_new_infections_per_minute"`      // see NewSummary
 	PeakTime                   *time.Time `json:"peak_time"`                           // see NewSummary
@@ -57,7 +57,7 @@ type Summary struct {
 //     (2 × bin ≥ total); nil when EverInfected is 0 or no bin reaches it.
 //   - ProbesPerWallSecond is SimulatedProbes / WallSeconds, nil when
 //     WallSeconds is not positive.
-func NewSummary(res *sim.Result, version string) Summary {
+func NewSummary(res *outcome.Result, version string) Summary {
 	s := Summary{
 		Scenario:        res.Scenario,
 		Seed:            res.Seed,
@@ -112,7 +112,7 @@ func binOffset(n int, sec float64) time.Duration {
 	return time.Duration(math.Round(float64(n) * sec * 1e9))
 }
 
-func writeSummary(w io.Writer, res *sim.Result, version string) error {
+func writeSummary(w io.Writer, res *outcome.Result, version string) error {
 	b, err := json.MarshalIndent(NewSummary(res, version), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding summary: %w", err)

@@ -11,7 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"wormwatch/results"
-	"wormwatch/sim"
+	"wormwatch/sim/outcome"
 )
 
 // TimeseriesColumns are the columns of timeseries.csv and
@@ -43,7 +43,7 @@ var timeseriesSchema = parquet.NewSchema("timeseries", parquet.SchemaOf(new(binR
 
 // counters returns the integer columns of a bin, in column order (all but
 // time).
-func counters(b *sim.Bin) [13]int64 {
+func counters(b *outcome.Bin) [13]int64 {
 	return [13]int64{
 		b.Susceptible, b.Infected, b.InfectedScanning, b.InfectedFlooding,
 		b.InfectedDormant, b.Patched, b.Removed, b.NewInfections, b.EverInfected,
@@ -55,7 +55,7 @@ func counters(b *sim.Bin) [13]int64 {
 // a fraction of a second only when there is one.
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func writeTimeseriesCSV(w io.Writer, res *sim.Result) error {
+func writeTimeseriesCSV(w io.Writer, res *outcome.Result) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(TimeseriesColumns); err != nil {
 		return err
@@ -75,7 +75,7 @@ func writeTimeseriesCSV(w io.Writer, res *sim.Result) error {
 	return cw.Error()
 }
 
-func writeTimeseriesParquet(w io.Writer, res *sim.Result, version string) error {
+func writeTimeseriesParquet(w io.Writer, res *outcome.Result, version string) error {
 	opts := append(parquetOptions(res, version), timeseriesSchema, parquet.Compression(snappyCodec))
 	pw := parquet.NewGenericWriter[binRow](w, opts...)
 	rows := make([]binRow, 0, min(len(res.Bins), 4096))
@@ -116,7 +116,7 @@ func writeTimeseriesParquet(w io.Writer, res *sim.Result, version string) error 
 
 // parquetOptions are the writer options shared by the Parquet files: the
 // creator and the run's identification in the key-value metadata.
-func parquetOptions(res *sim.Result, version string) []parquet.WriterOption {
+func parquetOptions(res *outcome.Result, version string) []parquet.WriterOption {
 	return []parquet.WriterOption{
 		&parquet.WriterConfig{CreatedBy: "wormwatch version " + version},
 		parquet.KeyValueMetadata("wormwatch.scenario", res.Scenario),
@@ -130,7 +130,7 @@ func parquetOptions(res *sim.Result, version string) []parquet.WriterOption {
 
 // checkResult rejects a result this package cannot write faithfully. These
 // are engine bugs, not user errors, so the messages name Result fields.
-func checkResult(res *sim.Result) error {
+func checkResult(res *outcome.Result) error {
 	if res.SpaceBits < 16 || res.SpaceBits > 32 {
 		return fmt.Errorf("result: SpaceBits %d outside 16..32", res.SpaceBits)
 	}
@@ -151,7 +151,7 @@ func checkResult(res *sim.Result) error {
 			return fmt.Errorf("result: infection %d: Variant %d out of range (%d variants: %q)", i, in.Variant, len(res.Variants), res.Variants)
 		case uint64(in.Address) >= size:
 			return fmt.Errorf("result: infection %d: Address %d outside a %d-bit space", i, in.Address, res.SpaceBits)
-		case in.Infector != sim.NoInfector && uint64(in.Infector) >= size:
+		case in.Infector != outcome.NoInfector && uint64(in.Infector) >= size:
 			return fmt.Errorf("result: infection %d: Infector %d outside a %d-bit space", i, in.Infector, res.SpaceBits)
 		case math.IsNaN(in.Seconds) || math.IsInf(in.Seconds, 0):
 			return fmt.Errorf("result: infection %d: Seconds %v is not finite", i, in.Seconds)
