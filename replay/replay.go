@@ -20,7 +20,6 @@ import (
 
 	"wormwatch/internal/atomicfile"
 	"wormwatch/results"
-	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/scenario/builtin/reference"
 	"wormwatch/sim"
@@ -30,12 +29,25 @@ import (
 type Options struct {
 	Seeds    []uint64
 	Out      string // the replay's folder, claimed by the caller (atomicfile.Claim); one run folder per seed inside
-	Engine   string
-	BaseDir  string
-	Workers  int
 	Version  string
 	Progress func(done, total int) // after each seed, if set
 }
+
+// Hooks are what a replay needs around each seed's run: Configure sets the
+// engine's options before it (the first seed takes the map snapshots), Keep
+// sees its result after its folder is written, Done counts it.
+type Hooks struct {
+	Configure func(seed uint64, o *sim.Options)
+	Keep      func(seed uint64, res *sim.Result)
+	Done      func(seed uint64)
+}
+
+// SeedsFunc runs the scenario once per seed, writes each run's folder
+// (results.SeedDirName under the replay's folder) and calls the hooks. The
+// command line passes runner.Seeds; replay does not import runner, so that
+// where the seeds run (these cores, or later other machines) is the
+// caller's choice and the ensemble's statistics sit just above the engine.
+type SeedsFunc func(ctx context.Context, seeds []uint64, h Hooks) error
 
 // Columns of timeseries.csv that get bands, in order (binCol reads them
 // from a bin).
@@ -84,10 +96,11 @@ func binCol(b *sim.Bin, c int) int64 {
 	panic("replay: no such column")
 }
 
-// Run replays the scenario over opt.Seeds, writing one run folder per seed
-// under opt.Out, then bands.csv and validation.json. The report (plots and
-// report.html) is written by the caller from the returned Replay.
-func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Options) (*results.Replay, error) {
+// Run replays the scenario over opt.Seeds, run by runSeeds (which writes
+// one run folder per seed under opt.Out), then writes bands.csv and
+// validation.json. The report (plots and report.html) is written by the
+// caller from the returned Replay.
+func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Options, runSeeds SeedsFunc) (*results.Replay, error) {
 	if len(opt.Seeds) == 0 {
 		return nil, fmt.Errorf("replay: no seeds")
 	}
@@ -99,8 +112,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 		snaps  []sim.Snapshot
 		done   int
 	)
-	ro := runner.Options{
-		Engine: opt.Engine, BaseDir: opt.BaseDir, Workers: opt.Workers, Version: opt.Version,
+	h := Hooks{
 		Configure: func(seed uint64, o *sim.Options) {
 			if seed == first {
 				o.Snapshots = snapTimes
@@ -115,7 +127,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 				snaps = res.Snapshots
 			}
 		},
-		Done: func(runner.Outcome) {
+		Done: func(uint64) {
 			mu.Lock()
 			done++
 			d := done
@@ -125,8 +137,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 			}
 		},
 	}
-	dirFor := func(s uint64) string { return filepath.Join(opt.Out, results.SeedDirName(s)) }
-	if _, err := runner.Seeds(ctx, sc, resolved, opt.Seeds, dirFor, ro); err != nil {
+	if err := runSeeds(ctx, opt.Seeds, h); err != nil {
 		return nil, err
 	}
 	r := &results.Replay{

@@ -8,12 +8,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"wormwatch/report"
 	"wormwatch/results"
 	"wormwatch/scenario"
 	"wormwatch/scenario/builtin/reference"
+	"wormwatch/sim"
 )
 
 // smallSummer is codered-2001 shrunk to a 24-bit space and four days, so a
@@ -30,6 +33,44 @@ func smallSummer(t *testing.T) (*scenario.Scenario, []byte) {
 	return sc, resolved
 }
 
+// localSeeds runs the seeds as runner.Seeds does (runner imports replay,
+// so this test cannot import runner): each seed on one of workers
+// goroutines, written to its seed folder, with the hooks around it.
+func localSeeds(sc *scenario.Scenario, resolved []byte, out string, workers int) SeedsFunc {
+	return func(ctx context.Context, seeds []uint64, h Hooks) error {
+		next := make(chan uint64)
+		errs := make(chan error, len(seeds))
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for seed := range next {
+					var o sim.Options
+					h.Configure(seed, &o)
+					res, err := sim.Run(ctx, sc, seed, o)
+					if err == nil {
+						err = report.WriteRun(filepath.Join(out, results.SeedDirName(seed)), res, resolved, "test")
+					}
+					if err != nil {
+						errs <- err
+						continue
+					}
+					h.Keep(seed, res)
+					h.Done(seed)
+				}
+			}()
+		}
+		for _, s := range seeds {
+			next <- s
+		}
+		close(next)
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}
+}
+
 func TestRunWritesBandsAndValidation(t *testing.T) {
 	t.Parallel()
 	sc, resolved := smallSummer(t)
@@ -38,7 +79,7 @@ func TestRunWritesBandsAndValidation(t *testing.T) {
 	var res *results.Replay
 	for i, workers := range []int{1, 2} {
 		out := filepath.Join(t.TempDir(), "cr")
-		r, err := Run(context.Background(), sc, resolved, Options{Seeds: seeds, Out: out, Workers: workers, Version: "test"})
+		r, err := Run(context.Background(), sc, resolved, Options{Seeds: seeds, Out: out, Version: "test"}, localSeeds(sc, resolved, out, workers))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,10 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"wormwatch/chart"
 	"wormwatch/internal/version"
-	"wormwatch/page"
-	"wormwatch/replay"
 	"wormwatch/results"
 	"wormwatch/runner"
 	"wormwatch/scenario"
@@ -200,18 +197,7 @@ func benchChild(w io.Writer, name string) error {
 		}
 		start := time.Now()
 		out := filepath.Join(tmp, "replay")
-		res, err := replay.Run(context.Background(), sc, resolved, replay.Options{Seeds: seeds, Out: out, Workers: b.workers, Version: version.Version})
-		if err != nil {
-			return err
-		}
-		figs, err := chart.All(res)
-		if err != nil {
-			return err
-		}
-		if err := page.WriteFigures(filepath.Join(out, "plots"), figs); err != nil {
-			return err
-		}
-		if err := writeReport(filepath.Join(out, "report.html"), res, figs); err != nil {
+		if _, err := runner.Replay(context.Background(), sc, resolved, runner.ReplayOptions{Seeds: seeds, Out: out, Workers: b.workers, Version: version.Version}); err != nil {
 			return err
 		}
 		r.Wall = []float64{time.Since(start).Seconds()}

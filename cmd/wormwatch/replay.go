@@ -4,22 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"path/filepath"
-	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"wormwatch/chart"
 	"wormwatch/internal/atomicfile"
-	"wormwatch/internal/thousands"
 	"wormwatch/internal/version"
-	"wormwatch/page"
 	"wormwatch/replay"
 	"wormwatch/results"
+	"wormwatch/runner"
 	"wormwatch/scenario"
 )
 
@@ -78,7 +72,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
-	opt := replay.Options{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version}
+	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version}
 	if !f.quiet {
 		opt.Progress = func(done, total int) {
 			fmt.Fprintf(stderr, "\r%s: %d of %d seeds done (%.0f s)", sc.Name, done, total, time.Since(start).Seconds())
@@ -87,7 +81,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 			}
 		}
 	}
-	r, err := replay.Run(ctx, sc, resolved, opt)
+	r, err := runner.Replay(ctx, sc, resolved, opt)
 	err = userWriteError(err)
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{fmt.Sprintf("interrupted: the finished seeds' folders are kept in %s; no bands, validation or report were written", out)}
@@ -95,66 +89,8 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	if err != nil {
 		return err
 	}
-	figs, err := chart.All(r)
-	if err != nil {
-		return err
-	}
-	if err := page.WriteFigures(filepath.Join(out, results.PlotsDir), figs); err != nil {
-		return userWriteError(err)
-	}
-	if err := writeReport(filepath.Join(out, results.ReportFile), r, figs); err != nil {
-		return userWriteError(err)
-	}
 	w := cmd.OutOrStdout()
-	printValidation(w, r)
+	replay.WriteValidation(w, r)
 	fmt.Fprintf(w, "\n%s: %d seeds in %.1f s. Report: %s\n", sc.Name, len(seeds), time.Since(start).Seconds(), filepath.Join(out, results.ReportFile))
 	return nil
-}
-
-// writeReport writes report.html under a temporary name and renames it.
-func writeReport(path string, r *results.Replay, figs []chart.Figure) error {
-	return atomicfile.Write(path, func(w io.Writer) error { return page.Write(w, r, figs) })
-}
-
-func printValidation(w io.Writer, r *results.Replay) {
-	v := r.Validation
-	fmt.Fprintf(w, "Validation of %s over %d seeds (simulated median and 5%%-95%% band):\n\n", r.Scenario, len(r.Seeds))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tpublished\tsimulated median [5%, 95%]\tinside\tsource")
-	for _, c := range v.Checks {
-		in := "no"
-		if c.Inside {
-			in = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s [%s, %s]\t%s\t%s\n", c.Name, num(c.Measured), num(c.P50), num(c.P05), num(c.P95), in, c.Source)
-	}
-	tw.Flush()
-	l := v.Logistic
-	if l.KPerHour[1] > 0 {
-		fmt.Fprintf(w, "\nLogistic fit to %s on 19 July: K = %.2f per hour [%.2f, %.2f] (published range %.1f to %.1f, %s); T = %s UTC\n",
-			l.Series, l.KPerHour[1], l.KPerHour[0], l.KPerHour[2], l.PublishedKLow, l.PublishedKHigh, l.Source, l.T[1].Format("2006-01-02 15:04"))
-	}
-	if len(v.Traffic) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
-		for _, q := range v.Traffic {
-			fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, num(q.P50), num(q.P05), num(q.P95), q.Unit)
-		}
-		tw.Flush()
-	}
-}
-
-// num formats a figure for a table: shares with two decimals, large
-// numbers with three significant digits or thousands separators.
-func num(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "-"
-	case x != 0 && math.Abs(x) < 1:
-		return strconv.FormatFloat(x, 'f', 3, 64)
-	case math.Abs(x) >= 1e7:
-		return strconv.FormatFloat(x, 'g', 3, 64)
-	}
-	return thousands.Round(x)
 }
