@@ -3,6 +3,8 @@ package detect
 import (
 	"regexp"
 	"strings"
+
+	"wormwatch/share"
 )
 
 // Pattern returns the STIX 2.1 pattern of the family's indicator: its
@@ -45,8 +47,8 @@ func (r *Rule) patterns() (url, req string) {
 		if nocase {
 			re = "(?i)" + re
 		}
-		uc = append(uc, "url:value MATCHES "+stixString(urlBegin+re))
-		rc = append(rc, httpRequest+"request_value MATCHES "+stixString(reqBegin+re))
+		uc = append(uc, "url:value MATCHES "+share.QuotePattern(urlBegin+re))
+		rc = append(rc, httpRequest+"request_value MATCHES "+share.QuotePattern(reqBegin+re))
 	}
 	for _, fc := range []FieldCond{{FieldTarget, r.Target}, {FieldPath, r.Path}, {FieldQuery, r.Query}} {
 		c := fc.Cond
@@ -99,17 +101,12 @@ func alt(lits []string) string {
 	return "(?:" + strings.Join(q, "|") + ")"
 }
 
-// stixString quotes s as a STIX pattern string literal.
-func stixString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
 // stixList quotes the strings in lower case, as STIX writes HTTP methods and
 // versions, for an IN (...) set.
 func stixList(l []string) string {
 	q := make([]string, len(l))
 	for i, s := range l {
-		q[i] = stixString(strings.ToLower(s))
+		q[i] = share.QuotePattern(strings.ToLower(s))
 	}
 	return strings.Join(q, ", ")
 }

@@ -458,8 +458,8 @@ func (p *patternParser) objectPath() (string, error) {
 	}
 }
 
-// quotePattern writes s as a STIX pattern string literal: in single quotes,
+// QuotePattern writes s as a STIX pattern string literal: in single quotes,
 // with backslashes and quotes escaped (the only two escapes the grammar has).
-func quotePattern(s string) string {
+func QuotePattern(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

@@ -65,7 +65,7 @@ func TestQuotePattern(t *testing.T) {
 
 func checkQuoteRoundTrip(t *testing.T, s string) {
 	t.Helper()
-	p := "[url:value MATCHES " + quotePattern(s) + "]"
+	p := "[url:value MATCHES " + QuotePattern(s) + "]"
 	cmps, err := checkPattern(p)
 	if err != nil {
 		t.Fatalf("%q: %v", p, err)

@@ -242,11 +242,11 @@ func externalRefs(refs []string) []externalRef {
 // can match it. The regular expression is not anchored, so it matches the
 // path part of a full URL as well as a bare request target.
 func URLPatternSTIX(urlPattern, method string) string {
-	q := quotePattern(urlPattern)
+	q := QuotePattern(urlPattern)
 	nt := "network-traffic:extensions.'http-request-ext'.request_value MATCHES " + q
 	if method != "" {
 		// STIX writes request_method in lower case.
-		nt = "network-traffic:extensions.'http-request-ext'.request_method = " + quotePattern(strings.ToLower(method)) + " AND " + nt
+		nt = "network-traffic:extensions.'http-request-ext'.request_method = " + QuotePattern(strings.ToLower(method)) + " AND " + nt
 	}
 	return "[url:value MATCHES " + q + "] OR [" + nt + "]"
 }
