@@ -1,0 +1,174 @@
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "wormwatch"
+
+// pkg is what go list says of one package.
+type pkg struct {
+	ImportPath string
+	Standard   bool
+	Imports    []string
+	Deps       []string
+}
+
+// graph lists the module's packages (and, for Deps, everything below).
+func graph(t *testing.T) map[string]pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", "wormwatch/...")
+	cmd.Dir = "../.."
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go list: %v\n%s", err, errOut.String())
+	}
+	g := map[string]pkg{}
+	dec := json.NewDecoder(&out)
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		g[p.ImportPath] = p
+	}
+	if len(g) < 30 {
+		t.Fatalf("go list gave %d packages of the module; expected the whole module", len(g))
+	}
+	return g
+}
+
+// own returns the module packages among paths, without the module prefix.
+func own(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if rest, ok := strings.CutPrefix(p, module+"/"); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// floor says which module packages a package may import directly, by the
+// floor it stands on (docs/architecture.md). A package not listed here
+// fails the test: a new package must be given its place.
+var floor = map[string][]string{
+	// Floor 0, the foundation: the standard library and one another only.
+	"internal/atomicfile": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
+	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil,
+	"internal/version": nil, "internal/archtest": nil, "results": nil, "scenario/builtin/reference": nil,
+	"internal/names":         {"internal/param"},
+	"internal/outpath":       {"internal/atomicfile"},
+	"internal/paramcli":      {"internal/param"},
+	"share/schematest":       nil,
+	"forecast/eval":          nil,
+	"chart/charttest":        {"results"},
+	"detect/internal/biglog": nil,
+	// Floor 1, the model of the world: addresses, worms, sensors, defences.
+	"ipv4":           {"internal/ctxpoll", "internal/infile", "internal/param"},
+	"worm":           {"internal/ctxpoll", "internal/names", "internal/param", "ipv4"},
+	"sensor":         {"internal/ctxpoll", "internal/names", "internal/param", "internal/randx", "internal/satint", "ipv4"},
+	"sensor/capture": {"ipv4", "sensor"},
+	"defense":        {"internal/names", "internal/param"},
+	// Floor 2: the scenario reader composes floor 1; outcome holds a run's result types.
+	"scenario":        {"defense", "internal/infile", "internal/names", "internal/param", "ipv4", "sensor", "worm"},
+	"scenario/gendoc": {"internal/atomicfile", "scenario"},
+	"sim/outcome":     {"sensor"},
+	// Floor 3: the engine.
+	"sim": {"defense", "internal/ctxpoll", "internal/param", "internal/randx", "internal/satint", "ipv4", "scenario", "sensor", "sim/outcome", "worm"},
+	// Floor 4: what is made of runs, without running them.
+	"report": {"internal/atomicfile", "internal/names", "ipv4", "results", "sensor", "sensor/capture", "sim/outcome"},
+	"replay": {"internal/atomicfile", "internal/thousands", "results", "scenario", "scenario/builtin/reference", "sim"},
+	// The data side: real data as well as simulated; never the engine.
+	"share":           {"internal/atomicfile", "internal/outpath", "internal/thousands", "results"},
+	"detect":          {"internal/names", "internal/param", "internal/thousands", "results", "share"},
+	"forecast":        {"internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
+	"forecast/gendoc": {"forecast", "internal/atomicfile"},
+	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
+	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
+	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
+	// Floor 5: the jobs the command line runs.
+	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// The top: flags, progress, exit codes.
+	"cmd/wormwatch":                   {"*"},
+	"detect/internal/biglog/mkbiglog": {"detect/internal/biglog"},
+}
+
+// TestImportRules checks every module import against floor.
+func TestImportRules(t *testing.T) {
+	for path, p := range graph(t) {
+		name := strings.TrimPrefix(path, module+"/")
+		allowed, known := floor[name]
+		if !known {
+			t.Errorf("%s has no place in the import rules (floor in arch_test.go, and docs/architecture.md)", name)
+			continue
+		}
+		if slices.Contains(allowed, "*") {
+			continue
+		}
+		for _, imp := range own(p.Imports) {
+			if !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s, which its floor does not allow", name, imp)
+			}
+		}
+	}
+}
+
+// TestNoEngineOnTheDataSide keeps detect, forecast, share, chart, page and
+// compare free, even indirectly, of the engine, the scenario reader and
+// what runs them: they work on real data as on simulated.
+func TestNoEngineOnTheDataSide(t *testing.T) {
+	g := graph(t)
+	for _, side := range []string{"detect", "forecast", "share", "chart", "page", "compare"} {
+		deps := own(g[module+"/"+side].Deps)
+		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
+			if slices.Contains(deps, banned) {
+				t.Errorf("%s depends on %s", side, banned)
+			}
+		}
+	}
+}
+
+// TestScenarioWithoutGopacket: reading a scenario pulls no packet library.
+func TestScenarioWithoutGopacket(t *testing.T) {
+	for _, d := range graph(t)[module+"/scenario"].Deps {
+		if strings.Contains(d, "gopacket") {
+			t.Errorf("scenario depends on %s", d)
+		}
+	}
+}
+
+// TestDepth keeps the module's import graph at most 8 levels deep (a
+// package that imports nothing of the module is level 1).
+func TestDepth(t *testing.T) {
+	g := graph(t)
+	depth := map[string]int{}
+	var level func(string) int
+	level = func(p string) int {
+		if d, ok := depth[p]; ok {
+			return d
+		}
+		d := 1
+		for _, imp := range g[p].Imports {
+			if strings.HasPrefix(imp, module+"/") {
+				d = max(d, level(imp)+1)
+			}
+		}
+		depth[p] = d
+		return d
+	}
+	for p := range g {
+		if d := level(p); d > 8 {
+			t.Errorf("%s is %d levels deep (at most 8)", p, d)
+		}
+	}
+}
