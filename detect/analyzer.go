@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"wormwatch/internal/ctxpoll"
 )
 
 // Options configure an Analyzer.
@@ -144,7 +146,7 @@ func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
 	if a.done {
 		return errors.New("Read after Report")
 	}
-	rd, err := NewReader(name, ctxReader{ctx, r}, ReaderOptions{Format: a.opt.Format, MaxLine: a.opt.MaxLine})
+	rd, err := NewReader(name, ctxpoll.Reader{Ctx: ctx, R: r}, ReaderOptions{Format: a.opt.Format, MaxLine: a.opt.MaxLine})
 	if err != nil {
 		return unwrapCancel(err)
 	}
@@ -177,22 +179,6 @@ func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
 	}
 	a.inputs = append(a.inputs, Input{Name: name, Format: rd.Format().String(), Gzip: rd.Gzip(), Counts: c})
 	return nil
-}
-
-// ctxReader stops reading when its context is done: checked once per read
-// of the buffer (64 KB), so a long input, even one of skipped lines, stops
-// soon after Ctrl-C.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-// Read fails with the context's error once it is done.
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // unwrapCancel returns the context's error itself when err is a read error

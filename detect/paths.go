@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"wormwatch/internal/ctxpoll"
 )
 
 // Path is an input to read: a file, or "-" for standard input.
@@ -129,7 +131,7 @@ func (a *Analyzer) probe(ctx context.Context, path string, why *InputError) erro
 		return &InputError{Name: path, Err: pathErr(err)}
 	}
 	defer f.Close()
-	rd, err := NewReader(path, ctxReader{ctx, f}, ReaderOptions{MaxLine: a.opt.MaxLine, probe: true})
+	rd, err := NewReader(path, ctxpoll.Reader{Ctx: ctx, R: f}, ReaderOptions{MaxLine: a.opt.MaxLine, probe: true})
 	if err != nil {
 		return unwrapCancel(err)
 	}

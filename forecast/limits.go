@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"wormwatch/internal/ctxpoll"
 	"wormwatch/internal/infile"
 )
 
@@ -113,7 +114,7 @@ func openInput(ctx context.Context, path, what string) (r io.Reader, close func(
 	}
 	// Closing a FIFO ends a read that waits for data.
 	stop := context.AfterFunc(ctx, func() { f.Close() })
-	return ctxReader{ctx, f}, func() { stop(); f.Close() }, nil
+	return ctxpoll.Reader{Ctx: ctx, R: f}, func() { stop(); f.Close() }, nil
 }
 
 // openError is the message for an error of openInput: the cause (a file
@@ -125,25 +126,6 @@ func openError(path, doing string, err error) string {
 		return rest
 	}
 	return doing + ": " + msg
-}
-
-// ctxReader returns ctx's error in place of the read's once ctx is done
-// (a read cut short by the close openInput arranges).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-// Read reads from the source, or fails with ctx's error once ctx is done.
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	if err != nil && c.ctx.Err() != nil {
-		return n, c.ctx.Err()
-	}
-	return n, err
 }
 
 // ctxCheckRows is how many rows a loop over rows goes between checks of its

@@ -1,7 +1,8 @@
-// Package ctxpoll lets long loops honour a cancelled context cheaply: a
-// Poller asks its context once every Every calls of Stop, so a loop that
-// calls Stop once per step (a probe, an event, a host placed) notices
-// Ctrl-C within a bounded number of steps, at the cost of a counter.
+// Package ctxpoll lets long loops and reads honour a cancelled context
+// cheaply. A Poller asks its context once every Every calls of Stop, so a
+// loop that calls Stop once per step (a probe, an event, a host placed)
+// notices Ctrl-C within a bounded number of steps, at the cost of a
+// counter; a Reader stops a read of an input at the next buffer.
 //
 // The engine and the population placement use it; nothing they compute
 // depends on it, so a run that is not cancelled is the same with it or
@@ -60,4 +61,26 @@ func (p *Poller) Err() error {
 		return nil
 	}
 	return p.err
+}
+
+// Reader reads from R until Ctx is done, then fails with Ctx's error: it
+// looks before every read, and a read that fails once Ctx is done (one cut
+// short by closing the file at cancellation, say) reports Ctx's error, so
+// that the caller sees an interruption, not a bad input. A read of a
+// buffer at a time makes a long input stop soon after Ctrl-C.
+type Reader struct {
+	Ctx context.Context
+	R   interface{ Read([]byte) (int, error) }
+}
+
+// Read reads from R, or fails with Ctx's error once Ctx is done.
+func (c Reader) Read(p []byte) (int, error) {
+	if err := c.Ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.R.Read(p)
+	if err != nil && c.Ctx.Err() != nil {
+		return n, c.Ctx.Err()
+	}
+	return n, err
 }
