@@ -200,23 +200,19 @@ func Analyze(ctx context.Context, s *Series, opt Options) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Analysis{
-		Series: s.Name, Size: s.Size, Interval: s.Interval, Options: opt,
-		Start: s.Rows[0].Time, End: s.Rows[len(s.Rows)-1].Time.Add(s.Interval),
-		Steps: make([]Step, len(s.Rows)),
-	}
-	run := newFilterRun(s, opt)
-	for k, r := range s.Rows {
+	run := newFilterRun(s.Name, s.Size, s.Interval, opt, len(s.Rows))
+	run.rows = s.Rows // row k reads rows[:k+1] only
+	for k := range s.Rows {
 		if k%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		if err := run.row(ctx, a, k, r); err != nil {
+		if err := run.row(ctx, k); err != nil {
 			return nil, err
 		}
 	}
-	a.Base = run.base
+	a := run.analysis(run.steps)
 	if err := run.finish(ctx, a); err != nil {
 		return nil, err
 	}
@@ -231,79 +227,122 @@ func checkAnalysis(s *Series, opt Options) (Options, error) {
 		if s != nil {
 			n = len(s.Rows)
 		}
-		return opt, fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
+		return opt, tooShort(n)
 	}
-	switch {
-	case len(s.Rows) > MaxRows:
+	if len(s.Rows) > MaxRows {
 		return opt, fmt.Errorf("%d rows, more than forecast's cap of %d", len(s.Rows), MaxRows)
-	case s.Interval <= 0 || s.Interval > MaxSpan:
-		return opt, fmt.Errorf("interval %s out of range (allowed: more than 0, at most %s)", s.Interval, spanText)
-	case s.Size == 0 || s.Size > MaxSensorSize:
-		return opt, fmt.Errorf("column size: %d is not a sensor size (want the addresses watched, 1 to %d)", s.Size, uint64(MaxSensorSize))
 	}
-	opt = opt.withDefaults(s.Interval)
+	return checkSeries(s.Size, s.Interval, opt)
+}
+
+// tooShort is the error for a series of n rows, fewer than MinRows.
+func tooShort(n int) error {
+	return fmt.Errorf("series too short to estimate: %d rows, at least %d are needed", n, MinRows)
+}
+
+// checkSeries checks a series' size and interval and the options (see
+// Analyze), and returns the options with their defaults filled in.
+func checkSeries(size uint64, interval time.Duration, opt Options) (Options, error) {
+	switch {
+	case interval <= 0 || interval > MaxSpan:
+		return opt, fmt.Errorf("interval %s out of range (allowed: more than 0, at most %s)", interval, spanText)
+	case size == 0 || size > MaxSensorSize:
+		return opt, fmt.Errorf("column size: %d is not a sensor size (want the addresses watched, 1 to %d)", size, uint64(MaxSensorSize))
+	}
+	opt = opt.withDefaults(interval)
 	if err := opt.check(); err != nil {
 		return opt, err
 	}
-	if float64(s.Size) >= math.Ldexp(1, opt.SpaceBits) {
-		return opt, fmt.Errorf("column size: %d addresses is not less than the 2^%d addresses of the space the worm scans (allowed: 1 to 2^%d - 1: a sensor watches a part of the space; are the space's bits right?)", s.Size, opt.SpaceBits, opt.SpaceBits)
+	if float64(size) >= math.Ldexp(1, opt.SpaceBits) {
+		return opt, fmt.Errorf("column size: %d addresses is not less than the 2^%d addresses of the space the worm scans (allowed: 1 to 2^%d - 1: a sensor watches a part of the space; are the space's bits right?)", size, opt.SpaceBits, opt.SpaceBits)
 	}
 	return opt, nil
 }
 
-// filterRun is the state of Analyze's pass over the rows: the filter, the
-// tally of re-sightings, and the base the filter last restarted from.
+// filterRun is the state of the pass over the rows that Analyze makes at
+// once and a Monitor row by row: the rows so far and their steps, the
+// filter, the tally of re-sightings, the alarm, and the base the filter
+// last restarted from. Row k's step reads rows[:k+1] and steps[:k] only,
+// so the two give the same steps bit for bit.
 type filterRun struct {
-	s       *Series
-	opt     Options
-	z       float64 // the normal quantile of the confidence level
-	dt      float64 // the interval in seconds
-	f       *filter
-	tally   scanTally
-	window  int   // rows older than this many memories no longer matter to K
-	rebase  int   // rows of quiet that restart the filter on a new base; -1: never
-	memRows int   // rows in a memory
-	base    int   // the row the filter last restarted at
-	cBase   int64 // the cumulative sources before that row
+	name     string
+	size     uint64
+	interval time.Duration
+	opt      Options
+	z        float64 // the normal quantile of the confidence level
+	dt       float64 // the interval in seconds
+	f        *filter
+	tally    scanTally
+	window   int   // rows older than this many memories no longer matter to K
+	rebase   int   // rows of quiet that restart the filter on a new base; -1: never
+	memRows  int   // rows in a memory
+	base     int   // the row the filter last restarted at
+	cBase    int64 // the cumulative sources before that row
+
+	rows    []Row  // the rows so far (Analyze: the whole series, of which row k reads rows[:k+1])
+	steps   []Step // one per row done
+	alarm   *Alarm // nil until the rule fires
+	rebases []time.Time
 }
 
-// newFilterRun sets up the pass over the rows of s.
-func newFilterRun(s *Series, opt Options) *filterRun {
-	run := &filterRun{s: s, opt: opt, z: distuv.UnitNormal.Quantile(0.5 + opt.Level/2), dt: s.Interval.Seconds()}
-	run.f = &filter{dt: run.dt, size: float64(s.Size), memory: opt.Memory.Seconds(), kPrior: 10.0 / 3600}
-	run.window = int(math.Min(float64(len(s.Rows)), math.Ceil(10*opt.Memory.Seconds()/run.dt)))
+// newFilterRun sets up a pass over the rows of a series of the given
+// size and interval; n is the number of rows expected (a capacity).
+func newFilterRun(name string, size uint64, interval time.Duration, opt Options, n int) *filterRun {
+	run := &filterRun{name: name, size: size, interval: interval, opt: opt,
+		z: distuv.UnitNormal.Quantile(0.5 + opt.Level/2), dt: interval.Seconds(), steps: make([]Step, 0, n)}
+	run.f = &filter{dt: run.dt, size: float64(size), memory: opt.Memory.Seconds(), kPrior: 10.0 / 3600}
+	// The window is 10 memories, capped at MaxRows: no row index reaches
+	// the cap, so the cap changes nothing (nor does the series' length,
+	// which Analyze once capped it with: a window longer than the rows so
+	// far reaches back to the base either way).
+	run.window = int(math.Min(MaxRows, math.Ceil(10*opt.Memory.Seconds()/run.dt)))
 	run.rebase = -1
 	if opt.Rebase > 0 {
-		run.rebase = max(int(opt.Rebase/s.Interval), 1)
+		run.rebase = max(int(opt.Rebase/interval), 1)
 	}
-	run.cBase = s.Rows[0].CumulativeSources - s.Rows[0].NewSources
-	run.memRows = max(int(opt.Memory/s.Interval), 1)
+	run.memRows = max(int(opt.Memory/interval), 1)
 	return run
 }
 
-// row takes row k: the filter's step, the alarm rule, and a restart of the
-// filter after a quiet rebase period.
-func (run *filterRun) row(ctx context.Context, a *Analysis, k int, r Row) error {
+// row takes row k (run.rows[k]): the filter's step, the alarm rule, and a
+// restart of the filter after a quiet rebase period.
+func (run *filterRun) row(ctx context.Context, k int) error {
+	r := run.rows[k]
+	if k == 0 {
+		run.cBase = r.CumulativeSources - r.NewSources
+	}
 	prevCum := r.CumulativeSources - r.NewSources - run.cBase // sources seen since the base, before this row
 	run.tally.add(prevCum, r)
 	nan := math.NaN()
-	st := Step{Time: r.Time.Add(run.s.Interval), Seen: r.CumulativeSources - run.cBase,
+	st := Step{Time: r.Time.Add(run.interval), Seen: r.CumulativeSources - run.cBase,
 		Observed: nan, Infected: nan, InfectedSD: nan, K: nan, KSE: nan, N: nan, NLow: nan, NHigh: nan}
 	if err := run.estimate(ctx, &st, k, r, prevCum); err != nil {
 		return err
 	}
-	a.Steps[k] = st
-	if st.Trend && a.Alarm == nil {
+	run.steps = append(run.steps, st)
+	if st.Trend && run.alarm == nil {
 		lo := max(run.base, k-run.window)
-		if from, ok := settled(a.Steps[lo:k+1], run.opt.Alarm); ok {
-			a.Alarm = &Alarm{Time: st.Time, Index: k, Onset: a.Steps[lo+from].Time,
+		if from, ok := settled(run.steps[lo:k+1], run.opt.Alarm); ok {
+			run.alarm = &Alarm{Time: st.Time, Index: k, Onset: run.steps[lo+from].Time,
 				Seen: st.Seen, Infected: st.Infected, K: st.K}
 		}
 	}
-	if run.rebase > 0 && k+1-run.base >= run.rebase && a.Alarm == nil && !growing(a.Steps, k, run.memRows) {
-		run.restart(a, k, r)
+	if run.rebase > 0 && k+1-run.base >= run.rebase && run.alarm == nil && !growing(run.steps, k, run.memRows) {
+		run.restart(k, r)
 	}
 	return nil
+}
+
+// analysis returns the Analysis of the rows so far without the final
+// estimates (finish adds them), with the given steps.
+func (run *filterRun) analysis(steps []Step) *Analysis {
+	n := len(steps)
+	a := &Analysis{
+		Series: run.name, Size: run.size, Interval: run.interval, Options: run.opt,
+		Start: run.rows[0].Time, End: run.rows[n-1].Time.Add(run.interval),
+		Steps: steps, Alarm: run.alarm, Rebases: run.rebases, Base: run.base,
+	}
+	return a
 }
 
 // estimate fills the filter's estimates of row k into st, once the
@@ -319,7 +358,7 @@ func (run *filterRun) estimate(ctx context.Context, st *Step, k int, r Row, prev
 	f.beta = mu / f.size
 	y := float64(prevCum) + float64(r.NewSources)/q
 	if !f.on {
-		if err := f.start(ctx, run.s.Rows[max(run.base, k+1-run.window):k+1], run.cBase, q); err != nil {
+		if err := f.start(ctx, run.rows[max(run.base, k+1-run.window):k+1], run.cBase, q); err != nil {
 			return err
 		}
 	} else {
@@ -345,22 +384,23 @@ func (run *filterRun) estimate(ctx context.Context, st *Step, k int, r Row, prev
 // rebase period without an outbreak under way, counting only sources first
 // seen from there on, so that background seen long ago does not hide a
 // new surge.
-func (run *filterRun) restart(a *Analysis, k int, r Row) {
+func (run *filterRun) restart(k int, r Row) {
 	run.base, run.cBase = k+1, r.CumulativeSources
 	var old float64
-	recent := run.s.Rows[max(k+1-run.memRows, 0) : k+1] // a memory is longer than the series so far when Memory > Rebase
+	recent := run.rows[max(k+1-run.memRows, 0) : k+1] // a memory is longer than the series so far when Memory > Rebase
 	for _, o := range recent {
 		old += float64(o.Sources - o.NewSources)
 	}
 	run.tally = scanTally{old: old / float64(len(recent))}
 	run.f.on = false
-	a.Rebases = append(a.Rebases, r.Time.Add(run.s.Interval))
+	run.rebases = append(run.rebases, r.Time.Add(run.interval))
 }
 
 // finish sets the final estimates at the end of the series and, after an
 // alarm, fits the logistic curve and forecasts.
 func (run *filterRun) finish(ctx context.Context, a *Analysis) error {
-	s, z, dt := run.s, run.z, run.dt
+	s := &Series{Name: run.name, Size: run.size, Interval: run.interval, Rows: run.rows[:len(a.Steps)]}
+	z, dt := run.z, run.dt
 	q, qse := run.tally.q()
 	a.Scan = scanRate(q, qse, z, dt, s.Fraction(run.opt.SpaceBits))
 	last := a.Steps[len(a.Steps)-1]
