@@ -1,8 +1,6 @@
 package detect
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -22,8 +20,14 @@ type Options struct {
 	Families       []Family      // the signature table; nil: Builtin(); ignored when Matcher is set
 	Matcher        *Matcher      // the signature table compiled (NewMatcher), used as it is; nil: compiled from Families
 	SeriesInterval time.Duration // > 0: also count a sensor series with this interval (Report.Series)
+	SeriesOf       SeriesOf      // what the series counts: matched requests (the zero value), attempts, or auto
 	MaxSeriesRows  int64         // the most rows of the series; 0: MaxSeriesRows
 	Stdin          io.Reader     // read for the path "-"; nil: os.Stdin
+
+	// Openers read inputs that are not text logs (packet captures: package
+	// ingest/packet), each told by its first bytes; Read tries them in
+	// order before reading an input as a log.
+	Openers []Opener
 
 	// Memory is the bytes the per-source tables may take in memory (0:
 	// DefaultMemory). Past it they are written to a temporary file in
@@ -37,20 +41,22 @@ type Options struct {
 // far from the others cannot make it huge: a series takes 24 bytes a row.
 const MaxSeriesRows = 10_000_000
 
-// Analyzer reads inputs one after the other and gathers what the
-// signatures find in them. Its memory is bounded: per source, what it
-// keeps (a few dozen bytes, and per family and interval it was seen in) is
-// written to a temporary file past Options.Memory, and the per-hour and
-// per-interval counts are bounded by the range of plausible times and
-// MaxSeriesRows. It is not safe for concurrent use.
+// Analyzer gathers what the signatures find in records and counts the
+// connection attempts among them. Records come from inputs it reads itself
+// (Read, ReadPath, Analyze) or are given one at a time (Add) by a caller
+// that reads its inputs (a LineReader on a followed log, a capture reader)
+// and tells the analyzer of them (Track). Report, or Snapshot at any moment
+// and repeatedly, says what was found. Its memory is bounded: per source,
+// what it keeps (a few dozen bytes, and per family and interval it was
+// seen in) is written to a temporary file past Options.Memory, and the
+// per-hour and per-interval counts are bounded by the range of plausible
+// times and MaxSeriesRows. It is not safe for concurrent use.
 type Analyzer struct {
 	opt      Options
 	m        *Matcher
 	gaps     []int64 // event gap per family, ns
-	counts   Counts
-	inputs   []Input
+	inputs   []InputSource
 	ignored  []Ignored
-	firstAt  [numReasons]string
 	fam      []famAgg
 	matched  int64
 	timeMin  int64
@@ -60,18 +66,14 @@ type Analyzer struct {
 
 	hours hourCounter // matched lines per hour and family
 
-	ivl     int64 // series interval, ns; 0: no series
-	maxRows int64
-	probes  ivCounts
+	ivl       int64 // series interval, ns; 0: no series
+	reqSeries bool  // the series may count requests (SeriesOf is requests or auto)
+	maxRows   int64
+	probes    ivCounts
 
-	// Per source: the table of the current chunk, the chunks spilled
-	// before it, and at the end the sorted result.
 	budget int64
-	tab    *srcTable
-	spill  *tempFile
-	chunks []section
-	rec    srcRec
-	out    *Sources
+	req    srcAgg // the sources of matched requests: parts per family
+	att    attAgg // connection attempts
 	done   bool
 }
 
@@ -111,46 +113,70 @@ func NewAnalyzer(opt Options) (*Analyzer, error) {
 		return nil, fmt.Errorf("series rows cap %d: want 1 to %d (0: the default)", opt.MaxSeriesRows, MaxSeriesRows)
 	case opt.Memory < 0:
 		return nil, fmt.Errorf("memory %d is negative", opt.Memory)
+	case opt.SeriesOf.Kind > SeriesAuto || opt.SeriesOf.Transport > UDP:
+		return nil, fmt.Errorf("series of %+v: no such series", opt.SeriesOf)
 	}
 	nf := len(m.Families())
 	a := &Analyzer{
-		opt:     opt,
-		m:       m,
-		fam:     make([]famAgg, nf),
-		hours:   newHourCounter(nf),
-		ivl:     int64(opt.SeriesInterval),
-		maxRows: cmp.Or(opt.MaxSeriesRows, MaxSeriesRows),
-		budget:  cmp.Or(opt.Memory, DefaultMemory),
-		tab:     newSrcTable(),
+		opt:       opt,
+		m:         m,
+		fam:       make([]famAgg, nf),
+		hours:     newHourCounter(nf),
+		ivl:       int64(opt.SeriesInterval),
+		reqSeries: opt.SeriesInterval > 0 && opt.SeriesOf.Kind != SeriesAttempts,
+		maxRows:   cmp.Or(opt.MaxSeriesRows, MaxSeriesRows),
+		budget:    cmp.Or(opt.Memory, DefaultMemory),
 	}
 	for _, f := range m.Families() {
 		a.gaps = append(a.gaps, int64(f.EventGap))
 	}
+	a.req = newSrcAgg(a.gaps, opt.TempDir, a.budget)
+	a.att.src = newSrcAgg(nil, opt.TempDir, a.budget)
+	a.att.src.tab.hashParts = true
 	return a, nil
 }
 
 // Close removes the temporary files of an analyzer whose Report was not
 // taken (or failed); after a Report, the report's Close removes its own.
 func (a *Analyzer) Close() error {
-	err := a.spill.close()
-	a.spill = nil
-	if a.out != nil {
-		err = errors.Join(err, a.out.close())
-		a.out = nil
-	}
-	return err
+	return errors.Join(a.req.close(), a.att.src.close())
 }
 
-// Read reads one input, called name in errors and in the report.
+// InputSource is an input being read, as a report shows it: the analyzer
+// asks for its entry whenever it makes a report, so that a report made
+// while the input is still being read (Snapshot) counts its lines so far.
+// *Reader, *LineReader and the readers of Openers are InputSources.
+type InputSource interface {
+	Input() Input
+}
+
+// Track adds an input to the report's inputs, after those tracked before:
+// its lines, skipped lines and packets count in the report's totals as
+// they are when the report is made. Read tracks the inputs it reads; a
+// caller that gives records with Add tracks the inputs it reads them from.
+func (a *Analyzer) Track(in InputSource) { a.inputs = append(a.inputs, in) }
+
+// recordReader is an input read record by record: a log (*Reader) or a
+// reader of an Opener.
+type recordReader interface {
+	InputSource
+	Next() (*Record, error)
+	Close() error
+}
+
+// Read reads one input, called name in errors and in the report: a
+// capture when one of Options.Openers recognises its first bytes (after
+// gzip is unpacked), else a log.
 func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
 	if a.done {
 		return errors.New("Read after Report")
 	}
-	rd, err := NewReader(name, ctxpoll.Reader{Ctx: ctx, R: r}, ReaderOptions{Format: a.opt.Format, MaxLine: a.opt.MaxLine})
+	rd, err := a.open(name, ctxpoll.Reader{Ctx: ctx, R: r})
 	if err != nil {
 		return unwrapCancel(err)
 	}
 	defer rd.Close()
+	a.Track(rd)
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -159,26 +185,19 @@ func (a *Analyzer) Read(ctx context.Context, name string, r io.Reader) error {
 		if err != nil {
 			return unwrapCancel(err)
 		}
-		if err := a.add(rec); err != nil {
+		if err := a.Add(rec); err != nil {
 			var se *seriesError
 			if errors.As(err, &se) {
-				return &InputError{Name: name, Line: rd.Line(), Err: err}
+				ie := &InputError{Name: name, Line: rec.Pos, Err: err}
+				if in := rd.Input(); in.Packets != nil {
+					ie.Line, ie.Packet = 0, rec.Pos
+				}
+				return ie
 			}
 			return err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c := rd.Counts()
-	a.counts.add(&c)
-	for r := range numReasons {
-		if a.firstAt[r] == "" && rd.FirstSkipped(r) > 0 {
-			a.firstAt[r] = fmt.Sprintf("%s:%d", name, rd.FirstSkipped(r))
-		}
-	}
-	a.inputs = append(a.inputs, Input{Name: name, Format: rd.Format().String(), Gzip: rd.Gzip(), Counts: c})
-	return nil
+	return ctx.Err()
 }
 
 // unwrapCancel returns the context's error itself when err is a read error
@@ -193,6 +212,45 @@ func unwrapCancel(err error) error {
 	return err
 }
 
+// open prepares to read an input: with an Opener that recognises it, or as
+// a log.
+func (a *Analyzer) open(name string, r io.Reader) (recordReader, error) {
+	opt := ReaderOptions{Format: a.opt.Format, MaxLine: a.opt.MaxLine}
+	if len(a.opt.Openers) == 0 {
+		return NewReader(name, r, opt)
+	}
+	st, err := openStream(name, r, opt.maxLine())
+	if err != nil {
+		return nil, err
+	}
+	head, err := st.br.Peek(16)
+	if err != nil && err != io.EOF {
+		return nil, st.readError(err, 1)
+	}
+	for _, o := range a.opt.Openers {
+		if o.Sniff(head) {
+			rr, err := o.Open(name, st.br)
+			if err != nil {
+				st.close()
+				return nil, err
+			}
+			return &openedReader{RecordReader: rr, st: st}, nil
+		}
+	}
+	return newReaderStream(name, st, opt)
+}
+
+// Add counts one record: a request is matched against the signatures (and
+// counted when it matches), an attempt is counted per port. Its error
+// (a series that would be too long, a temporary file that cannot be
+// written) names no input: the caller knows where the record came from.
+func (a *Analyzer) Add(rec *Record) error {
+	if a.done {
+		return errors.New("Add after Report")
+	}
+	return a.add(rec)
+}
+
 // add counts one parsed record.
 func (a *Analyzer) add(rec *Record) error {
 	t := rec.Time.UnixNano()
@@ -201,12 +259,15 @@ func (a *Analyzer) add(rec *Record) error {
 	} else {
 		a.timeMin, a.timeMax = min(a.timeMin, t), max(a.timeMax, t)
 	}
+	if rec.Attempt {
+		return a.addAttempt(rec, t)
+	}
 	a.dst = a.m.Match(rec, a.dst[:0])
 	if len(a.dst) == 0 {
 		return nil
 	}
 	a.matched++
-	tab := a.tab
+	tab := a.req.tab
 	s := tab.source(rec.Source)
 	tab.lines[s]++
 	a.hours.at(t)
@@ -231,15 +292,15 @@ func (a *Analyzer) add(rec *Record) error {
 		p.first, p.latest = min(p.first, t), max(p.latest, t)
 		p.lastRead = t
 	}
-	if a.ivl > 0 {
+	if a.reqSeries {
 		iv := floorDiv(t, a.ivl)
 		if !a.probes.inc(iv, a.maxRows) {
-			return a.seriesTooLong(iv)
+			return a.seriesTooLong(&a.probes, iv)
 		}
 		tab.interval(s, iv)
 	}
-	if tab.size() > a.budget || tab.full() {
-		return a.spillTable()
+	if tab.size()+a.att.src.tab.size() > a.budget || tab.full() {
+		return a.req.spillTable()
 	}
 	return nil
 }
@@ -335,56 +396,69 @@ type seriesError struct{ msg string }
 // Error returns the message.
 func (e *seriesError) Error() string { return e.msg }
 
-// seriesTooLong says that a line in interval iv would make the series
-// longer than allowed.
-func (a *Analyzer) seriesTooLong(iv int64) error {
-	lo, hi := min(a.probes.first, iv), max(a.probes.last, iv)
+// seriesTooLong says that a line in interval iv would make the series of
+// counts c longer than allowed.
+func (a *Analyzer) seriesTooLong(c *ivCounts, iv int64) error {
+	lo, hi := min(c.first, iv), max(c.last, iv)
 	when := func(iv int64) string { return time.Unix(0, iv*a.ivl).UTC().Format(time.RFC3339) }
 	return &seriesError{fmt.Sprintf("the series would have %d rows of %v from %s to %s (at most %d); choose a longer interval",
 		hi-lo+1, time.Duration(a.ivl), when(lo), when(hi), a.maxRows)}
 }
 
-// spillTable writes the current chunk's table to the temporary file,
-// sorted by hash and key, and empties it.
-func (a *Analyzer) spillTable() error {
-	if a.spill == nil {
-		f, err := createTemp(a.opt.TempDir)
-		if err != nil {
-			return err
-		}
-		a.spill = f
-	}
-	start := a.spill.end
-	var buf []byte
-	for _, i := range a.tab.order() {
-		a.tab.load(i, &a.rec)
-		buf = appendRec(buf[:0], &a.rec)
-		if err := a.spill.write(buf); err != nil {
-			return err
-		}
-	}
-	if err := a.spill.flush(); err != nil {
-		return err
-	}
-	a.chunks = append(a.chunks, section{start, a.spill.end - start})
-	a.tab.reset()
-	return nil
-}
+// ErrNoLines is wrapped by the *InputError of Report and Snapshot when no
+// input held a log line or a packet (all empty or blank).
+var ErrNoLines = errors.New("empty: no log lines to read")
 
-// Report returns what was found; call it once, after the last Read. The
-// report must be closed (Report.Close) when it is no longer needed, as it
-// may keep its sources in a temporary file. It is an *InputError when no
-// input held a log line (all empty or blank). The per-source tables are
-// merged here (from the temporary file when they were spilled), which
-// stops when ctx is done.
+// Report returns what was found; call it once, after the last Read (or
+// Add). The report must be closed (Report.Close) when it is no longer
+// needed, as it may keep its sources in a temporary file. It is an
+// *InputError wrapping ErrNoLines when no input held a log line or a
+// packet (all empty or blank). The per-source tables are merged here
+// (from the temporary file when they were spilled), which stops when ctx
+// is done; their memory is freed as they are merged, which is why the
+// analyzer cannot be used afterwards (Snapshot can, repeatedly).
 func (a *Analyzer) Report(ctx context.Context) (*Report, error) {
 	if a.done {
 		return nil, errors.New("Report called twice")
 	}
 	a.done = true
-	if a.counts.Lines-a.counts.Skipped[Empty] == 0 {
+	return a.report(ctx, true)
+}
+
+// Snapshot returns what was found so far, without using up the analyzer:
+// records may be added after it, and it may be called again, at any
+// moment, each time giving the report that Report would give if the
+// records added so far were all. The inputs tracked count as they are at
+// the call. Like Report's, the result must be closed, and its error is an
+// *InputError wrapping ErrNoLines when nothing was read yet. It costs a
+// merge of the per-source tables (reading the spilled ones back when there
+// are some): call it when a report is wanted, not per record.
+func (a *Analyzer) Snapshot(ctx context.Context) (*Report, error) {
+	if a.done {
+		return nil, errors.New("Snapshot after Report")
+	}
+	return a.report(ctx, false)
+}
+
+// report makes the report; with consume, using up the per-source tables.
+func (a *Analyzer) report(ctx context.Context, consume bool) (*Report, error) {
+	r := &Report{Ignored: slices.Clone(a.ignored), Matched: a.matched}
+	for _, src := range a.inputs {
+		in := src.Input()
+		r.Inputs = append(r.Inputs, in)
+		r.Counts.add(&in.Counts)
+		for why := range numReasons {
+			if r.FirstSkipped[why] == "" && in.SkippedAt[why] > 0 {
+				r.FirstSkipped[why] = fmt.Sprintf("%s:%d", in.Name, in.SkippedAt[why])
+			}
+		}
+		if in.Packets != nil {
+			r.Packets += in.Packets.Packets
+		}
+	}
+	if r.Lines-r.Skipped[Empty] == 0 && r.Packets == 0 {
 		var names []string
-		for _, in := range a.inputs {
+		for _, in := range r.Inputs {
 			names = append(names, in.Name)
 		}
 		name := "the input"
@@ -394,32 +468,42 @@ func (a *Analyzer) Report(ctx context.Context) (*Report, error) {
 		case len(names) > 1:
 			name = fmt.Sprintf("all %d inputs (%s)", len(names), strings.Join(names, ", "))
 		}
-		return nil, &InputError{Name: name, Err: errors.New("empty: no log lines to read")}
-	}
-	r := &Report{
-		Inputs:  slices.Clone(a.inputs),
-		Ignored: slices.Clone(a.ignored),
-		Counts:  a.counts,
-		Matched: a.matched,
-	}
-	for i := range numReasons {
-		r.FirstSkipped[i] = a.firstAt[i]
+		return nil, &InputError{Name: name, Err: ErrNoLines}
 	}
 	if a.haveTime {
 		r.Start, r.End = time.Unix(0, a.timeMin).UTC(), time.Unix(0, a.timeMax).UTC()
 	}
+	var reqSer, attSer *Series
 	if a.ivl > 0 {
-		r.Series = &Series{Interval: time.Duration(a.ivl)}
-		if a.probes.used {
-			p := &a.probes
-			n := p.last - p.first + 1
-			r.Series.start = p.first
-			r.Series.probes = p.buf[p.first-p.lo : p.last-p.lo+1 : p.last-p.lo+1]
+		k := a.opt.SeriesOf.Kind
+		ofAttempts := k == SeriesAttempts || k == SeriesAuto && a.matched == 0 && a.att.count > 0
+		counts := &a.probes
+		if ofAttempts {
+			counts = &a.att.probes
+		}
+		r.Series = &Series{Interval: time.Duration(a.ivl), Attempts: ofAttempts}
+		if counts.used {
+			n := counts.last - counts.first + 1
+			r.Series.start = counts.first
+			r.Series.probes = counts.buf[counts.first-counts.lo : counts.last-counts.lo+1 : counts.last-counts.lo+1]
+			if !consume {
+				r.Series.probes = slices.Clone(r.Series.probes)
+			}
 			r.Series.sources, r.Series.newSrc = make([]int64, n), make([]int64, n)
 		}
+		if ofAttempts {
+			attSer = r.Series
+		} else {
+			reqSer = r.Series
+		}
 	}
-	famSources, famEvents, err := a.perSource(ctx, r.Series)
+	famSources, famEvents, sources, err := a.perSource(ctx, reqSer, consume)
 	if err != nil {
+		return nil, err
+	}
+	r.Sources = sources
+	if r.Attempts, err = a.attempts(ctx, consume, attSer); err != nil {
+		r.Sources.close()
 		return nil, err
 	}
 	for i, f := range a.m.Families() {
@@ -437,22 +521,21 @@ func (a *Analyzer) Report(ctx context.Context) (*Report, error) {
 		r.Families = append(r.Families, fr)
 	}
 	r.Hourly = a.hours.result()
-	r.Sources, a.out = a.out, nil
 	return r, nil
 }
 
 // perSource gathers each source's record (from the table, or merged over
 // the chunks spilled) and counts, per family, the sources and events, and
-// per interval of the series the sources and new sources; the sources go
-// to a.out, sorted.
-func (a *Analyzer) perSource(ctx context.Context, ser *Series) (famSources, famEvents []int64, err error) {
+// per interval of the series the sources and new sources; it returns the
+// sources, sorted.
+func (a *Analyzer) perSource(ctx context.Context, ser *Series, consume bool) (famSources, famEvents []int64, out *Sources, err error) {
 	nf := len(a.fam)
 	famSources, famEvents = make([]int64, nf), make([]int64, nf)
 	names := make([]string, nf)
 	for i, f := range a.m.Families() {
 		names[i] = f.Name
 	}
-	a.out = &Sources{names: names, budget: a.budget, dir: a.opt.TempDir}
+	out = &Sources{names: names, budget: a.budget, dir: a.opt.TempDir}
 	finish := func(r *srcRec) {
 		slices.SortFunc(r.parts, func(x, y famPart) int { return cmp.Compare(x.fam, y.fam) })
 		first, last := r.parts[0].first, r.parts[0].latest
@@ -470,91 +553,17 @@ func (a *Analyzer) perSource(ctx context.Context, ser *Series) (famSources, famE
 			}
 			ser.newSrc[floorDiv(first, a.ivl)-ser.start]++ // a source's first line is in an interval with a line
 		}
-		a.out.add(r.key, r.lines, first, last, r.parts)
+		out.add(r.key, r.lines, first, last, r.parts)
 	}
-	if len(a.chunks) == 0 {
-		for i := range a.tab.len() {
-			if i%4096 == 0 && ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			a.tab.load(uint32(i), &a.rec)
-			finish(&a.rec)
-		}
-		a.tab = nil
-	} else if err := a.merge(ctx, finish); err != nil {
-		return nil, nil, err
+	if err := a.req.each(ctx, nf, consume, finish); err != nil {
+		out.close()
+		return nil, nil, nil, err
 	}
-	if err := a.out.finish(); err != nil {
-		return nil, nil, err
+	if err := out.finish(); err != nil {
+		out.close()
+		return nil, nil, nil, err
 	}
-	return famSources, famEvents, nil
-}
-
-// chunkReader reads the records of one spilled chunk.
-type chunkReader struct {
-	br  *bufio.Reader
-	rec srcRec
-	i   int // the chunk's place in the input
-}
-
-// merge merges the spilled chunks (and the current table, spilled last):
-// they are sorted by hash and key, so the records of a source come
-// together, in chunk order, which is the order they were read in.
-func (a *Analyzer) merge(ctx context.Context, finish func(*srcRec)) error {
-	if a.tab.len() > 0 {
-		if err := a.spillTable(); err != nil {
-			return err
-		}
-	}
-	a.tab = nil // its memory is free for the merge
-	nf := len(a.fam)
-	h := minHeap[*chunkReader]{less: func(x, y *chunkReader) bool {
-		c := compareRec(&x.rec, &y.rec)
-		return c < 0 || c == 0 && x.i < y.i
-	}}
-	size := bufSize(a.budget, len(a.chunks))
-	fail := func(err error) error { return tempError(dirOf(a.spill.f.Name()), err) }
-	for i, c := range a.chunks {
-		r := &chunkReader{br: a.spill.reader(c, size), i: i}
-		switch err := readRec(r.br, &r.rec, nf); err {
-		case nil:
-			h.push(r)
-		case io.EOF:
-		default:
-			return fail(err)
-		}
-	}
-	var cur srcRec
-	have := false
-	for n := 0; len(h.items) > 0; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r := h.items[0]
-		if have && cur.hash == r.rec.hash && bytes.Equal(cur.key, r.rec.key) {
-			cur.merge(&r.rec, a.gaps)
-		} else {
-			if have {
-				finish(&cur)
-			}
-			cur.set(&r.rec)
-			have = true
-		}
-		switch err := readRec(r.br, &r.rec, nf); err {
-		case nil:
-			h.fix()
-		case io.EOF:
-			h.pop()
-		default:
-			return fail(err)
-		}
-	}
-	if have {
-		finish(&cur)
-	}
-	err := a.spill.close()
-	a.spill = nil
-	return err
+	return famSources, famEvents, out, nil
 }
 
 // result returns the matched lines per hour and family, by hour.

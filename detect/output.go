@@ -38,13 +38,38 @@ type jsonReport struct {
 }
 
 type jsonInput struct {
-	Name       string `json:"name"`
-	Format     string `json:"format"`
-	Gzip       bool   `json:"gzip"`
-	Lines      int64  `json:"lines"`
-	Parsed     int64  `json:"parsed"`
-	Directives int64  `json:"directives"`
-	Skipped    int64  `json:"skipped"`
+	Name       string       `json:"name"`
+	Format     string       `json:"format"`
+	Gzip       bool         `json:"gzip"`
+	Lines      int64        `json:"lines"`
+	Parsed     int64        `json:"parsed"`
+	Directives int64        `json:"directives"`
+	Skipped    int64        `json:"skipped"`
+	Packets    *jsonPackets `json:"packets,omitempty"`
+}
+
+type jsonPackets struct {
+	Packets   int64 `json:"packets"`
+	SYNs      int64 `json:"syns"`
+	Requests  int64 `json:"requests"`
+	Undecoded int64 `json:"undecoded"`
+}
+
+type jsonAttempts struct {
+	Count     int64   `json:"count"`
+	Sources   int64   `json:"sources"`
+	FirstSeen *string `json:"first_seen"`
+	LastSeen  *string `json:"last_seen"`
+	// "ports" follows, written one element at a time.
+}
+
+type jsonPort struct {
+	Transport string `json:"transport"`
+	Port      uint16 `json:"port"`
+	Attempts  int64  `json:"attempts"`
+	Sources   int64  `json:"sources"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
 }
 
 type jsonIgnored struct {
@@ -112,8 +137,53 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	io.WriteString(ew, ",\n  \"hourly\": [")
 	r.writeJSONHourly(ew)
+	if r.hasAttemptInputs() {
+		if err := r.writeJSONAttempts(ew); err != nil {
+			return err
+		}
+	}
 	io.WriteString(ew, "\n}\n")
 	return ew.err
+}
+
+// hasAttemptInputs reports whether the report read an input that can hold
+// connection attempts (a capture, a Zeek conn.log or JSON log), or counted
+// attempts: its outputs then have the attempts' part, which the reports of
+// web-server logs do not.
+func (r *Report) hasAttemptInputs() bool {
+	if r.Attempts.Count > 0 || r.Packets > 0 {
+		return true
+	}
+	for _, in := range r.Inputs {
+		if in.Packets != nil || in.Format == "zeek-conn" || in.Format == "zeek-json" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSONAttempts writes the "attempts" key: the totals, then the ports
+// one per line.
+func (r *Report) writeJSONAttempts(w io.Writer) error {
+	at := &r.Attempts
+	head, err := json.Marshal(jsonAttempts{Count: at.Count, Sources: at.Sources, FirstSeen: optTime(at.FirstSeen), LastSeen: optTime(at.LastSeen)})
+	if err != nil {
+		return err
+	}
+	io.WriteString(w, ",\n  \"attempts\": ")
+	w.Write(head[:len(head)-1])
+	io.WriteString(w, `,"ports":[`)
+	for i, p := range at.Ports {
+		b, err := json.Marshal(jsonPort{Transport: p.Transport.String(), Port: p.Port, Attempts: p.Attempts, Sources: p.Sources,
+			FirstSeen: rfc3339(p.FirstSeen), LastSeen: rfc3339(p.LastSeen)})
+		if err != nil {
+			return err
+		}
+		jsonElement(w, i, b)
+	}
+	jsonEnd(w, len(at.Ports))
+	io.WriteString(w, "}")
+	return nil
 }
 
 // jsonHead returns the keys of the JSON report before "sources": the
@@ -137,14 +207,20 @@ func (r *Report) jsonHead() jsonReport {
 		Families:     map[string]jsonFamily{},
 	}
 	for _, in := range r.Inputs {
-		j.Inputs = append(j.Inputs, jsonInput{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Lines: in.Lines,
-			Parsed: in.Parsed, Directives: in.Directives, Skipped: in.SkippedTotal()})
+		ji := jsonInput{Name: in.Name, Format: in.Format, Gzip: in.Gzip, Lines: in.Lines,
+			Parsed: in.Parsed, Directives: in.Directives, Skipped: in.SkippedTotal()}
+		if p := in.Packets; p != nil {
+			ji.Packets = &jsonPackets{Packets: p.Packets, SYNs: p.SYNs, Requests: p.Requests, Undecoded: p.Undecoded}
+		}
+		j.Inputs = append(j.Inputs, ji)
 	}
 	for _, ig := range r.Ignored {
 		j.Ignored = append(j.Ignored, jsonIgnored(ig))
 	}
 	for _, why := range Reasons() {
-		j.Skipped[why.String()] = r.Skipped[why]
+		if listed(why, r.Skipped[why]) {
+			j.Skipped[why.String()] = r.Skipped[why]
+		}
 		if at := r.FirstSkipped[why]; at != "" {
 			j.SkippedFirst[why.String()] = at
 		}
@@ -267,14 +343,15 @@ const (
 	TableSources  Table = "sources"
 	TableHourly   Table = "hourly"
 	TableSkipped  Table = "skipped"
+	TableAttempts Table = "attempts"
 )
 
 // Tables lists the tables WriteCSV writes.
-const Tables = "families, sources, hourly, skipped"
+const Tables = "families, sources, hourly, skipped, attempts"
 
 // Known reports whether t is one of the tables.
 func (t Table) Known() bool {
-	return t == TableFamilies || t == TableSources || t == TableHourly || t == TableSkipped
+	return t == TableFamilies || t == TableSources || t == TableHourly || t == TableSkipped || t == TableAttempts
 }
 
 // Write writes the report in format: for people (WriteText, with the top
@@ -295,6 +372,7 @@ func (r *Report) Write(w io.Writer, format OutputFormat, table Table, top int) e
 //	sources   source,first_seen,last_seen,lines,families (families joined with ";")
 //	hourly    hour, then one column per family (lines in the hour)
 //	skipped   reason,lines,first_at
+//	attempts  transport,port,attempts,sources,first_seen,last_seen
 func (r *Report) WriteCSV(w io.Writer, table Table) error {
 	cw := csv.NewWriter(w)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
@@ -340,7 +418,14 @@ func (r *Report) WriteCSV(w io.Writer, table Table) error {
 	case TableSkipped:
 		cw.Write([]string{"reason", "lines", "first_at"})
 		for _, why := range Reasons() {
-			cw.Write([]string{why.String(), i64(r.Skipped[why]), r.FirstSkipped[why]})
+			if listed(why, r.Skipped[why]) {
+				cw.Write([]string{why.String(), i64(r.Skipped[why]), r.FirstSkipped[why]})
+			}
+		}
+	case TableAttempts:
+		cw.Write([]string{"transport", "port", "attempts", "sources", "first_seen", "last_seen"})
+		for _, p := range r.Attempts.Ports {
+			cw.Write([]string{p.Transport.String(), strconv.Itoa(int(p.Port)), i64(p.Attempts), i64(p.Sources), rfc3339(p.FirstSeen), rfc3339(p.LastSeen)})
 		}
 	default:
 		return fmt.Errorf("unknown table %q (allowed: %s)", table, Tables)
@@ -356,6 +441,9 @@ func (r *Report) WriteText(w io.Writer, top int) error {
 	ew := &errWriter{w: w}
 	r.textTotals(ew)
 	r.textFamilies(ew)
+	if r.hasAttemptInputs() {
+		r.textAttempts(ew, top)
+	}
 	r.textSkipped(ew)
 	if err := r.textSources(ew, top); err != nil {
 		return err
@@ -371,18 +459,74 @@ func (r *Report) textTotals(w io.Writer) {
 	if !r.Start.IsZero() {
 		span = fmt.Sprintf(", %s to %s UTC", textTime(r.Start), textTime(r.End))
 	}
-	fmt.Fprintf(w, "Read %s (%s lines: %s parsed, %s skipped%s)%s\n", plural(int64(len(r.Inputs)), "input"), thousands.Int(r.Lines),
-		thousands.Int(r.Parsed), thousands.Int(r.SkippedTotal()), directives(r.Directives), span)
+	var read []string
+	var pk PacketCounts
+	captures := 0
+	for _, in := range r.Inputs {
+		if p := in.Packets; p != nil {
+			captures++
+			pk.Packets, pk.SYNs, pk.Requests, pk.Undecoded = pk.Packets+p.Packets, pk.SYNs+p.SYNs, pk.Requests+p.Requests, pk.Undecoded+p.Undecoded
+		}
+	}
+	if captures < len(r.Inputs) {
+		read = append(read, fmt.Sprintf("%s lines: %s parsed, %s skipped%s", thousands.Int(r.Lines),
+			thousands.Int(r.Parsed), thousands.Int(r.SkippedTotal()), r.directives()))
+	}
+	if captures > 0 {
+		read = append(read, fmt.Sprintf("%s: %s, %s%s", plural(pk.Packets, "packet"), plural(pk.SYNs, "TCP SYN"),
+			plural(pk.Requests, "HTTP request"), undecoded(pk.Undecoded)))
+	}
+	fmt.Fprintf(w, "Read %s (%s)%s\n", plural(int64(len(r.Inputs)), "input"), strings.Join(read, "; "), span)
 	for _, ig := range r.Ignored {
 		fmt.Fprintf(w, "Passed over %s: %s\n", ig.Name, ig.Reason)
 	}
+	what := "line"
+	if captures > 0 {
+		what = "request"
+	}
 	if r.Matched == 0 {
-		fmt.Fprintf(w, "No line matched a worm signature.\n")
+		fmt.Fprintf(w, "No %s matched a worm signature.\n", what)
 	} else {
-		fmt.Fprintf(w, "%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, "line"),
+		fmt.Fprintf(w, "%s matched worm signatures, from %s, %s to %s UTC\n", plural(r.Matched, what),
 			plural(r.Sources.Len(), "source"), textTime(r.FirstSeen), textTime(r.LastSeen))
 	}
 	fmt.Fprintf(w, "\n")
+}
+
+// undecoded says how many packets could not be read, if any.
+func undecoded(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return ", " + thousands.Int(n) + " not decoded"
+}
+
+// textAttempts writes the connection attempts: the totals and the ports
+// with the most (all when top is 0).
+func (r *Report) textAttempts(w io.Writer, top int) {
+	at := &r.Attempts
+	if at.Count == 0 {
+		fmt.Fprintf(w, "\nNo connection attempt (TCP SYN, or unanswered connection in a Zeek conn.log).\n")
+		return
+	}
+	fmt.Fprintf(w, "\nConnection attempts (TCP SYNs, unanswered connections in Zeek conn.logs): %s from %s to %s, %s to %s UTC\n",
+		thousands.Int(at.Count), plural(at.Sources, "source"), plural(int64(len(at.Ports)), "port"), textTime(at.FirstSeen), textTime(at.LastSeen))
+	ports := at.Ports
+	if top > 0 && top < len(ports) {
+		ports = ports[:top]
+		fmt.Fprintf(w, "Top %d ports (by attempts):\n", top)
+	}
+	t := newTextTable(w, []string{"port", "attempts", "sources", "first seen (UTC)", "last seen (UTC)"}, []bool{true, true, true, false, false})
+	cells := func(p PortResult) []string {
+		return []string{strconv.Itoa(int(p.Port)) + "/" + p.Transport.String(), thousands.Int(p.Attempts), thousands.Int(p.Sources), textTime(p.FirstSeen), textTime(p.LastSeen)}
+	}
+	for _, p := range ports {
+		t.widen(cells(p)...)
+	}
+	t.header()
+	for _, p := range ports {
+		t.row(cells(p)...)
+	}
 }
 
 // textFamilies writes the table of families.
@@ -548,11 +692,25 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func directives(n int64) string {
-	if n == 0 {
+// directives says how many directive lines were read: IIS directives
+// and Zeek header lines.
+func (r *Report) directives() string {
+	if r.Directives == 0 {
 		return ""
 	}
-	return ", " + thousands.Int(n) + " IIS directives"
+	var zeek int64
+	for _, in := range r.Inputs {
+		if strings.HasPrefix(in.Format, "zeek") {
+			zeek += in.Directives
+		}
+	}
+	switch zeek {
+	case 0:
+		return ", " + thousands.Int(r.Directives) + " IIS directives"
+	case r.Directives:
+		return ", " + thousands.Int(r.Directives) + " Zeek header lines"
+	}
+	return ", " + thousands.Int(r.Directives) + " IIS directives and Zeek header lines"
 }
 
 func textTime(t time.Time) string {

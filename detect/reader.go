@@ -3,6 +3,7 @@ package detect
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -23,10 +24,12 @@ const (
 	Combined               // Apache and nginx combined: common + "referer" "user agent"
 	Common                 // NCSA common: host ident user [time] "request" status bytes
 	W3C                    // IIS W3C extended, with #Fields headers
+	ZeekTSV                // Zeek's http.log or conn.log, tab-separated with a #fields header
+	ZeekJSON               // Zeek's http.log or conn.log as JSON lines (LogAscii::use_json)
 )
 
 // FormatNames lists the values ParseFormat accepts.
-const FormatNames = "auto, combined, common, nginx, iis"
+const FormatNames = "auto, combined, common, nginx, iis, zeek, zeek-json"
 
 // ParseFormat reads a --log-format value: auto, combined, common, nginx (the
 // combined format, nginx's default) or iis (W3C extended; w3c is accepted
@@ -43,13 +46,22 @@ func ParseFormat(s string) (Format, error) {
 		return Combined, nil
 	case "iis", "w3c":
 		return W3C, nil
+	case "zeek", "zeek-tsv":
+		return ZeekTSV, nil
+	case "zeek-json":
+		return ZeekJSON, nil
 	}
 	return Auto, fmt.Errorf("unknown log format %q (allowed: %s)", s, FormatNames)
 }
 
-// String returns the format's name: auto, combined, common or iis.
+// String returns the format's name: auto, combined, common, iis, zeek or
+// zeek-json.
 func (f Format) String() string {
 	switch f {
+	case ZeekTSV:
+		return "zeek"
+	case ZeekJSON:
+		return "zeek-json"
 	case Combined:
 		return "combined"
 	case Common:
@@ -85,17 +97,23 @@ var ErrUnknownFormat = errors.New("cannot tell the log format")
 
 // InputError is a problem with an input as a whole: it cannot be opened or
 // read, is not gzip although it says so, is in no format detect reads, or
-// a header it needs is wrong. It names the input and, when known, the line.
+// a header it needs is wrong. It names the input and, when known, the line
+// (or, in a capture, the packet).
 type InputError struct {
-	Name string // file name; "stdin" for standard input
-	Line int64  // line number from 1; 0 when the problem is not on a line
-	Err  error
+	Name   string // file name; "stdin" for standard input
+	Line   int64  // line number from 1; 0 when the problem is not on a line
+	Packet int64  // in a capture: the packet's number from 1; 0 when the problem is not on a packet
+	Err    error
 }
 
-// Error says "name: line N: problem", or "name: problem".
+// Error says "name: line N: problem", "name: packet N: problem", or
+// "name: problem".
 func (e *InputError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0:
 		return fmt.Sprintf("%s: line %d: %v", e.Name, e.Line, e.Err)
+	case e.Packet > 0:
+		return fmt.Sprintf("%s: packet %d: %v", e.Name, e.Packet, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", e.Name, e.Err)
 }
@@ -138,7 +156,99 @@ type ReaderOptions struct {
 	// each line as IIS W3C when a #Fields header came before it and it
 	// fits, else as combined or common. It never fails on the format.
 	probe bool
+	// lines reads lines given to a LineReader: no gzip, and the format is
+	// chosen by Next, once enough lines have come.
+	lines bool
 }
+
+// maxLine returns the line length cap, DefaultMaxLine for 0.
+func (o ReaderOptions) maxLine() int { return cmp.Or(o.MaxLine, DefaultMaxLine) }
+
+// Opener reads inputs that are not text logs (package ingest/packet reads
+// packet captures): Analyzer.Read (Options.Openers) asks each opener in
+// turn whether it reads an input, from its first bytes, before reading the
+// input as a log.
+type Opener interface {
+	// Sniff reports whether the opener reads an input that starts with
+	// head: its first 16 bytes (fewer when the input is shorter), after
+	// gzip is unpacked.
+	Sniff(head []byte) bool
+	// Open prepares to read the input r, called name in the report and in
+	// errors.
+	Open(name string, r io.Reader) (RecordReader, error)
+}
+
+// RecordReader is an input read record by record: a log (*Reader), or an
+// input an Opener opened.
+type RecordReader interface {
+	InputSource
+	// Next returns the next record, valid until the next call; io.EOF at
+	// the end. Its other errors are *InputErrors naming the input and the
+	// line or packet.
+	Next() (*Record, error)
+	// Close releases what the reader holds; it does not close the input.
+	Close() error
+}
+
+// stream is an input's bytes, gzip unpacked, through a buffer of a line's
+// length.
+type stream struct {
+	name string
+	br   *bufio.Reader
+	gz   *gzip.Reader
+}
+
+// openStream prepares to read r: it unpacks gzip (recognised by its magic
+// bytes, whatever the name) and buffers maxLine+1 bytes (a line and its
+// newline).
+func openStream(name string, r io.Reader, maxLine int) (*stream, error) {
+	if err := CheckMaxLine(maxLine); err != nil {
+		return nil, &InputError{Name: name, Err: err}
+	}
+	st := &stream{name: name}
+	size := maxLine + 1 // the line and its '\n'
+	cr := &countReader{r: r}
+	br := bufio.NewReaderSize(cr, size)
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		return nil, st.readError(err, 1)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &InputError{Name: name, Err: gzipError{err}}
+		}
+		gz.Multistream(false) // members one by one: see gzipMembers
+		st.gz = gz
+		br = bufio.NewReaderSize(&gzipMembers{src: br, count: cr, z: gz}, size)
+	}
+	st.br = br
+	return st, nil
+}
+
+// close releases the gzip reader, if any.
+func (st *stream) close() error {
+	if st.gz != nil {
+		return st.gz.Close()
+	}
+	return nil
+}
+
+// openedReader is an input an Opener reads, on a stream.
+type openedReader struct {
+	RecordReader
+	st *stream
+}
+
+// Input returns the opener's entry, saying whether the input was gzip.
+func (o *openedReader) Input() Input {
+	in := o.RecordReader.Input()
+	in.Gzip = o.st.gz != nil
+	return in
+}
+
+// Close closes the opener's reader and the stream.
+func (o *openedReader) Close() error { return errors.Join(o.RecordReader.Close(), o.st.close()) }
 
 // Reader reads the lines of one input and normalises them to Records. It
 // reads through a fixed buffer of MaxLine bytes, so its memory does not
@@ -151,6 +261,9 @@ type Reader struct {
 	format    Format
 	needUA    bool
 	w3c       *w3c
+	zeek      *zeekTSV
+	zjson     *zeekJSON
+	zeekKind  zeekKind // a Zeek TSV log's kind, from its first header
 	tc        timeCache
 	line      int64
 	rec       Record
@@ -158,6 +271,9 @@ type Reader struct {
 	firstSkip [numReasons]int64
 	eof       bool
 	probe     bool // see ReaderOptions.probe
+	sniffed   bool // the format is chosen (or checked)
+	settling  bool // a LineReader's Settle: choose on the lines there are, if any can be log lines
+	window    int  // sniff's window, kept while a LineReader waits for lines
 }
 
 // NewReader prepares to read the input r, called name in errors. It
@@ -167,37 +283,27 @@ type Reader struct {
 // *InputError naming the first line when they fail. An empty input is not
 // an error here: Next returns io.EOF at once.
 func NewReader(name string, r io.Reader, opt ReaderOptions) (*Reader, error) {
-	maxLine := opt.MaxLine
-	if maxLine == 0 {
-		maxLine = DefaultMaxLine
+	st, err := openStream(name, r, opt.maxLine())
+	if err != nil {
+		return nil, err
 	}
-	if err := CheckMaxLine(maxLine); err != nil {
-		return nil, &InputError{Name: name, Err: err}
-	}
-	rd := &Reader{name: name, format: opt.Format, probe: opt.probe}
-	size := maxLine + 1 // the line and its '\n'
-	cr := &countReader{r: r}
-	br := bufio.NewReaderSize(cr, size)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		return nil, rd.readError(err)
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &InputError{Name: name, Err: gzipError{err}}
-		}
-		gz.Multistream(false) // members one by one: see gzipMembers
-		rd.gz = gz
-		br = bufio.NewReaderSize(&gzipMembers{src: br, count: cr, z: gz}, size)
-	}
-	rd.br = br
+	return newReaderStream(name, st, opt)
+}
+
+// newReaderStream prepares to read the lines of a stream.
+func newReaderStream(name string, st *stream, opt ReaderOptions) (*Reader, error) {
+	rd := &Reader{name: name, format: opt.Format, probe: opt.probe, br: st.br, gz: st.gz}
 	if rd.probe {
+		rd.sniffed = true
+		return rd, nil
+	}
+	if opt.lines {
 		return rd, nil
 	}
 	if err := rd.sniff(); err != nil {
 		return nil, err
 	}
+	rd.sniffed = true
 	return rd, nil
 }
 
@@ -307,12 +413,20 @@ func (e gzipError) Unwrap() error { return e.err }
 // counted and skipped on the way (so a log whose first line is longer than
 // the cap is still read); the others are left for Next.
 func (rd *Reader) sniff() error {
-	window := min(rd.br.Size(), sniffBytes)
+	if rd.window == 0 {
+		rd.window = min(rd.br.Size(), sniffBytes)
+	}
 	for {
+		window := rd.window
 		data, err := rd.br.Peek(window)
-		atEOF := false
+		atEOF, waiting := false, false
 		var readErr error
 		switch {
+		case err == errNoData:
+			// A LineReader has fewer bytes than the window: it chooses
+			// when they hold enough lines, else waits for more lines (or
+			// for Settle).
+			waiting = true
 		case err == io.EOF:
 			atEOF = true
 		case err != nil && len(data) == 0:
@@ -353,8 +467,14 @@ func (rd *Reader) sniff() error {
 			}
 			lines = append(lines, sniffLine{no, line})
 		}
+		if waiting && len(lines) < sniffLines {
+			return errNoData
+		}
 		if len(lines) > 0 {
 			return rd.choose(lines)
+		}
+		if atEOF && rd.settling {
+			return errNoData // nothing to choose on yet: a LineReader waits for more lines
 		}
 		if atEOF {
 			return rd.noLogLine(badAt, badWhy)
@@ -375,13 +495,13 @@ func (rd *Reader) sniff() error {
 			continue
 		}
 		if window < rd.br.Size() {
-			window = rd.br.Size() // a long line that may still fit under the cap
+			rd.window = rd.br.Size() // a long line that may still fit under the cap
 			continue
 		}
 		if err := rd.skipLong(); err != nil {
 			return err
 		}
-		window = min(rd.br.Size(), sniffBytes)
+		rd.window = min(rd.br.Size(), sniffBytes)
 	}
 }
 
@@ -452,6 +572,12 @@ func (rd *Reader) setFormat(f Format) {
 	if f == W3C && rd.w3c == nil {
 		rd.w3c = newW3C()
 	}
+	if f == ZeekTSV && rd.zeek == nil {
+		rd.zeek = newZeekTSV()
+	}
+	if f == ZeekJSON && rd.zjson == nil {
+		rd.zjson = &zeekJSON{}
+	}
 }
 
 // choose chooses the format from the lines sniff found (or checks the one
@@ -459,6 +585,32 @@ func (rd *Reader) setFormat(f Format) {
 // parses as a common-format line decides, combined if it has a referer and
 // user agent.
 func (rd *Reader) choose(lines []sniffLine) error {
+	if rd.format == ZeekTSV || rd.format == Auto {
+		for _, c := range lines {
+			if zeekHeader(c.line) {
+				return rd.chooseZeek(lines)
+			}
+		}
+		if rd.format == ZeekTSV {
+			return &InputError{Name: rd.name, Line: lines[0].no, Err: fmt.Errorf(
+				"not a Zeek TSV log: no #separator, #path or #fields header in the first lines; choose another --log-format (%s)", FormatNames)}
+		}
+	}
+	if rd.format == ZeekJSON || rd.format == Auto {
+		for i, c := range lines {
+			if isZeekJSON(c.line) {
+				rd.setFormat(ZeekJSON)
+				return nil
+			}
+			if i == 0 && rd.format == Auto {
+				break // with auto, the first line decides
+			}
+		}
+		if rd.format == ZeekJSON {
+			return &InputError{Name: rd.name, Line: lines[0].no, Err: fmt.Errorf(
+				"not a Zeek JSON log: no line of the first is a JSON object with ts and id.orig_h; choose another --log-format (%s)", FormatNames)}
+		}
+	}
 	if rd.format == W3C || rd.format == Auto {
 		for _, c := range lines {
 			if isW3CDirective(c.line) {
@@ -500,6 +652,26 @@ func (rd *Reader) choose(lines []sniffLine) error {
 		"not a %s log: %s in the first lines; choose another --log-format (%s)", rd.format, first.Describe(), FormatNames)}
 }
 
+// chooseZeek checks the header of a Zeek TSV log among the first lines:
+// a log other than http.log and conn.log is a format detect cannot read.
+func (rd *Reader) chooseZeek(lines []sniffLine) error {
+	z := newZeekTSV()
+	for _, c := range lines {
+		if len(c.line) > 0 && c.line[0] == '#' {
+			if err := z.directive(c.line); err != nil {
+				return &InputError{Name: rd.name, Line: c.no, Err: err}
+			}
+		}
+	}
+	if z.kind == zeekOther && (z.pathSeen || z.n > 0) {
+		return &InputError{Name: rd.name, Line: lines[0].no, Err: fmt.Errorf(
+			"%w: a Zeek log, but not http.log or conn.log (the only Zeek logs detect reads)", ErrUnknownFormat)}
+	}
+	rd.setFormat(ZeekTSV)
+	rd.zeekKind = z.kind
+	return nil
+}
+
 var w3cDirectives = []string{"#software:", "#version:", "#date:", "#fields:", "#remark:", "#start-date:", "#end-date:"}
 
 func isW3CDirective(line []byte) bool {
@@ -516,11 +688,18 @@ func isW3CDirective(line []byte) bool {
 }
 
 func (rd *Reader) readError(err error) error {
-	if rd.gz != nil {
+	st := stream{name: rd.name, gz: rd.gz}
+	return st.readError(err, rd.line+1)
+}
+
+// readError names the input and the line of a read error; a gzip error
+// says so.
+func (st *stream) readError(err error, line int64) error {
+	if st.gz != nil {
 		var tg *TrailingGarbageError
 		switch {
 		case errors.As(err, &tg):
-			return &InputError{Name: rd.name, Err: gzipError{err}} // not on a line: after the last one
+			return &InputError{Name: st.name, Err: gzipError{err}} // not on a line: after the last one
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			err = errors.New("gzip: the compressed stream is truncated")
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -528,18 +707,39 @@ func (rd *Reader) readError(err error) error {
 			err = gzipError{err}
 		}
 	}
-	return &InputError{Name: rd.name, Line: rd.line + 1, Err: err}
+	return &InputError{Name: st.name, Line: line, Err: err}
 }
 
 // Format returns the input's format (after NewReader, never Auto unless the
 // input is empty).
 func (rd *Reader) Format() Format { return rd.format }
 
+// FormatName returns the input's format as a report names it: the
+// format's name, and for a Zeek TSV log which log it is: zeek-http or
+// zeek-conn.
+func (rd *Reader) FormatName() string {
+	if rd.format == ZeekTSV {
+		switch rd.zeekKind {
+		case zeekHTTP:
+			return "zeek-http"
+		case zeekConn:
+			return "zeek-conn"
+		}
+	}
+	return rd.format.String()
+}
+
 // Gzip reports whether the input is gzip-compressed.
 func (rd *Reader) Gzip() bool { return rd.gz != nil }
 
 // Line returns the number of lines read so far.
 func (rd *Reader) Line() int64 { return rd.line }
+
+// Input returns the input's entry in a report: its name, format, whether
+// it is gzip, and its line counts so far.
+func (rd *Reader) Input() Input {
+	return Input{Name: rd.name, Format: rd.FormatName(), Gzip: rd.Gzip(), Counts: rd.counts, SkippedAt: rd.firstSkip}
+}
 
 // Counts returns the line counts so far.
 func (rd *Reader) Counts() Counts { return rd.counts }
@@ -570,11 +770,20 @@ func (rd *Reader) skip(r Reason) {
 // truncated gzip stream) or an IIS #Fields header lacks a field detect
 // needs.
 func (rd *Reader) Next() (*Record, error) {
+	if !rd.sniffed {
+		if err := rd.sniff(); err != nil {
+			return nil, err
+		}
+		rd.sniffed = true
+	}
 	for {
 		if rd.eof {
 			return nil, io.EOF
 		}
 		b, err := rd.br.ReadSlice('\n')
+		if err == errNoData && len(b) == 0 {
+			return nil, errNoData // a LineReader has no more lines for now
+		}
 		if err == bufio.ErrBufferFull {
 			// Too long: let the rest of the line stream past.
 			rd.line++
@@ -641,6 +850,8 @@ func (rd *Reader) Next() (*Record, error) {
 				rec.reset()
 				why = parseCLF(b, rec, false, nil)
 			}
+		} else if rd.format <= Common {
+			why = parseCLF(b, rec, rd.needUA, &rd.tc)
 		} else if rd.format == W3C {
 			if b[0] == '#' {
 				rd.counts.Directives++
@@ -650,8 +861,21 @@ func (rd *Reader) Next() (*Record, error) {
 				continue
 			}
 			why = rd.w3c.parse(b, rec)
+		} else if rd.format == ZeekTSV {
+			if b[0] == '#' {
+				rd.counts.Directives++
+				if err := rd.zeek.directive(b); err != nil {
+					return nil, &InputError{Name: rd.name, Line: rd.line, Err: err}
+				}
+				continue
+			}
+			why = rd.zeek.parse(b, rec)
 		} else {
-			why = parseCLF(b, rec, rd.needUA, &rd.tc)
+			why = rd.zjson.parse(b, rec)
+		}
+		if why == passed {
+			rd.counts.Parsed++
+			continue
 		}
 		if why != ok {
 			if !terminated {
@@ -661,6 +885,7 @@ func (rd *Reader) Next() (*Record, error) {
 			continue
 		}
 		rd.counts.Parsed++
+		rec.Pos = rd.line
 		return rec, nil
 	}
 }

@@ -19,7 +19,15 @@ const (
 	MissingField                 // combined format: no quoted referer and user agent
 	FieldCount                   // IIS W3C: not as many fields as the #Fields header names
 	NoFieldsHeader               // IIS W3C: a data line before any #Fields header
+	BadPort                      // Zeek: a port field that is not a number from 0 to 65535
+	BadJSON                      // Zeek JSON: the line is not one JSON object
 	numReasons
+
+	// numAlways is the number of reasons the JSON and CSV outputs always
+	// list (those of web-server logs); the later ones (Zeek's) are listed
+	// when they have lines, so that a report of web-server logs stays as it
+	// was before they were added.
+	numAlways = BadPort
 )
 
 var reasonNames = [numReasons]string{
@@ -36,6 +44,8 @@ var reasonNames = [numReasons]string{
 	MissingField:   "missing_field",
 	FieldCount:     "field_count",
 	NoFieldsHeader: "no_fields_header",
+	BadPort:        "bad_port",
+	BadJSON:        "bad_json",
 }
 
 // String returns the reason's key, such as "too_long".
@@ -60,6 +70,8 @@ var reasonText = [numReasons]string{
 	MissingField:   "no quoted referer and user agent after the bytes field",
 	FieldCount:     "the line has not as many fields as the #Fields header names",
 	NoFieldsHeader: "a data line comes before any #Fields header",
+	BadPort:        "a port field is not a number from 0 to 65535",
+	BadJSON:        "the line is not one JSON object",
 }
 
 // Describe says in words what the reason means.
@@ -78,6 +90,11 @@ func Reasons() []Reason {
 	}
 	return out
 }
+
+// listed reports whether the JSON and CSV outputs list reason r for a
+// count of n lines: always for the reasons of web-server logs, when n > 0
+// for the others.
+func listed(r Reason, n int64) bool { return r < numAlways || n > 0 }
 
 // ok is the "reason" of a line that parsed.
 const ok Reason = 255

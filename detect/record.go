@@ -5,11 +5,18 @@ import (
 	"time"
 )
 
-// Record is one log line, normalised whatever the log format. The byte
-// slices point into the reader's buffer: they are valid until the next
-// call to Reader.Next, and hold the text as the server logged it (Apache's
-// \xNN escapes and IIS's + for spaces are kept; "-" for a missing value
-// becomes empty).
+// Record is one log line or one packet's worth, normalised whatever the
+// input: an HTTP request (a web-server log line, a Zeek http.log entry, a
+// request reassembled from packets) or, with Attempt set, a connection
+// attempt (a TCP SYN in a capture, a Zeek conn.log connection that was not
+// established). The byte slices point into the reader's buffer: they are
+// valid until the next call to the reader, and hold the text as the server
+// logged it (Apache's \xNN escapes and IIS's + for spaces are kept; "-" for
+// a missing value becomes empty).
+//
+// Signature families match requests only; attempts are counted per
+// transport and destination port (Report.Attempts). An attempt has Time,
+// Source, Transport and DstPort; its request fields are empty.
 type Record struct {
 	Time      time.Time // when the request was logged, UTC
 	Source    []byte    // client address (or host name) as logged
@@ -23,12 +30,38 @@ type Record struct {
 	UserAgent []byte    // User-Agent header; empty when absent or not logged
 	Referer   []byte    // Referer header; empty when absent or not logged
 
+	Attempt   bool      // a connection attempt, not an HTTP request
+	Transport Transport // TCP or UDP for attempts and for requests from packets or Zeek; NoTransport when not known (web-server logs)
+	DstPort   uint16    // destination port; 0 when not known (web-server logs)
+	Pos       int64     // where in its input the record came from: the line number (logs) or packet number (captures), from 1
+
 	hasUA bool // a combined-format line: quoted referer and user agent were read
 }
 
 // reset clears r for the next line.
 func (r *Record) reset() {
 	*r = Record{Bytes: -1}
+}
+
+// Transport is the transport protocol of an attempt or request.
+type Transport uint8
+
+// The transports.
+const (
+	NoTransport Transport = iota // not known: a web-server log
+	TCP
+	UDP
+)
+
+// String returns "tcp", "udp", or "" when not known.
+func (t Transport) String() string {
+	switch t {
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	}
+	return ""
 }
 
 // splitTarget sets Path and Query from Target.

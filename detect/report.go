@@ -14,7 +14,8 @@ type Report struct {
 
 	Counts                          // line counts over all inputs
 	FirstSkipped [numReasons]string // where the first line skipped for each Reason was, "file:line"; "" if none
-	Matched      int64              // lines that matched at least one family
+	Matched      int64              // lines (and requests from packets) that matched at least one family
+	Packets      int64              // packets read from captures
 
 	Start, End          time.Time // earliest and latest time of any parsed line; zero when none parsed
 	FirstSeen, LastSeen time.Time // earliest and latest time of a matched line; zero when none matched
@@ -23,6 +24,7 @@ type Report struct {
 	Sources  *Sources       // every source of a matched line, by lines (most first), then first seen, then the source
 	Hourly   []HourCounts   // hours (UTC) with a matched line, in time order
 	Series   *Series        // the sensor series, when Options.SeriesInterval was set
+	Attempts Attempts       // connection attempts: TCP SYNs in captures, unanswered connections in Zeek conn.logs
 }
 
 // Close removes the report's temporary file, if it has one (a source table
@@ -32,10 +34,20 @@ func (r *Report) Close() error { return r.Sources.close() }
 
 // Input is one input read.
 type Input struct {
-	Name   string // file name, "stdin" for standard input
-	Format string // combined, common or iis; auto when the input was empty
-	Gzip   bool   // the input was gzip-compressed
-	Counts        // its line counts
+	Name      string            // file name, "stdin" for standard input
+	Format    string            // combined, common, iis, zeek-http, zeek-conn, zeek-json, pcap or pcapng; auto when the input was empty
+	Gzip      bool              // the input was gzip-compressed
+	Counts                      // its line counts (none for a capture)
+	SkippedAt [numReasons]int64 // the line number of the first line skipped for each Reason; 0 if none
+	Packets   *PacketCounts     // a capture's packet counts; nil for a log
+}
+
+// PacketCounts are what a capture held.
+type PacketCounts struct {
+	Packets   int64 // packets read
+	SYNs      int64 // TCP SYNs (SYN without ACK): connection attempts
+	Requests  int64 // HTTP requests reassembled from TCP payloads
+	Undecoded int64 // packets whose headers could not be read: cut short, or of a link or network type not read (ARP, ...)
 }
 
 // Ignored is a file found in a folder and passed over.
@@ -101,6 +113,7 @@ func (h *HourCounts) Count(i int) int64 {
 // first with a matched line to the last, the empty ones included.
 type Series struct {
 	Interval time.Duration
+	Attempts bool    // the rows count connection attempts (SeriesOf), not matched requests
 	start    int64   // the first row's interval: its time in ns / Interval
 	probes   []int64 // per row
 	sources  []int64

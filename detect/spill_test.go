@@ -81,8 +81,8 @@ func analyze(t *testing.T, inputs [][]byte, opt Options) (*Report, int, bool) {
 			t.Fatal(err)
 		}
 	}
-	chunks := len(a.chunks)
-	if a.tab.len() > 0 && chunks > 0 {
+	chunks := len(a.req.chunks)
+	if a.req.tab.len() > 0 && chunks > 0 {
 		chunks++
 	}
 	r, err := a.Report(context.Background())

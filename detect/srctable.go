@@ -29,6 +29,15 @@ type srcTable struct {
 	parts   []famPart
 	ivs     []ivRec
 	ivSlots []uint32 // open addressing on (source, interval): index+1 in ivs, 0 free; at most half full
+
+	// With hashParts, a source's parts are also found by hash (partSlots,
+	// open addressing on (source, part number): index+1 in parts; partSrc
+	// is each part's source, for rehashing): the attempts' table, whose
+	// sources may each hit thousands of ports, where the requests' table
+	// walks a source's few families.
+	hashParts bool
+	partSlots []uint32
+	partSrc   []uint32
 }
 
 // famPart is what a source sent of one family: in one chunk of the input,
@@ -74,7 +83,7 @@ func (t *srcTable) len() int { return len(t.hash) }
 // size returns the bytes the table's data takes (the arrays' lengths, not
 // their capacities).
 func (t *srcTable) size() int64 {
-	return int64(len(t.slots)+len(t.keyEnd)+len(t.famHead)+len(t.ivHead)+len(t.ivSlots))*4 +
+	return int64(len(t.slots)+len(t.keyEnd)+len(t.famHead)+len(t.ivHead)+len(t.ivSlots)+len(t.partSlots)+len(t.partSrc))*4 +
 		int64(len(t.hash)+len(t.lines))*8 + int64(len(t.keys)) +
 		int64(len(t.parts))*int64(famPartSize) + int64(len(t.ivs))*int64(ivRecSize)
 }
@@ -93,6 +102,8 @@ func (t *srcTable) full() bool {
 func (t *srcTable) reset() {
 	clear(t.slots)
 	clear(t.ivSlots)
+	clear(t.partSlots)
+	t.partSrc = t.partSrc[:0]
 	t.hash, t.keyEnd, t.keys, t.lines = t.hash[:0], t.keyEnd[:0], t.keys[:0], t.lines[:0]
 	t.famHead, t.ivHead, t.parts, t.ivs = t.famHead[:0], t.ivHead[:0], t.parts[:0], t.ivs[:0]
 }
@@ -152,6 +163,21 @@ func rehash(old []uint32, n int, hash func(i uint32) uint64) []uint32 {
 
 // part returns the part of family fam of source src, nil if none.
 func (t *srcTable) part(src, fam uint32) *famPart {
+	if t.hashParts {
+		mask := uint64(len(t.partSlots) - 1)
+		if len(t.partSlots) == 0 {
+			return nil
+		}
+		for j := ivHash(src, int64(fam)) & mask; ; j = (j + 1) & mask {
+			s := t.partSlots[j]
+			if s == 0 {
+				return nil
+			}
+			if t.partSrc[s-1] == src && t.parts[s-1].fam == fam {
+				return &t.parts[s-1]
+			}
+		}
+	}
 	for p := t.famHead[src]; p != 0; p = t.parts[p-1].next {
 		if t.parts[p-1].fam == fam {
 			return &t.parts[p-1]
@@ -165,6 +191,18 @@ func (t *srcTable) part(src, fam uint32) *famPart {
 func (t *srcTable) newPart(src, fam uint32, ns int64) *famPart {
 	t.parts = append(t.parts, famPart{fam: fam, next: t.famHead[src], lines: 1, events: 1, first: ns, latest: ns, firstRead: ns, lastRead: ns})
 	t.famHead[src] = uint32(len(t.parts))
+	if t.hashParts {
+		t.partSrc = append(t.partSrc, src)
+		if 2*len(t.parts) > len(t.partSlots) {
+			t.partSlots = rehash(t.partSlots, max(1024, 2*len(t.partSlots)), func(i uint32) uint64 { return ivHash(t.partSrc[i], int64(t.parts[i].fam)) })
+		}
+		mask := uint64(len(t.partSlots) - 1)
+		j := ivHash(src, int64(fam)) & mask
+		for t.partSlots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		t.partSlots[j] = uint32(len(t.parts))
+	}
 	return &t.parts[len(t.parts)-1]
 }
 
@@ -240,7 +278,11 @@ next:
 		q := &o.parts[i]
 		for j := range r.parts {
 			if r.parts[j].fam == q.fam {
-				r.parts[j].merge(q, gaps[q.fam])
+				var gap int64
+				if int(q.fam) < len(gaps) {
+					gap = gaps[q.fam]
+				}
+				r.parts[j].merge(q, gap)
 				continue next
 			}
 		}

@@ -239,7 +239,7 @@ func TestDetectBadInput(t *testing.T) {
 		{"missing file", []string{"none.log"}, "none.log: stat: no such file or directory"},
 		{"unknown format", []string{readme}, "README.md: line 1: cannot tell the log format"},
 		{"wrong format given", []string{"--log-format", "iis", log}, "line 1: not an IIS W3C log"},
-		{"unknown format name", []string{"--log-format", "syslog", log}, `--log-format: unknown log format "syslog" (allowed: auto, combined, common, nginx, iis)`},
+		{"unknown format name", []string{"--log-format", "syslog", log}, `--log-format: unknown log format "syslog" (allowed: auto, combined, common, nginx, iis, zeek, zeek-json)`},
 		{"empty", []string{"empty.log"}, "empty.log: empty: no log lines to read"},
 		{"bad signatures", []string{"--signatures", "bad.toml", log}, `bad.toml: line 5: family.x.match.0.target: regexp "("`},
 		{"bad format", []string{"--format", "xml", log}, `--format "xml": allowed: text, csv, json`},
