@@ -123,6 +123,7 @@ var floor = map[string][]string{
 	"detect":          {"internal/ctxpoll", "internal/names", "internal/param", "internal/thousands", "results", "share"},
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/atomicfile"},
+	"watch":           {"detect", "forecast", "internal/param"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
@@ -153,12 +154,12 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestNoEngineOnTheDataSide keeps detect, forecast, share, chart, page and
-// compare free, even indirectly, of the engine, the scenario reader and
+// TestNoEngineOnTheDataSide keeps detect, forecast, watch, share, chart,
+// page and compare free, even indirectly, of the engine, the scenario reader and
 // what runs them: they work on real data as on simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
 			if slices.Contains(deps, banned) {

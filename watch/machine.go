@@ -1,0 +1,220 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"wormwatch/forecast"
+)
+
+// State is where a series' alarm state machine stands.
+type State uint8
+
+// The states, in the order an outbreak goes through them.
+const (
+	Quiet     State = iota // no trend
+	Watching               // the filter's growth rate is significantly positive (the step's Trend), no alarm yet
+	Alarm                  // the forecast alarm rule fired, and the trend goes on
+	Subsiding              // after an alarm, no trend for Settings.Subside
+)
+
+// String returns "quiet", "watching", "alarm" or "subsiding".
+func (s State) String() string {
+	switch s {
+	case Quiet:
+		return "quiet"
+	case Watching:
+		return "watching"
+	case Alarm:
+		return "alarm"
+	case Subsiding:
+		return "subsiding"
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// Event is a transition of a series' state machine, at the close of an
+// interval.
+type Event struct {
+	Time   time.Time // end of the interval whose step made the change
+	Series int       // the series' index (Watch.Series)
+	Key    Key
+	From   State
+	To     State
+	Step   forecast.Step   // the filter's step at that interval: its estimates
+	Alarm  *forecast.Alarm // the filter's alarm (when it fired, the onset, ...), nil before it fired
+}
+
+// machine moves ser's state machine on after a step:
+//
+//	quiet     -> alarm      the alarm rule fired
+//	quiet     -> watching   the step has a trend
+//	watching  -> alarm      the alarm rule fired
+//	watching  -> quiet      Clear without a trend
+//	alarm     -> subsiding  Subside without a trend
+//	subsiding -> alarm      a trend again
+//	subsiding -> quiet      Subside + Quiet without a trend; the filter
+//	                        restarts on a new base (the next row), so that a
+//	                        second wave can raise a new alarm
+func (w *Watch) machine(ser *series, st forecast.Step) {
+	if st.Trend {
+		ser.noTrend = 0
+	} else {
+		ser.noTrend++
+	}
+	fired := ser.alarmed && ser.state != Alarm && ser.state != Subsiding
+	from, to := ser.state, ser.state
+	switch from {
+	case Quiet:
+		if fired {
+			to = Alarm
+		} else if st.Trend {
+			to = Watching
+		}
+	case Watching:
+		if fired {
+			to = Alarm
+		} else if ser.noTrend >= w.clearN {
+			to = Quiet
+		}
+	case Alarm:
+		if ser.noTrend >= w.subN {
+			to = Subsiding
+		}
+	case Subsiding:
+		if st.Trend {
+			to = Alarm
+		} else if ser.noTrend >= w.subN+w.quietN {
+			to = Quiet
+		}
+	}
+	if to == from {
+		return
+	}
+	w.events = append(w.events, Event{Time: st.Time, Series: ser.idx, Key: ser.key, From: from, To: to, Step: st, Alarm: ser.mon.Alarm()})
+	ser.state = to
+	if from == Subsiding && to == Quiet {
+		w.restart(ser)
+	}
+}
+
+// restart starts ser's filter anew from the next row, counting the sources
+// seen from there on only.
+func (w *Watch) restart(ser *series) {
+	ser.mon = w.monitor(ser)
+	ser.base = len(ser.rows)
+	ser.epoch++
+	ser.cumBase = 0
+	ser.alarmed = false
+	ser.noTrend = 0
+	w.logRestart(ser)
+}
+
+// Events appends the transitions since the last call to dst, in order, and
+// returns it; the Watch then forgets them (until they are taken, they are
+// part of its snapshot).
+func (w *Watch) Events(dst []Event) []Event {
+	dst = append(dst, w.events...)
+	clear(w.events)
+	w.events = w.events[:0]
+	return dst
+}
+
+// SeriesInfo describes one series.
+type SeriesInfo struct {
+	Index int
+	Key   Key
+	Size  uint64    // the sensor's addresses
+	Start time.Time // start of the first row (zero before any row closed)
+	Rows  int       // closed rows
+	Base  int       // the row the filter (re)started at
+	State State
+	Late  int64 // late records counted in its rows' probes
+}
+
+// Series returns every series, in order of creation (the indices of
+// Event.Series, Rows and Analysis).
+func (w *Watch) Series() []SeriesInfo {
+	out := make([]SeriesInfo, len(w.series))
+	for i, ser := range w.series {
+		out[i] = SeriesInfo{Index: i, Key: ser.key, Size: ser.sensor.size, Rows: len(ser.rows), Base: ser.base, State: ser.state, Late: ser.late}
+		if len(ser.rows) > 0 {
+			out[i].Start = ser.rows[0].Time
+		}
+	}
+	return out
+}
+
+// Rows returns the closed rows of series i (a sensor series: probes,
+// sources, new and cumulative sources since the series' first row). The
+// slice is the Watch's own: it must not be modified, and is valid until
+// the next call that takes records.
+func (w *Watch) Rows(i int) []forecast.Row { return slices.Clip(w.series[i].rows) }
+
+// Steps returns the filter's steps of series i since its base (Base), one
+// per row from there; the slice must not be modified.
+func (w *Watch) Steps(i int) []forecast.Step { return w.series[i].mon.Steps() }
+
+// Analysis returns forecast's analysis of series i from its base: what
+// forecast.Analyze gives on the rows the filter was fed (the rows from
+// Base on, with the sources counted since Base; the probes without the
+// late records'). It costs O(rows) (the steps are copied) plus, after an
+// alarm, the logistic fit and the forecast band.
+func (w *Watch) Analysis(ctx context.Context, i int) (*forecast.Analysis, error) {
+	return w.series[i].mon.Analysis(ctx)
+}
+
+// Pending returns the open intervals of series i as provisional rows, in
+// time order: probes and sources so far, and the sources not seen in a
+// closed or an earlier open interval as new (a record of an earlier
+// interval may still move a source's first sighting).
+func (w *Watch) Pending(i int) []forecast.Row {
+	ser := w.series[i]
+	var ivs []int64
+	for _, o := range ser.open {
+		if o.used {
+			ivs = append(ivs, o.iv)
+		}
+	}
+	slices.Sort(ivs)
+	var out []forecast.Row
+	cum := ser.cum
+	for _, iv := range ivs {
+		o := &ser.open[mod(iv, w.lateness)]
+		var earlier uint64 // the bits of the open intervals before iv
+		for _, e := range ivs {
+			if e < iv {
+				earlier |= 1 << uint(e&63)
+			}
+		}
+		var n int64
+		for _, pi := range o.pairs {
+			if p := &ser.pairs[pi]; !p.known && p.mask&earlier == 0 {
+				n++
+			}
+		}
+		cum += n
+		out = append(out, forecast.Row{Time: time.Unix(0, iv*w.ivl).UTC(), Probes: o.probes, Sources: int64(len(o.pairs)), NewSources: n, CumulativeSources: cum})
+	}
+	return out
+}
+
+// Stats are the Watch's counts.
+type Stats struct {
+	Records int64 // records taken
+	Late    int64 // of which late: older than the open intervals
+	Sources int64 // distinct sources over all sensors
+	Series  int
+	Pairs   int64 // sources per series, summed (the memory's main part)
+}
+
+// Stats returns the counts.
+func (w *Watch) Stats() Stats {
+	st := Stats{Records: w.records, Late: w.late, Sources: w.nsources, Series: len(w.series)}
+	for _, ser := range w.series {
+		st.Pairs += int64(len(ser.pairs))
+	}
+	return st
+}
