@@ -134,13 +134,7 @@ func (ser *series) pairOf(d *decoder, src uint64) *pair {
 		d.fail("source %d of %d", src, len(ser.sensor.keys))
 		return &pair{}
 	}
-	pi, ok := ser.pairIdx[uint32(src)]
-	if !ok {
-		pi = uint32(len(ser.pairs))
-		ser.pairs = append(ser.pairs, pair{src: uint32(src)})
-		ser.pairIdx[uint32(src)] = pi
-	}
-	return &ser.pairs[pi]
+	return &ser.pairs[ser.pairIndex(uint32(src))]
 }
 
 // replayRow applies a journaled close.
@@ -338,7 +332,7 @@ func (w *Watch) restoreSeries(d *decoder, ser *series) {
 				d.fail("series %s: a source twice in interval %d", ser.key, iv)
 			}
 			p.mask |= bit
-			o.pairs = append(o.pairs, ser.pairIdx[uint32(src)])
+			o.pairs = append(o.pairs, ser.pairIndex(uint32(src)))
 		}
 	}
 	if d.err == nil {

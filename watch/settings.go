@@ -70,12 +70,17 @@ type Config struct {
 // arguments (the state restored from a snapshot assumes the same one).
 type Classifier func(rec *detect.Record, fams []int, dst []Class) []Class
 
-// ByFamily is the default classifier: a record that matched families
-// counts in its sensor's series of every matched record (All) and in the
-// series of each family it matched. Connection attempts (when detect's
-// records carry them) will count per destination port: a classifier then
-// adds PortClass(transport, port) for them.
-func ByFamily(_ *detect.Record, fams []int, dst []Class) []Class {
+// ByFamily is the default classifier. A request that matched families
+// counts in its sensor's series of every counted record (All) and in the
+// series of each family it matched; a connection attempt (detect's
+// Record.Attempt: a SYN in a capture, a Zeek conn.log entry) counts in
+// All and in the series of its transport and destination port (a
+// telescope's view: every attempt into dark space is unsolicited). A
+// request that matched nothing only moves the sensor's clock.
+func ByFamily(rec *detect.Record, fams []int, dst []Class) []Class {
+	if rec.Attempt {
+		return append(dst, AllClass, PortClass(uint8(rec.Transport), rec.DstPort))
+	}
 	if len(fams) == 0 {
 		return dst
 	}
@@ -110,8 +115,8 @@ func (k Kind) String() string {
 }
 
 // Class is a series of a sensor: its kind and, for a family, the family's
-// index (into Config.Families), for a port, the transport (detect's
-// numbering: 1 TCP, 2 UDP) times 65536 plus the port.
+// index (into Config.Families), for a port, the transport (detect.Transport:
+// 1 TCP, 2 UDP) times 65536 plus the port.
 type Class struct {
 	Kind Kind
 	ID   uint32
@@ -124,7 +129,7 @@ var AllClass = Class{Kind: All}
 func FamilyClass(i int) Class { return Class{Kind: Family, ID: uint32(i)} }
 
 // PortClass returns the class of the series of the connection attempts to
-// a transport (detect's numbering: 1 TCP, 2 UDP) and a destination port.
+// a transport (a detect.Transport: 1 TCP, 2 UDP) and a destination port.
 func PortClass(transport uint8, port uint16) Class {
 	return Class{Kind: Port, ID: uint32(transport)<<16 | uint32(port)}
 }
@@ -160,12 +165,9 @@ func className(c Class, fams []string) (string, error) {
 		}
 		return fams[c.ID], nil
 	case Port:
-		tr := "transport" + fmt.Sprint(c.ID>>16)
-		switch c.ID >> 16 {
-		case 1:
-			tr = "tcp"
-		case 2:
-			tr = "udp"
+		tr := detect.Transport(c.ID >> 16).String()
+		if tr == "" {
+			tr = "transport" + fmt.Sprint(c.ID>>16)
 		}
 		if c.ID>>16 > 255 {
 			return "", fmt.Errorf("port class id %d out of range", c.ID)

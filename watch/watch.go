@@ -80,7 +80,9 @@ type series struct {
 	late    int64 // late records counted in a row's probes
 
 	// Per source (by the sensor's source id): the source's state in this
-	// series.
+	// series, found through pairIdx, or (dense, the All series, which has
+	// nearly every source of its sensor) at pairs[src].
+	dense   bool
 	pairIdx map[uint32]uint32
 	pairs   []pair
 	open    []openIv // ring of Lateness intervals, by interval mod Lateness
@@ -310,7 +312,7 @@ func (s *sensor) get(c Class) *series {
 func (w *Watch) newSeries(s *sensor, c Class) *series {
 	name, _ := className(c, w.cfg.Families)
 	ser := &series{idx: len(w.series), key: Key{Sensor: s.name, Class: c, Name: name}, sensor: s, class: c,
-		pairIdx: map[uint32]uint32{}, open: make([]openIv, w.lateness), epoch: 1}
+		pairIdx: map[uint32]uint32{}, dense: c == AllClass, open: make([]openIv, w.lateness), epoch: 1}
 	ser.mon = w.monitor(ser)
 	w.series = append(w.series, ser)
 	s.list = append(s.list, ser)
@@ -343,12 +345,7 @@ func (ser *series) count(src uint32, iv, lateness int64) {
 		// the first record, or one before it while no row is closed
 		ser.started, ser.start = true, iv
 	}
-	pi, ok := ser.pairIdx[src]
-	if !ok {
-		pi = uint32(len(ser.pairs))
-		ser.pairs = append(ser.pairs, pair{src: src})
-		ser.pairIdx[src] = pi
-	}
+	pi := ser.pairIndex(src)
 	o := &ser.open[mod(iv, lateness)]
 	if !o.used || o.iv != iv {
 		o.used, o.iv, o.probes, o.pairs = true, iv, 0, o.pairs[:0]
@@ -359,6 +356,23 @@ func (ser *series) count(src uint32, iv, lateness int64) {
 		p.mask |= bit
 		o.pairs = append(o.pairs, pi)
 	}
+}
+
+// pairIndex returns the index of source src's pair, made if need be.
+func (ser *series) pairIndex(src uint32) uint32 {
+	if ser.dense {
+		for uint32(len(ser.pairs)) <= src {
+			ser.pairs = append(ser.pairs, pair{src: uint32(len(ser.pairs))})
+		}
+		return src
+	}
+	pi, ok := ser.pairIdx[src]
+	if !ok {
+		pi = uint32(len(ser.pairs))
+		ser.pairs = append(ser.pairs, pair{src: src})
+		ser.pairIdx[src] = pi
+	}
+	return pi
 }
 
 func mod(a, b int64) int64 {

@@ -436,3 +436,47 @@ func TestCaps(t *testing.T) {
 		t.Error("a sensor of the whole space was accepted")
 	}
 }
+
+// TestAttempts checks that connection attempts count per transport and
+// destination port (and in the sensor's series), requests per family, and
+// that the keys name them.
+func TestAttempts(t *testing.T) {
+	t.Parallel()
+	w := newWatch(t, watch.DefaultSettings)
+	t0 := time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
+	recs := []detect.Record{
+		{Time: t0, Source: []byte("a"), Attempt: true, Transport: detect.TCP, DstPort: 80},
+		{Time: t0.Add(time.Second), Source: []byte("b"), Attempt: true, Transport: detect.TCP, DstPort: 80},
+		{Time: t0.Add(2 * time.Second), Source: []byte("a"), Attempt: true, Transport: detect.UDP, DstPort: 1434},
+		{Time: t0.Add(3 * time.Second), Source: []byte("c")},
+	}
+	for i := range recs {
+		var fams []int
+		if i == 3 {
+			fams = []int{0}
+		}
+		if err := w.Add(0, &recs[i], fams); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]forecast.Row{
+		"ucsd-16":                 {Time: t0, Probes: 4, Sources: 3, NewSources: 3, CumulativeSources: 3},
+		"ucsd-16/port/tcp/80":     {Time: t0, Probes: 2, Sources: 2, NewSources: 2, CumulativeSources: 2},
+		"ucsd-16/port/udp/1434":   {Time: t0, Probes: 1, Sources: 1, NewSources: 1, CumulativeSources: 1},
+		"ucsd-16/family/code-red": {Time: t0, Probes: 1, Sources: 1, NewSources: 1, CumulativeSources: 1},
+	}
+	got := map[string]forecast.Row{}
+	for _, s := range w.Series() {
+		rows := w.Rows(s.Index)
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows", s.Key, len(rows))
+		}
+		got[s.Key.String()] = rows[0]
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("series %v, want %v", got, want)
+	}
+}
