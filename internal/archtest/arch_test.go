@@ -124,6 +124,7 @@ var floor = map[string][]string{
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/atomicfile"},
 	"watch":           {"detect", "forecast", "internal/param"},
+	"ingest/follow":   nil,
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
@@ -154,12 +155,13 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestNoEngineOnTheDataSide keeps detect, forecast, watch, share, chart,
-// page and compare free, even indirectly, of the engine, the scenario reader and
-// what runs them: they work on real data as on simulated.
+// TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
+// share, chart, page and compare free, even indirectly, of the engine, the
+// scenario reader and what runs them: they work on real data as on
+// simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
 			if slices.Contains(deps, banned) {

@@ -1,0 +1,16 @@
+//go:build unix
+
+package follow
+
+import (
+	"os"
+	"syscall"
+)
+
+// idOf returns the device and inode of a file, from its stat.
+func idOf(fi os.FileInfo) fileID {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} //nolint:unconvert // int types differ by platform
+	}
+	return fileID{}
+}
