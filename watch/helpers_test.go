@@ -174,7 +174,7 @@ func expand(rows []forecast.Row, interval time.Duration, sensor int, fams []int,
 	for _, r := range rows {
 		var cur []string
 		for range r.NewSources {
-			cur = append(cur, fmt.Sprintf("%s.%d.%d", prefix, len(seen)/250, len(seen)%250))
+			cur = append(cur, fmt.Sprintf("%s.%d.%d.%d", prefix, len(seen)/62500, len(seen)/250%250, len(seen)%250))
 			seen = append(seen, cur[len(cur)-1])
 		}
 		old := seen[:len(seen)-int(r.NewSources)]
@@ -281,17 +281,19 @@ func waves(seed uint64, hours float64) []op {
 			w.hosts = math.Min(w.hosts, w.n)
 			n := int(w.hosts)
 			for range pois(float64(n) * mu16) {
-				emit(0, fmt.Sprintf("%s.%d", w.prefix, rng.IntN(n)), []int{0})
+				h := rng.IntN(n)
+				emit(0, fmt.Sprintf("%s.%d.%d", w.prefix, h/250, h%250), []int{0})
 			}
 			for range pois(float64(n) * mu16 * 256 / 64) { // a sample of the /8's: 1 in 64
-				emit(1, fmt.Sprintf("%s.%d", w.prefix, rng.IntN(n)), []int{0})
+				h := rng.IntN(n)
+				emit(1, fmt.Sprintf("%s.%d.%d", w.prefix, h/250, h%250), []int{0})
 			}
 		}
 		// background: 30 scanners at any time, each 0.2 probes a minute
 		// into either sensor, renewed at 5 an hour
 		for range pois(30 * 0.2) {
 			id := rng.IntN(30) + int(h*5)
-			emit(rng.IntN(2), fmt.Sprintf("192.0.%d", id), []int{1})
+			emit(rng.IntN(2), fmt.Sprintf("192.0.%d.%d", id/250, id%250), []int{1})
 		}
 		slices.SortFunc(batch, func(a, b ev) int { return a.t.Compare(b.t) })
 		for _, e := range batch {

@@ -214,7 +214,7 @@ type Stats struct {
 func (w *Watch) Stats() Stats {
 	st := Stats{Records: w.records, Late: w.late, Sources: w.nsources, Series: len(w.series)}
 	for _, ser := range w.series {
-		st.Pairs += int64(len(ser.pairs)) // the All series' count every source of its sensor up to the last it saw
+		st.Pairs += ser.npairs
 	}
 	return st
 }

@@ -28,7 +28,7 @@ func Restore(cfg Config, log, hot []byte) (*Watch, error) {
 	w.journaling = true
 	w.loggedSensors, w.loggedSeries = len(w.sensors), len(w.series)
 	for _, s := range w.sensors {
-		s.loggedSources = len(s.keys)
+		s.loggedSources = s.src.len()
 	}
 	return w, nil
 }
@@ -62,11 +62,11 @@ func (w *Watch) replay(log []byte) error {
 			n := d.count(w.cfg.Settings.MaxSources-w.nsources, "sources")
 			for i := int64(0); i < n && d.err == nil; i++ {
 				k := d.string(1 << 20)
-				if _, ok := s.ids[k]; ok {
+				if _, ok := s.src.find([]byte(k)); ok || d.err != nil {
 					d.fail("source %q twice", k)
+					break
 				}
-				s.ids[k] = uint32(len(s.keys))
-				s.keys = append(s.keys, k)
+				s.src.add([]byte(k))
 				w.nsources++
 			}
 		case recSeries:
@@ -113,7 +113,7 @@ func (w *Watch) sensorAt(d *decoder) *sensor {
 	i := d.count(int64(len(w.sensors))-1, "sensor")
 	if d.err != nil || len(w.sensors) == 0 {
 		d.fail("no such sensor")
-		return &sensor{ids: map[string]uint32{}, other: map[Class]*series{}}
+		return &sensor{src: newSources(), other: map[Class]*series{}}
 	}
 	return w.sensors[i]
 }
@@ -123,15 +123,15 @@ func (w *Watch) seriesAt(d *decoder) *series {
 	i := d.count(int64(len(w.series))-1, "series")
 	if d.err != nil || len(w.series) == 0 {
 		d.fail("no such series")
-		return &series{pairIdx: map[uint32]uint32{}}
+		return &series{pairIdx: map[uint32]uint32{}, sensor: &sensor{src: newSources()}}
 	}
 	return w.series[i]
 }
 
 // pairOf returns ser's pair of source src, made if need be.
 func (ser *series) pairOf(d *decoder, src uint64) *pair {
-	if src >= uint64(len(ser.sensor.keys)) {
-		d.fail("source %d of %d", src, len(ser.sensor.keys))
+	if src >= uint64(ser.sensor.src.len()) {
+		d.fail("source %d of %d", src, ser.sensor.src.len())
 		return &pair{}
 	}
 	return &ser.pairs[ser.pairIndex(uint32(src))]
@@ -226,7 +226,7 @@ func (w *Watch) replayRows(d *decoder) {
 		w.appendRow(ser, start+i, probes, sources, newN, newBase)
 	}
 	for _, base := range []bool{false, true} {
-		m := d.count(int64(len(ser.sensor.keys)), "sources")
+		m := d.count(int64(ser.sensor.src.len()), "sources")
 		for i := int64(0); i < m && d.err == nil; i++ {
 			p := ser.pairOf(d, d.uvarint())
 			if base {
@@ -257,8 +257,8 @@ func (w *Watch) restoreHot(hot []byte) error {
 		d.fail("%d sensors, the log has %d", n, len(w.sensors))
 	}
 	for _, s := range w.sensors {
-		if n := d.count(1<<62, "sources"); d.err == nil && n != int64(len(s.keys)) {
-			d.fail("sensor %q: %d sources, the log has %d", s.name, n, len(s.keys))
+		if n := d.count(1<<62, "sources"); d.err == nil && n != int64(s.src.len()) {
+			d.fail("sensor %q: %d sources, the log has %d", s.name, n, s.src.len())
 		}
 		s.started = d.bool()
 		s.hi, s.closedTo = d.varint(), d.varint()

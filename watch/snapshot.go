@@ -93,14 +93,14 @@ func (w *Watch) appendNew(b []byte) []byte {
 			w.logCount++
 			w.loggedSensors = si + 1
 		}
-		if n := len(s.keys) - s.loggedSources; n > 0 {
+		if n := s.src.len() - s.loggedSources; n > 0 {
 			b = append(b, recSources)
 			b = binary.AppendUvarint(b, uint64(si))
 			b = binary.AppendUvarint(b, uint64(n))
-			for _, k := range s.keys[s.loggedSources:] {
-				b = appendString(b, k)
+			for id := s.loggedSources; id < s.src.len(); id++ {
+				b = appendString(b, s.src.string(id))
 			}
-			s.loggedSources = len(s.keys)
+			s.loggedSources = s.src.len()
 			w.logCount++
 		}
 	}
@@ -201,7 +201,7 @@ func (w *Watch) hot() []byte {
 	b = binary.AppendUvarint(b, uint64(w.late))
 	b = binary.AppendUvarint(b, uint64(len(w.sensors)))
 	for _, s := range w.sensors {
-		b = binary.AppendUvarint(b, uint64(len(s.keys)))
+		b = binary.AppendUvarint(b, uint64(s.src.len()))
 		b = appendBool(b, s.started)
 		b = binary.AppendVarint(b, s.hi)
 		b = binary.AppendVarint(b, s.closedTo)

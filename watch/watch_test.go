@@ -480,3 +480,39 @@ func TestAttempts(t *testing.T) {
 		t.Errorf("series %v, want %v", got, want)
 	}
 }
+
+// TestSnapshotLarge saves a larger input (two waves: tens of thousands of
+// sources, tables by source id) in full at half way and by a checkpoint at
+// three quarters, restores, feeds the rest and gets what one Watch fed
+// everything gets.
+func TestSnapshotLarge(t *testing.T) {
+	t.Parallel()
+	ops := waves(2, 50)
+	ref := newWatch(t, watch.DefaultSettings)
+	apply(t, ref, ops)
+	if err := ref.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	wantEv := events(ref)
+	w := newWatch(t, watch.DefaultSettings)
+	h, q := len(ops)/2, len(ops)*3/4
+	apply(t, w, ops[:h])
+	full := w.Full()
+	evs := events(w)
+	apply(t, w, ops[h:q])
+	inc := w.Checkpoint()
+	r, err := watch.Restore(watch.Config{Settings: watch.DefaultSettings, Families: families}, append(full.Log, inc.Log...), inc.Hot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, r, w, "restored")
+	apply(t, r, ops[q:])
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, r, ref, "restored and fed the rest")
+	if evs = append(evs, events(r)...); !slices.Equal(evs, wantEv) {
+		t.Errorf("events\n%s\nwant\n%s", strings.Join(evs, "\n"), strings.Join(wantEv, "\n"))
+	}
+	t.Logf("%d records, %d sources; full log %d bytes, checkpoint %d, hot %d", len(ops), ref.Stats().Sources, len(full.Log), len(inc.Log), len(inc.Hot))
+}
