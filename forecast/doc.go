@@ -96,6 +96,13 @@
 // the median and the Level band of the draws are reported. The band holds
 // the estimates' uncertainty, not the model's error.
 //
+// # Row by row
+//
+// A Monitor runs the same pass as Analyze one row at a time, as a live
+// sensor's intervals close (package watch feeds one per series): after
+// each row its steps and alarm are Analyze's on the rows so far, bit for
+// bit, and its Analysis is Analyze's.
+//
 // # Re-emergence
 //
 // RunReemergence forecasts the restart of a dormant worm from the state at
