@@ -43,6 +43,22 @@ func (r *Record) reset() {
 	*r = Record{Bytes: -1}
 }
 
+// Reset clears r: no field set, Bytes -1 (not logged). Readers of other
+// packages (captures) start each record with it.
+func (r *Record) Reset() { r.reset() }
+
+// SetRequest sets the request fields (Method, Target, Path, Query,
+// Protocol) from a request line as the client sent it or a web server
+// logged it, "GET /default.ida?NNNN... HTTP/1.0", the same way for every
+// input, so that signatures match requests from captures as they match log
+// lines: a line without spaces is all method, one without a protocol has
+// the rest as its target, and "-" (a server's "no request") sets nothing.
+// The fields point into line.
+func (r *Record) SetRequest(line []byte) {
+	r.Method, r.Target, r.Path, r.Query, r.Protocol = nil, nil, nil, nil, nil
+	splitRequest(line, r)
+}
+
 // Transport is the transport protocol of an attempt or request.
 type Transport uint8
 

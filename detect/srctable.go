@@ -19,7 +19,7 @@ import (
 // first appearance.
 type srcTable struct {
 	seed    maphash.Seed
-	slots   []uint32 // open addressing on the hash: index+1 of a source, 0 free; a power of two long, at most half full
+	slots   []uint64 // open addressing on the hash: the hash's high 32 bits, then index+1 of a source; 0 free; a power of two long, at most half full
 	hash    []uint64 // per source: the hash of its key
 	keyEnd  []uint32 // per source: the end of its key in keys (it starts where the previous one ends)
 	keys    []byte   // the keys (addresses as logged), one after the other
@@ -31,13 +31,11 @@ type srcTable struct {
 	ivSlots []uint32 // open addressing on (source, interval): index+1 in ivs, 0 free; at most half full
 
 	// With hashParts, a source's parts are also found by hash (partSlots,
-	// open addressing on (source, part number): index+1 in parts; partSrc
-	// is each part's source, for rehashing): the attempts' table, whose
-	// sources may each hit thousands of ports, where the requests' table
-	// walks a source's few families.
+	// open addressing on (source, part number): the source, then index+1
+	// in parts): the attempts' table, whose sources may each hit thousands
+	// of ports, where the requests' table walks a source's few families.
 	hashParts bool
-	partSlots []uint32
-	partSrc   []uint32
+	partSlots []uint64
 }
 
 // famPart is what a source sent of one family: in one chunk of the input,
@@ -83,8 +81,8 @@ func (t *srcTable) len() int { return len(t.hash) }
 // size returns the bytes the table's data takes (the arrays' lengths, not
 // their capacities).
 func (t *srcTable) size() int64 {
-	return int64(len(t.slots)+len(t.keyEnd)+len(t.famHead)+len(t.ivHead)+len(t.ivSlots)+len(t.partSlots)+len(t.partSrc))*4 +
-		int64(len(t.hash)+len(t.lines))*8 + int64(len(t.keys)) +
+	return int64(len(t.keyEnd)+len(t.famHead)+len(t.ivHead)+len(t.ivSlots))*4 +
+		int64(len(t.slots)+len(t.partSlots)+len(t.hash)+len(t.lines))*8 + int64(len(t.keys)) +
 		int64(len(t.parts))*int64(famPartSize) + int64(len(t.ivs))*int64(ivRecSize)
 }
 
@@ -103,7 +101,6 @@ func (t *srcTable) reset() {
 	clear(t.slots)
 	clear(t.ivSlots)
 	clear(t.partSlots)
-	t.partSrc = t.partSrc[:0]
 	t.hash, t.keyEnd, t.keys, t.lines = t.hash[:0], t.keyEnd[:0], t.keys[:0], t.lines[:0]
 	t.famHead, t.ivHead, t.parts, t.ivs = t.famHead[:0], t.ivHead[:0], t.parts[:0], t.ivs[:0]
 }
@@ -118,17 +115,21 @@ func (t *srcTable) key(i uint32) []byte {
 }
 
 // source returns the index of the source with the key, adding it if new.
+// A slot holds the high half of the key's hash beside the index, so that
+// a probe reads no other array unless the halves match: on a table larger
+// than the caches, each array read is a miss.
 func (t *srcTable) source(key []byte) uint32 {
 	h := maphash.Bytes(t.seed, key)
 	if 2*(len(t.hash)+1) > len(t.slots) {
-		t.slots = rehash(t.slots, max(1024, 2*len(t.slots)), func(i uint32) uint64 { return t.hash[i] })
+		t.slots = rehash64(t.slots, max(1024, 2*len(t.slots)), func(s uint64) uint64 { return t.hash[uint32(s)-1] })
 	}
 	mask := uint64(len(t.slots) - 1)
+	tag := h &^ (1<<32 - 1)
 	for j := h & mask; ; j = (j + 1) & mask {
 		s := t.slots[j]
 		if s == 0 {
 			i := uint32(len(t.hash))
-			t.slots[j] = i + 1
+			t.slots[j] = tag | uint64(i+1)
 			t.hash = append(t.hash, h)
 			t.keys = append(t.keys, key...)
 			t.keyEnd = append(t.keyEnd, uint32(len(t.keys)))
@@ -137,8 +138,8 @@ func (t *srcTable) source(key []byte) uint32 {
 			t.ivHead = append(t.ivHead, 0)
 			return i
 		}
-		if t.hash[s-1] == h && bytes.Equal(t.key(s-1), key) {
-			return s - 1
+		if s&^(1<<32-1) == tag && bytes.Equal(t.key(uint32(s)-1), key) {
+			return uint32(s) - 1
 		}
 	}
 }
@@ -161,20 +162,38 @@ func rehash(old []uint32, n int, hash func(i uint32) uint64) []uint32 {
 	return slots
 }
 
+// rehash64 returns slots of the new length (a power of two) holding the
+// entries of old, placed by the hash of each.
+func rehash64(old []uint64, n int, hash func(s uint64) uint64) []uint64 {
+	slots := make([]uint64, n)
+	mask := uint64(n - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		j := hash(s) & mask
+		for slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		slots[j] = s
+	}
+	return slots
+}
+
 // part returns the part of family fam of source src, nil if none.
 func (t *srcTable) part(src, fam uint32) *famPart {
 	if t.hashParts {
-		mask := uint64(len(t.partSlots) - 1)
 		if len(t.partSlots) == 0 {
 			return nil
 		}
+		mask := uint64(len(t.partSlots) - 1)
 		for j := ivHash(src, int64(fam)) & mask; ; j = (j + 1) & mask {
 			s := t.partSlots[j]
 			if s == 0 {
 				return nil
 			}
-			if t.partSrc[s-1] == src && t.parts[s-1].fam == fam {
-				return &t.parts[s-1]
+			if uint32(s>>32) == src && t.parts[uint32(s)-1].fam == fam {
+				return &t.parts[uint32(s)-1]
 			}
 		}
 	}
@@ -192,16 +211,17 @@ func (t *srcTable) newPart(src, fam uint32, ns int64) *famPart {
 	t.parts = append(t.parts, famPart{fam: fam, next: t.famHead[src], lines: 1, events: 1, first: ns, latest: ns, firstRead: ns, lastRead: ns})
 	t.famHead[src] = uint32(len(t.parts))
 	if t.hashParts {
-		t.partSrc = append(t.partSrc, src)
 		if 2*len(t.parts) > len(t.partSlots) {
-			t.partSlots = rehash(t.partSlots, max(1024, 2*len(t.partSlots)), func(i uint32) uint64 { return ivHash(t.partSrc[i], int64(t.parts[i].fam)) })
+			t.partSlots = rehash64(t.partSlots, max(1024, 2*len(t.partSlots)), func(s uint64) uint64 {
+				return ivHash(uint32(s>>32), int64(t.parts[uint32(s)-1].fam))
+			})
 		}
 		mask := uint64(len(t.partSlots) - 1)
 		j := ivHash(src, int64(fam)) & mask
 		for t.partSlots[j] != 0 {
 			j = (j + 1) & mask
 		}
-		t.partSlots[j] = uint32(len(t.parts))
+		t.partSlots[j] = uint64(src)<<32 | uint64(len(t.parts))
 	}
 	return &t.parts[len(t.parts)-1]
 }
