@@ -13,6 +13,7 @@ import (
 
 	"wormwatch/detect"
 	"wormwatch/forecast"
+	"wormwatch/ingest/packet"
 	"wormwatch/internal/outpath"
 	"wormwatch/internal/paramcli"
 	"wormwatch/results"
@@ -28,6 +29,7 @@ type detectFlags struct {
 	list       bool
 	print      bool
 	series     string
+	seriesOf   string
 	interval   time.Duration
 	sensorSize uint64
 	stix       string
@@ -37,17 +39,20 @@ type detectFlags struct {
 	memory     string
 	tmpDir     string
 	force      bool
+	httpPorts  []uint
 }
 
 func newDetectCmd() *cobra.Command {
 	var f detectFlags
 	c := &cobra.Command{
 		Use:   "detect [flags] PATH...",
-		Short: "Find worms (Code Red, Nimda, ...) in web-server access logs",
-		Long: `Read web-server access logs (Apache and nginx combined or common, IIS W3C extended;
-plain or gzip; files, folders read recursively, or - for standard input), match every
-line against the worm signatures and print per family the matched lines, distinct
-sources and events, a per-source table and hourly counts.
+		Short: "Find worms (Code Red, Nimda, ...) in web-server logs, Zeek logs and packet captures",
+		Long: `Read web-server access logs (Apache and nginx combined or common, IIS W3C extended),
+Zeek http.log and conn.log (TSV or JSON) and packet captures (pcap, pcapng; plain or
+gzip; files, folders read recursively, or - for standard input), match every request
+against the worm signatures and print per family the matched lines, distinct sources
+and events, a per-source table and hourly counts; and the connection attempts (TCP
+SYNs in captures, unanswered connections in conn.logs) per destination port.
 
 The signatures are data: 'wormwatch detect --list-signatures' lists them,
 --print-signatures prints the built-in table as TOML, and --signatures FILE adds
@@ -59,7 +64,10 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
   wormwatch detect --format json --out found.json logs/
   wormwatch detect --format csv --table sources logs/
   wormwatch detect --series sensor.csv --interval 1h logs/
-  wormwatch detect --signatures mine.toml --log-format iis W3SVC1/`,
+  wormwatch detect --signatures mine.toml --log-format iis W3SVC1/
+  wormwatch detect darknet.pcap zeek/conn.log
+  tcpdump -w - 'tcp[tcpflags] & tcp-syn != 0' | wormwatch detect -
+  wormwatch detect --series syn80.csv --series-of syn:80 --sensor-size 16777216 darknet/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(cmd.Context(), cmd, args, &f)
 		},
@@ -72,7 +80,8 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.StringArrayVar(&f.signatures, "signatures", nil, "a TOML signatures file adding or replacing families (repeatable)")
 	fl.BoolVar(&f.list, "list-signatures", false, "list the signature families and exit")
 	fl.BoolVar(&f.print, "print-signatures", false, "print the built-in signature table (TOML) and exit")
-	fl.StringVar(&f.series, "series", "", "also write a sensor series CSV ("+strings.Join(results.SensorColumns, ",")+") of worm requests per interval")
+	fl.StringVar(&f.series, "series", "", "also write a sensor series CSV ("+strings.Join(results.SensorColumns, ",")+") of worm requests (or connection attempts, see --series-of) per interval")
+	fl.StringVar(&f.seriesOf, "series-of", "auto", "what the --series rows count: "+detect.SeriesOfNames+" (auto: matched requests, or every connection attempt when no request matched)")
 	paramcli.DurationVar(fl, &f.interval, "interval", time.Hour, "interval of the --series rows")
 	fl.Uint64Var(&f.sensorSize, "sensor-size", 1, "size column of the --series file: addresses the logs cover (a single web server: 1)")
 	fl.StringVar(&f.stix, "stix", "", "also write a STIX 2.1 bundle of the findings to this file")
@@ -82,6 +91,7 @@ counted by reason and reported. The JSON layout is documented in docs/detect.md.
 	fl.StringVar(&f.memory, "memory", fmt.Sprintf("%dMiB", detect.DefaultMemory>>20), "memory for the per-source tables (at least 16MiB); past it they are kept in temporary files and merged at the end, the counts exact")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "folder of the temporary files past --memory (default: $TMPDIR, or /tmp)")
 	fl.BoolVar(&f.force, "force", false, "replace output files (--out, --series, --stix) that exist; never an input")
+	fl.UintSliceVar(&f.httpPorts, "http-ports", portsOf(packet.DefaultHTTPPorts), "in captures, the TCP ports whose streams are reassembled and read as HTTP requests")
 	return c
 }
 
@@ -149,6 +159,15 @@ func runDetect(ctx context.Context, cmd *cobra.Command, args []string, f *detect
 	return writeOut(0, write)
 }
 
+// portsOf returns ports as the values of --http-ports.
+func portsOf(ports []uint16) []uint {
+	out := make([]uint, len(ports))
+	for i, p := range ports {
+		out[i] = uint(p)
+	}
+	return out
+}
+
 // detectOptions checks the flags (before any input is read, so that a
 // mistake costs nothing) and returns the analyzer's options.
 func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detect.Options, error) {
@@ -186,7 +205,7 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detec
 	}
 	opt.Memory, opt.TempDir = mem, f.tmpDir
 	if f.series == "" {
-		for _, name := range []string{"interval", "sensor-size"} {
+		for _, name := range []string{"interval", "sensor-size", "series-of"} {
 			if cmd.Flags().Changed(name) {
 				return opt, fmt.Errorf("--%s applies only with --series", name)
 			}
@@ -204,7 +223,18 @@ func detectOptions(cmd *cobra.Command, f *detectFlags, m *detect.Matcher) (detec
 			return opt, fmt.Errorf("--sensor-size %d: want 1 to %d addresses (forecast.MaxSensorSize, the largest size column forecast reads)", f.sensorSize, uint64(forecast.MaxSensorSize))
 		}
 		opt.SeriesInterval, opt.MaxSeriesRows = f.interval, forecast.MaxRows
+		if opt.SeriesOf, err = detect.ParseSeriesOf(f.seriesOf); err != nil {
+			return opt, fmt.Errorf("--series-of %w", err)
+		}
 	}
+	ports := make([]uint16, 0, len(f.httpPorts)) // none given: none read as HTTP
+	for _, p := range f.httpPorts {
+		if p > 65535 {
+			return opt, fmt.Errorf("--http-ports %d: want ports from 0 to 65535", p)
+		}
+		ports = append(ports, uint16(p))
+	}
+	opt.Openers = []detect.Opener{packet.Opener(packet.Options{HTTPPorts: ports})}
 	if f.stix == "" && cmd.Flags().Changed("tlp") {
 		return opt, errors.New("--tlp applies only with --stix")
 	}

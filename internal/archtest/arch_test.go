@@ -125,6 +125,7 @@ var floor = map[string][]string{
 	"forecast/gendoc": {"forecast", "internal/atomicfile"},
 	"watch":           {"detect", "forecast", "internal/param"},
 	"ingest/follow":   nil,
+	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
