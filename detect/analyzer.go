@@ -263,7 +263,48 @@ func (a *Analyzer) add(rec *Record) error {
 		return a.addAttempt(rec, t)
 	}
 	a.dst = a.m.Match(rec, a.dst[:0])
-	if len(a.dst) == 0 {
+	return a.addFamilies(rec, t, a.dst)
+}
+
+// AddMatched counts one record as Add does, except that a request is not
+// matched against the signatures: fams are the families it matched
+// (indices into the Matcher's Families, increasing, as Matcher.Match gives
+// them; none when it matched nothing, which moves only the report's start
+// and end). It is for a caller that has matched the record already (the
+// live service matches each record once, for the analyzer and for its
+// online analysis) or that rebuilds an analyzer from the matches it
+// stored: the report is the one Add would have given. An attempt is
+// counted as Add counts it (fams must be empty).
+func (a *Analyzer) AddMatched(rec *Record, fams []int) error {
+	if a.done {
+		return errors.New("AddMatched after Report")
+	}
+	prev := -1
+	for _, f := range fams {
+		if f <= prev || f >= len(a.fam) {
+			return fmt.Errorf("families %v: want increasing indices below %d", fams, len(a.fam))
+		}
+		prev = f
+	}
+	if rec.Attempt && len(fams) > 0 {
+		return errors.New("an attempt matches no family")
+	}
+	t := rec.Time.UnixNano()
+	if !a.haveTime {
+		a.timeMin, a.timeMax, a.haveTime = t, t, true
+	} else {
+		a.timeMin, a.timeMax = min(a.timeMin, t), max(a.timeMax, t)
+	}
+	if rec.Attempt {
+		return a.addAttempt(rec, t)
+	}
+	return a.addFamilies(rec, t, fams)
+}
+
+// addFamilies counts a request of time t (Unix ns) that matched the
+// families fams.
+func (a *Analyzer) addFamilies(rec *Record, t int64, fams []int) error {
+	if len(fams) == 0 {
 		return nil
 	}
 	a.matched++
@@ -271,7 +312,7 @@ func (a *Analyzer) add(rec *Record) error {
 	s := tab.source(rec.Source)
 	tab.lines[s]++
 	a.hours.at(t)
-	for _, fi := range a.dst {
+	for _, fi := range fams {
 		fa := &a.fam[fi]
 		if fa.lines == 0 {
 			fa.first, fa.last = t, t

@@ -368,19 +368,25 @@ func (z *zeekTSV) directive(line []byte) error {
 				return fmt.Errorf("the Zeek #fields header lacks %s", strings.Join(missing, ", "))
 			}
 		}
-		var f zeekFields
-		base := &f
-		for _, nb := range z.names {
-			p := f.fieldPtr(nb)
-			idx := -1
-			if p != nil {
-				idx = fieldIndex(base, p)
-			}
-			z.ptr = append(z.ptr, idx)
-		}
+		z.index()
 		z.n = len(z.names)
 	}
 	return nil
+}
+
+// index sets, for each of the #fields names, which of zeekFields it is.
+func (z *zeekTSV) index() {
+	z.ptr = z.ptr[:0]
+	var f zeekFields
+	base := &f
+	for _, nb := range z.names {
+		p := f.fieldPtr(nb)
+		idx := -1
+		if p != nil {
+			idx = fieldIndex(base, p)
+		}
+		z.ptr = append(z.ptr, idx)
+	}
 }
 
 // zeekFieldCount is the number of fields of zeekFields (the []byte ones).
