@@ -125,7 +125,8 @@ var floor = map[string][]string{
 	"forecast/gendoc": {"forecast", "internal/atomicfile"},
 	"watch":           {"detect", "forecast", "internal/param"},
 	"ingest/follow":   nil,
-	"ingest/packet":   {"detect"},
+	"store":           nil,
+	"serve":           {"detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "store", "watch"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
@@ -157,12 +158,12 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
-// share, chart, page and compare free, even indirectly, of the engine, the
+// store, serve, share, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "serve", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
 			if slices.Contains(deps, banned) {
