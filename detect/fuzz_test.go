@@ -11,11 +11,13 @@ import (
 )
 
 // Fuzz targets of every reader of the package: the combined and common
-// line parser (FuzzCLF), the IIS W3C one (FuzzW3C), the whole reader in
-// each format (FuzzReader), format sniffing (FuzzSniff), the gzip layer
-// (FuzzGzip), the signature loader (FuzzSignatures) and the records of the
-// temporary files (FuzzSpillRecord). The seed corpus runs with the
-// ordinary tests; run each for a while with, for example,
+// line parser (FuzzCLF), the IIS W3C one (FuzzW3C), Zeek's TSV and JSON
+// ones (FuzzZeek, fuzz_live_test.go), the whole reader in each format
+// (FuzzReader), the LineReader against it (FuzzLineReader), format
+// sniffing (FuzzSniff), the gzip layer (FuzzGzip), the signature loader
+// (FuzzSignatures) and the records of the temporary files
+// (FuzzSpillRecord). The seed corpus runs with the ordinary tests; run each
+// for a while with, for example,
 //
 //	go test ./detect -run XXX -fuzz FuzzCLF -fuzztime 30s
 
@@ -86,7 +88,7 @@ func FuzzReader(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
-		fm := Format(format % 4)
+		fm := Format(format % 6) // every format, Zeek's too
 		rd, err := NewReader("fuzz", bytes.NewReader(data), ReaderOptions{Format: fm, MaxLine: MinMaxLine})
 		if err != nil {
 			var ie *InputError

@@ -446,15 +446,14 @@ func (f *Follower) advance(ctx context.Context) (c Chunk, ok, moved bool, err er
 
 // leave closes cur, delivering its last line if it had no '\n': the file
 // is left for good, so the line is whole.
-func (f *Follower) leave() (Chunk, bool) {
+func (f *Follower) leave() (c Chunk, ok bool) {
 	s := f.cur
-	var c Chunk
-	ok := false
 	if f.skip || f.n > 0 {
 		s.pos = s.rd
 		switch {
-		case f.skip && (f.mute || f.opt.Long == Skip):
-			c, ok = f.chunk(nil, 0, btoi(!f.mute)), !f.mute
+		case f.skip && f.mute: // the start cut it: not a line
+		case f.skip && f.opt.Long == Skip:
+			c, ok = f.chunk(nil, 0, 1), true
 		case f.skip:
 			f.buf[f.keep] = '\n'
 			f.n = f.keep + 1
@@ -470,13 +469,6 @@ func (f *Follower) leave() (Chunk, bool) {
 	_ = s.close()
 	f.cur = nil
 	return c, ok
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // truncated handles cur found shorter than what was read of it, or with

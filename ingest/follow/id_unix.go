@@ -7,10 +7,11 @@ import (
 	"syscall"
 )
 
-// idOf returns the device and inode of a file, from its stat.
+// idOf returns the device and inode of a file, from its stat (their
+// integer types differ from one system to another).
 func idOf(fi os.FileInfo) fileID {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} //nolint:unconvert // int types differ by platform
+		return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
 	}
 	return fileID{}
 }

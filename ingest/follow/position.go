@@ -117,9 +117,6 @@ func (p Position) check() error {
 // fileID is a file's device and inode.
 type fileID struct{ dev, ino uint64 }
 
-// known reports whether the id names a file (inode 0 is never one).
-func (id fileID) known() bool { return id.ino != 0 }
-
 // fingerprint returns the head and sum of a Position for a file whose
 // first bytes are head.
 func fingerprint(head []byte) (int, [32]byte) {

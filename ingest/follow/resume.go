@@ -153,6 +153,11 @@ func locate(sibs []sibling, p Position) int {
 // matches reports whether sib is the file of p: by inode and first bytes
 // (byInode) or by first bytes alone.
 func matches(sib sibling, p Position, byInode bool) bool {
+	if byInode {
+		if fi, err := os.Stat(sib.name); err != nil || !sameID(fi, p) {
+			return false
+		}
+	}
 	file, fi, err := openPath(sib.name)
 	if err != nil || file == nil {
 		return false

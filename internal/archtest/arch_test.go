@@ -127,6 +127,7 @@ var floor = map[string][]string{
 	"ingest/follow":   nil,
 	"store":           nil,
 	"serve":           {"detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "store", "watch"},
+	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
