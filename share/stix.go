@@ -48,6 +48,11 @@ type Finding struct {
 	FirstSeen, LastSeen time.Time
 	// Sources are the addresses the events came from.
 	Sources []Source
+	// SightingDescription, if set, is the sighting's description instead
+	// of "NAME: N events from M sources": for a finding whose sources are
+	// counted but not listed (a live alarm says how many distinct sources
+	// its series saw, not which).
+	SightingDescription string
 }
 
 // Source is one address that sent a family's requests. Zero Count and times
@@ -469,12 +474,15 @@ func (b *bundleBuilder) family(f *Finding, pattern string, earliest time.Time) e
 	}
 	sg := stixSighting{
 		stixCommon:       b.common("sighting", f.LastSeen),
-		Description:      fmt.Sprintf("%s: %d events from %d sources", name, f.Count, len(f.Sources)),
+		Description:      f.SightingDescription,
 		FirstSeen:        ts(f.FirstSeen),
 		LastSeen:         ts(f.LastSeen),
 		Count:            clamp(f.Count, 0, maxCount),
 		SightingOfRef:    ind.ID,
 		ObservedDataRefs: observed,
+	}
+	if sg.Description == "" {
+		sg.Description = fmt.Sprintf("%s: %d events from %d sources", name, f.Count, len(f.Sources))
 	}
 	if f.Count > maxCount {
 		sg.Description += fmt.Sprintf(" (count capped at STIX's maximum of %d)", maxCount)

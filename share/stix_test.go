@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -241,6 +242,33 @@ func TestSTIXDetails(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("sources without observed-data: %v", want)
+	}
+}
+
+// TestSightingDescription checks the sighting's description: counts of
+// events and listed sources by default, the finding's own when given.
+func TestSightingDescription(t *testing.T) {
+	t.Parallel()
+	for _, own := range []string{"", "Code Red II on sensor tel: 12 distinct sources"} {
+		fs := codeRedFindings()[:1]
+		fs[0].SightingDescription = own
+		_, objs := decodeBundle(t, writeBundle(t, fs, "amber"))
+		want := own
+		if own == "" {
+			want = fmt.Sprintf("Code Red II: %d events from %d sources", fs[0].Count, len(fs[0].Sources))
+		}
+		n := 0
+		for _, o := range objs {
+			if o.str("type") == "sighting" {
+				n++
+				if o.str("description") != want {
+					t.Errorf("description %q, want %q", o.str("description"), want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d sightings, want 1", n)
+		}
 	}
 }
 
