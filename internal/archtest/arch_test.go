@@ -126,7 +126,8 @@ var floor = map[string][]string{
 	"watch":           {"detect", "forecast", "internal/param"},
 	"ingest/follow":   nil,
 	"store":           nil,
-	"serve":           {"detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "store", "watch"},
+	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
+	"serve":           {"alert", "detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "store", "watch"},
 	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
@@ -159,12 +160,12 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
-// store, serve, share, chart, page and compare free, even indirectly, of the engine, the
+// store, alert, serve, share, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "serve", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
 			if slices.Contains(deps, banned) {
