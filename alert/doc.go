@@ -35,7 +35,8 @@
 //
 // # Wiring
 //
-// serve embeds Config as its [alert] table, calls AddDeliveries on each
-// batch before Commit and Deliverer.Wake after it, and runs
-// Deliverer.Run beside the ingest loop.
+// serve embeds Config as its [alert] table; Hook is its BatchHook (the
+// deliveries of each batch's new transitions, planned before the commit);
+// a Deliverer on serve's store runs beside the ingest loop, woken after
+// each commit (Wake), and takes a reloaded configuration (SetConfig).
 package alert

@@ -144,7 +144,7 @@ func commitTransitions(t *testing.T, st *store.Store, cfg Config, ts []store.Tra
 	for _, k := range keys {
 		b.Series = append(b.Series, store.SeriesRows{Series: k, Rows: []store.Row{{Time: t0.Add(-time.Minute), Probes: 1, Sources: 1, NewSources: 1, CumulativeSources: 1}}})
 	}
-	if err := AddDeliveries(cfg, b, families()); err != nil {
+	if err := AddDeliveries(cfg, b, b.Transitions, families()); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Commit(t.Context(), b); err != nil {

@@ -369,3 +369,69 @@ func TestReadEstimates(t *testing.T) {
 		t.Errorf("not an object: %+v", e)
 	}
 }
+
+// TestHookCarried: serve's hook gets the transitions new in a batch that
+// carries a failed commit's transitions and deliveries. Only the new ones
+// are planned, each delivery linked to its own transition once
+// committed.
+func TestHookCarried(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Webhooks = []Webhook{hook(t, "all", "https://hooks.example.org/a")}
+	h := Hook(func() Config { return cfg }, families(), quiet)
+	ts, keys := testTransitions()
+	b := &store.Batch{}
+	for _, k := range keys {
+		b.Series = append(b.Series, store.SeriesRows{Series: k, Rows: []store.Row{{Time: t0, Probes: 1, Sources: 1, NewSources: 1, CumulativeSources: 1}}})
+	}
+	b.Transitions = ts[:1]
+	h(b.Transitions, b) // the failed commit's
+	carried := len(b.Deliveries)
+	b.Transitions = append(b.Transitions, ts[1:3]...)
+	h(b.Transitions[1:], b) // the next commit's new transitions
+	if carried != 3 || len(b.Deliveries) != 3+3+2 {
+		t.Fatalf("%d deliveries carried, %d in all; want 3 and 8", carried, len(b.Deliveries))
+	}
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	if err := st.Commit(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := st.Due(t.Context(), time.Now().Add(time.Minute), 0)
+	bySeries := map[string]int64{}
+	for _, tr := range b.Transitions {
+		bySeries[tr.Series] = tr.ID
+	}
+	if len(due) != 3 {
+		t.Fatalf("%d webhook deliveries, want 3", len(due))
+	}
+	for _, d := range due {
+		if ev := strictEvent(t, d.Payload); bySeries[ev.Series] != d.TransitionID {
+			t.Errorf("delivery of %s linked to transition %d, want %d", ev.Series, d.TransitionID, bySeries[ev.Series])
+		}
+	}
+	if err := AddDeliveries(cfg, &store.Batch{}, ts[:1], nil); err == nil {
+		t.Error("more new transitions than the batch has: no error")
+	}
+}
+
+// TestPlanArtifactError: a family whose pattern share refuses loses its
+// bundle, with an error, but not its draft nor its webhook delivery.
+func TestPlanArtifactError(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Webhooks = []Webhook{hook(t, "all", "https://hooks.example.org/a")}
+	fams := families()
+	i := slices.IndexFunc(fams, func(f detect.Family) bool { return f.Name == "codered2" })
+	fams[i].STIXPattern = "[url:value MATCHES"
+	ts, keys := testTransitions()
+	ds, err := Plan(cfg, ts[:1], Facts{Series: keys, Families: fams})
+	if err == nil || !strings.Contains(err.Error(), "STIX bundle") {
+		t.Errorf("error %v, want one about the STIX bundle", err)
+	}
+	var chans []string
+	for _, d := range ds {
+		chans = append(chans, d.Channel)
+	}
+	if !slices.Equal(chans, []string{ChannelCSAF, ChannelWebhook}) {
+		t.Errorf("planned %v, want the draft and the webhook", chans)
+	}
+}
