@@ -134,6 +134,9 @@ var floor = map[string][]string{
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// demo runs a scenario and writes a log that serve --demo follows; only
+	// cmd/wormwatch imports it (no other floor lists it), never serve.
+	"demo": {"internal/atomicfile", "ipv4", "scenario", "sensor/capture", "sim"},
 	// The top: flags, progress, exit codes.
 	"cmd/wormwatch":                   {"*"},
 	"detect/internal/biglog/mkbiglog": {"detect/internal/biglog"},
@@ -167,7 +170,7 @@ func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
 	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
-		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report"} {
+		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {
 				t.Errorf("%s depends on %s", side, banned)
 			}
