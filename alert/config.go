@@ -31,7 +31,7 @@ const MinSecret = 16
 // it. The rules the tags cannot say (URLs, secrets' sources) are Check's.
 type Config struct {
 	Webhooks    []Webhook      `toml:"webhook" maxlen:"64" doc:"the webhooks: each gets a signed JSON POST per transition of the kinds it asks for"`
-	MaxAttempts int            `toml:"max_attempts" default:"8" min:"1" max:"100" doc:"tries of a webhook delivery before it is dead (the dead-letter list)"`
+	MaxAttempts int            `toml:"max_attempts" default:"20" min:"1" max:"100" doc:"tries of a webhook delivery before it is dead (the dead-letter list)"`
 	BackoffBase param.Duration `toml:"backoff_base" default:"1s" min:"1ms" max:"1h" doc:"wait after the first failed try; it doubles with each failure, with jitter"`
 	BackoffCap  param.Duration `toml:"backoff_cap" default:"10m" min:"1ms" max:"1d" doc:"longest wait between two tries (before jitter; a Retry-After may ask for more)"`
 	Timeout     param.Duration `toml:"timeout" default:"10s" min:"1ms" max:"5m" doc:"time allowed for one try: connection, request and answer"`

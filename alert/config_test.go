@@ -14,7 +14,7 @@ import (
 // TestConfigDefaults: the defaults the brief and docs/serve.md give.
 func TestConfigDefaults(t *testing.T) {
 	c := DefaultConfig()
-	if c.MaxAttempts != 8 || c.BackoffBase.D() != time.Second || c.BackoffCap.D() != 10*time.Minute || c.Timeout.D() != 10*time.Second ||
+	if c.MaxAttempts != 20 || c.BackoffBase.D() != time.Second || c.BackoffCap.D() != 10*time.Minute || c.Timeout.D() != 10*time.Second ||
 		c.Concurrency != 4 || c.Poll.D() != time.Second || !c.STIX || !c.CSAF || c.TLP != "amber" || len(c.Webhooks) != 0 {
 		t.Errorf("defaults %+v", c)
 	}
@@ -44,7 +44,7 @@ func TestConfigTOML(t *testing.T) {
 		t.Fatal(errs)
 	}
 	if len(c.Webhooks) != 2 || c.Webhooks[0].Name != "soc" || !slices.Equal(c.Webhooks[0].Events, []string{Opened, Changed, Closed}) ||
-		!slices.Equal(c.Webhooks[1].Events, []string{Watching}) || c.MaxAttempts != 8 || c.TLP != "amber" {
+		!slices.Equal(c.Webhooks[1].Events, []string{Watching}) || c.MaxAttempts != 20 || c.TLP != "amber" {
 		t.Errorf("read %+v", c)
 	}
 }
