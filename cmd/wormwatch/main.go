@@ -11,7 +11,8 @@
 // a flag, an output path the rules refuse, an output folder that exists),
 // 1 for an internal failure or a resource that ran out (memory, file
 // descriptors, disk space: one line naming it and the flag that bounds it),
-// 130 when stopped by a signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT).
+// 130 when stopped by a signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT; serve
+// handles SIGINT, SIGTERM and SIGHUP itself: see docs/serve.md).
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,6 +59,11 @@ func userWriteError(err error) error {
 // stopSignals are the signals that stop a command cleanly: the context is
 // cancelled, the command keeps what is finished and removes the rest.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// ownSignals is set by a command that handles SIGINT, SIGTERM and SIGHUP
+// itself (serve: a graceful shutdown, a reload); the watchdog then leaves
+// them to it and acts on SIGQUIT only.
+var ownSignals atomic.Bool
 
 // stopGrace is how long a command has to stop by itself after a signal
 // (a read blocked in the kernel, on a FIFO with no writer say, cannot see
@@ -117,6 +124,9 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 // status 130.
 func watchdog(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer, exit func(int)) {
 	sig := <-sigs
+	for ownSignals.Load() && sig != syscall.SIGQUIT {
+		sig = <-sigs // the command handles it
+	}
 	cancel()
 	select {
 	case <-sigs:
@@ -178,6 +188,6 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(newScenarioCmd(), newRunCmd(), newReplayCmd(), newDetectCmd(), newForecastCmd(), newAdvisoryCmd(), newBenchCmd(), newCompareCmd())
+	root.AddCommand(newScenarioCmd(), newRunCmd(), newReplayCmd(), newDetectCmd(), newForecastCmd(), newAdvisoryCmd(), newBenchCmd(), newCompareCmd(), newServeCmd())
 	return root
 }
