@@ -129,6 +129,7 @@ var floor = map[string][]string{
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
 	"serve":           {"alert", "detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "serve/metrics", "store", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
+	"serve/dashboard": nil,
 	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
