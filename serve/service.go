@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wormwatch/serve/metrics"
 	"wormwatch/store"
 )
 
@@ -49,6 +50,8 @@ type Service struct {
 	ready atomic.Bool
 	done  chan struct{} // closed when the loop has stopped
 	start time.Time
+
+	metrics *metrics.Metrics // GET /metrics; the loop observes its commits
 }
 
 // New opens the store in the data folder (locking it against a second
