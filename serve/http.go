@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"wormwatch/serve/dashboard"
 )
 
 // maxRequestBody is the largest request body of every handler but a push
@@ -14,7 +16,7 @@ import (
 const maxRequestBody = 64 << 10
 
 // routes returns the service's mux: the API under /api/v1/, /healthz,
-// /readyz and a placeholder page at /.
+// /readyz and the dashboard at / (package serve/dashboard).
 func (s *Service) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/detect", s.api(http.MethodGet, s.handleDetect))
@@ -27,10 +29,9 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
 	}))
-	mux.Handle("/metrics", s.api(http.MethodGet, s.metricsHandler().ServeHTTP))
 	mux.Handle("/healthz", plain(http.MethodGet, s.handleHealth))
 	mux.Handle("/readyz", plain(http.MethodGet, s.handleReady))
-	mux.Handle("/{$}", plain(http.MethodGet, handleIndex))
+	mux.Handle("/", dashboard.Handler())
 	return mux
 }
 
@@ -132,26 +133,3 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 	w.WriteHeader(status)
 	w.Write(body)
 }
-
-// handleIndex is the placeholder page at /.
-func handleIndex(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	writeBody(w, http.StatusOK, "text/html; charset=utf-8", []byte(indexPage))
-}
-
-// indexPage is the page at / until the dashboard comes.
-const indexPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>wormwatch serve</title></head>
-<body><h1>wormwatch serve</h1>
-<p>The live service runs. The dashboard is not built yet; the API is:</p>
-<ul>
-<li><a href="/api/v1/status">/api/v1/status</a>: inputs and counters</li>
-<li><a href="/api/v1/detect">/api/v1/detect</a>: what wormwatch detect --format json prints for the inputs</li>
-<li><a href="/api/v1/series">/api/v1/series</a>: the series; /api/v1/series/KEY: their rows</li>
-<li><a href="/api/v1/alarms">/api/v1/alarms</a>: the alarm transitions</li>
-<li>/api/v1/forecast?sensor=NAME: what wormwatch forecast --format json prints for a sensor's series</li>
-<li>/api/v1/events: a stream of updates (Server-Sent Events)</li>
-</ul>
-<p>See docs/serve.md.</p>
-</body></html>
-`
