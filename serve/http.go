@@ -24,7 +24,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/v1/series", s.api(http.MethodGet, s.handleSeriesList))
 	mux.Handle("/api/v1/series/{key...}", http.HandlerFunc(s.handleSeries))
 	mux.Handle("/api/v1/alarms", s.api(http.MethodGet, s.handleAlarms))
-	mux.Handle("/api/v1/events", s.api(http.MethodGet, s.handleEvents))
+	mux.Handle("/api/v1/events", queryToken(s.api(http.MethodGet, s.handleEvents)))
 	mux.Handle("/api/v1/status", s.api(http.MethodGet, s.handleStatus))
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
@@ -44,6 +44,33 @@ func (s *Service) api(method string, h http.HandlerFunc) http.Handler {
 			return
 		}
 		h(w, r)
+	})
+}
+
+// queryToken lets the event stream take the read token from a query
+// parameter token when the request has no Authorization header: a
+// browser's EventSource (the dashboard) cannot set headers. Only the event
+// stream takes it so. The parameter is removed before the handler reads
+// the query.
+func queryToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		toks, ok := q["token"]
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if len(toks) > 1 {
+			writeError(w, http.StatusBadRequest, "parameter \"token\" given %d times: give it once", len(toks))
+			return
+		}
+		q.Del("token")
+		r = r.Clone(r.Context())
+		r.URL.RawQuery = q.Encode()
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+toks[0])
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
