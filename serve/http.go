@@ -29,6 +29,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
 	}))
+	mux.Handle("/metrics", s.api(http.MethodGet, s.metricsHandler().ServeHTTP))
 	mux.Handle("/healthz", plain(http.MethodGet, s.handleHealth))
 	mux.Handle("/readyz", plain(http.MethodGet, s.handleReady))
 	mux.Handle("/", dashboard.Handler())
