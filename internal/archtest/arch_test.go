@@ -127,7 +127,7 @@ var floor = map[string][]string{
 	"ingest/follow":   nil,
 	"store":           nil,
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
-	"serve":           {"alert", "detect", "forecast", "ingest/follow", "internal/names", "internal/param", "internal/paramcli", "results", "serve/metrics", "store", "watch"},
+	"serve":           {"alert", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "store", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
 	"serve/dashboard": nil,
 	"ingest/packet":   {"detect"},
