@@ -292,13 +292,14 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 		return
 	}
 	have, err := s.st.Series(r.Context(), sensor)
+	found := err == nil
 	switch {
-	case err == nil && have.Origin != "remote":
+	case found && have.Origin != "remote":
 		writeError(w, http.StatusConflict, "series %s is counted by this service: a remote sensor needs a name of its own", sensor)
 		return
-	case err == nil && interval == 0:
+	case found && interval == 0:
 		interval = have.Interval
-	case err != nil && !errors.Is(err, store.ErrNotFound):
+	case !found && !errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
@@ -307,7 +308,7 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	if have.Key != "" && (have.Interval != sr.Series.Interval || have.Size != sr.Series.Size) {
+	if found && (have.Interval != sr.Series.Interval || have.Size != sr.Series.Size) {
 		writeError(w, http.StatusConflict, "series %s has interval %v and size %d: the push has %v and %d", sensor, have.Interval, have.Size, sr.Series.Interval, sr.Series.Size)
 		return
 	}

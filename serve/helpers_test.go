@@ -121,6 +121,7 @@ type testWriter struct {
 	t  testing.TB
 }
 
+// Write logs one line.
 func (w *testWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

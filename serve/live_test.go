@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"wormwatch/detect"
+	"wormwatch/forecast"
 	"wormwatch/watch"
 )
 
@@ -48,6 +51,41 @@ func TestLiveEqualsBatch(t *testing.T) {
 	w := batchWatch(t, cfg, "web", 65536, path)
 	checkSeries(t, r, w)
 	checkTransitions(t, r, w, true)
+	code, got = r.get(t, "/api/v1/forecast?sensor=web")
+	if want := batchForecast(t, cfg, path, "web", 65536); code != 200 || !bytes.Equal(got, want) {
+		t.Fatalf("/api/v1/forecast (%d) differs from forecast's JSON of detect's series %s", code, firstDiff(string(got), string(want)))
+	}
+	if !bytes.Contains(got, []byte(`"alarm": {`)) {
+		t.Error("the forecast has no alarm")
+	}
+}
+
+// batchForecast returns what wormwatch forecast --format json prints for
+// the series that wormwatch detect --series writes of path (matched
+// requests per interval) when it is saved as the file called name.
+func batchForecast(t *testing.T, cfg *Config, path, name string, size uint64) []byte {
+	t.Helper()
+	rep, err := detect.Analyze(context.Background(), []string{path}, detect.Options{SeriesInterval: cfg.Watch.Interval.D()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	var csv, out bytes.Buffer
+	if err := rep.Series.WriteCSV(&csv, size); err != nil {
+		t.Fatal(err)
+	}
+	s, err := forecast.ReadSeries(context.Background(), &csv, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := forecast.Analyze(context.Background(), s, cfg.Forecast.Options(cfg.Service.SpaceBits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 // checkSeries compares the stored rows of every series with the closed

@@ -16,6 +16,7 @@ import (
 	"wormwatch/detect"
 	"wormwatch/forecast"
 	"wormwatch/internal/infile"
+	"wormwatch/internal/names"
 	"wormwatch/internal/param"
 )
 
@@ -155,7 +156,7 @@ func (c *checker) check() error {
 // checkInputs checks each input's path and format, and that names are
 // unique and a sensor has one size.
 func (c *checker) checkInputs() error {
-	names := map[string]int{}
+	seen := map[string]int{}
 	keys := map[string]int{}
 	sizes := map[string]uint64{}
 	for i, in := range c.cfg.Inputs {
@@ -167,13 +168,22 @@ func (c *checker) checkInputs() error {
 		case in.Kind == "pcap" && in.Format != "auto" && in.Format != "":
 			return c.input(i, "format", "not for kind pcap (captures are told by their first bytes)")
 		}
+		if err := names.Check(in.Name); err != nil {
+			if !c.given(i, "name") {
+				return c.input(i, "name", "%q, made from the path %s, is not a name (%v): give name=...", in.Name, in.Path, err)
+			}
+			return c.input(i, "name", "%v", err)
+		}
+		if err := names.Check(in.Sensor); err != nil {
+			return c.input(i, "sensor", "%v", err)
+		}
 		if err := checkFormat(in); err != nil {
 			return c.input(i, "format", "%v", err)
 		}
-		if j, ok := names[in.Name]; ok {
+		if j, ok := seen[in.Name]; ok {
 			return c.input(i, "name", "%q is the name of input %d too: give each input a name of its own (name=...)", in.Name, j+1)
 		}
-		names[in.Name] = i
+		seen[in.Name] = i
 		k := in.key()
 		if j, ok := keys[k]; ok {
 			return c.input(i, "path", "%s is input %d already", in.Path, j+1)
@@ -185,6 +195,14 @@ func (c *checker) checkInputs() error {
 		sizes[in.Sensor] = in.Size
 	}
 	return nil
+}
+
+// given reports whether key of input i was given (not derived).
+func (c *checker) given(i int, key string) bool {
+	if c.cfg.Inputs[i].flag != "" {
+		return strings.Contains(c.cfg.Inputs[i].flag, ","+key+"=")
+	}
+	return c.l.Explicit(fmt.Sprintf("input.%d.%s", i, key))
 }
 
 // checkFormat checks an input's format against its kind.

@@ -29,6 +29,7 @@ type loop struct {
 	inputs  []*input           // in the store's order (their IDs): the order of reports
 	byKey   map[string]*input  // by key
 	sources map[string]*source // the configured inputs, by key
+	sizes   map[string]uint64  // the sensors' sizes, by name
 	chunks  chan chunk
 	calls   chan func()
 	ctx     context.Context // the sources' parent
@@ -191,7 +192,10 @@ func (l *loop) emitter(in *input) func(*detect.Record) error {
 // fatalError is an error that stops the service: the analyzer failed.
 type fatalError struct{ err error }
 
+// Error returns the analyzer's error.
 func (e *fatalError) Error() string { return e.err.Error() }
+
+// Unwrap returns the analyzer's error.
 func (e *fatalError) Unwrap() error { return e.err }
 
 // countErr returns a fatal error, and logs any other error of an input's

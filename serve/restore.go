@@ -35,7 +35,7 @@ func newLoop(ctx context.Context, svc *Service, cfg *Config, st *store.Store) (*
 	for _, f := range m.Families() {
 		names = append(names, f.Name)
 	}
-	l := &loop{svc: svc, cfg: cfg, st: st, log: svc.log, m: m, byKey: map[string]*input{}, sources: map[string]*source{},
+	l := &loop{svc: svc, cfg: cfg, st: st, log: svc.log, m: m, byKey: map[string]*input{}, sources: map[string]*source{}, sizes: map[string]uint64{},
 		chunks: make(chan chunk, 16), calls: make(chan func())}
 	l.wcfg = watch.Config{Settings: cfg.Watch, Forecast: cfg.Forecast.Options(cfg.Service.SpaceBits), Families: names}
 	if err := l.checkMeta(ctx, names); err != nil {
@@ -146,6 +146,7 @@ func (l *loop) restoreMarks() {
 			mk.probes = append(mk.probes, r.Probes)
 		}
 		l.marks = append(l.marks, mk)
+		l.sizes[info.Key.Sensor] = info.Size
 		s := l.w.Sensor(info.Key.Sensor)
 		for s >= len(l.latest) {
 			l.latest = append(l.latest, 0)
@@ -197,6 +198,7 @@ func (l *loop) addSource(cfg Input) error {
 	if err != nil {
 		return fmt.Errorf("input %s: %w", cfg.Name, err)
 	}
+	l.sizes[cfg.Sensor] = cfg.Size
 	for s >= len(l.latest) {
 		l.latest = append(l.latest, 0)
 	}

@@ -315,6 +315,9 @@ func (l *loop) reload(cfg *Config) error {
 	want := map[string]Input{}
 	for _, in := range cfg.Inputs {
 		want[in.key()] = in
+		if s := l.w.Sensor(in.Sensor); s >= 0 && l.sizes[in.Sensor] != in.Size {
+			return fmt.Errorf("input %s: sensor %s has size %d, not %d: a sensor's size cannot change (a new sensor name can)", in.Name, in.Sensor, l.sizes[in.Sensor], in.Size)
+		}
 	}
 	for key, src := range l.sources {
 		if in, ok := want[key]; !ok || !reflect.DeepEqual(in, src.cfg) {

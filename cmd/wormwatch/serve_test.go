@@ -209,20 +209,27 @@ clock = false
 }
 
 // checkBatch compares the service's detect JSON with detect's on the same
-// files, and its committed rows of the sensor web with the rows of
-// detect --series of the same log (all but the intervals still open).
+// files, its committed rows of the sensor web with the rows of detect
+// --series of the same log (all but the intervals still open), and its
+// forecast with forecast's of that series.
 func checkBatch(t *testing.T, s *server, dir string, logs ...string) {
 	t.Helper()
 	want := mustRun(t, dir, append([]string{"detect", "--format", "json"}, logs...)...).stdout
 	if got := string(s.get(t, "/api/v1/detect")); got != want {
 		t.Fatalf("/api/v1/detect differs from detect --format json %s", strings.Join(logs, " "))
 	}
-	mustRun(t, dir, "detect", "--series", "batch.csv", "--force", "--interval", "1m", "--sensor-size", "65536", logs[0])
-	batch := string(readFile(t, filepath.Join(dir, "batch.csv")))
+	mustRun(t, dir, "detect", "--series", "web", "--force", "--interval", "1m", "--sensor-size", "65536", logs[0])
+	batch := string(readFile(t, filepath.Join(dir, "web")))
 	live := string(s.get(t, "/api/v1/series/web?format=csv"))
 	// The last two intervals (the default lateness) are still open.
 	if n, m := strings.Count(live, "\n"), strings.Count(batch, "\n"); n < 100 || n != m-2 || !strings.HasPrefix(batch, live) {
 		t.Fatalf("the series web (%d lines) is not detect --series's (%d lines) but its last two", n, m)
+	}
+	// The forecast of the series, open intervals included, is forecast's
+	// of detect's series saved as the file web.
+	want = mustRun(t, dir, "forecast", "--format", "json", "web").stdout
+	if got := string(s.get(t, "/api/v1/forecast?sensor=web")); got != want {
+		t.Fatalf("/api/v1/forecast?sensor=web differs from forecast --format json web")
 	}
 }
 
@@ -282,3 +289,68 @@ func TestServeKill9(t *testing.T) {
 
 // serveClient is the tests' HTTP client: a request that hangs fails.
 var serveClient = &http.Client{Timeout: 30 * time.Second}
+
+// TestServeReloadAndRefusals: SIGHUP reads the configuration again and
+// starts the input it adds (the service then answers detect's JSON of
+// both logs); a configuration that does not load is refused with a log
+// line and the service goes on; serve check prints what a file would run
+// and names the file, line and key of a mistake (exit 2); an address
+// beyond loopback without TLS and a token, and nothing to read, are
+// refused (exit 2).
+func TestServeReloadAndRefusals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, l := range []string{"honeynet2004_access_log.10", "honeynet2004_access_log.22"} {
+		if err := os.WriteFile(filepath.Join(dir, l), readFile(t, logPath(t, l)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := `path = "honeynet2004_access_log.10"`+"\nname = \"a\"\nsensor = \"web\"", `path = "honeynet2004_access_log.22"`+"\nname = \"b\"\nsensor = \"web\""
+	serveConfig(t, dir, a)
+	s := startServer(t, dir, "--config", "serve.toml")
+	s.waitCommitted(t, map[string]int64{"honeynet2004_access_log.10": 67305})
+	serveConfig(t, dir, a, b)
+	s.signal(t, syscall.SIGHUP)
+	s.waitCommitted(t, map[string]int64{"honeynet2004_access_log.10": 67305, "honeynet2004_access_log.22": 280199})
+	want := mustRun(t, dir, "detect", "--format", "json", "honeynet2004_access_log.10", "honeynet2004_access_log.22").stdout
+	if got := string(s.get(t, "/api/v1/detect")); got != want {
+		t.Fatal("after SIGHUP added a log, /api/v1/detect differs from detect --format json of both")
+	}
+	serveConfig(t, dir, a, b+"\nsize = 0")
+	s.signal(t, syscall.SIGHUP)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.stderr.String(), "the configuration was refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a bad configuration on SIGHUP: no log line saying it was refused:\n%s", s.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.get(t, "/healthz") // still serving
+	if code := s.signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM: exit status %d:\n%s", code, s.stderr)
+	}
+
+	serveConfig(t, dir, a, b)
+	r := mustRun(t, dir, "serve", "check", "serve.toml")
+	if !strings.Contains(r.stdout, "input 2  log honeynet2004_access_log.22: name b, sensor web (size 1), format auto") {
+		t.Errorf("serve check:\n%s", r.stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "check", "bad.toml"}, "wormwatch: bad.toml:3: input.x.size: 0 is below the minimum 1"},
+		{[]string{"serve", "--follow", "x.log", "--listen", "0.0.0.0:8080"}, "0.0.0.0:8080 is not a loopback address"},
+		{[]string{"serve", "--data", "d"}, "nothing to read"},
+		{[]string{"serve", "--follow", "x.log,size=0"}, "--follow x.log,size=0: size: 0 is below the minimum 1"},
+		{[]string{"serve", "--follow", "x.log", "--commit-interval", "0s"}, "--commit-interval=0s: service.commit_interval"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte("[[input]]\npath = \"x.log\"\nsize = 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := wormwatch(t, dir, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("wormwatch %s: exit %d, stderr %q; want 2 and one line with %q", strings.Join(tc.args, " "), r.code, r.stderr, tc.want)
+		}
+	}
+}
