@@ -240,7 +240,9 @@ type stepJSON struct {
 	Trend      bool      `json:"trend"`
 }
 
-// alarmJSON is the filter's alarm in a transition's detail.
+// alarmJSON is the filter's alarm in a transition's detail: row is the
+// row it fired at among the filter's rows from its base, from 1 (as
+// forecast's JSON numbers it).
 type alarmJSON struct {
 	Time     time.Time `json:"time"`
 	Row      int       `json:"row"`
@@ -258,10 +260,10 @@ func eventDetail(ev watch.Event, commit int64) json.RawMessage {
 		Commit int64      `json:"commit"`
 		Step   stepJSON   `json:"step"`
 		Alarm  *alarmJSON `json:"alarm"`
-	}{Commit: commit, Step: stepJSON{Time: s.Time, Seen: s.Seen, Observed: num(s.Observed), Infected: num(s.Infected), InfectedSD: num(s.InfectedSD),
+	}{Commit: commit, Step: stepJSON{Time: s.Time.UTC(), Seen: s.Seen, Observed: num(s.Observed), Infected: num(s.Infected), InfectedSD: num(s.InfectedSD),
 		KPerHour: num(s.K), KSE: num(s.KSE), N: num(s.N), NLow: num(s.NLow), NHigh: num(s.NHigh), Trend: s.Trend}}
 	if a := ev.Alarm; a != nil {
-		d.Alarm = &alarmJSON{Time: a.Time, Row: a.Index, Onset: a.Onset, Seen: a.Seen, Infected: num(a.Infected), KPerHour: num(a.K)}
+		d.Alarm = &alarmJSON{Time: a.Time.UTC(), Row: a.Index + 1, Onset: a.Onset.UTC(), Seen: a.Seen, Infected: num(a.Infected), KPerHour: num(a.K)}
 	}
 	out, _ := json.Marshal(d) // plain data: it cannot fail
 	return out

@@ -45,7 +45,9 @@ func TestClock(t *testing.T) {
 		}
 		return out.Rows
 	}
-	waitFor(t, "both logs", func() bool { return r.committedOffset(t, live) == int64(lb.Len()) && r.committedOffset(t, old) == int64(ob.Len()) })
+	waitFor(t, "both logs", func() bool {
+		return r.committedOffset(t, live) == int64(lb.Len()) && r.committedOffset(t, old) == int64(ob.Len())
+	})
 	// At 12:00:00 the clock closes what ended by 11:59:50: 11:58 only.
 	waitFor(t, "11:58 closed by the clock", func() bool { return len(rows("live")) == 1 })
 	clock.Store(now.Add(5 * time.Minute).UnixNano()) // 12:05:00: up to 12:04:50

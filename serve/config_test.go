@@ -156,4 +156,3 @@ func TestFlagSetsDistinct(t *testing.T) {
 		}
 	}
 }
-

@@ -130,6 +130,7 @@ var floor = map[string][]string{
 	"serve":           {"alert", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "store", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
 	"serve/dashboard": nil,
+	"serve/gendoc":    {"internal/atomicfile", "serve"},
 	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},

@@ -1,0 +1,67 @@
+//go:build unix
+
+package serve
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkIngest measures a followed log's throughput through the whole
+// service (follower, reader, matcher, analyzer, watch, a commit every
+// second with its forecasts): the simulated Code Red web server's log to
+// 21:00 (about 243,000 lines of 340 bytes), written whole before the
+// service starts, timed to its last record counted; and the time a restart on that data folder
+// takes (restoring the watch, rebuilding the analyzer from the stored
+// batches). Run with
+//
+//	go test ./serve -run XXX -bench Ingest -benchtime 3x
+func BenchmarkIngest(b *testing.B) {
+	data := codeRedLog(b, time.Date(2001, 7, 19, 21, 0, 0, 0, time.UTC), 1)
+	lines := bytes.Count(data, []byte("\n"))
+	quiet := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var restart, cpu time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		path := filepath.Join(dir, "access.log")
+		writeFile(b, path, data)
+		cfg := testConfig(b, filepath.Join(dir, "data"), []Input{logInput(b, path, "name=web", "size=65536")}, "service.commit_interval=1s")
+		b.StartTimer()
+		cpu0 := cpuTime()
+		r := start(b, cfg, quiet)
+		waitFor(b, "the log", func() bool { return r.status(b).Counters.Records == int64(lines) })
+		cpu += cpuTime() - cpu0
+		b.StopTimer()
+		waitFor(b, "the last commit", func() bool { return r.committedOffset(b, path) == int64(len(data)) })
+		r.stop()
+		t0 := time.Now()
+		svc, err := New(context.Background(), cfg, quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		restart += time.Since(t0)
+		svc.shutdownEarly()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(restart.Seconds()/float64(b.N), "restart-s")
+	b.ReportMetric(float64(lines), "lines")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(lines*b.N), "cpu-ns/line")
+}
+
+// cpuTime returns the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
