@@ -106,6 +106,7 @@ func (l *loop) restoreInputs(ctx context.Context) error {
 	for _, si := range ins {
 		in := &input{id: si.ID, key: si.Key, name: si.Name, sensor: -1, stored: si}
 		in.kind, _, _ = strings.Cut(si.Key, ":")
+		in.entry.Name = si.Name // until its entry is stored: an input that had read nothing
 		if len(si.Report) > 0 {
 			if err := json.Unmarshal(si.Report, &in.entry); err != nil {
 				return fmt.Errorf("input %s: its stored entry: %w", si.Key, err)
@@ -186,6 +187,7 @@ func (l *loop) ensureInput(key, name string, src *source) (*input, error) {
 		l.inputs = append(l.inputs, in)
 		l.byKey[key] = in
 		l.a.Track(in)
+		l.version++
 	}
 	in.name, in.stored.Name, in.stored.Sensor, in.sensor, in.src = name, name, src.cfg.Sensor, src.sensor, src
 	return in, nil
@@ -196,7 +198,7 @@ func (l *loop) ensureInput(key, name string, src *source) (*input, error) {
 func (l *loop) addSource(cfg Input) error {
 	s, err := l.w.AddSensor(cfg.Sensor, cfg.Size)
 	if err != nil {
-		return fmt.Errorf("input %s: %w", cfg.Name, err)
+		return &ConfigError{File: l.cfg.File, Key: "input." + cfg.Name + ".size", Msg: fmt.Sprintf("%v (the data folder %s keeps it)", err, l.st.Dir())}
 	}
 	l.sizes[cfg.Sensor] = cfg.Size
 	for s >= len(l.latest) {

@@ -146,6 +146,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	for {
 		select {
 		case err := <-done:
+			if errors.As(err, &ce) {
+				return usageError{err}
+			}
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {

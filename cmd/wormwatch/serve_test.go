@@ -344,6 +344,8 @@ func TestServeReloadAndRefusals(t *testing.T) {
 		{[]string{"serve", "--data", "d"}, "nothing to read"},
 		{[]string{"serve", "--follow", "x.log,size=0"}, "--follow x.log,size=0: size: 0 is below the minimum 1"},
 		{[]string{"serve", "--follow", "x.log", "--commit-interval", "0s"}, "--commit-interval=0s: service.commit_interval"},
+		{[]string{"serve", "--data", "data", "--log-level", "error", "--listen", "127.0.0.1:0", "--follow", "honeynet2004_access_log.10,sensor=web,size=2"},
+			`input.honeynet2004_access_log.size: sensor "web": size 2, but it watched 1 addresses before`},
 	} {
 		if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte("[[input]]\npath = \"x.log\"\nsize = 0\n"), 0o644); err != nil {
 			t.Fatal(err)
