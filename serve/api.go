@@ -98,6 +98,12 @@ func (s *Service) handleForecast(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no series %s (GET /api/v1/series lists them)", key)
 		return
 	}
+	select { // two analyses at a time: each costs O(rows) and a fit
+	case forecastSlots <- struct{}{}:
+		defer func() { <-forecastSlots }()
+	case <-r.Context().Done():
+		return
+	}
 	cfg := s.cfg.Load()
 	body, err := forecastJSON(r.Context(), key, rows, size, cfg.Forecast.Options(cfg.Service.SpaceBits))
 	if err != nil {
@@ -106,6 +112,9 @@ func (s *Service) handleForecast(w http.ResponseWriter, r *http.Request) {
 	}
 	writeBody(w, http.StatusOK, "application/json", body)
 }
+
+// forecastSlots bounds the forecasts the API makes at once.
+var forecastSlots = make(chan struct{}, 2)
 
 // liveRows returns a series' rows closed and open, up to the last with
 // probes, and its size.

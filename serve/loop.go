@@ -44,7 +44,7 @@ type loop struct {
 	fullSize  int          // bytes of the last full log
 	commits   int64        // commits made (kept in the store's meta)
 	records   int64        // records counted since the start
-	late      int64        // watch errors (records refused) since the start
+	refused   int64        // records the watch refused since the start
 	lastWatch string       // the last watch error logged
 	evs       []watch.Event
 
@@ -199,24 +199,28 @@ func (e *fatalError) Error() string { return e.err.Error() }
 func (e *fatalError) Unwrap() error { return e.err }
 
 // countErr returns a fatal error, and logs any other error of an input's
-// reader (the lines after it in the chunk are read again after a restart,
-// not now).
+// reader (an IIS or Zeek header that lacks a field detect needs, say: the
+// lines after it in the chunk are passed over, as batch would stop
+// there) and shows it in the input's status.
 func (l *loop) countErr(in *input, err error) error {
 	var fe *fatalError
 	if errors.As(err, &fe) {
 		return fe.err
 	}
-	l.log.Error("reading", "input", in.name, "error", err)
+	l.log.Error("reading: lines passed over", "input", in.name, "error", err)
+	if in.src != nil {
+		in.src.err = err.Error()
+	}
 	return nil
 }
 
 // watchErr logs a record the watch refused (past a cap, a time out of
 // range), once per kind of error.
 func (l *loop) watchErr(err error) {
-	l.late++
+	l.refused++
 	if msg := err.Error(); msg != l.lastWatch {
 		l.lastWatch = msg
-		l.log.Warn("record refused by the watch (counted in detect's report, not in the series)", "error", msg, "refused", l.late)
+		l.log.Warn("record refused by the watch (counted in detect's report, not in the series)", "error", msg, "refused", l.refused)
 	}
 }
 
