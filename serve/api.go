@@ -80,8 +80,8 @@ func (l *loop) detectJSON(ctx context.Context) ([]byte, error) {
 // handleForecast answers what wormwatch forecast --format json prints for
 // a series: its rows closed and open, up to the last interval with a
 // record (the sensor series detect --series writes of the same records),
-// with the configuration's forecast settings. The "file" of the JSON is
-// the series' key.
+// or a remote sensor's rows as pushed, with the configuration's forecast
+// settings. The "file" of the JSON is the series' key.
 func (s *Service) handleForecast(w http.ResponseWriter, r *http.Request) {
 	key, err := parseForecastQuery(r.URL.Query())
 	if err != nil {
@@ -93,6 +93,13 @@ func (s *Service) handleForecast(w http.ResponseWriter, r *http.Request) {
 	found := false
 	if !s.onLoop(w, r, func() { rows, size, found = s.l.liveRows(key) }) {
 		return
+	}
+	if !found { // a remote sensor's series: its rows as pushed
+		sk, err := s.st.Series(r.Context(), key)
+		if err == nil && sk.Origin == "remote" {
+			rows, err = s.st.Rows(r.Context(), key, time.Time{}, time.Time{}, 0)
+			size, found = sk.Size, err == nil
+		}
 	}
 	if !found {
 		writeError(w, http.StatusNotFound, "no series %s (GET /api/v1/series lists them)", key)

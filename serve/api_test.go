@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/forecast"
 )
 
 const (
@@ -163,6 +166,23 @@ func TestPush(t *testing.T) {
 	bad := `{"size": 65536, "interval_seconds": 300, "rows": [{"time": "2001-07-19T10:05:00Z", "probes": 1, "sources": 1, "new_sources": 0, "cumulative_sources": 3}]}`
 	if code, body := request(t, http.DefaultClient, "POST", r.url+"/api/v1/series/far", strings.NewReader(bad), append(push, "Content-Type", "application/json")...); code != 409 {
 		t.Errorf("a push of another interval: %d %s", code, body)
+	}
+	// The forecast of a remote series is forecast's of its rows as pushed.
+	ser, err := forecast.ReadSeries(context.Background(), strings.NewReader(want), "far")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := forecast.DefaultSettings
+	a, err := forecast.Analyze(context.Background(), ser, set.Options(32))
+	var wantFC bytes.Buffer
+	if err == nil {
+		err = a.WriteJSON(&wantFC)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, fc := r.get(t, "/api/v1/forecast?sensor=far", auth...); code != 200 || !bytes.Equal(fc, wantFC.Bytes()) {
+		t.Errorf("the forecast of the remote series: %d %s", code, firstDiff(string(fc), wantFC.String()))
 	}
 	_, list := r.get(t, "/api/v1/series", auth...)
 	if !bytes.Contains(list, []byte(`"key": "far"`)) || !bytes.Contains(list, []byte(`"origin": "remote"`)) {
