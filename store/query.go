@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned for a series that is not stored.
+// ErrNotFound is returned (or wrapped) for a series or an outbox entry that
+// is not stored.
 var ErrNotFound = errors.New("not stored")
 
 // SeriesList returns every series stored, by key.
