@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -304,7 +305,7 @@ func (d *Deliverer) send(ctx context.Context, cfg Config, dl store.Delivery) out
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, hook.URL, bytes.NewReader(body))
 	if err != nil {
-		return outcome{err: "permanent: " + err.Error(), permanent: true}
+		return outcome{err: "permanent: the webhook's url cannot be used: " + unwrapURL(err).Error(), permanent: true}
 	}
 	ts := strconv.FormatInt(d.now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -321,12 +322,23 @@ func (d *Deliverer) send(ctx context.Context, cfg Config, dl store.Delivery) out
 		if errors.Is(err, context.DeadlineExceeded) {
 			return outcome{err: fmt.Sprintf("no answer within %s", cfg.Timeout)}
 		}
-		return outcome{err: err.Error()}
+		return outcome{err: "POST to " + req.URL.Host + ": " + unwrapURL(err).Error()}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return judge(resp, snippet, d.now())
+}
+
+// unwrapURL returns the error inside a *url.Error, whose text names the
+// whole URL: a webhook's URL may hold a secret (a token in its path or
+// query), and errors are logged and listed with the dead letters.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // judge classifies a response: 2xx is delivered; 408, 425, 429 and 5xx

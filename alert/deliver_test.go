@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -515,4 +516,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestDeliverErrorHidesURL sends to a webhook whose URL holds a token in
+// its path and query (as many chat services' do) on a port nothing
+// listens on: the failure recorded (and listed with the dead letters, and
+// logged) names the host and the cause, never the path or the query.
+func TestDeliverErrorHidesURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	s := setup(t, t.TempDir(), 1, nil, nil, func(c *Config) {
+		c.Webhooks = append(c.Webhooks, hook(t, "chat", "http://"+addr+"/services/T0SECRETPATH?token=SECRETQUERY"))
+	})
+	if n := s.round(t); n != 1 {
+		t.Fatalf("%d tries, want 1", n)
+	}
+	p := s.list(t, store.Pending)
+	if len(p) != 1 || p[0].Attempts != 1 {
+		t.Fatalf("pending: %+v", p)
+	}
+	if e := p[0].LastError; !strings.HasPrefix(e, "POST to "+addr+": ") || strings.Contains(e, "SECRET") {
+		t.Errorf("the failure recorded is %q: want the host and the cause, and nothing of the path or query", e)
+	}
 }
