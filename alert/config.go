@@ -40,7 +40,7 @@ type Config struct {
 	STIX        bool           `toml:"stix" default:"true" doc:"make a STIX 2.1 bundle (indicator and sighting) for each alarm transition of a family or port series"`
 	CSAF        bool           `toml:"csaf" default:"true" doc:"make a draft CSAF 2.0 advisory for each alarm transition"`
 	TLP         string         `toml:"tlp" default:"amber" enum:"white,green,amber,red" doc:"TLP marking of the STIX bundles and CSAF drafts"`
-	BaseURL     string         `toml:"base_url" default:"http://127.0.0.1:8080" doc:"the service's address as the receivers reach it, for the links in payloads and advisories"`
+	BaseURL     string         `toml:"base_url" default:"http://127.0.0.1:8080" doc:"the service's address as the receivers reach it, for the links in payloads and advisories (wormwatch serve, when it is not given and the service listens on loopback: the address it listens on)"`
 	Publisher   string         `toml:"publisher" default:"wormwatch" doc:"publisher name of the CSAF drafts"`
 	Namespace   string         `toml:"namespace" default:"https://wormwatch.invalid" doc:"publisher namespace of the CSAF drafts (a URL of your organisation)"`
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"wormwatch/alert"
 	"wormwatch/forecast"
 	"wormwatch/internal/names"
 	"wormwatch/internal/param"
@@ -59,7 +60,8 @@ type Remote struct {
 // Config is the whole configuration of the service, declared once with
 // param's tags: the keys of a TOML file, the flags of wormwatch serve
 // (the keys of Settings, watch.Settings and forecast.Settings with dashes) and the tables of
-// docs/serve.md come from it. Load fills and checks it.
+// docs/serve.md come from it. Load fills and checks it. Alert is package
+// alert's table, [alert] with its [[alert.webhook]]s: it changes on reload.
 type Config struct {
 	Service    Settings          `toml:"service" doc:"the service itself"`
 	Signatures []string          `toml:"signatures" maxlen:"64" doc:"signature files (TOML, as detect --signatures) added to the built-in table, in order"`
@@ -68,6 +70,7 @@ type Config struct {
 	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series"`
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`
+	Alert      alert.Config      `toml:"alert" doc:"alerts of alarm transitions: signed webhooks, STIX bundles, CSAF drafts (docs/serve.md, Alerts)"`
 
 	// File is the configuration file read, "" for none.
 	File string `toml:"-"`
@@ -75,6 +78,10 @@ type Config struct {
 	Token string `toml:"-"`
 	// PushTokens are the remote sensors' push tokens, by sensor.
 	PushTokens map[string]string `toml:"-"`
+	// BaseURLGiven says that alert.base_url was given (in the file or a
+	// flag); when it was not, and the service listens on loopback, the
+	// links of alerts name the address it listens on.
+	BaseURLGiven bool `toml:"-"`
 }
 
 // Overrides are what the command line gives over a configuration file.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +18,8 @@ import (
 // none panics, and what they accept holds to their bounds.
 func FuzzQueries(f *testing.F) {
 	for _, s := range []string{"", "from=2001-07-19T10:00:00Z&to=2001-07-20T00:00:00Z&limit=10&format=csv", "limit=0", "limit=1&limit=2",
-		"sensor=web&family=codered2", "sensor=web&port=tcp/80", "sensor=web&port=udp/065535", "after=12&series=web/port/tcp/80", "x=%zz", "after=-1", "from=1e9"} {
+		"sensor=web&family=codered2", "sensor=web&port=tcp/80", "sensor=web&port=udp/065535", "after=12&series=web/port/tcp/80", "x=%zz", "after=-1", "from=1e9",
+		"state=dead&channel=webhook&limit=10", "state=sent&before=17", "channel=stix&before=0"} {
 		f.Add(s, "")
 	}
 	f.Add("", "17")
@@ -44,6 +48,34 @@ func FuzzQueries(f *testing.F) {
 		}
 		if after, ok, err := parseLastEventID(lastID, q); err == nil && ok && after < 0 {
 			t.Fatalf("%q %q: after %d", raw, lastID, after)
+		}
+		if dq, err := parseDeliveriesQuery(q); err == nil {
+			if !slices.Contains([]string{"", "pending", "sent", "dead"}, dq.State) || !slices.Contains([]string{"", "webhook", "stix", "csaf"}, dq.Channel) ||
+				dq.BeforeID < 0 || dq.Limit < 1 || dq.Limit > MaxDeliveriesLimit {
+				t.Fatalf("%q: %+v", raw, dq)
+			}
+		}
+	})
+}
+
+// FuzzIDs gives the parser of the outbox's IDs (in paths and in before=)
+// and the forms of the documents' own ids any text: an ID is accepted
+// exactly when it is the decimal form of a number from 1 (no sign, no
+// leading zero, no space), and a document id only in its one form.
+func FuzzIDs(f *testing.F) {
+	for _, s := range []string{"1", "42", "0", "01", "-1", "+1", " 1", "1 ", "1e3", "0x10", "9223372036854775807", "9223372036854775808", "99999999999999999999", "",
+		"bundle--0f2e4a1c-9d7b-5e3f-8a6b-1c2d3e4f5a6b", "WORMWATCH-LIVE-0123456789AB", "WORMWATCH-LIVE-0123456789ab", "../etc/passwd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		n, err := parseID(v)
+		if want := strconv.FormatInt(n, 10) == v && n >= 1; (err == nil) != want {
+			t.Fatalf("parseID(%q) = %d, %v", v, n, err)
+		}
+		for _, form := range []*regexp.Regexp{stixIDForm, csafIDForm} {
+			if form.MatchString(v) && (len(v) != 44 && len(v) != 27 || strings.ContainsAny(v, "/.%\\ \n")) {
+				t.Fatalf("%q accepted as a document id", v)
+			}
 		}
 	})
 }

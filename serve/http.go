@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"wormwatch/alert"
 	"wormwatch/serve/dashboard"
 )
 
@@ -15,8 +16,9 @@ import (
 // (Settings.MaxPushBytes): the API's other requests carry none.
 const maxRequestBody = 64 << 10
 
-// routes returns the service's mux: the API under /api/v1/, /healthz,
-// /readyz and the dashboard at / (package serve/dashboard).
+// routes returns the service's mux: the API under /api/v1/ (with the
+// alert outbox's deliveries and documents), /metrics, /healthz, /readyz
+// and the dashboard at / (package serve/dashboard).
 func (s *Service) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/detect", s.api(http.MethodGet, s.handleDetect))
@@ -26,6 +28,11 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/v1/alarms", s.api(http.MethodGet, s.handleAlarms))
 	mux.Handle("/api/v1/events", queryToken(s.api(http.MethodGet, s.handleEvents)))
 	mux.Handle("/api/v1/status", s.api(http.MethodGet, s.handleStatus))
+	mux.Handle("/api/v1/deliveries", s.api(http.MethodGet, s.handleDeliveries))
+	mux.Handle("/api/v1/deliveries/{id}/retry", s.api(http.MethodPost, s.handleRetry))
+	mux.Handle("/api/v1/artifacts/{id}", s.api(http.MethodGet, s.handleArtifact))
+	mux.Handle("/api/v1/stix/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelSTIX)))
+	mux.Handle("/api/v1/csaf/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelCSAF)))
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
 	}))

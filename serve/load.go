@@ -150,6 +150,9 @@ func (c *checker) check() error {
 	if _, _, err := detect.LoadTable(cfg.Signatures); err != nil {
 		return c.at("signatures", "%v", err)
 	}
+	if err := c.checkAlert(); err != nil {
+		return err
+	}
 	return c.checkListen()
 }
 
@@ -356,7 +359,11 @@ func (cfg *Config) Describe(w io.Writer) error {
 	for _, r := range cfg.Remotes {
 		fmt.Fprintf(w, "remote   %s (token from %s)\n", r.Sensor, r.TokenFile)
 	}
-	fmt.Fprintf(w, "watch    interval %v, lateness %d; commit every %v; clock %v\n\n", cfg.Watch.Interval.D(), cfg.Watch.Lateness, s.CommitInterval.D(), s.Clock)
+	fmt.Fprintf(w, "watch    interval %v, lateness %d; commit every %v; clock %v\n", cfg.Watch.Interval.D(), cfg.Watch.Lateness, s.CommitInterval.D(), s.Clock)
+	for _, h := range cfg.Alert.Webhooks {
+		fmt.Fprintf(w, "webhook  %s: %s %v\n", h.Name, urlHost(h.URL), h.Events)
+	}
+	fmt.Fprintf(w, "alerts   STIX bundles %v, CSAF drafts %v, TLP %s\n\n", cfg.Alert.STIX, cfg.Alert.CSAF, cfg.Alert.TLP)
 	body, err := param.Marshal(cfg)
 	if err != nil {
 		return err

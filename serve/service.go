@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"wormwatch/alert"
+	"wormwatch/detect"
 	"wormwatch/serve/metrics"
 	"wormwatch/store"
 )
@@ -25,8 +28,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Stderr is where the made logger writes; nil: os.Stderr.
 	Stderr io.Writer
-	// Hook is called with each batch before its commit: the alert
-	// outbox's seam (see BatchHook).
+	// Hook is called with each batch before its commit, after the
+	// service's own hook, which adds the alert outbox's deliveries (see
+	// BatchHook).
 	Hook BatchHook
 	// Stdin is read by a pcap input "-"; nil: os.Stdin.
 	Stdin io.Reader
@@ -52,14 +56,18 @@ type Service struct {
 	start time.Time
 
 	metrics *metrics.Metrics // GET /metrics; the loop observes its commits
+
+	deliverer *alert.Deliverer // works the alert outbox off while Run runs
+	retryMu   sync.Mutex       // one retry of a dead letter at a time
 }
 
 // New opens the store in the data folder (locking it against a second
 // service), restores the state stored there (the watch from its snapshot,
 // detect's analyzer from the stored batches, the inputs' positions and
-// readers' states) and listens on the configured address. Nothing is read
-// before Run. A configuration that does not fit the data folder (other
-// signature families, another interval) is a *ConfigError.
+// readers' states), listens on the configured address and makes the alert
+// deliverer of the store's outbox. Nothing is read or delivered before
+// Run. A configuration that does not fit the data folder (other signature
+// families, another interval) is a *ConfigError.
 func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 	if opt.Stdin == nil {
 		opt.Stdin = os.Stdin
@@ -76,6 +84,11 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 	}
 	s.setLevel(cfg)
 	s.cfg.Store(cfg)
+	fams, _, err := detect.LoadTable(cfg.Signatures)
+	if err != nil {
+		return nil, &ConfigError{File: cfg.File, Key: "signatures", Msg: err.Error()}
+	}
+	s.opt.Hook = s.alertHook(fams, opt.Hook)
 	t0 := time.Now()
 	st, err := store.Open(ctx, cfg.Service.Data)
 	if err != nil {
@@ -92,6 +105,12 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 		s.l.a.Close()
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Service.Listen, err)
+	}
+	if err := s.newDeliverer(cfg); err != nil {
+		s.ln.Close()
+		s.l.a.Close()
+		st.Close()
+		return nil, err
 	}
 	s.log.Info("restored", "data", cfg.Service.Data, "commits", s.l.commits, "inputs", len(s.l.inputs), "series", len(s.l.marks), "took", time.Since(t0).Round(time.Millisecond))
 	return s, nil
@@ -165,6 +184,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	stopDeliverer := s.runDeliverer()
 	srv := s.server(cfg)
 	served := make(chan error, 1)
 	go func() { served <- s.serve(srv, cfg) }()
@@ -185,12 +205,13 @@ func (s *Service) Run(ctx context.Context) error {
 		loopErr = err
 	}
 	s.ready.Store(false)
-	return s.shutdown(srv, stopSources, stopLoop, loopErr)
+	return s.shutdown(srv, stopSources, stopLoop, stopDeliverer, loopErr)
 }
 
 // shutdown stops the sources, lets the loop commit a last time, stops the
-// HTTP server and closes the store, all within the grace.
-func (s *Service) shutdown(srv *http.Server, stopSources, stopLoop context.CancelFunc, loopErr error) error {
+// HTTP server and the alert deliverer (its tries in flight stay pending)
+// and closes the store, all within the grace.
+func (s *Service) shutdown(srv *http.Server, stopSources, stopLoop context.CancelFunc, stopDeliverer func(context.Context), loopErr error) error {
 	grace := s.cfg.Load().Service.ShutdownGrace.D()
 	deadline, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -207,6 +228,7 @@ func (s *Service) shutdown(srv *http.Server, stopSources, stopLoop context.Cance
 		srv.Close()
 		err = fmt.Errorf("requests still open after the shutdown grace (%v): closed", grace)
 	}
+	stopDeliverer(deadline) // before the store closes
 	if err == nil {
 		err = loopErr
 	}
@@ -260,7 +282,8 @@ func (s *Service) serve(srv *http.Server, cfg *Config) error {
 // Reload applies a new configuration while the service runs: inputs
 // added are started, inputs removed stopped (their counts stay in
 // reports), inputs changed restarted; the log level, the tokens, the
-// remote sensors, the clock and the commit interval change at once. Keys
+// remote sensors, the clock, the commit interval and the [alert] table
+// (webhooks, their URLs and secrets, retries, artifacts) change at once. Keys
 // that cannot change while the service runs (the address, the data
 // folder, TLS, the signatures, the watch's and forecast's settings, the
 // line cap, the HTTP ports) keep their values: each is logged, and applies
@@ -276,13 +299,20 @@ func (s *Service) Reload(ctx context.Context, next *Config) error {
 		s.log.Warn("configuration key changed: applies at the next start", "key", k)
 	}
 	merged.Signatures, merged.HTTPPorts, merged.Watch, merged.Forecast = cur.Signatures, cur.HTTPPorts, cur.Watch, cur.Forecast
+	if err := s.reloadAlerts(&merged); err != nil {
+		return err // nothing changed
+	}
 	var err error
 	if e := s.l.do(ctx, s.done, func() { err = s.l.reload(&merged) }); e != nil {
-		return e
+		err = e
 	}
 	if err != nil {
+		if e := s.reloadAlerts(cur); e != nil {
+			s.log.Error("alerts: the previous configuration could not be restored", "error", e)
+		}
 		return err
 	}
+	logAlertChanges(s.log, cur.Alert, merged.Alert)
 	s.cfg.Store(&merged)
 	s.setLevel(&merged)
 	s.log.Info("configuration reloaded", "inputs", len(merged.Inputs), "remotes", len(merged.Remotes))
