@@ -175,9 +175,9 @@ func (w *testWriter) Write(p []byte) (int, error) {
 
 // startService runs a real service (serve.New and Run, as wormwatch serve
 // does) on loopback until the test ends, following the log at logPath as
-// the sensor web, a /16; sets are configuration assignments. It returns
-// the service's URL.
-func startService(t *testing.T, dir, logPath string, sets ...string) string {
+// the sensor web, a /16; conf is a configuration file ("" for none) and
+// sets are configuration assignments. It returns the service's URL.
+func startService(t *testing.T, dir, logPath, conf string, sets ...string) string {
 	t.Helper()
 	in, err := serve.ParseInputFlag("log", logPath+",name=web,size=65536")
 	if err != nil {
@@ -185,7 +185,7 @@ func startService(t *testing.T, dir, logPath string, sets ...string) string {
 	}
 	all := append([]string{"service.data=" + filepath.Join(dir, "data"), "service.listen=127.0.0.1:0", "service.clock=false",
 		"service.commit_interval=100ms", "service.poll=50ms", "service.shutdown_grace=10s"}, sets...)
-	cfg, err := serve.Load("", serve.Overrides{Sets: all, Inputs: []serve.Input{in}})
+	cfg, err := serve.Load(conf, serve.Overrides{Sets: all, Inputs: []serve.Input{in}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func testLive(t *testing.T, b *browser) {
 	if err := os.WriteFile(logPath, joined(ms[:split]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := startService(t, dir, logPath)
+	base := startService(t, dir, logPath, alertConfig(t, dir))
 	tb := b.open(t)
 	t0 := time.Now()
 	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/")); err != nil {
@@ -442,6 +442,7 @@ func testLive(t *testing.T, b *browser) {
 	waitFor(t, tb, "the whole log", lastPoint+` >= "2001-07-19T17:2"`, 20*time.Second)
 	waitFor(t, tb, "detect's report of the whole log", `document.getElementById('detect-summary').textContent.indexOf('to 2001-07-19 17:2') >= 0`, 20*time.Second)
 	t.Logf("alarm shown: %s", banner)
+	checkAlerts(t, tb)
 
 	// Keyboard: Tab from the top reaches every control, each showing its
 	// focus.
@@ -458,7 +459,7 @@ func testLive(t *testing.T, b *browser) {
 	}
 	var stops []stop
 	reached := map[string]bool{}
-	for range 40 {
+	for range 120 {
 		if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
 			t.Fatal(err)
 		}
@@ -485,6 +486,17 @@ func testLive(t *testing.T, b *browser) {
 	if !reached["Skip to the sensors"] || !reached["Latest intervals as a table"] {
 		t.Errorf("Tab never reaches the skip link or the table's disclosure")
 	}
+	links := 0
+	for id := range reached {
+		if strings.HasPrefix(id, "STIX bundle of") || strings.HasPrefix(id, "CSAF draft of") {
+			links++
+		}
+	}
+	if !reached["Retry"] || links < 2 {
+		t.Errorf("Tab never reaches a dead letter's Retry button (%v) or the bundles' and drafts' links (%d)", reached["Retry"], links)
+	}
+	retryDeadLetter(t, tb)
+
 	// Space on the log scale's checkbox redraws the chart in log scale.
 	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.ID("sensor-1-log")), chromedp.KeyEvent(" ")); err != nil {
 		t.Fatal(err)
@@ -520,7 +532,9 @@ func testLive(t *testing.T, b *browser) {
 	}
 	wd := eval[widths](t, tb, `({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})`)
 	if wd.Scroll > wd.Client+1 {
-		t.Errorf("at 390 px wide the page is %v px wide: it scrolls sideways", wd.Scroll)
+		wide := eval[[]string](t, tb, `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !(e.parentElement.closest('.table-wrap')))
+			.slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
+		t.Errorf("at 390 px wide the page is %v px wide: it scrolls sideways; elements past the edge: %q", wd.Scroll, wide)
 	}
 	narrow, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -564,7 +578,7 @@ func testToken(t *testing.T, b *browser) {
 	if err := os.WriteFile(logPath, joined(ms[:len(ms)-20]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := startService(t, dir, logPath, "service.token_file="+tokenFile)
+	base := startService(t, dir, logPath, "", "service.token_file="+tokenFile)
 	tb := b.open(t)
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)

@@ -4,8 +4,10 @@
 // event stream (GET /api/v1/events, Server-Sent Events): each sensor's
 // series drawn live, the alarm state of every series and the history of
 // transitions, the forecast band against what was observed, the families,
-// top sources and networks of detect's report, the service's counters and
-// inputs. It loads nothing from elsewhere: the Content-Security-Policy of
+// top sources and networks of detect's report, the alert outbox (webhook
+// deliveries with their tries, dead letters with a Retry button, links to
+// the STIX bundles and CSAF drafts), the service's counters and inputs.
+// It loads nothing from elsewhere: the Content-Security-Policy of
 // every response allows only the service's own origin, and no inline
 // script or style.
 //

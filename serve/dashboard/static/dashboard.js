@@ -28,6 +28,10 @@
   const DETECT_BIG = 4 << 20;
   const FORECAST_GAP = 15000;
   const STATUS_GAP = 5000;
+  const DELIVERIES_PAGE = 200; // the latest outbox entries listed
+  const DELIVERIES_POLL = 3000; // read again this often while webhook deliveries are pending
+  const DELIVERIES_AFTER_UPDATE = 300; // and this long after a commit with transitions
+  const DELIVERY_SYMBOL = { sent: '\u2713', pending: '\u25F7', dead: '\u2716' };
   const TOP_SOURCES = 15;
   const TOP_NETWORKS = 15;
 
@@ -61,6 +65,10 @@
     frame: 0,
     dirty: new Set(),
     bannerText: '',
+    deliveries: [],
+    deliveryCounts: {},
+    deliveriesTimer: 0,
+    deliveriesDue: 0,
   };
 
   // ---- helpers --------------------------------------------------------
@@ -182,11 +190,16 @@
     }
   }
 
-  // api reads an endpoint of the API as JSON (with the token, if any).
-  async function api(path, info) {
-    const headers = { Accept: 'application/json' };
-    if (st.token) headers.Authorization = 'Bearer ' + st.token;
-    const r = await fetch(API + path, { headers, cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' });
+  function headers() {
+    const h = { Accept: 'application/json' };
+    if (st.token) h.Authorization = 'Bearer ' + st.token;
+    return h;
+  }
+
+  // api reads an endpoint of the API as JSON (with the token, if any);
+  // method is GET unless given.
+  async function api(path, info, method) {
+    const r = await fetch(API + path, { method: method || 'GET', headers: headers(), cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' });
     if (r.status === 401) {
       askToken(st.token !== '');
       throw new AuthError('the API wants a token');
@@ -323,6 +336,7 @@
         await loadSeriesList(true);
         await loadTransitions(true);
         await Promise.all([...st.series.values()].filter(wanted).map((s) => loadRows(s)));
+        await loadDeliveries();
         st.loaded = true;
         document.body.dataset.loaded = 'true';
         clearError();
@@ -545,6 +559,7 @@
       }
     }
     if (unknown) seriesListSoon();
+    if ((u.transitions || []).length) deliveriesSoon(DELIVERIES_AFTER_UPDATE);
     if ((u.rows || []).length) {
       for (const c of st.sensors.values()) loadForecast(c, false);
       detectSoon();
@@ -553,6 +568,146 @@
     dirty('status');
     dirty('series');
     render();
+  }
+
+  // ---- alerts: the outbox ----------------------------------------------
+
+  // loadDeliveries reads the latest entries of the alert outbox; while
+  // webhook deliveries are pending (retries come without a commit) it
+  // reads them again every DELIVERIES_POLL.
+  async function loadDeliveries() {
+    const data = await api('/deliveries?limit=' + DELIVERIES_PAGE);
+    st.deliveries = data.deliveries || [];
+    st.deliveryCounts = data.counts || {};
+    dirty('alerts');
+    dirty('status');
+    if (st.deliveries.some((d) => d.channel === 'webhook' && d.state === 'pending')) deliveriesSoon(DELIVERIES_POLL);
+  }
+
+  // deliveriesSoon reads the outbox again after wait (or sooner, if a read
+  // is already due sooner).
+  function deliveriesSoon(wait) {
+    const due = Date.now() + wait;
+    if (st.deliveriesTimer) {
+      if (st.deliveriesDue <= due) return;
+      clearTimeout(st.deliveriesTimer);
+    }
+    st.deliveriesDue = due;
+    st.deliveriesTimer = setTimeout(() => {
+      st.deliveriesTimer = 0;
+      if (document.hidden) {
+        deliveriesSoon(DELIVERIES_POLL);
+        return;
+      }
+      loadDeliveries().then(render, showError);
+    }, wait);
+  }
+
+  function deadLetters() {
+    return st.deliveries.filter((d) => d.channel === 'webhook' && d.state === 'dead' && !d.retried_by);
+  }
+
+  function alertsStatus(text, error) {
+    const p = $('alerts-status');
+    p.textContent = text;
+    p.dataset.kind = error ? 'error' : 'ok';
+  }
+
+  // retry enqueues a dead letter again (POST /api/v1/deliveries/ID/retry)
+  // and reads the outbox; the keyboard's focus goes to the message that
+  // says how it went, since the button is gone.
+  async function retry(d) {
+    try {
+      const r = await api('/deliveries/' + d.id + '/retry', null, 'POST');
+      alertsStatus('Delivery ' + d.id + ' to ' + d.target + ' enqueued again as delivery ' + r.delivery + '.', false);
+      await loadDeliveries();
+    } catch (e) {
+      if (e instanceof AuthError) return;
+      alertsStatus('The retry of delivery ' + d.id + ' failed: ' + e.message, true);
+    }
+    render();
+    $('alerts-status').focus();
+  }
+
+  // openArtifact downloads a bundle or a draft with the token: a link
+  // cannot carry the Authorization header, so with a token the page reads
+  // the document itself and hands it to the browser as a file.
+  function openArtifact(ev) {
+    if (!st.token) return; // the link works as it is
+    ev.preventDefault();
+    const a = ev.currentTarget;
+    fetch(a.href, { headers: headers(), cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' }).then(async (r) => {
+      if (r.status === 401) {
+        askToken(true);
+        return;
+      }
+      if (!r.ok) throw new APIError(r.status, a.dataset.file + ': ' + r.status);
+      const url = URL.createObjectURL(await r.blob());
+      const dl = el('a', { href: url, download: a.dataset.file, hidden: true });
+      document.body.append(dl);
+      dl.click();
+      dl.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    }).catch(showError);
+  }
+
+  function deliveryBadge(state) {
+    return el('span', { class: 'badge', 'data-delivery': state }, (DELIVERY_SYMBOL[state] || '') + ' ' + (state === 'dead' ? 'dead letter' : state));
+  }
+
+  function changeCell(d) {
+    if (!d.from) return td('\u2014');
+    return el('td', { class: 'change', 'data-to': d.to }, badge(d.from), el('span', { class: 'arrow', 'aria-label': 'to' }, '\u2192'), badge(d.to));
+  }
+
+  function artifactLink(d, label, none) {
+    if (!d) return td(none, 'muted');
+    const when = d.time ? ' at ' + fmtTime(parseTime(d.time)) + ' UTC' : '';
+    const a = el('a', { href: d.links.artifact, target: '_blank', rel: 'noopener noreferrer', title: d.target, 'data-channel': d.channel, 'data-file': d.target + '.json' },
+      label, el('span', { class: 'visually-hidden' }, ' of ' + (d.series || 'the service') + when));
+    a.addEventListener('click', openArtifact);
+    return el('td', {}, a);
+  }
+
+  function webhookRow(d) {
+    let action = td('');
+    if (d.state === 'dead' && d.retried_by) {
+      action = td('retried as ' + d.retried_by);
+    } else if (d.state === 'dead' && d.links.retry) {
+      const b = el('button', { type: 'button', 'data-retry': d.id, 'aria-label': 'Retry delivery ' + d.id + ' to ' + d.target }, 'Retry');
+      b.addEventListener('click', () => {
+        b.disabled = true;
+        retry(d);
+      });
+      action = el('td', { class: 'action' }, b);
+    }
+    return el('tr', { class: d.state === 'dead' ? 'dead-letter' : null, 'data-delivery': d.id, 'data-state': d.state },
+      td(String(d.id), 'num'), td(d.target), d.series ? keyCell(d.series) : td('\u2014'), changeCell(d),
+      el('td', {}, deliveryBadge(d.state)), td(fmtInt(d.attempts), 'num'), td(d.last_error || '', 'errtext'),
+      td(d.next_try ? fmtTime(parseTime(d.next_try)) : '\u2014', 'time'), action);
+  }
+
+  function renderAlerts() {
+    const hooks = st.deliveries.filter((d) => d.channel === 'webhook');
+    fillBody($('webhooks-table'), hooks.map(webhookRow), 'No webhook delivery: none configured ([alert] in the configuration), or no alarm yet.', 9);
+    const docs = new Map(); // by transition, latest first
+    for (const d of st.deliveries) {
+      if (d.channel !== 'stix' && d.channel !== 'csaf') continue;
+      const k = d.transition_id || 'd' + d.id;
+      if (!docs.has(k)) docs.set(k, { first: d });
+      if (!docs.get(k)[d.channel]) docs.get(k)[d.channel] = d;
+    }
+    fillBody($('documents-table'), [...docs.values()].map((g) => el('tr', { 'data-transition': g.first.transition_id || null },
+      td(g.first.time ? fmtTime(parseTime(g.first.time)) : '\u2014', 'time'), g.first.series ? keyCell(g.first.series) : td('\u2014'), changeCell(g.first),
+      artifactLink(g.stix, 'STIX bundle', g.first.series && g.first.series.indexOf('/') < 0 ? 'none: no pattern for every record' : 'none'),
+      artifactLink(g.csaf, 'CSAF draft', 'none'))), 'No bundle or advisory yet: they are made when an alarm opens, changes or closes.', 5);
+    const c = st.deliveryCounts;
+    const n = (ch, state) => (c[ch] && c[ch][state]) || 0;
+    const total = (ch) => n(ch, 'pending') + n(ch, 'sent') + n(ch, 'dead');
+    $('alerts-summary').textContent = 'Webhook deliveries: ' + fmtInt(n('webhook', 'sent')) + ' sent, ' + fmtInt(n('webhook', 'pending')) + ' pending, ' +
+      fmtInt(n('webhook', 'dead')) + ' dead letters (' + fmtInt(deadLetters().length) + ' not retried). ' + fmtInt(total('stix')) + ' STIX bundles and ' +
+      fmtInt(total('csaf')) + ' CSAF drafts kept. A delivery is retried with backoff until it succeeds or fails for good (a dead letter: fix the receiver, then Retry). ' +
+      'The latest ' + DELIVERIES_PAGE + ' entries of GET /api/v1/deliveries; times are wall clock but for the transitions\' (data time).';
   }
 
   // ---- detect's report ------------------------------------------------
@@ -911,6 +1066,7 @@
         renderTiles();
         renderInputs();
       }
+      if (d.has('alerts')) renderAlerts();
       if (d.has('series')) {
         renderSeriesTable();
         renderHistory();
@@ -989,6 +1145,7 @@
       ['Commits', fmtInt(c.commits)],
       ['Late records', fmtInt(c.late)],
       ['Refused records', fmtInt(c.refused)],
+      ['Dead letters', fmtInt(deadLetters().length), 'alert-tile', deadLetters().length > 0],
     ];
     $('tiles').replaceChildren(...tiles.map(([k, v, cls, on]) => el('div', { class: cls, 'data-on': on ? 'true' : null }, el('dt', {}, k), el('dd', {}, v))));
   }
