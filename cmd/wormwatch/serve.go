@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"wormwatch/demo"
 	"wormwatch/ingest/packet"
 	"wormwatch/internal/paramcli"
 	"wormwatch/serve"
@@ -25,6 +26,8 @@ type serveFlags struct {
 	signatures []string
 	httpPorts  []uint
 	sets       []*paramcli.Flags // of serve.FlagSets, in order
+	demo       bool
+	demoSpeed  float64
 }
 
 func newServeCmd() *cobra.Command {
@@ -43,8 +46,14 @@ json' print for the same inputs, the series, the alarms and a stream of updates.
 
 Every option is a key of a TOML configuration file (--config; see docs/serve.md,
 'wormwatch serve check FILE' checks one); flags override the file. SIGTERM or SIGINT:
-stop reading, commit, exit 0. SIGHUP: read --config again (inputs added or removed).`,
-		Example: `  wormwatch serve --follow /var/log/apache2/access.log
+stop reading, commit, exit 0. SIGHUP: read --config again (inputs added or removed).
+
+--demo shows it at work with no data of one's own: a simulated Code Red honeynet
+(a /16) whose log is written live in accelerated time and followed; open the page
+(http://127.0.0.1:8080): the alarm comes about a minute after the start. Its log and
+its store go under DATA/demo, the store made afresh at each start.`,
+		Example: `  wormwatch serve --demo
+  wormwatch serve --follow /var/log/apache2/access.log
   wormwatch serve --follow access.log,name=web1 --pcap /data/darknet/,size=65536 --data /var/lib/wormwatch
   tcpdump -w - 'tcp[tcpflags] & tcp-syn != 0' | wormwatch serve --pcap -,name=dark,size=65536
   wormwatch serve --config /etc/wormwatch/serve.toml
@@ -61,6 +70,8 @@ stop reading, commit, exit 0. SIGHUP: read --config again (inputs added or remov
 	fl.StringArrayVar(&f.pcap, "pcap", nil, "read captures: a file, a folder (and the files that appear in it) or - for standard input: PATH[,name=N][,sensor=S][,size=N] (repeatable)")
 	fl.StringArrayVar(&f.signatures, "signatures", nil, "a TOML signatures file adding or replacing families (repeatable)")
 	fl.UintSliceVar(&f.httpPorts, "http-ports", portsOf(packet.DefaultHTTPPorts), "in captures, the TCP ports whose streams are reassembled and read as HTTP requests")
+	fl.BoolVar(&f.demo, "demo", false, "follow a simulated Code Red honeynet fed live in accelerated time (no data of your own needed); its files and store go under DATA/demo")
+	fl.Float64Var(&f.demoSpeed, "demo-speed", demo.DefaultSpeed, "with --demo, simulated seconds per second of wall time (the alarm comes after about 15350/speed seconds)")
 	for _, fs := range serve.FlagSets {
 		f.sets = append(f.sets, paramcli.Register(fl, fs.New()))
 	}
@@ -122,6 +133,15 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	var demoLog *demo.Log
+	switch {
+	case f.demo:
+		if demoLog, err = setUpDemo(cmd.Context(), cfg, f.demoSpeed); err != nil {
+			return err
+		}
+	case cmd.Flags().Changed("demo-speed"):
+		return usagef("--demo-speed is for --demo")
+	}
 	if len(cfg.Inputs) == 0 && len(cfg.Remotes) == 0 {
 		return usagef("nothing to read: give an input (--follow, --zeek, --pcap, or [[input]] in --config) or a [[remote]] sensor (see %s --help)", cmd.CommandPath())
 	}
@@ -143,6 +163,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
+	if demoLog != nil {
+		go runDemoFeed(ctx, svc.Logger(), demoLog, pageURL(cfg, svc), f.demoSpeed)
+	}
 	for {
 		select {
 		case err := <-done:
@@ -160,6 +183,14 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 			return awaitStop(done, sigs, cfg.Service.ShutdownGrace.D())
 		}
 	}
+}
+
+// pageURL is the address of the service's page.
+func pageURL(cfg *serve.Config, svc *serve.Service) string {
+	if cfg.Service.TLSCert != "" {
+		return "https://" + svc.Addr().String() + "/"
+	}
+	return "http://" + svc.Addr().String() + "/"
 }
 
 // reload reads the configuration file again and applies it; a file that
