@@ -23,7 +23,7 @@ import (
 //
 //	go test ./serve -run XXX -bench Ingest -benchtime 3x
 func BenchmarkIngest(b *testing.B) {
-	data := codeRedLog(b, time.Date(2001, 7, 19, 21, 0, 0, 0, time.UTC), 1)
+	data := benchLog(b)
 	lines := bytes.Count(data, []byte("\n"))
 	quiet := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var restart, cpu time.Duration
