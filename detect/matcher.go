@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,13 +17,47 @@ import (
 // each rule's checks are ordered cheapest first (status, lengths, short
 // fields, exact and literal tests with bytes.Index) and a regexp runs only
 // on lines that passed the literals. A Matcher is not safe for concurrent
-// use (it keeps per-line scratch space); make one per goroutine.
+// use (it keeps per-line scratch space and a cache of recent results);
+// make one per goroutine.
+//
+// Worm traffic repeats itself: every Code Red probe is the same request
+// line. Match keeps the results of the last requests it matched, by what
+// the rules read of them (the fields some rule tests and, when a rule
+// tests it, the status), and answers a request read before from there
+// after comparing those bytes: the result is the one matching would give.
 type Matcher struct {
 	fams  []Family // the enabled families, in table order
 	rules []crule
 	low   [numFields][]byte // the current record's fields in lower case, when a nocase check needed them
 	lowOK [numFields]bool
+	cache matchCache
 }
+
+// matchCache holds recent results of Match, direct-mapped by the hash of
+// what the rules read of a record (its key).
+type matchCache struct {
+	seed   maphash.Seed
+	fields []Field // the fields some rule tests
+	status bool    // some rule tests the status
+	key    []byte  // scratch: the current record's key
+	ents   []cacheEntry
+}
+
+// cacheEntry is one result kept: the key's hash and bytes and the
+// families matched.
+type cacheEntry struct {
+	hash uint64
+	key  []byte
+	fams []int
+	used bool
+}
+
+// Sizes of the match cache: entries (a power of two), and the longest key
+// kept (a longer record is matched every time).
+const (
+	matchCacheLen    = 1024
+	matchCacheMaxKey = 2048
+)
 
 type crule struct {
 	fam    int
@@ -88,7 +123,53 @@ func NewMatcher(fams []Family) (*Matcher, error) {
 	if len(m.fams) == 0 {
 		return nil, errors.New("every signature family is disabled: nothing to look for")
 	}
+	m.cache = newMatchCache(m.rules)
 	return m, nil
+}
+
+// newMatchCache returns an empty cache for the rules: its keys hold the
+// fields they test and, if one tests it, the status.
+func newMatchCache(rules []crule) matchCache {
+	c := matchCache{seed: maphash.MakeSeed(), ents: make([]cacheEntry, matchCacheLen)}
+	var used [numFields]bool
+	for _, r := range rules {
+		c.status = c.status || len(r.status) > 0
+		for _, ck := range r.checks {
+			used[ck.field] = true
+		}
+	}
+	for f := range numFields {
+		if used[f] {
+			c.fields = append(c.fields, f)
+		}
+	}
+	return c
+}
+
+// entry returns the cache entry of rec's key and whether it holds rec's
+// result; nil when the key is too long to keep. An entry that does not
+// hold it is emptied, its hash set to the key's, for the result.
+func (c *matchCache) entry(rec *Record) (*cacheEntry, bool) {
+	k := c.key[:0]
+	if c.status {
+		k = binary.AppendVarint(k, int64(rec.Status))
+	}
+	for _, f := range c.fields {
+		b := f.bytesOf(rec)
+		k = binary.AppendUvarint(k, uint64(len(b)))
+		k = append(k, b...)
+	}
+	c.key = k
+	if len(k) > matchCacheMaxKey {
+		return nil, false
+	}
+	h := maphash.Bytes(c.seed, k)
+	e := &c.ents[h&(matchCacheLen-1)]
+	if e.used && e.hash == h && string(e.key) == string(k) {
+		return e, true
+	}
+	e.hash, e.used = h, false
+	return e, false
 }
 
 func cost(c ccheck) int {
@@ -179,10 +260,27 @@ func (m *Matcher) Families() []Family { return m.fams }
 // Match appends to dst the indices (into Families) of the families whose
 // rules rec matches, in increasing order, and returns the extended slice.
 func (m *Matcher) Match(rec *Record, dst []int) []int {
+	e, hit := m.cache.entry(rec)
+	if hit {
+		return append(dst, e.fams...)
+	}
+	n := len(dst)
+	dst = m.match(rec, dst)
+	if e != nil {
+		e.used = true
+		e.key = append(e.key[:0], m.cache.key...)
+		e.fams = append(e.fams[:0], dst[n:]...)
+	}
+	return dst
+}
+
+// match appends the families rec matches to dst, trying every rule.
+func (m *Matcher) match(rec *Record, dst []int) []int {
 	m.lowOK = [numFields]bool{}
+	start := len(dst)
 	for i := range m.rules {
 		r := &m.rules[i]
-		if n := len(dst); n > 0 && dst[n-1] == r.fam {
+		if n := len(dst); n > start && dst[n-1] == r.fam {
 			continue // an earlier rule of the family matched
 		}
 		if m.matchRule(r, rec) {
