@@ -30,6 +30,15 @@ type srcTable struct {
 	ivs     []ivRec
 	ivSlots []uint32 // open addressing on (source, interval): index+1 in ivs, 0 free; at most half full
 
+	// Sources logged as IPv4 addresses in canonical dotted form (most of
+	// them) are also found by address: v4 is open addressing on words of
+	// the address and index+1 of the source (0 free; at most half full),
+	// so that a look-up reads one word, where slots needs the key's bytes
+	// too.
+	v4    []uint64
+	nv4   int
+	ntext int // sources in slots: those not in v4
+
 	// With hashParts, a source's parts are also found by hash (partSlots,
 	// open addressing on (source, part number): the source, then index+1
 	// in parts): the attempts' table, whose sources may each hit thousands
@@ -82,7 +91,7 @@ func (t *srcTable) len() int { return len(t.hash) }
 // their capacities).
 func (t *srcTable) size() int64 {
 	return int64(len(t.keyEnd)+len(t.famHead)+len(t.ivHead)+len(t.ivSlots))*4 +
-		int64(len(t.slots)+len(t.partSlots)+len(t.hash)+len(t.lines))*8 + int64(len(t.keys)) +
+		int64(len(t.slots)+len(t.v4)+len(t.partSlots)+len(t.hash)+len(t.lines))*8 + int64(len(t.keys)) +
 		int64(len(t.parts))*int64(famPartSize) + int64(len(t.ivs))*int64(ivRecSize)
 }
 
@@ -99,6 +108,8 @@ func (t *srcTable) full() bool {
 // reset empties the table, keeping its arrays for the next chunk.
 func (t *srcTable) reset() {
 	clear(t.slots)
+	clear(t.v4)
+	t.nv4, t.ntext = 0, 0
 	clear(t.ivSlots)
 	clear(t.partSlots)
 	t.hash, t.keyEnd, t.keys, t.lines = t.hash[:0], t.keyEnd[:0], t.keys[:0], t.lines[:0]
@@ -115,12 +126,85 @@ func (t *srcTable) key(i uint32) []byte {
 }
 
 // source returns the index of the source with the key, adding it if new.
-// A slot holds the high half of the key's hash beside the index, so that
+// An IPv4 address is found by its value (v4); other keys by their hash:
+// a slot holds the high half of the key's hash beside the index, so that
 // a probe reads no other array unless the halves match: on a table larger
 // than the caches, each array read is a miss.
 func (t *srcTable) source(key []byte) uint32 {
+	a, ok := parseIPv4(key)
+	if !ok {
+		return t.sourceText(key)
+	}
+	if 2*(t.nv4+1) > len(t.v4) {
+		old := t.v4
+		t.v4 = make([]uint64, max(1024, 2*len(old)))
+		for _, v := range old {
+			if v != 0 {
+				t.v4[t.v4Slot(uint32(v>>32))] = v
+			}
+		}
+	}
+	j := t.v4Slot(a)
+	if v := t.v4[j]; v != 0 {
+		return uint32(v) - 1
+	}
+	i := t.add(key, maphash.Bytes(t.seed, key))
+	t.v4[j] = uint64(a)<<32 | uint64(i+1)
+	t.nv4++
+	return i
+}
+
+// v4Slot returns the index of address a's slot in v4, or of the free
+// slot where it would go.
+func (t *srcTable) v4Slot(a uint32) int {
+	mask := uint64(len(t.v4) - 1)
+	x := uint64(a) * 0x9e3779b97f4a7c15
+	for j := (x ^ x>>29) & mask; ; j = (j + 1) & mask {
+		if v := t.v4[j]; v == 0 || uint32(v>>32) == a {
+			return int(j)
+		}
+	}
+}
+
+// parseIPv4 parses b as an IPv4 address in canonical dotted form: four
+// numbers from 0 to 255 without leading zeros, so that no two keys give
+// the same address.
+func parseIPv4(b []byte) (uint32, bool) {
+	if len(b) < 7 || len(b) > 15 {
+		return 0, false
+	}
+	var a uint32
+	part, digits, dots := uint32(0), 0, 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 && part == 0 { // a leading zero
+				return 0, false
+			}
+			part = part*10 + uint32(c-'0')
+			digits++
+			if part > 255 {
+				return 0, false
+			}
+		case c == '.' && digits > 0 && dots < 3:
+			a = a<<8 | part
+			part, digits = 0, 0
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if dots != 3 || digits == 0 {
+		return 0, false
+	}
+	return a<<8 | part, true
+}
+
+// sourceText returns the index of the source with the key, adding it if
+// new, by the key's hash.
+func (t *srcTable) sourceText(key []byte) uint32 {
 	h := maphash.Bytes(t.seed, key)
-	if 2*(len(t.hash)+1) > len(t.slots) {
+	if 2*(t.ntext+1) > len(t.slots) {
 		t.slots = rehash64(t.slots, max(1024, 2*len(t.slots)), func(s uint64) uint64 { return t.hash[uint32(s)-1] })
 	}
 	mask := uint64(len(t.slots) - 1)
@@ -128,20 +212,42 @@ func (t *srcTable) source(key []byte) uint32 {
 	for j := h & mask; ; j = (j + 1) & mask {
 		s := t.slots[j]
 		if s == 0 {
-			i := uint32(len(t.hash))
+			i := t.add(key, h)
 			t.slots[j] = tag | uint64(i+1)
-			t.hash = append(t.hash, h)
-			t.keys = append(t.keys, key...)
-			t.keyEnd = append(t.keyEnd, uint32(len(t.keys)))
-			t.lines = append(t.lines, 0)
-			t.famHead = append(t.famHead, 0)
-			t.ivHead = append(t.ivHead, 0)
+			t.ntext++
 			return i
 		}
 		if s&^(1<<32-1) == tag && bytes.Equal(t.key(uint32(s)-1), key) {
 			return uint32(s) - 1
 		}
 	}
+}
+
+// add adds a source of the key, whose hash is h, and returns its index.
+func (t *srcTable) add(key []byte, h uint64) uint32 {
+	i := uint32(len(t.hash))
+	t.hash = push(t.hash, h)
+	t.keys = append(grow(t.keys, len(key)), key...)
+	t.keyEnd = push(t.keyEnd, uint32(len(t.keys)))
+	t.lines = push(t.lines, 0)
+	t.famHead = push(t.famHead, 0)
+	t.ivHead = push(t.ivHead, 0)
+	return i
+}
+
+// grow returns s with room for n more elements, doubling its capacity
+// when it must grow: append grows a large slice by a quarter, which
+// copies a table that grows a record at a time five times over.
+func grow[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s), 256))
+}
+
+// push appends v to s, doubling its capacity when it must grow (see grow).
+func push[T any](s []T, v T) []T {
+	return append(grow(s, 1), v)
 }
 
 // rehash returns slots of the new length (a power of two) holding the
@@ -208,7 +314,7 @@ func (t *srcTable) part(src, fam uint32) *famPart {
 // newPart adds a part of family fam to source src, with one line at time
 // ns. The pointer is valid until the next call.
 func (t *srcTable) newPart(src, fam uint32, ns int64) *famPart {
-	t.parts = append(t.parts, famPart{fam: fam, next: t.famHead[src], lines: 1, events: 1, first: ns, latest: ns, firstRead: ns, lastRead: ns})
+	t.parts = push(t.parts, famPart{fam: fam, next: t.famHead[src], lines: 1, events: 1, first: ns, latest: ns, firstRead: ns, lastRead: ns})
 	t.famHead[src] = uint32(len(t.parts))
 	if t.hashParts {
 		if 2*len(t.parts) > len(t.partSlots) {
@@ -238,7 +344,7 @@ func (t *srcTable) interval(src uint32, iv int64) {
 	for j := ivHash(src, iv) & mask; ; j = (j + 1) & mask {
 		s := t.ivSlots[j]
 		if s == 0 {
-			t.ivs = append(t.ivs, ivRec{iv: iv, src: src, next: t.ivHead[src]})
+			t.ivs = push(t.ivs, ivRec{iv: iv, src: src, next: t.ivHead[src]})
 			t.ivSlots[j] = uint32(len(t.ivs))
 			t.ivHead[src] = uint32(len(t.ivs))
 			return
