@@ -98,7 +98,7 @@ func (w *Watch) appendNew(b []byte) []byte {
 			b = binary.AppendUvarint(b, uint64(si))
 			b = binary.AppendUvarint(b, uint64(n))
 			for id := s.loggedSources; id < s.src.len(); id++ {
-				b = appendString(b, s.src.string(id))
+				b = s.src.appendText(b, id)
 			}
 			s.loggedSources = s.src.len()
 			w.logCount++

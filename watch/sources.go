@@ -1,13 +1,17 @@
 package watch
 
+import "encoding/binary"
+
 // sources are a sensor's distinct sources, each given an id in order of
 // first sight. A source logged as an IPv4 address in canonical dotted
 // form (no leading zeros), which is what telescopes and most logs give,
-// is kept as its 32-bit value in a map without pointers (fast to look up,
+// is kept as its 32-bit value in a table of its own (open addressing on
+// words holding the address and the id: one memory access a look-up,
 // nothing for the garbage collector to scan); any other text (an IPv6
 // address, a host name) as a string.
 type sources struct {
-	v4    map[uint32]uint32 // address -> id
+	v4    []uint64          // open addressing: address<<32 | id+1; 0 free; a power of two long, at most half full
+	nv4   int               // addresses in v4
 	text  map[string]uint32 // other text -> id
 	key   []uint64          // by id: the address, or textBit | index into texts
 	texts []string
@@ -16,33 +20,88 @@ type sources struct {
 const textBit = 1 << 32
 
 func newSources() sources {
-	return sources{v4: map[uint32]uint32{}, text: map[string]uint32{}}
+	return sources{text: map[string]uint32{}}
 }
 
 // len returns the number of sources.
 func (s *sources) len() int { return len(s.key) }
 
+// v4Hash mixes an address (a multiply-xorshift hash).
+func v4Hash(a uint32) uint64 {
+	x := uint64(a) * 0x9e3779b97f4a7c15
+	return x ^ x>>29
+}
+
+// slot returns the index of address a's slot in v4, or of the free slot
+// where it would go.
+func (s *sources) slot(a uint32) int {
+	mask := uint64(len(s.v4) - 1)
+	for j := v4Hash(a) & mask; ; j = (j + 1) & mask {
+		if v := s.v4[j]; v == 0 || uint32(v>>32) == a {
+			return int(j)
+		}
+	}
+}
+
 // find returns the id of source b.
 func (s *sources) find(b []byte) (uint32, bool) {
 	if a, ok := parseIPv4(b); ok {
-		id, found := s.v4[a]
-		return id, found
+		if s.nv4 == 0 {
+			return 0, false
+		}
+		v := s.v4[s.slot(a)]
+		return uint32(v) - 1, v != 0
 	}
 	id, found := s.text[string(b)]
 	return id, found
 }
 
+// intern returns the id of source b, adding it if it is new (added).
+func (s *sources) intern(b []byte) (id uint32, added bool) {
+	a, ok := parseIPv4(b)
+	if !ok {
+		if id, found := s.text[string(b)]; found {
+			return id, false
+		}
+		return s.addText(b), true
+	}
+	if 2*(s.nv4+1) > len(s.v4) {
+		s.growV4()
+	}
+	j := s.slot(a)
+	if v := s.v4[j]; v != 0 {
+		return uint32(v) - 1, false
+	}
+	id = uint32(len(s.key))
+	s.v4[j] = uint64(a)<<32 | uint64(id+1)
+	s.nv4++
+	s.key = push(s.key, uint64(a))
+	return id, true
+}
+
+// growV4 doubles the address table.
+func (s *sources) growV4() {
+	old := s.v4
+	s.v4 = make([]uint64, max(1024, 2*len(old)))
+	for _, v := range old {
+		if v != 0 {
+			s.v4[s.slot(uint32(v>>32))] = v
+		}
+	}
+}
+
 // add adds source b, which find did not find, and returns its id.
 func (s *sources) add(b []byte) uint32 {
+	id, _ := s.intern(b)
+	return id
+}
+
+// addText adds a source that is not an IPv4 address.
+func (s *sources) addText(b []byte) uint32 {
 	id := uint32(len(s.key))
-	if a, ok := parseIPv4(b); ok {
-		s.v4[a] = id
-		s.key = append(s.key, uint64(a))
-		return id
-	}
 	t := string(b)
 	s.text[t] = id
-	s.key = append(s.key, textBit|uint64(len(s.texts)))
+	s.key = push(s.key, textBit|uint64(len(s.texts)))
 	s.texts = append(s.texts, t)
 	return id
 }
@@ -54,6 +113,19 @@ func (s *sources) string(id int) string {
 		return s.texts[k&^textBit]
 	}
 	return formatIPv4(uint32(k))
+}
+
+// appendText appends source id's text with its length (as appendString
+// writes a string).
+func (s *sources) appendText(b []byte, id int) []byte {
+	k := s.key[id]
+	if k&textBit != 0 {
+		return appendString(b, s.texts[k&^textBit])
+	}
+	var buf [15]byte
+	t := appendIPv4(buf[:0], uint32(k))
+	b = binary.AppendUvarint(b, uint64(len(t)))
+	return append(b, t...)
 }
 
 // parseIPv4 parses b as an IPv4 address in canonical dotted form: four
@@ -91,7 +163,11 @@ func parseIPv4(b []byte) (uint32, bool) {
 // formatIPv4 returns a in dotted form.
 func formatIPv4(a uint32) string {
 	var buf [15]byte
-	b := buf[:0]
+	return string(appendIPv4(buf[:0], a))
+}
+
+// appendIPv4 appends a in dotted form to b.
+func appendIPv4(b []byte, a uint32) []byte {
 	for i := 3; i >= 0; i-- {
 		v := byte(a >> (8 * i))
 		if v >= 100 {
@@ -105,5 +181,5 @@ func formatIPv4(a uint32) string {
 			b = append(b, '.')
 		}
 	}
-	return string(b)
+	return b
 }

@@ -252,9 +252,8 @@ func (w *Watch) Add(sensor int, rec *detect.Record, fams []int) error {
 	if len(w.classes) == 0 {
 		return nil
 	}
-	src, ok := s.src.find(rec.Source)
-	if !ok {
-		src = s.src.add(rec.Source)
+	src, added := s.src.intern(rec.Source)
+	if added {
 		w.nsources++
 	}
 	for _, c := range w.classes {
@@ -360,7 +359,7 @@ func (ser *series) count(src uint32, iv, lateness int64) {
 func (ser *series) pairIndex(src uint32) uint32 {
 	if ser.dense {
 		for uint32(len(ser.pairs)) <= src {
-			ser.pairs = append(ser.pairs, pair{src: uint32(len(ser.pairs))})
+			ser.pairs = push(ser.pairs, pair{src: uint32(len(ser.pairs))})
 		}
 		if p := &ser.pairs[src]; !p.used {
 			p.used = true
@@ -371,7 +370,7 @@ func (ser *series) pairIndex(src uint32) uint32 {
 	pi, ok := ser.pairIdx[src]
 	if !ok {
 		pi = uint32(len(ser.pairs))
-		ser.pairs = append(ser.pairs, pair{src: src, used: true})
+		ser.pairs = push(ser.pairs, pair{src: src, used: true})
 		ser.pairIdx[src] = pi
 		ser.npairs++
 		if n := len(ser.pairs); n >= denseMin && 4*n >= ser.sensor.src.len() {
@@ -380,6 +379,16 @@ func (ser *series) pairIndex(src uint32) uint32 {
 		}
 	}
 	return pi
+}
+
+// push appends v to s, doubling its capacity when it must grow: append
+// grows a large slice by a quarter, which copies a table that grows an
+// element at a time five times over.
+func push[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 256))
+	}
+	return append(s, v)
 }
 
 // denseMin is the fewest sources a series has before densify: below it
