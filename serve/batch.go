@@ -41,11 +41,10 @@ func (l *loop) commit(ctx context.Context) error {
 	if err := l.addInputs(b); err != nil {
 		return err
 	}
-	if recs := l.recs.take(); len(recs) > 0 {
-		if len(b.Records) > 0 {
-			recs = recs[1:] // the version byte
-		}
-		b.Records = append(b.Records, recs...)
+	if recs := l.recs.take(); len(b.Records) == 0 {
+		b.Records = recs
+	} else if len(recs) > 0 {
+		b.Records = append(b.Records, recs[1:]...) // after the version byte
 	}
 	n := l.commits + 1
 	moved := l.addRows(b)
@@ -75,6 +74,7 @@ func (l *loop) commit(ctx context.Context) error {
 		return nil
 	}
 	l.commits, l.carry, l.changed = n, nil, false
+	l.recs.reuse(b.Records)
 	l.log.Debug("committed", "commit", n, "records", l.records, "rows", len(b.Series), "transitions", len(b.Transitions), "took", time.Since(start))
 	l.svc.hub.publish(l.update(b, n))
 	return nil

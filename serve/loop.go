@@ -114,6 +114,7 @@ func (l *loop) tick(ctx context.Context) error {
 // process takes one chunk of an input.
 func (l *loop) process(c chunk) error {
 	src := c.src
+	defer putChunkBuf(c.lines) // Feed keeps what it has not read
 	if c.gen != src.gen {
 		return nil // from a goroutine stopped by a reload
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"wormwatch/detect"
@@ -41,6 +42,10 @@ type recordLog struct {
 // only in the span, unless it is an attempt).
 func (l *recordLog) add(rec *detect.Record, fams []int) {
 	t := rec.Time.UnixNano()
+	if need := 32 + len(rec.Source) + 10*len(fams); cap(l.buf)-len(l.buf) < need {
+		// doubling: append would grow the batch by a quarter at a time
+		l.buf = slices.Grow(l.buf, max(need, len(l.buf), 64<<10))
+	}
 	switch {
 	case rec.Attempt:
 		l.head(recAttempt)
@@ -84,6 +89,14 @@ func (l *recordLog) take() []byte {
 	out := l.buf
 	*l = recordLog{}
 	return out
+}
+
+// reuse gives the log the memory of records taken and committed (the
+// store copied them), for the next batch, if it has none yet.
+func (l *recordLog) reuse(buf []byte) {
+	if l.buf == nil {
+		l.buf = buf[:0]
+	}
 }
 
 // errRecords is the error of records that cannot be decoded.

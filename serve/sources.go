@@ -77,8 +77,7 @@ func followInput(ctx context.Context, src *source, gen int, pos follow.Position,
 			continue
 		}
 		last = ""
-		lines := make([]byte, len(c.Lines))
-		copy(lines, c.Lines)
+		lines := append(getChunkBuf(len(c.Lines)), c.Lines...)
 		if !send(chunk{lines: lines, pos: c.Pos, gap: c.Gap}) {
 			return
 		}
