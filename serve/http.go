@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -150,14 +151,19 @@ func writeError(w http.ResponseWriter, status int, format string, a ...any) {
 	w.Write(append(body, '\n'))
 }
 
-// writeJSON answers v as indented JSON.
+// writeJSON answers v as indented JSON, with &, < and > as they are (the
+// links' queries): the answer is application/json with nosniff, never
+// read as HTML.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		writeError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	writeBody(w, status, "application/json", append(body, '\n'))
+	writeBody(w, status, "application/json", b.Bytes())
 }
 
 // writeBody answers a body of a content type.
