@@ -53,34 +53,7 @@ func TestDeliveryQueries(t *testing.T) {
 		t.Fatalf("RetriedBy: %d %v, want %d", id, err, again[0].ID)
 	}
 
-	all, err := s.DeliveryList(ctx, DeliveryQuery{})
-	if err != nil || len(all) != 7 {
-		t.Fatalf("DeliveryList: %d entries, %v", len(all), err)
-	}
-	for i, l := range all {
-		if i > 0 && l.ID >= all[i-1].ID {
-			t.Errorf("not newest first: %d after %d", l.ID, all[i-1].ID)
-		}
-		if l.Payload != nil || l.Series != key.Key || l.TransitionTime.IsZero() {
-			t.Errorf("entry %d: payload %q, series %q, time %v", l.ID, l.Payload, l.Series, l.TransitionTime)
-		}
-	}
-	dead, err := s.DeliveryList(ctx, DeliveryQuery{State: Dead, Channel: "webhook"})
-	if err != nil || len(dead) != 1 || dead[0].ID != hook.ID || dead[0].RetriedBy != again[0].ID || dead[0].From != "watching" || dead[0].To != "alarm" ||
-		!dead[0].TransitionTime.Equal(at) || dead[0].Attempts != 1 || dead[0].LastError == "" {
-		t.Fatalf("dead webhook deliveries: %+v %v", dead, err)
-	}
-	stix, _ := s.DeliveryList(ctx, DeliveryQuery{Channel: "stix", Limit: 1})
-	if len(stix) != 1 || stix[0].Target != "bundle--b" || stix[0].RetriedBy != 0 {
-		t.Errorf("the latest STIX bundle: %+v", stix)
-	}
-	older, _ := s.DeliveryList(ctx, DeliveryQuery{Channel: "stix", BeforeID: stix[0].ID})
-	if len(older) != 1 || older[0].Target != "bundle--a" {
-		t.Errorf("the STIX bundles before %d: %+v", stix[0].ID, older)
-	}
-	if pending, _ := s.DeliveryList(ctx, DeliveryQuery{State: Pending}); len(pending) != 2 {
-		t.Errorf("%d pending, want 2 (the second webhook delivery and the retry)", len(pending))
-	}
+	checkDeliveryList(t, s, key.Key, hook, again[0].ID, at)
 
 	d, err := s.DeliveryByID(ctx, 2)
 	if err != nil || string(d.Payload) != `{"document":{}}` || d.Channel != "csaf" || d.Target != "WORMWATCH-LIVE-A" || d.TransitionID != hook.TransitionID {
@@ -95,5 +68,40 @@ func TestDeliveryQueries(t *testing.T) {
 	}
 	if _, err := s.Artifact(ctx, "csaf", "bundle--a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Artifact of another channel: %v", err)
+	}
+}
+
+// checkDeliveryList checks DeliveryList on TestDeliveryQueries's outbox:
+// hook is the dead letter enqueued again as retry, of a transition at at
+// of series key.
+func checkDeliveryList(t *testing.T, s *Store, key string, hook Delivery, retry int64, at time.Time) {
+	t.Helper()
+	all, err := s.DeliveryList(ctx, DeliveryQuery{})
+	if err != nil || len(all) != 7 {
+		t.Fatalf("DeliveryList: %d entries, %v", len(all), err)
+	}
+	for i, l := range all {
+		if i > 0 && l.ID >= all[i-1].ID {
+			t.Errorf("not newest first: %d after %d", l.ID, all[i-1].ID)
+		}
+		if l.Payload != nil || l.Series != key || l.TransitionTime.IsZero() {
+			t.Errorf("entry %d: payload %q, series %q, time %v", l.ID, l.Payload, l.Series, l.TransitionTime)
+		}
+	}
+	dead, err := s.DeliveryList(ctx, DeliveryQuery{State: Dead, Channel: "webhook"})
+	if err != nil || len(dead) != 1 || dead[0].ID != hook.ID || dead[0].RetriedBy != retry || dead[0].From != "watching" || dead[0].To != "alarm" ||
+		!dead[0].TransitionTime.Equal(at) || dead[0].Attempts != 1 || dead[0].LastError == "" {
+		t.Fatalf("dead webhook deliveries: %+v %v", dead, err)
+	}
+	stix, _ := s.DeliveryList(ctx, DeliveryQuery{Channel: "stix", Limit: 1})
+	if len(stix) != 1 || stix[0].Target != "bundle--b" || stix[0].RetriedBy != 0 {
+		t.Errorf("the latest STIX bundle: %+v", stix)
+	}
+	older, _ := s.DeliveryList(ctx, DeliveryQuery{Channel: "stix", BeforeID: stix[0].ID})
+	if len(older) != 1 || older[0].Target != "bundle--a" {
+		t.Errorf("the STIX bundles before %d: %+v", stix[0].ID, older)
+	}
+	if pending, _ := s.DeliveryList(ctx, DeliveryQuery{State: Pending}); len(pending) != 2 {
+		t.Errorf("%d pending, want 2 (the second webhook delivery and the retry)", len(pending))
 	}
 }

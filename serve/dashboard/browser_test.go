@@ -444,8 +444,26 @@ func testLive(t *testing.T, b *browser) {
 	t.Logf("alarm shown: %s", banner)
 	checkAlerts(t, tb)
 
-	// Keyboard: Tab from the top reaches every control, each showing its
-	// focus.
+	checkKeyboard(t, tb)
+	retryDeadLetter(t, tb)
+
+	// Space on the log scale's checkbox redraws the chart in log scale.
+	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.ID("sensor-1-log")), chromedp.KeyEvent(" ")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tb, "the log scale", `document.getElementById('sensor-1-log').checked && `+seriesSVG+`.querySelector('title').textContent.indexOf('log scale') >= 0`, 5*time.Second)
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
+		t.Fatal(err)
+	}
+
+	checkShots(t, tb)
+	checkClean(t, tb, base, nil)
+}
+
+// checkKeyboard presses Tab from the top of the page: it reaches every
+// control, each showing its focus.
+func checkKeyboard(t *testing.T, tb *tab) {
+	t.Helper()
 	type stop struct {
 		ID      string  `json:"id"`
 		Tag     string  `json:"tag"`
@@ -495,19 +513,12 @@ func testLive(t *testing.T, b *browser) {
 	if !reached["Retry"] || links < 2 {
 		t.Errorf("Tab never reaches a dead letter's Retry button (%v) or the bundles' and drafts' links (%d)", reached["Retry"], links)
 	}
-	retryDeadLetter(t, tb)
+}
 
-	// Space on the log scale's checkbox redraws the chart in log scale.
-	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.ID("sensor-1-log")), chromedp.KeyEvent(" ")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, tb, "the log scale", `document.getElementById('sensor-1-log').checked && `+seriesSVG+`.querySelector('title').textContent.indexOf('log scale') >= 0`, 5*time.Second)
-	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
-		t.Fatal(err)
-	}
-
-	// Screenshots: the first screen at 1280 x 800, the whole page, and a
-	// narrow window, which must not scroll sideways.
+// checkShots saves screenshots (the first screen at 1280 x 800, the whole
+// page, and a narrow window, which must not scroll sideways).
+func checkShots(t *testing.T, tb *tab) {
+	t.Helper()
 	time.Sleep(300 * time.Millisecond)
 	shot, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -541,7 +552,6 @@ func testLive(t *testing.T, b *browser) {
 		t.Fatal(err)
 	}
 	saveShot(t, "/tmp/wormwatch-dashboard-narrow.png", narrow, 390, 844)
-	checkClean(t, tb, base, nil)
 }
 
 // saveShot checks that a screenshot is a PNG of at least w x h and saves
