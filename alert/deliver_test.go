@@ -143,7 +143,9 @@ func setup(t *testing.T, dir string, n int, paths []string, script func(string, 
 	s := &deliverySetup{clock: &clock{t: time.Now().Add(time.Minute).Truncate(time.Second)}}
 	s.rcv = newReceiver(t, s.clock.Now, script)
 	s.cfg = DefaultConfig()
-	s.cfg.Timeout = param.Duration(300 * time.Millisecond)
+	// A timeout no answer of the tests comes near, even on a loaded machine
+	// (a test of timeouts sets its own).
+	s.cfg.Timeout = param.Duration(10 * time.Second)
 	for i, p := range paths {
 		s.cfg.Webhooks = append(s.cfg.Webhooks, hook(t, "hook"+strconv.Itoa(i), s.rcv.srv.URL+p))
 	}
