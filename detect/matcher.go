@@ -146,6 +146,21 @@ func newMatchCache(rules []crule) matchCache {
 	return c
 }
 
+// splitOf reports whether rec's Path and Query are its Target's bytes
+// before and after a '?' (as splitTarget makes them), not bytes of their
+// own: the key then holds the target and the length of the path, which
+// say what the path and the query are, instead of their bytes again.
+func splitOf(rec *Record) bool {
+	t, p, q := rec.Target, rec.Path, rec.Query
+	if len(t) == 0 || len(p) == 0 || &p[0] != &t[0] {
+		return false
+	}
+	if len(q) == 0 {
+		return q == nil && len(p) == len(t)
+	}
+	return len(p)+1+len(q) == len(t) && t[len(p)] == '?' && &q[0] == &t[len(p)+1]
+}
+
 // entry returns the cache entry of rec's key and whether it holds rec's
 // result; nil when the key is too long to keep. An entry that does not
 // hold it is emptied, its hash set to the key's, for the result.
@@ -154,10 +169,22 @@ func (c *matchCache) entry(rec *Record) (*cacheEntry, bool) {
 	if c.status {
 		k = binary.AppendVarint(k, int64(rec.Status))
 	}
+	split := splitOf(rec)
+	if split {
+		k = append(k, 1)
+	} else {
+		k = append(k, 0)
+	}
 	for _, f := range c.fields {
 		b := f.bytesOf(rec)
+		if split && (f == FieldPath || f == FieldQuery) {
+			continue // parts of the target, told by the length of the path
+		}
 		k = binary.AppendUvarint(k, uint64(len(b)))
 		k = append(k, b...)
+	}
+	if split {
+		k = binary.AppendUvarint(k, uint64(len(rec.Path)))
 	}
 	c.key = k
 	if len(k) > matchCacheMaxKey {
