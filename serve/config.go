@@ -21,7 +21,7 @@ import (
 type Settings struct {
 	Listen         string         `toml:"listen" default:"127.0.0.1:8080" doc:"address to listen on, host:port (port 0: any free port); an address other than loopback requires tls_cert, tls_key and token_file"`
 	Data           string         `toml:"data" default:"wormwatch-data" doc:"the data folder: the store (wormwatch.db) and its lock, made when missing; one service at a time"`
-	CommitInterval param.Duration `toml:"commit_interval" default:"1s" min:"10ms" max:"1h" doc:"how often the results are committed to the store with the inputs' positions, and published to the event stream"`
+	CommitInterval param.Duration `toml:"commit_interval" default:"500ms" min:"10ms" max:"1h" doc:"how often the results are committed to the store with the inputs' positions, and published to the event stream"`
 	TLSCert        string         `toml:"tls_cert" doc:"PEM certificate file: serve HTTPS (with tls_key)"`
 	TLSKey         string         `toml:"tls_key" doc:"PEM private key file of tls_cert"`
 	TokenFile      string         `toml:"token_file" doc:"file whose first line is the read token: every /api/ request must then carry Authorization: Bearer TOKEN (pushes carry their sensor's)"`
