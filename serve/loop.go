@@ -61,8 +61,15 @@ type seriesMark struct {
 	probes []int64
 }
 
+// maxBatchRecords bounds the encoded records of a batch: past it the
+// loop commits without waiting for the tick, so that a batch's memory
+// (the records, their copy in the store's transaction) does not grow with
+// the rate of the inputs (4 MiB: about 160,000 records of a web log).
+const maxBatchRecords = 4 << 20
+
 // run takes chunks, calls and ticks until ctx is done, then commits once
-// more and returns. An error is fatal: the analyzer could not count (a
+// more and returns; it commits at each tick, and when a batch's records
+// reach maxBatchRecords. An error is fatal: the analyzer could not count (a
 // temporary file that cannot be written).
 func (l *loop) run(ctx context.Context) error {
 	tick := time.NewTicker(l.cfg.Service.CommitInterval.D())
@@ -75,6 +82,11 @@ func (l *loop) run(ctx context.Context) error {
 		case c := <-l.chunks:
 			if err := l.process(c); err != nil {
 				return err
+			}
+			if len(l.recs.buf) >= maxBatchRecords {
+				if err := l.commit(ctx); err != nil {
+					return err
+				}
 			}
 		case f := <-l.calls:
 			f()
