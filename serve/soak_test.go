@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,8 +24,8 @@ var soakFor = flag.Duration("soak", 0, "run TestSoak for this long (10m for the 
 const soakRotate = 30 * time.Second
 
 // TestSoak is a long benchmark, not a test of CI: a writer appends Code
-// Red probes (from 200,000 sources, 2 ms of log time apart) to a followed
-// log as fast as the service takes them (at most 2,000,000 lines ahead
+// Red probes (from 200,000 sources, the log's time going as the clock, as
+// a busy server's does) to a followed log as fast as the service takes them (at most 2,000,000 lines ahead
 // of it), renaming the log to access.log.1 and creating a new one every
 // 30 s, for the time given by -soak (or WORMWATCH_SOAK). Every 10 s it
 // samples the process's resident memory (VmRSS), the Go heap, the
@@ -82,12 +83,12 @@ func soakSample(t *testing.T, r *running, d time.Duration, counted *atomic.Int64
 	for time.Since(start) < d {
 		counted.Store(r.status(t).Counters.Records)
 		if now := time.Now(); !now.Before(next) {
-			p := soakPoint{at: now.Sub(start).Round(time.Second), rss: vmRSS(t), goroutines: runtime.NumGoroutine(), fds: openFDs(t), records: counted.Load()}
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			p.heap = ms.HeapAlloc
+			p := soakPoint{at: now.Sub(start).Round(time.Second), rss: procStatus(t, "VmRSS"), goroutines: runtime.NumGoroutine(), fds: openFDs(t), records: counted.Load()}
+			heap, goMem := goMemory()
+			p.heap = heap
 			out = append(out, p)
-			t.Logf("%4v: RSS %6.1f MB, heap %6.1f MB, %3d goroutines, %3d fds, %d records", p.at, mb(p.rss), mb(p.heap), p.goroutines, p.fds, p.records)
+			t.Logf("%4v: RSS %6.1f MB (anonymous %6.1f, files %5.1f, shared %5.1f), Go heap %6.1f MB, Go's memory %6.1f MB, %3d goroutines, %3d fds, %d records",
+				p.at, mb(p.rss), mb(procStatus(t, "RssAnon")), mb(procStatus(t, "RssFile")), mb(procStatus(t, "RssShmem")), mb(p.heap), mb(goMem), p.goroutines, p.fds, p.records)
 			next = next.Add(10 * time.Second)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -134,14 +135,15 @@ func checkSoak(t *testing.T, samples []soakPoint) {
 // mb returns bytes in MB.
 func mb(n uint64) float64 { return float64(n) / 1e6 }
 
-// vmRSS returns the process's resident memory, from /proc/self/status.
-func vmRSS(t *testing.T) uint64 {
+// procStatus returns a memory figure of /proc/self/status (VmRSS,
+// RssAnon, RssFile, RssShmem), in bytes.
+func procStatus(t *testing.T, key string) uint64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
 			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
 				t.Fatal(err)
@@ -149,8 +151,18 @@ func vmRSS(t *testing.T) uint64 {
 			return kb << 10
 		}
 	}
-	t.Fatal("no VmRSS in /proc/self/status")
+	t.Fatalf("no %s in /proc/self/status", key)
 	return 0
+}
+
+// goMemory returns the Go heap's live and dead objects not yet swept, and
+// the memory the Go runtime has from the system and has not given back
+// (what is not counted there is memory of C code: SQLite's, which
+// modernc.org/sqlite allocates outside the Go heap).
+func goMemory() (heap, held uint64) {
+	ms := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(ms)
+	return ms[0].Value.Uint64(), ms[1].Value.Uint64() - ms[2].Value.Uint64()
 }
 
 // openFDs returns the number of the process's open file descriptors.
@@ -171,10 +183,10 @@ func soakWriter(path string, written, counted *atomic.Int64, stop <-chan struct{
 	if err != nil {
 		return err
 	}
-	rotated := time.Now()
+	rotated, began := time.Now(), time.Now()
 	var buf []byte
 	stampSec, stamp := int64(-1), ""
-	for i := int64(0); ; {
+	for {
 		select {
 		case <-stop:
 			return f.Close()
@@ -193,7 +205,7 @@ func soakWriter(path string, written, counted *atomic.Int64, stop <-chan struct{
 		buf = buf[:0]
 		for range 4096 {
 			n := rng.IntN(200_000)
-			if sec := i / 500; sec != stampSec { // 2 ms apart: 500 lines a second of log time
+			if sec := int64(time.Since(began) / time.Second); sec != stampSec { // the log's time goes as the clock
 				stampSec, stamp = sec, t0.Add(time.Duration(sec)*time.Second).Format("02/Jan/2006:15:04:05 -0700")
 			}
 			buf = append(buf, "10."...)
@@ -207,7 +219,6 @@ func soakWriter(path string, written, counted *atomic.Int64, stop <-chan struct{
 			buf = append(buf, "] \""...)
 			buf = append(buf, codeRedRequest...)
 			buf = append(buf, "\" 404 - \"-\" \"-\"\n"...)
-			i++
 		}
 		if _, err := f.Write(buf); err != nil {
 			return err
