@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"wormwatch/forecast"
@@ -52,7 +53,13 @@ const (
 // on a Watch that has never been checkpointed) returns the whole log, as
 // Full does. If saving a Checkpoint fails, the next save must be a Full
 // one: what the failed one held is not returned again.
-func (w *Watch) Checkpoint() Snapshot {
+func (w *Watch) Checkpoint() Snapshot { return w.CheckpointTo(nil) }
+
+// CheckpointTo is Checkpoint with the hot part written over the memory of
+// hot (from hot[:0]), for a caller that has saved the hot part it took
+// before and reuses its memory: the hot part holds every source of the
+// open intervals, and a service checkpoints it at each commit.
+func (w *Watch) CheckpointTo(hot []byte) Snapshot {
 	if !w.journaling {
 		return w.Full()
 	}
@@ -60,7 +67,7 @@ func (w *Watch) Checkpoint() Snapshot {
 	log = w.appendNew(log)
 	log = append(log, w.journal...)
 	w.journal = w.journal[:0]
-	return Snapshot{Log: log, Hot: w.hot()}
+	return Snapshot{Log: log, Hot: w.hot(hot[:0])}
 }
 
 // Full returns the whole state: a log that replaces the one saved (it
@@ -80,7 +87,7 @@ func (w *Watch) Full() Snapshot {
 	for _, ser := range w.series {
 		log = w.appendRows(log, ser)
 	}
-	return Snapshot{Log: log, Hot: w.hot()}
+	return Snapshot{Log: log, Hot: w.hot(nil)}
 }
 
 // appendNew appends the sensors, sources and series not yet logged.
@@ -189,11 +196,20 @@ func (w *Watch) logRestart(ser *series) {
 	w.logCount++
 }
 
-// hot encodes the hot part: the settings it was made under, the counts,
-// the log's record count, the sensors' clocks, the series' open intervals
-// and state machines, and the events not yet taken.
-func (w *Watch) hot() []byte {
-	b := []byte(hotMagic)
+// hot appends to b the hot part: the settings it was made under, the
+// counts, the log's record count, the sensors' clocks, the series' open
+// intervals and state machines, and the events not yet taken. b grows
+// once, to about the size needed (5 bytes a source of an open interval).
+func (w *Watch) hot(b []byte) []byte {
+	n := 64 + 32*len(w.sensors) + 256*len(w.events)
+	for _, ser := range w.series {
+		n += 64
+		for _, o := range ser.open {
+			n += 32 + 5*len(o.pairs)
+		}
+	}
+	b = slices.Grow(b, n)
+	b = append(b, hotMagic...)
 	b = binary.AppendVarint(b, w.ivl)
 	b = binary.AppendUvarint(b, uint64(w.lateness))
 	b = binary.AppendUvarint(b, uint64(w.logCount))
