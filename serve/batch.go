@@ -75,6 +75,7 @@ func (l *loop) commit(ctx context.Context) error {
 	}
 	l.commits, l.carry, l.changed = n, nil, false
 	l.recs.reuse(b.Records)
+	l.hot = b.WatchHot
 	l.log.Debug("committed", "commit", n, "records", l.records, "rows", len(b.Series), "transitions", len(b.Transitions), "took", time.Since(start))
 	l.svc.hub.publish(l.update(b, n))
 	return nil
@@ -208,7 +209,8 @@ func (l *loop) addSnapshot(b *store.Batch) {
 		l.logSize, l.fullSize, l.full = len(snap.Log), len(snap.Log), false
 		return
 	}
-	snap := l.w.Checkpoint()
+	snap := l.w.CheckpointTo(l.hot)
+	l.hot = nil // until the store has copied it
 	b.WatchLog, b.WatchHot = append(b.WatchLog, snap.Log...), snap.Hot
 	l.logSize += len(snap.Log)
 }

@@ -47,6 +47,7 @@ type loop struct {
 	refused   int64        // records the watch refused since the start
 	lastWatch string       // the last watch error logged
 	evs       []watch.Event
+	hot       []byte // the memory of the last watch hot part committed, for the next
 
 	version       int64  // counts the changes of the analyzer's state
 	detectCache   []byte // detect's JSON at detectVersion
