@@ -29,11 +29,13 @@ const soakRotate = 30 * time.Second
 // of it), renaming the log to access.log.1 and creating a new one every
 // 30 s, for the time given by -soak (or WORMWATCH_SOAK). Every 10 s it
 // samples the process's resident memory (VmRSS), the Go heap, the
-// goroutines and the open file descriptors; after the first minute the
-// memory must stay within 10% (the largest sample at most 1.1 times the
-// smallest) and the goroutines and descriptors must not grow (at most 2
-// more than at the first minute's sample: an HTTP request of the test in
-// flight). At the end the service must have counted every line written,
+// goroutines and the open file descriptors; in the samples after the
+// first minute (from 1m10s) the memory must stay within 10% (the largest
+// sample at most 1.1 times the smallest) and the goroutines and
+// descriptors must not grow (at most 2 more than at the first of them: an
+// HTTP request of the test in flight). The Go heap reaches the size its
+// collector aims at (twice the live data) only once the garbage has grown
+// to it, about a minute in: the 1m0s sample may be below that. At the end the service must have counted every line written,
 // in its records and in the input's lines. Run it with
 //
 //	go test ./serve -run TestSoak -soak 10m -timeout 30m -v
@@ -109,7 +111,7 @@ type soakPoint struct {
 func checkSoak(t *testing.T, samples []soakPoint) {
 	var after []soakPoint
 	for _, p := range samples {
-		if p.at >= time.Minute {
+		if p.at > time.Minute {
 			after = append(after, p)
 		}
 	}
