@@ -25,8 +25,8 @@ import (
 // counting it and (b) the first update on the event stream (what the
 // dashboard draws) whose counters count its record: 300 appends of one
 // line each, 20 a second, to a log whose format was chosen before (200
-// lines), with the default commit interval (1 s) and a shorter one, and
-// the default poll (250 ms: the follower is woken by inotify before).
+// lines), with commits every 1 s, 500 ms (the default), 250 ms and 100 ms,
+// and the default poll (250 ms: the follower is woken by inotify before).
 // /metrics is read every 2 ms, so (a) is late by up to that much. It
 // reports the 50th and 99th percentiles and the maximum of each, in
 // milliseconds. Run with
