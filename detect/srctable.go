@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/bits"
 	"slices"
+	"wormwatch/internal/ipv4text"
 )
 
 // srcTable is what the matched lines of a stretch of the input (a chunk)
@@ -131,7 +132,7 @@ func (t *srcTable) key(i uint32) []byte {
 // a probe reads no other array unless the halves match: on a table larger
 // than the caches, each array read is a miss.
 func (t *srcTable) source(key []byte) uint32 {
-	a, ok := parseIPv4(key)
+	a, ok := ipv4text.Parse(key)
 	if !ok {
 		return t.sourceText(key)
 	}
@@ -164,40 +165,6 @@ func (t *srcTable) v4Slot(a uint32) int {
 			return int(j)
 		}
 	}
-}
-
-// parseIPv4 parses b as an IPv4 address in canonical dotted form: four
-// numbers from 0 to 255 without leading zeros, so that no two keys give
-// the same address.
-func parseIPv4(b []byte) (uint32, bool) {
-	if len(b) < 7 || len(b) > 15 {
-		return 0, false
-	}
-	var a uint32
-	part, digits, dots := uint32(0), 0, 0
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 && part == 0 { // a leading zero
-				return 0, false
-			}
-			part = part*10 + uint32(c-'0')
-			digits++
-			if part > 255 {
-				return 0, false
-			}
-		case c == '.' && digits > 0 && dots < 3:
-			a = a<<8 | part
-			part, digits = 0, 0
-			dots++
-		default:
-			return 0, false
-		}
-	}
-	if dots != 3 || digits == 0 {
-		return 0, false
-	}
-	return a<<8 | part, true
 }
 
 // sourceText returns the index of the source with the key, adding it if

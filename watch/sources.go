@@ -1,6 +1,9 @@
 package watch
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"wormwatch/internal/ipv4text"
+)
 
 // sources are a sensor's distinct sources, each given an id in order of
 // first sight. A source logged as an IPv4 address in canonical dotted
@@ -45,7 +48,7 @@ func (s *sources) slot(a uint32) int {
 
 // find returns the id of source b.
 func (s *sources) find(b []byte) (uint32, bool) {
-	if a, ok := parseIPv4(b); ok {
+	if a, ok := ipv4text.Parse(b); ok {
 		if s.nv4 == 0 {
 			return 0, false
 		}
@@ -58,7 +61,7 @@ func (s *sources) find(b []byte) (uint32, bool) {
 
 // intern returns the id of source b, adding it if it is new (added).
 func (s *sources) intern(b []byte) (id uint32, added bool) {
-	a, ok := parseIPv4(b)
+	a, ok := ipv4text.Parse(b)
 	if !ok {
 		if id, found := s.text[string(b)]; found {
 			return id, false
@@ -112,7 +115,7 @@ func (s *sources) string(id int) string {
 	if k&textBit != 0 {
 		return s.texts[k&^textBit]
 	}
-	return formatIPv4(uint32(k))
+	return ipv4text.Format(uint32(k))
 }
 
 // appendText appends source id's text with its length (as appendString
@@ -123,63 +126,7 @@ func (s *sources) appendText(b []byte, id int) []byte {
 		return appendString(b, s.texts[k&^textBit])
 	}
 	var buf [15]byte
-	t := appendIPv4(buf[:0], uint32(k))
+	t := ipv4text.Append(buf[:0], uint32(k))
 	b = binary.AppendUvarint(b, uint64(len(t)))
 	return append(b, t...)
-}
-
-// parseIPv4 parses b as an IPv4 address in canonical dotted form: four
-// numbers from 0 to 255 without leading zeros, so that formatIPv4 gives b
-// back.
-func parseIPv4(b []byte) (uint32, bool) {
-	var a uint32
-	part, digits, dots := uint32(0), 0, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 && part == 0 { // a leading zero
-				return 0, false
-			}
-			part = part*10 + uint32(c-'0')
-			digits++
-			if part > 255 {
-				return 0, false
-			}
-		case c == '.' && digits > 0 && dots < 3:
-			a = a<<8 | part
-			part, digits = 0, 0
-			dots++
-		default:
-			return 0, false
-		}
-	}
-	if dots != 3 || digits == 0 {
-		return 0, false
-	}
-	return a<<8 | part, true
-}
-
-// formatIPv4 returns a in dotted form.
-func formatIPv4(a uint32) string {
-	var buf [15]byte
-	return string(appendIPv4(buf[:0], a))
-}
-
-// appendIPv4 appends a in dotted form to b.
-func appendIPv4(b []byte, a uint32) []byte {
-	for i := 3; i >= 0; i-- {
-		v := byte(a >> (8 * i))
-		if v >= 100 {
-			b = append(b, '0'+v/100)
-		}
-		if v >= 10 {
-			b = append(b, '0'+v/10%10)
-		}
-		b = append(b, '0'+v%10)
-		if i > 0 {
-			b = append(b, '.')
-		}
-	}
-	return b
 }

@@ -95,7 +95,7 @@ var floor = map[string][]string{
 	// Floor 0, the foundation: the standard library and one another only.
 	"internal/atomicfile": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
 	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil,
-	"internal/version": nil, "internal/archtest": nil, "results": nil, "scenario/builtin/reference": nil,
+	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
 	"internal/paramcli":      {"internal/param"},
@@ -120,10 +120,10 @@ var floor = map[string][]string{
 	"replay": {"internal/atomicfile", "internal/thousands", "results", "scenario", "scenario/builtin/reference", "sim"},
 	// The data side: real data as well as simulated; never the engine.
 	"share":           {"internal/atomicfile", "internal/outpath", "internal/thousands", "results"},
-	"detect":          {"internal/ctxpoll", "internal/names", "internal/param", "internal/thousands", "results", "share"},
+	"detect":          {"internal/ctxpoll", "internal/ipv4text", "internal/names", "internal/param", "internal/thousands", "results", "share"},
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/atomicfile"},
-	"watch":           {"detect", "forecast", "internal/param"},
+	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
 	"ingest/follow":   nil,
 	"store":           nil,
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
