@@ -1,0 +1,24 @@
+// Package notify tells network owners that their machines are infected:
+// item 5 of the sharing alliance (issue 10), "Telling owners".
+//
+// From detections (a detect.Report, detect's JSON report, members' STIX
+// sightings) it gathers the infected sources (Source), finds the owner of
+// each address (Owners: the operator's table of prefixes with abuse
+// contacts, longest prefix first, then RIR delegation files in the RIR
+// statistics exchange format), leaves out what the opt-out list names, and
+// groups the rest into one Notice per owner (Plan). A notice is written as
+// plain text for a person (what was seen, when, from which addresses, what
+// it means, how to clean and patch, the advisory links) and as CSV with
+// one row per address in the columns of Shadowserver's "Honeypot HTTP
+// Scanner Events" report (Write, WriteText, WriteCSV), and sent as one
+// e-mail with the CSV attached over SMTP with STARTTLS (Sender): at most
+// Rate messages a second, every address reported once per window (State,
+// kept in SQLite across runs), every message recorded in a ledger.
+//
+// Bad input (an owner table, a delegation file, an opt-out list, a report
+// or bundle) is an *InputError naming the file, line and field.
+//
+// The package reads detect's report but never the engine: it works on real
+// detections. `wormwatch notify` is its command; `wormwatch serve` can call
+// Plan, Write and Sender.Send the same way (docs/share.md, "Telling owners").
+package notify

@@ -1,0 +1,187 @@
+package notify
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Letter is what every notice of a run shares: who writes, how to answer,
+// the advisory, and what detections said of the families.
+type Letter struct {
+	Org      string            // who writes: "Example CERT"; "wormwatch" when empty
+	Contact  string            // where owners answer and opt out (an e-mail address or URL); "" says "reply to this message"
+	Advisory string            // a link to the writer's own advisory (wormwatch advisory), put first among the links
+	Window   time.Duration     // an address is reported at most once per Window (said in the text); 0 says nothing
+	Guide    *Guide            // the advice; nil: BuiltinGuide
+	Families map[string]Family // what detections said of the families (titles, descriptions, references)
+	Listed   int               // the addresses listed in the text, at most; 0: DefaultListed (the CSV holds every one)
+}
+
+// DefaultListed is how many addresses the text lists by default.
+const DefaultListed = 200
+
+// TextWidth is the width the text is wrapped to.
+const TextWidth = 72
+
+// shadowTime is the time format of Shadowserver's reports (UTC).
+const shadowTime = "2006-01-02 15:04:05"
+
+// org returns the writer's name.
+func (l *Letter) org() string { return cmp.Or(l.Org, "wormwatch") }
+
+// guide returns the guide in use.
+func (l *Letter) guide() *Guide {
+	if l.Guide == nil {
+		l.Guide = BuiltinGuide()
+	}
+	return l.Guide
+}
+
+// Subject returns the subject line of a notice.
+func (l *Letter) Subject(n *Notice) string {
+	return fmt.Sprintf("Infected machines in your network: %s of %s (%s)",
+		plural(len(n.Sources), "address", "addresses"), n.Owner.Name, l.titles(n.Families))
+}
+
+// titles returns the families' titles joined for people.
+func (l *Letter) titles(fams []string) string {
+	t := make([]string, len(fams))
+	for i, f := range fams {
+		t[i] = l.guide().title(f, l.Families)
+	}
+	return strings.Join(t, ", ")
+}
+
+// plural writes n and the noun, singular or plural.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// WriteText writes the notice for a person: to whom and why, what was
+// seen (the addresses, most listed, with first and last seen, requests and
+// families), what it means, how to clean and patch, the links, and how to
+// answer or opt out.
+func (l *Letter) WriteText(w io.Writer, n *Notice) error {
+	bw := bufio.NewWriter(w)
+	p := func(s string) { wrap(bw, s, "", TextWidth); bw.WriteString("\n") }
+	fmt.Fprintf(bw, "To the abuse team of %s,\n\n", n.Owner.Name)
+	p(fmt.Sprintf("Between %s and %s UTC, %s in your network sent %s to the sensors of %s and its partners: %s in all. "+
+		"Each of these addresses is very likely a machine infected by the worm. Please find who uses these machines "+
+		"and have them cleaned and patched, as said below.",
+		n.FirstSeen.UTC().Format("2006-01-02 15:04"), n.LastSeen.UTC().Format("2006-01-02 15:04"),
+		plural(len(n.Sources), "address", "addresses"), l.titles(n.Families)+" requests", l.org(),
+		plural(int(min(n.Count, 1<<31)), "request", "requests")))
+	l.table(bw, n)
+	for _, a := range l.guide().For(n.Families, l.Families) {
+		l.advice(bw, &a)
+	}
+	l.footer(bw, n)
+	return bw.Flush()
+}
+
+// table writes the addresses seen.
+func (l *Letter) table(bw *bufio.Writer, n *Notice) {
+	bw.WriteString("What was seen (times in UTC)\n\n")
+	fmt.Fprintf(bw, "  %-39s  %-19s  %-19s  %8s  %s\n", "address", "first seen", "last seen", "requests", "worms")
+	listed := min(len(n.Sources), cmp.Or(l.Listed, DefaultListed))
+	for i := range listed {
+		s := &n.Sources[i]
+		fmt.Fprintf(bw, "  %-39s  %-19s  %-19s  %8d  %s\n", s.Addr, s.FirstSeen.UTC().Format(shadowTime),
+			s.LastSeen.UTC().Format(shadowTime), s.Count, l.titles(s.Families))
+	}
+	if more := len(n.Sources) - listed; more > 0 {
+		fmt.Fprintf(bw, "  ... and %s more: the attached CSV lists every one.\n", plural(more, "address", "addresses"))
+	}
+	bw.WriteString("\n")
+}
+
+// advice writes what one piece of advice says.
+func (l *Letter) advice(bw *bufio.Writer, a *Advice) {
+	section := func(head, text string) {
+		if text == "" {
+			return
+		}
+		bw.WriteString(head + "\n")
+		wrap(bw, text, "  ", TextWidth)
+		bw.WriteString("\n")
+	}
+	section("What it means: "+a.Title, a.Means)
+	section("How to clean the machine", a.Clean)
+	section("How to patch it", a.Patch)
+	links := a.Links
+	if l.Advisory != "" {
+		links = append([]string{l.Advisory}, links...)
+	}
+	if len(links) > 0 {
+		bw.WriteString("Advisory and references\n")
+		for _, u := range links {
+			bw.WriteString("  " + u + "\n")
+		}
+		bw.WriteString("\n")
+	}
+}
+
+// footer writes why the owner receives the notice and how to answer.
+func (l *Letter) footer(bw *bufio.Writer, n *Notice) {
+	answer := "reply to this message"
+	if l.Contact != "" {
+		answer = "write to " + l.Contact
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Seen by: %s. ", strings.Join(n.Reporters, ", "))
+	if n.Owner.Contact != "" {
+		fmt.Fprintf(&b, "You receive this notice as the abuse contact of %s for these addresses. ", n.Owner.Name)
+	}
+	if l.Window > 0 {
+		fmt.Fprintf(&b, "An address is reported at most once in %s. ", window(l.Window))
+	}
+	fmt.Fprintf(&b, "The attached CSV file lists every address, one a row, in the columns of Shadowserver's Honeypot HTTP Scanner Events report. "+
+		"For questions, or to receive no more of these notices, %s.", answer)
+	wrap(bw, b.String(), "", TextWidth)
+	fmt.Fprintf(bw, "\n-- \n%s, with wormwatch\n", l.org())
+}
+
+// window writes a duration for people: 24 hours, 7 days, 90 minutes.
+func window(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day", "days")
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour", "hours")
+	case d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute", "minutes")
+	}
+	return d.String()
+}
+
+// wrap writes text as lines of at most width bytes (a longer word alone
+// on its line), each starting with indent.
+func wrap(bw *bufio.Writer, text, indent string, width int) {
+	n := 0
+	for _, word := range strings.Fields(text) {
+		switch {
+		case n == 0:
+			bw.WriteString(indent)
+			n = len(indent)
+		case n+1+len(word) > width:
+			bw.WriteString("\n" + indent)
+			n = len(indent)
+		default:
+			bw.WriteByte(' ')
+			n++
+		}
+		bw.WriteString(word)
+		n += len(word)
+	}
+	if n > 0 {
+		bw.WriteByte('\n')
+	}
+}

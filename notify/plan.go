@@ -1,0 +1,127 @@
+package notify
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Notice is what one owner is told: its infected addresses and a summary.
+type Notice struct {
+	Owner               Owner
+	Sources             []Source  // by address
+	ASNs                []uint32  // per source, as Sources: the owner table's AS number, 0 when not known
+	FirstSeen, LastSeen time.Time // over the sources
+	Count               int64     // requests over the sources
+	Families            []string  // every family of the sources, sorted
+	Reporters           []string  // every reporter of the sources, sorted
+}
+
+// Left is what Plan left out, by reason.
+type Left struct {
+	Unowned        int64 // addresses no owner is known to hold
+	OptedOut       int64 // addresses in an opted-out prefix
+	OptedOutOwners int   // owners (or their contacts) that opted out
+	OptedOutAddrs  int64 // the addresses of those owners
+	OtherFamilies  int64 // addresses none of whose families were asked for
+}
+
+// PlanOptions are Plan's choices.
+type PlanOptions struct {
+	OptOut   *OptOut  // owners, contacts and prefixes never told; nil: none
+	Families []string // tell only of these families; nil: of every family
+}
+
+// Plan merges the sources of each address (Plan sorts sources in place),
+// finds the owner of each, leaves out what opt.OptOut names, and returns
+// one Notice per owner, ordered by the owner's Key, with what it left out.
+func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
+	slices.SortFunc(sources, func(a, b Source) int { return keyOf(a.Addr).cmp(keyOf(b.Addr)) })
+	sources = merge(sources)
+	var left Left
+	// Find each address's owner, then gather the sources by owner (a
+	// counting sort keeps them in address order).
+	ownerOf := make([]int32, len(sources))
+	asnOf := make([]uint32, len(sources))
+	perOwner := make([]int, owners.Len()+1)
+	in := interner{}
+	for i := range sources {
+		s := &sources[i]
+		ownerOf[i] = -1
+		if opt.Families != nil {
+			if s.Families = in.of(intersect(s.Families, opt.Families)); len(s.Families) == 0 {
+				left.OtherFamilies++
+				continue
+			}
+		}
+		if opt.OptOut.Addr(s.Addr) {
+			left.OptedOut++
+			continue
+		}
+		o, asn, ok := owners.Lookup(s.Addr)
+		if !ok {
+			left.Unowned++
+			continue
+		}
+		ownerOf[i], asnOf[i] = int32(o), asn
+		perOwner[o+1]++
+	}
+	for o := range owners.Len() {
+		perOwner[o+1] += perOwner[o]
+	}
+	order := make([]int32, perOwner[owners.Len()])
+	next := slices.Clone(perOwner[:owners.Len()])
+	for i, o := range ownerOf {
+		if o >= 0 {
+			order[next[o]] = int32(i)
+			next[o]++
+		}
+	}
+	var out []Notice
+	for o := range owners.Len() {
+		idx := order[perOwner[o]:perOwner[o+1]]
+		if len(idx) == 0 {
+			continue
+		}
+		ow := owners.Owner(o)
+		if opt.OptOut.Owner(ow) {
+			left.OptedOutOwners++
+			left.OptedOutAddrs += int64(len(idx))
+			continue
+		}
+		out = append(out, notice(*ow, sources, asnOf, idx, in))
+	}
+	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.Owner.Key, b.Owner.Key) })
+	return out, left
+}
+
+// notice makes the notice of one owner from the sources at idx.
+func notice(ow Owner, sources []Source, asnOf []uint32, idx []int32, in interner) Notice {
+	n := Notice{Owner: ow, Sources: make([]Source, len(idx)), ASNs: make([]uint32, len(idx))}
+	var fams, reps []string
+	for j, i := range idx {
+		s := sources[i]
+		n.Sources[j], n.ASNs[j] = s, asnOf[i]
+		n.FirstSeen, n.LastSeen = earlier(n.FirstSeen, s.FirstSeen), later(n.LastSeen, s.LastSeen)
+		n.Count += s.Count
+		if j == 0 || !slices.Equal(s.Families, n.Sources[j-1].Families) {
+			fams = append(fams, s.Families...)
+		}
+		if j == 0 || !slices.Equal(s.Reporters, n.Sources[j-1].Reporters) {
+			reps = append(reps, s.Reporters...)
+		}
+	}
+	n.Families, n.Reporters = in.of(fams), in.of(reps)
+	return n
+}
+
+// intersect returns the names of a that are in b.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
