@@ -49,13 +49,7 @@ func (l *Letter) Subject(n *Notice) string {
 }
 
 // titles returns the families' titles joined for people.
-func (l *Letter) titles(fams []string) string {
-	t := make([]string, len(fams))
-	for i, f := range fams {
-		t[i] = l.guide().title(f, l.Families)
-	}
-	return strings.Join(t, ", ")
-}
+func (l *Letter) titles(fams []string) string { return strings.Join(l.titleList(fams), ", ") }
 
 // plural writes n and the noun, singular or plural.
 func plural(n int, one, many string) string {
@@ -67,66 +61,104 @@ func plural(n int, one, many string) string {
 
 // WriteText writes the notice for a person: to whom and why, what was
 // seen (the addresses, most listed, with first and last seen, requests and
-// families), what it means, how to clean and patch, the links, and how to
-// answer or opt out.
+// families), what it means, how to clean and patch, the advisory and
+// references, and how to answer or opt out.
 func (l *Letter) WriteText(w io.Writer, n *Notice) error {
 	bw := bufio.NewWriter(w)
-	p := func(s string) { wrap(bw, s, "", TextWidth); bw.WriteString("\n") }
 	fmt.Fprintf(bw, "To the abuse team of %s,\n\n", n.Owner.Name)
-	p(fmt.Sprintf("Between %s and %s UTC, %s in your network sent %s to the sensors of %s and its partners: %s in all. "+
-		"Each of these addresses is very likely a machine infected by the worm. Please find who uses these machines "+
+	wrap(bw, fmt.Sprintf("Between %s and %s UTC, %s in your network sent worm requests (%s) to the sensors of %s and its partners: %s in all. "+
+		"Each of these addresses is very likely a machine infected by a worm. Please find who uses these machines "+
 		"and have them cleaned and patched, as said below.",
 		n.FirstSeen.UTC().Format("2006-01-02 15:04"), n.LastSeen.UTC().Format("2006-01-02 15:04"),
-		plural(len(n.Sources), "address", "addresses"), l.titles(n.Families)+" requests", l.org(),
-		plural(int(min(n.Count, 1<<31)), "request", "requests")))
-	l.table(bw, n)
-	for _, a := range l.guide().For(n.Families, l.Families) {
-		l.advice(bw, &a)
-	}
-	l.footer(bw, n)
-	return bw.Flush()
-}
-
-// table writes the addresses seen.
-func (l *Letter) table(bw *bufio.Writer, n *Notice) {
-	bw.WriteString("What was seen (times in UTC)\n\n")
-	fmt.Fprintf(bw, "  %-39s  %-19s  %-19s  %8s  %s\n", "address", "first seen", "last seen", "requests", "worms")
-	listed := min(len(n.Sources), cmp.Or(l.Listed, DefaultListed))
-	for i := range listed {
-		s := &n.Sources[i]
-		fmt.Fprintf(bw, "  %-39s  %-19s  %-19s  %8d  %s\n", s.Addr, s.FirstSeen.UTC().Format(shadowTime),
-			s.LastSeen.UTC().Format(shadowTime), s.Count, l.titles(s.Families))
-	}
-	if more := len(n.Sources) - listed; more > 0 {
-		fmt.Fprintf(bw, "  ... and %s more: the attached CSV lists every one.\n", plural(more, "address", "addresses"))
-	}
+		plural(len(n.Sources), "address", "addresses"), joinAnd(l.titleList(n.Families)), l.org(),
+		plural(int(min(n.Count, 1<<31)), "request", "requests")), "", TextWidth)
 	bw.WriteString("\n")
-}
-
-// advice writes what one piece of advice says.
-func (l *Letter) advice(bw *bufio.Writer, a *Advice) {
-	section := func(head, text string) {
-		if text == "" {
-			return
-		}
-		bw.WriteString(head + "\n")
-		wrap(bw, text, "  ", TextWidth)
-		bw.WriteString("\n")
-	}
-	section("What it means: "+a.Title, a.Means)
-	section("How to clean the machine", a.Clean)
-	section("How to patch it", a.Patch)
-	links := a.Links
+	l.table(bw, n)
+	var links []string
 	if l.Advisory != "" {
-		links = append([]string{l.Advisory}, links...)
+		links = append(links, l.Advisory)
 	}
-	if len(links) > 0 {
+	written := map[string]bool{}
+	for _, a := range l.guide().For(n.Families, l.Families) {
+		section(bw, "What it means: "+a.Title, a.Means, written)
+		section(bw, "How to clean the machine", a.Clean, written)
+		section(bw, "How to patch it", a.Patch, written)
+		links = append(links, a.Links...)
+	}
+	if links = dedup(links); len(links) > 0 {
 		bw.WriteString("Advisory and references\n")
 		for _, u := range links {
 			bw.WriteString("  " + u + "\n")
 		}
 		bw.WriteString("\n")
 	}
+	l.footer(bw, n)
+	return bw.Flush()
+}
+
+// titleList returns the families' titles.
+func (l *Letter) titleList(fams []string) []string {
+	t := make([]string, len(fams))
+	for i, f := range fams {
+		t[i] = l.guide().title(f, l.Families)
+	}
+	return t
+}
+
+// joinAnd joins words as "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// dedup returns the strings without repeats, in their first order.
+func dedup(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// table writes the addresses seen.
+func (l *Letter) table(bw *bufio.Writer, n *Notice) {
+	listed := min(len(n.Sources), cmp.Or(l.Listed, DefaultListed))
+	width := len("address")
+	for i := range listed {
+		width = max(width, len(n.Sources[i].Addr.String()))
+	}
+	bw.WriteString("What was seen (times in UTC)\n\n")
+	fmt.Fprintf(bw, "  %-*s  %-19s  %-19s  %8s  %s\n", width, "address", "first seen", "last seen", "requests", "worms")
+	for i := range listed {
+		s := &n.Sources[i]
+		fmt.Fprintf(bw, "  %-*s  %-19s  %-19s  %8d  %s\n", width, s.Addr, s.FirstSeen.UTC().Format(shadowTime),
+			s.LastSeen.UTC().Format(shadowTime), s.Count, l.titles(s.Families))
+	}
+	if more := len(n.Sources) - listed; more > 0 {
+		fmt.Fprintf(bw, "  ... and %d more: the attached CSV lists every address.\n", more)
+	}
+	bw.WriteString("\n")
+}
+
+// section writes a heading and its paragraph, or "As above." for a
+// paragraph written already.
+func section(bw *bufio.Writer, head, text string, written map[string]bool) {
+	if text == "" {
+		return
+	}
+	bw.WriteString(head + "\n")
+	if written[text] {
+		text = "As above."
+	}
+	written[text] = true
+	wrap(bw, text, "  ", TextWidth)
+	bw.WriteString("\n")
 }
 
 // footer writes why the owner receives the notice and how to answer.

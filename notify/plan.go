@@ -32,10 +32,14 @@ type PlanOptions struct {
 	Families []string // tell only of these families; nil: of every family
 }
 
-// Plan merges the sources of each address (Plan sorts sources in place),
+// Plan merges the sources of each address (IPv4-mapped IPv6 as IPv4;
+// Plan sorts sources in place),
 // finds the owner of each, leaves out what opt.OptOut names, and returns
 // one Notice per owner, ordered by the owner's Key, with what it left out.
 func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
+	for i := range sources {
+		sources[i].Addr = sources[i].Addr.Unmap().WithZone("")
+	}
 	slices.SortFunc(sources, func(a, b Source) int { return keyOf(a.Addr).cmp(keyOf(b.Addr)) })
 	sources = merge(sources)
 	var left Left
