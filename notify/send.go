@@ -63,11 +63,13 @@ func (s *Sender) Send(ctx context.Context, notices []Notice) (Sent, error) {
 		if err := ctx.Err(); err != nil {
 			return sent, err
 		}
-		failed, err := s.one(ctx, &notices[i], lim, now, &sent)
-		if err != nil {
+		tried, failed, err := s.one(ctx, &notices[i], lim, now, &sent)
+		switch {
+		case err != nil:
 			return sent, err
-		}
-		if !failed {
+		case !tried:
+			continue
+		case !failed:
 			failures = 0
 			continue
 		}
@@ -78,27 +80,27 @@ func (s *Sender) Send(ctx context.Context, notices []Notice) (Sent, error) {
 	return sent, nil
 }
 
-// one sends one notice and records it; failed is true when the message
-// could not be delivered.
-func (s *Sender) one(ctx context.Context, n *Notice, lim *rate.Limiter, now func() time.Time, sent *Sent) (failed bool, err error) {
+// one sends one notice and records it; tried says a message was
+// submitted, failed that it could not be delivered.
+func (s *Sender) one(ctx context.Context, n *Notice, lim *rate.Limiter, now func() time.Time, sent *Sent) (tried, failed bool, err error) {
 	e := entry(n, now())
 	if n.Owner.Contact == "" {
 		sent.NoContact++
 		e.Status = StatusNoContact
-		return false, s.Ledger.Record(e)
+		return false, false, s.Ledger.Record(e)
 	}
 	fresh, skipped, err := Fresh(ctx, s.State, []Notice{*n}, now().Add(-cmp.Or(s.Window, DefaultWindow)))
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	sent.Skipped += skipped
 	if len(fresh) == 0 {
 		sent.Reported++
 		e.Status, e.Skipped = StatusReported, int(skipped)
-		return false, s.Ledger.Record(e)
+		return false, false, s.Ledger.Record(e)
 	}
 	if err := lim.Wait(ctx); err != nil {
-		return false, err
+		return false, false, err
 	}
 	f := &fresh[0]
 	at := now()
@@ -106,7 +108,7 @@ func (s *Sender) one(ctx context.Context, n *Notice, lim *rate.Limiter, now func
 	e.Skipped, e.To = int(skipped), f.Owner.Contact
 	msg, id, err := s.Letter.Message(f, s.From, slug(f.Owner.Key), at)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	sum := sha256.Sum256(msg)
 	e.MessageID, e.SHA256 = id, hex.EncodeToString(sum[:])
@@ -114,18 +116,18 @@ func (s *Sender) one(ctx context.Context, n *Notice, lim *rate.Limiter, now func
 	if err != nil {
 		sent.Failed++
 		e.Status, e.Reply = StatusFailed, cmp.Or(reply, err.Error())
-		return true, s.Ledger.Record(e)
+		return true, true, s.Ledger.Record(e)
 	}
 	sent.Messages++
 	sent.Addresses += int64(len(f.Sources))
 	e.Status, e.Reply = StatusSent, reply
 	if err := s.Ledger.Record(e); err != nil {
-		return false, err
+		return true, false, err
 	}
 	if s.State == nil {
-		return false, nil
+		return true, false, nil
 	}
-	return false, s.State.Mark(ctx, f.Owner.Key, addrsOf(f), at)
+	return true, false, s.State.Mark(ctx, f.Owner.Key, addrsOf(f), at)
 }
 
 // entry is the ledger entry of a notice, without its status.

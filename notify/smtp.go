@@ -62,8 +62,12 @@ func (m *SMTP) connect(ctx context.Context) error {
 		conn.Close()
 		return fmt.Errorf("STARTTLS with %s (notices are never sent in the clear): %w", m.Addr, err)
 	}
-	conn.SetDeadline(time.Time{})
 	c.CommandTimeout, c.SubmissionTimeout = timeout, 2*timeout
+	if err := c.Noop(); err != nil { // EHLO again, over TLS: the handshake, which checks the server's certificate
+		c.Close()
+		return fmt.Errorf("TLS with %s: %w", m.Addr, err)
+	}
+	conn.SetDeadline(time.Time{})
 	if m.Username != "" {
 		if err := c.Auth(sasl.NewPlainClient("", m.Username, m.Password)); err != nil {
 			c.Close()

@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -172,3 +174,8 @@ func (s *testSession) Data(r io.Reader) error {
 
 func (s *testSession) Reset()        { s.cur = received{} }
 func (s *testSession) Logout() error { return nil }
+
+// base64Decoder decodes base64 split over lines.
+func base64Decoder(b []byte) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, bytes.NewReader(bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)))
+}

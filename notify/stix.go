@@ -51,7 +51,8 @@ type bundle struct {
 // --stix` and alliance members write them: each sighting of an indicator
 // (its family: the indicator's first label, else its name) refers to
 // observed-data, each observing one ipv4-addr or ipv6-addr over a time
-// span, number_observed times. Every address observed becomes a Source
+// span, number_observed times. Every address observed (not a network in
+// CIDR notation) becomes a Source
 // seen by reporter (the identity that created the sighting when reporter
 // is ""). Sightings marked TLP:RED may not be passed on: they are counted
 // in RedTLP and left out. name is the file's name in errors.
@@ -204,8 +205,8 @@ func (b *bundle) observed(od *stixObject) ([]Source, error) {
 	var out []Source
 	for _, ref := range od.ObjectRefs {
 		o := b.objs[ref]
-		if o == nil || (o.Type != "ipv4-addr" && o.Type != "ipv6-addr") {
-			continue // a network-traffic or other object: not an address
+		if o == nil || (o.Type != "ipv4-addr" && o.Type != "ipv6-addr") || strings.Contains(o.Value, "/") {
+			continue // a network-traffic or other object, or a network (CIDR): not an infected address
 		}
 		a, err := netip.ParseAddr(o.Value)
 		if err != nil || (o.Type == "ipv4-addr") != a.Unmap().Is4() {
@@ -215,4 +216,3 @@ func (b *bundle) observed(od *stixObject) ([]Source, error) {
 	}
 	return out, nil
 }
-
