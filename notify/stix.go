@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -84,6 +85,7 @@ func readBundle(r io.Reader, name string) (*bundle, error) {
 		return nil, inputErr(name, 0, "type", "%q: want a STIX 2.1 bundle (\"bundle\")", doc.Type)
 	}
 	b := &bundle{name: name, objs: map[string]*stixObject{}, red: map[string]bool{tlpRed: true}}
+	raws := map[string]json.RawMessage{}
 	for i, raw := range doc.Objects {
 		o := &stixObject{index: i}
 		if err := json.Unmarshal(raw, o); err != nil {
@@ -92,10 +94,13 @@ func readBundle(r io.Reader, name string) (*bundle, error) {
 		if o.Type == "" || !strings.HasPrefix(o.ID, o.Type+"--") {
 			return nil, inputErr(name, 0, fmt.Sprintf("objects[%d].id", i), "%q is not an id of type %q", o.ID, o.Type)
 		}
-		if _, dup := b.objs[o.ID]; dup {
-			return nil, inputErr(name, 0, fmt.Sprintf("objects[%d].id", i), "%s appears twice", o.ID)
+		if prev, dup := raws[o.ID]; dup {
+			if bytes.Equal(prev, raw) {
+				continue // the same object again (one observed-data shared by two sightings)
+			}
+			return nil, inputErr(name, 0, fmt.Sprintf("objects[%d].id", i), "%s appears twice, with different content", o.ID)
 		}
-		b.objs[o.ID] = o
+		b.objs[o.ID], raws[o.ID] = o, raw
 		if o.Type == "marking-definition" && strings.EqualFold(strings.TrimSpace(o.Name), "TLP:RED") {
 			b.red[o.ID] = true
 		}
