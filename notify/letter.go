@@ -178,7 +178,11 @@ func (l *Letter) footer(bw *bufio.Writer, n *Notice) {
 	fmt.Fprintf(&b, "The attached CSV file lists every address, one a row, in the columns of Shadowserver's Honeypot HTTP Scanner Events report. "+
 		"For questions, or to receive no more of these notices, %s.", answer)
 	wrap(bw, b.String(), "", TextWidth)
-	fmt.Fprintf(bw, "\n-- \n%s, with wormwatch\n", l.org())
+	sig := l.org()
+	if sig != "wormwatch" {
+		sig += ", with wormwatch"
+	}
+	fmt.Fprintf(bw, "\n-- \n%s\n", sig)
 }
 
 // window writes a duration for people: 24 hours, 7 days, 90 minutes.
