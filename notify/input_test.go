@@ -153,7 +153,9 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("a host name: %+v, %v", d, err)
 	}
 
-	obj := func(s ...string) string { return `{"type": "bundle", "id": "bundle--1", "objects": [` + strings.Join(s, ",") + `]}` }
+	obj := func(s ...string) string {
+		return `{"type": "bundle", "id": "bundle--1", "objects": [` + strings.Join(s, ",") + `]}`
+	}
 	ind := `{"type": "indicator", "id": "indicator--1", "name": "Code Red II requests", "labels": ["codered2"]}`
 	addr := `{"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "192.0.2.1"}`
 	od := func(first, last string, n int) string {
@@ -181,7 +183,6 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("one sighting: %+v, %v", d, err)
 	}
 }
-
 
 func TestWrite(t *testing.T) {
 	notices, _ := Plan(testSources(), testOwners(t), PlanOptions{OptOut: testOptOut(t)})
