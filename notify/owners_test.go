@@ -206,7 +206,7 @@ func TestTableErrors(t *testing.T) {
 	}{
 		{"", "", "empty", 0},
 		{"prefix,owner\n", "contact", `no column "contact"`, 1},
-		{"prefix,owner,contact,color\n", "color", `unknown column "color"`, 1},
+		{"prefix,owner,contact,color\n", "header", `unknown column "color"`, 1},
 		{"prefix,owner,contact,owner\n", "owner", "named twice", 1},
 		{head + "192.0.2.0/24,A,a@example.net,1\n192.0.2.0/33,B,b@example.net,\n", "prefix", "192.0.2.0/33", 3},
 		{head + "# a comment\n192.0.2.1/24,A,a@example.net,\n", "prefix", "the prefix is 192.0.2.0/24", 3},

@@ -88,7 +88,7 @@ func tableHeader(head []string, name string, ln int) (map[string]int, error) {
 	for i, h := range head {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !slices.Contains(TableColumns, h) {
-			return nil, inputErr(name, ln, h, "unknown column %q in the header: want %s (asn optional)", head[i], strings.Join(TableColumns, ","))
+			return nil, inputErr(name, ln, "header", "unknown column %q: want %s (asn optional)", head[i], strings.Join(TableColumns, ","))
 		}
 		if j, dup := col[h]; dup && j >= 0 {
 			return nil, inputErr(name, ln, h, "column %q named twice in the header", h)
