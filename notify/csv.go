@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CSVColumns are the columns of a notice's CSV, one row per address. The
@@ -37,11 +38,11 @@ var CSVColumns = []string{"timestamp", "protocol", "src_ip", "src_port", "src_as
 func (l *Letter) WriteCSV(w io.Writer, n *Notice) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(strings.Join(CSVColumns, ",") + "\n")
-	cves := map[string]string{} // families -> their CVE ids
 	var b []byte
+	owner := appendField(nil, n.Owner.Name)
 	for i := range n.Sources {
 		s := &n.Sources[i]
-		b = s.LastSeen.UTC().AppendFormat(b[:0], shadowTime)
+		b = appendTime(b[:0], s.LastSeen)
 		b = append(b, ",tcp,"...)
 		b = s.Addr.AppendTo(b)
 		b = append(b, ",,"...)
@@ -55,23 +56,18 @@ func (l *Letter) WriteCSV(w io.Writer, n *Notice) error {
 			b = strconv.AppendUint(b, uint64(s.Port), 10)
 		}
 		b = append(b, ',')
-		b = appendField(b, strings.Join(s.Reporters, ";"))
+		b = appendField(b, l.set(s.Reporters).joined)
 		b = append(b, ",http-scan,"...)
-		fams := strings.Join(s.Families, ";")
-		b = appendField(b, fams)
+		fs := l.set(s.Families)
+		b = appendField(b, fs.joined)
 		b = append(b, ',')
-		c, ok := cves[fams]
-		if !ok {
-			c = strings.Join(l.cves(s.Families), ";")
-			cves[fams] = c
-		}
-		b = append(b, c...)
+		b = append(b, fs.cves...)
 		b = append(b, ',')
-		b = s.FirstSeen.UTC().AppendFormat(b, shadowTime)
+		b = appendTime(b, s.FirstSeen)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, s.Count, 10)
 		b = append(b, ',')
-		b = appendField(b, n.Owner.Name)
+		b = append(b, owner...)
 		b = append(b, '\n')
 		bw.Write(b)
 	}
@@ -86,6 +82,23 @@ func (l *Letter) cves(fams []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// appendTime appends t in UTC as shadowTime does ("2006-01-02 15:04:05"),
+// by hand: a million rows' times through time.Time.AppendFormat cost a
+// third of writing the CSVs.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, shadowTime)
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	for i, v := range [5]int{int(mo), d, h, mi, s} {
+		b = append(b, byte('0'+v/10), byte('0'+v%10), "- ::."[i]) // the separator after each; the last dropped
+	}
+	return b[:len(b)-1]
 }
 
 // appendField appends a CSV field, quoted when it must be (RFC 4180: a

@@ -144,6 +144,8 @@ func TestReaderErrors(t *testing.T) {
 		{head + `{"source": "192.0.2.1", "lines": 1, "families": []}]}`, "sources[0].families", "empty"},
 		{head + `{"source": "192.0.2.1", "lines": 1, "families": ["x"], "first_seen": "2001-08-04T10:00:00Z", "last_seen": "2001-08-04T10:00:00Z"},`, "sources[1]", "ends early"},
 		{head + `{"source": 7}]}`, "sources[0]", "cannot unmarshal"},
+		{`{"schema": "wormwatch-detect/1"} {}`, "", "data after the report's object"},
+		{`{"schema": "wormwatch-detect/1", "lines": tru}`, "lines", "invalid character"},
 	} {
 		_, err := ReadReport(strings.NewReader(c.text), "found.json", "x")
 		checkInputError(t, err, "found.json", 0, c.field, c.want)

@@ -2,16 +2,20 @@ package notify
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Letter is what every notice of a run shares: who writes, how to answer,
-// the advisory, and what detections said of the families.
+// the advisory, and what detections said of the families. Its methods
+// may be called from several goroutines; its fields must not change once
+// one was called (what it writes of each set of families is kept).
 type Letter struct {
 	Org      string            // who writes: "Example CERT"; "wormwatch" when empty
 	Contact  string            // where owners answer and opt out (an e-mail address or URL); "" says "reply to this message"
@@ -20,6 +24,65 @@ type Letter struct {
 	Guide    *Guide            // the advice; nil: BuiltinGuide
 	Families map[string]Family // what detections said of the families (titles, descriptions, references)
 	Listed   int               // the addresses listed in the text, at most; 0: DefaultListed (the CSV holds every one)
+
+	once sync.Once
+	memo *memo
+}
+
+// memo keeps what a Letter wrote of each set of families: a notice's
+// advice and links (wrapped once, not once per notice), and a source's
+// titles, names and CVE ids.
+type memo struct {
+	guide  *Guide
+	mu     sync.Mutex
+	blocks map[string][]byte
+	sets   map[setID]*setInfo
+}
+
+// setID names a slice of names by its memory: the sources' family and
+// reporter sets are shared slices (interner), so a few ids cover a run.
+type setID struct {
+	p *string
+	n int
+}
+
+// setInfo is what is written of one set of names.
+type setInfo struct {
+	joined string // the names, ";"-separated (CSV)
+	titles string // the titles, ", "-separated (text)
+	cves   string // the CVE ids of their advice, ";"-separated (CSV)
+}
+
+// m returns the letter's memo, made at the first call.
+func (l *Letter) m() *memo {
+	l.once.Do(func() {
+		l.memo = &memo{guide: l.Guide, blocks: map[string][]byte{}, sets: map[setID]*setInfo{}}
+		if l.memo.guide == nil {
+			l.memo.guide = BuiltinGuide()
+		}
+	})
+	return l.memo
+}
+
+// set returns what is written of a set of family names (or of reporters:
+// only joined is used).
+func (l *Letter) set(names []string) *setInfo {
+	m := l.m()
+	var id setID
+	if len(names) > 0 {
+		id = setID{&names[0], len(names)}
+	}
+	m.mu.Lock()
+	si := m.sets[id]
+	m.mu.Unlock()
+	if si != nil {
+		return si
+	}
+	si = &setInfo{joined: strings.Join(names, ";"), titles: strings.Join(l.titleList(names), ", "), cves: strings.Join(l.cves(names), ";")}
+	m.mu.Lock()
+	m.sets[id] = si
+	m.mu.Unlock()
+	return si
 }
 
 // DefaultListed is how many addresses the text lists by default.
@@ -35,12 +98,7 @@ const shadowTime = "2006-01-02 15:04:05"
 func (l *Letter) org() string { return cmp.Or(l.Org, "wormwatch") }
 
 // guide returns the guide in use.
-func (l *Letter) guide() *Guide {
-	if l.Guide == nil {
-		l.Guide = BuiltinGuide()
-	}
-	return l.Guide
-}
+func (l *Letter) guide() *Guide { return l.m().guide }
 
 // Subject returns the subject line of a notice.
 func (l *Letter) Subject(n *Notice) string {
@@ -49,7 +107,7 @@ func (l *Letter) Subject(n *Notice) string {
 }
 
 // titles returns the families' titles joined for people.
-func (l *Letter) titles(fams []string) string { return strings.Join(l.titleList(fams), ", ") }
+func (l *Letter) titles(fams []string) string { return l.set(fams).titles }
 
 // plural writes n and the noun, singular or plural.
 func plural(n int, one, many string) string {
@@ -74,12 +132,31 @@ func (l *Letter) WriteText(w io.Writer, n *Notice) error {
 		plural(int(min(n.Count, 1<<31)), "request", "requests")), "", TextWidth)
 	bw.WriteString("\n")
 	l.table(bw, n)
+	bw.Write(l.adviceBlock(n.Families))
+	l.footer(bw, n)
+	return bw.Flush()
+}
+
+// adviceBlock returns what the text says of a set of families: per
+// advice what it means, how to clean and patch, then the advisory and
+// references, each once. It is written once per set and kept.
+func (l *Letter) adviceBlock(fams []string) []byte {
+	m := l.m()
+	k := strings.Join(fams, "\x00")
+	m.mu.Lock()
+	b, ok := m.blocks[k]
+	m.mu.Unlock()
+	if ok {
+		return b
+	}
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
 	var links []string
 	if l.Advisory != "" {
 		links = append(links, l.Advisory)
 	}
 	written := map[string]bool{}
-	for _, a := range l.guide().For(n.Families, l.Families) {
+	for _, a := range l.guide().For(fams, l.Families) {
 		section(bw, "What it means: "+a.Title, a.Means, written)
 		section(bw, "How to clean the machine", a.Clean, written)
 		section(bw, "How to patch it", a.Patch, written)
@@ -92,8 +169,11 @@ func (l *Letter) WriteText(w io.Writer, n *Notice) error {
 		}
 		bw.WriteString("\n")
 	}
-	l.footer(bw, n)
-	return bw.Flush()
+	bw.Flush()
+	m.mu.Lock()
+	m.blocks[k] = buf.Bytes()
+	m.mu.Unlock()
+	return buf.Bytes()
 }
 
 // titleList returns the families' titles.
@@ -135,16 +215,30 @@ func (l *Letter) table(bw *bufio.Writer, n *Notice) {
 	}
 	bw.WriteString("What was seen (times in UTC)\n\n")
 	fmt.Fprintf(bw, "  %-*s  %-19s  %-19s  %8s  %s\n", width, "address", "first seen", "last seen", "requests", "worms")
+	var row []byte
 	for i := range listed {
 		s := &n.Sources[i]
-		fmt.Fprintf(bw, "  %-*s  %-19s  %-19s  %8d  %s\n", width, s.Addr, s.FirstSeen.UTC().Format(shadowTime),
-			s.LastSeen.UTC().Format(shadowTime), s.Count, l.titles(s.Families))
+		row = append(row[:0], "  "...)
+		row = s.Addr.AppendTo(row)
+		row = append(row, pad[:width-(len(row)-2)+2]...)
+		row = appendTime(row, s.FirstSeen)
+		row = append(row, "  "...)
+		row = appendTime(row, s.LastSeen)
+		c := strconv.FormatInt(s.Count, 10)
+		row = append(row, pad[:2+max(0, 8-len(c))]...)
+		row = append(row, c...)
+		row = append(row, "  "...)
+		row = append(row, l.set(s.Families).titles...)
+		bw.Write(append(row, '\n'))
 	}
 	if more := len(n.Sources) - listed; more > 0 {
 		fmt.Fprintf(bw, "  ... and %d more: the attached CSV lists every address.\n", more)
 	}
 	bw.WriteString("\n")
 }
+
+// pad is spaces to pad the table's columns with.
+var pad = strings.Repeat(" ", 64)
 
 // section writes a heading and its paragraph, or "As above." for a
 // paragraph written already.

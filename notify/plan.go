@@ -32,16 +32,12 @@ type PlanOptions struct {
 	Families []string // tell only of these families; nil: of every family
 }
 
-// Plan merges the sources of each address (IPv4-mapped IPv6 as IPv4;
-// Plan sorts sources in place),
+// Plan merges the sources of each address (IPv4-mapped IPv6 as IPv4,
+// which Plan writes back into sources),
 // finds the owner of each, leaves out what opt.OptOut names, and returns
 // one Notice per owner, ordered by the owner's Key, with what it left out.
 func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
-	for i := range sources {
-		sources[i].Addr = sources[i].Addr.Unmap().WithZone("")
-	}
-	slices.SortFunc(sources, func(a, b Source) int { return keyOf(a.Addr).cmp(keyOf(b.Addr)) })
-	sources = merge(sources)
+	sources = merge(sortedByAddr(sources))
 	var left Left
 	// Find each address's owner, then gather the sources by owner (a
 	// counting sort keeps them in address order).
@@ -97,6 +93,27 @@ func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
 	}
 	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.Owner.Key, b.Owner.Key) })
 	return out, left
+}
+
+// sortedByAddr returns the sources sorted by address (IPv4-mapped IPv6 as
+// IPv4, zones dropped), those of one address in their given order: a
+// sort of 24-byte keys, then one copy, faster than sorting the sources.
+func sortedByAddr(sources []Source) []Source {
+	type ord struct {
+		k key
+		i int
+	}
+	ords := make([]ord, len(sources))
+	for i := range sources {
+		sources[i].Addr = sources[i].Addr.Unmap().WithZone("")
+		ords[i] = ord{keyOf(sources[i].Addr), i}
+	}
+	slices.SortFunc(ords, func(a, b ord) int { return cmp.Or(a.k.cmp(b.k), cmp.Compare(a.i, b.i)) })
+	out := make([]Source, len(sources))
+	for j, o := range ords {
+		out[j] = sources[o.i]
+	}
+	return out
 }
 
 // notice makes the notice of one owner from the sources at idx.

@@ -3,11 +3,14 @@ package notify
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"wormwatch/internal/atomicfile"
 )
@@ -65,30 +68,44 @@ func slug(name string) string {
 // Write writes the notices into the folder dir, whole or not at all (dir
 // must not exist): per notice STEM.txt (WriteText) and STEM.csv
 // (WriteCSV), with the stems of Stems, and index.csv listing them. The
-// files are flushed to disk together once written (one sync of the file
-// system, not one per file), then the folder is renamed into place.
+// files are written by as many goroutines as there are processors (at
+// most 4) and flushed to disk together (one sync of the file system, not
+// one per file), then the folder is renamed into place.
 func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error {
 	stems := Stems(notices)
 	return atomicfile.WriteDir(dir, func(root *os.Root) error {
-		for i := range notices {
-			if i%256 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			n := &notices[i]
-			for _, f := range []struct {
-				ext   string
-				write func(io.Writer, *Notice) error
-			}{{".txt", l.WriteText}, {".csv", l.WriteCSV}} {
-				if err := create(root, stems[i]+f.ext, func(w io.Writer) error { return f.write(w, n) }); err != nil {
-					return err
-				}
-			}
+		workers := min(runtime.GOMAXPROCS(0), 4)
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { errs[w] = l.writeEvery(ctx, root, notices, stems, w, workers) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 		if err := create(root, IndexName, func(w io.Writer) error { return l.writeIndex(w, notices, stems) }); err != nil {
 			return err
 		}
 		return syncAll(root)
 	})
+}
+
+// writeEvery writes the files of notices from, from+step, from+2*step...
+func (l *Letter) writeEvery(ctx context.Context, root *os.Root, notices []Notice, stems []string, from, step int) error {
+	for i := from; i < len(notices); i += step {
+		if (i/step)%64 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n := &notices[i]
+		if err := create(root, stems[i]+".txt", func(w io.Writer) error { return l.WriteText(w, n) }); err != nil {
+			return err
+		}
+		if err := create(root, stems[i]+".csv", func(w io.Writer) error { return l.WriteCSV(w, n) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // create writes a new file under root through fn, buffered, and closes it
