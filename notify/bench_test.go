@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -150,13 +149,6 @@ func BenchmarkNotify(b *testing.B) {
 	}
 	b.ReportMetric(float64(notices), "notices")
 	b.ReportMetric(float64(addrs), "addresses")
-}
-
-// cpuTime returns the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLookup is the owner of one address among benchOwners owners.
