@@ -171,3 +171,15 @@ func BenchmarkLookup(b *testing.B) {
 		o.Lookup(addrs[i&(1<<16-1)].Addr)
 	}
 }
+
+// BenchmarkReadReport reads detect's JSON report of benchSources sources.
+func BenchmarkReadReport(b *testing.B) {
+	report := benchReport()
+	b.SetBytes(int64(len(report)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := ReadReport(bytes.NewReader(report), "found.json", "wormwatch"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -44,7 +44,7 @@ func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
 	ownerOf := make([]int32, len(sources))
 	asnOf := make([]uint32, len(sources))
 	perOwner := make([]int, owners.Len()+1)
-	in := interner{}
+	in := &interner{}
 	for i := range sources {
 		s := &sources[i]
 		ownerOf[i] = -1
@@ -117,7 +117,7 @@ func sortedByAddr(sources []Source) []Source {
 }
 
 // notice makes the notice of one owner from the sources at idx.
-func notice(ow Owner, sources []Source, asnOf []uint32, idx []int32, in interner) Notice {
+func notice(ow Owner, sources []Source, asnOf []uint32, idx []int32, in *interner) Notice {
 	n := Notice{Owner: ow, Sources: make([]Source, len(idx)), ASNs: make([]uint32, len(idx))}
 	var fams, reps []string
 	for j, i := range idx {

@@ -26,12 +26,13 @@ type reportFamily struct {
 	} `json:"references"`
 }
 
-// reportSource is an element of the report's "sources".
+// reportSource is an element of the report's "sources". A key that is
+// missing reads as its zero value, which no valid element has.
 type reportSource struct {
-	Source    *string  `json:"source"`
-	FirstSeen *string  `json:"first_seen"`
-	LastSeen  *string  `json:"last_seen"`
-	Lines     *int64   `json:"lines"`
+	Source    string   `json:"source"`
+	FirstSeen string   `json:"first_seen"`
+	LastSeen  string   `json:"last_seen"`
+	Lines     int64    `json:"lines"`
 	Families  []string `json:"families"`
 }
 
@@ -126,10 +127,11 @@ func readSources(dec *jsontext.Decoder, d *Detections, reporter string) error {
 	if t, err := dec.ReadToken(); err != nil || t.Kind() != '[' {
 		return &InputError{Field: "sources", Msg: "not an array"}
 	}
-	in := interner{}
+	in := &interner{}
 	reps := []string{reporter}
+	var rs reportSource
 	for i := 0; dec.PeekKind() != ']'; i++ {
-		var rs reportSource
+		rs = reportSource{Families: rs.Families[:0]} // the families' slice is reused
 		if err := jsonv2.UnmarshalDecode(dec, &rs); err != nil {
 			return &InputError{Field: fmt.Sprintf("sources[%d]", i), Msg: jsonErr(err).Error()}
 		}
@@ -151,20 +153,20 @@ func readSources(dec *jsontext.Decoder, d *Detections, reporter string) error {
 
 // source checks an element of "sources"; host is true for a source
 // logged as a host name.
-func (rs *reportSource) source(in interner) (s Source, host bool, _ *InputError) {
+func (rs *reportSource) source(in *interner) (s Source, host bool, _ *InputError) {
 	switch {
-	case rs.Source == nil || *rs.Source == "":
+	case rs.Source == "":
 		return s, false, &InputError{Field: "source", Msg: "missing"}
-	case rs.Lines == nil || *rs.Lines < 1:
+	case rs.Lines < 1:
 		return s, false, &InputError{Field: "lines", Msg: "missing, or not a count of 1 or more"}
 	case len(rs.Families) == 0:
 		return s, false, &InputError{Field: "families", Msg: "missing or empty"}
 	}
-	a, err := netip.ParseAddr(*rs.Source)
+	a, err := netip.ParseAddr(rs.Source)
 	if err != nil {
 		return s, true, nil
 	}
-	s = Source{Addr: a.Unmap().WithZone(""), Count: *rs.Lines, Families: in.of(rs.Families)}
+	s = Source{Addr: a.Unmap().WithZone(""), Count: rs.Lines, Families: in.of(rs.Families)}
 	var ie *InputError
 	if s.FirstSeen, ie = jsonTime(rs.FirstSeen, "first_seen"); ie != nil {
 		return s, false, ie
@@ -179,13 +181,13 @@ func (rs *reportSource) source(in interner) (s Source, host bool, _ *InputError)
 }
 
 // jsonTime reads a required RFC 3339 time.
-func jsonTime(s *string, field string) (time.Time, *InputError) {
-	if s == nil {
+func jsonTime(s string, field string) (time.Time, *InputError) {
+	if s == "" {
 		return time.Time{}, &InputError{Field: field, Msg: "missing"}
 	}
-	t, err := time.Parse(time.RFC3339Nano, *s)
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return t, &InputError{Field: field, Msg: fmt.Sprintf("%q is not an RFC 3339 time", *s)}
+		return t, &InputError{Field: field, Msg: fmt.Sprintf("%q is not an RFC 3339 time", s)}
 	}
 	return t.UTC(), nil
 }

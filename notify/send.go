@@ -166,7 +166,7 @@ func Fresh(ctx context.Context, st State, notices []Notice, since time.Time) ([]
 	}
 	var out []Notice
 	var skipped int64
-	in := interner{}
+	in := &interner{}
 	for i := range notices {
 		n := &notices[i]
 		var keep []int32

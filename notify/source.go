@@ -58,16 +58,26 @@ func (d *Detections) Add(o *Detections) {
 }
 
 // interner shares the slices of equal sets of names among sources.
-type interner map[string][]string
+type interner struct {
+	sets map[string][]string
+	key  []byte
+}
 
-// of returns names sorted and without repeats, shared with every equal set.
-func (in interner) of(names []string) []string {
-	k := strings.Join(names, "\x00")
-	if s, ok := in[k]; ok {
+// of returns names sorted and without repeats, shared with every equal
+// set (names itself is not kept: a caller may reuse it).
+func (in *interner) of(names []string) []string {
+	in.key = in.key[:0]
+	for _, n := range names {
+		in.key = append(append(in.key, n...), 0)
+	}
+	if s, ok := in.sets[string(in.key)]; ok { // no allocation: the compiler looks up []byte keys in place
 		return s
 	}
+	if in.sets == nil {
+		in.sets = map[string][]string{}
+	}
 	s := slices.Compact(slices.Sorted(slices.Values(names)))
-	in[k] = s
+	in.sets[string(in.key)] = s
 	return s
 }
 
@@ -86,7 +96,7 @@ func FromReport(r *detect.Report, reporter string) (*Detections, error) {
 		}
 		d.Families[f.Name] = fam
 	}
-	in := interner{}
+	in := &interner{}
 	reps := []string{reporter}
 	for s, err := range r.Sources.All() {
 		if err != nil {
@@ -106,7 +116,7 @@ func FromReport(r *detect.Report, reporter string) (*Detections, error) {
 // merge merges the sources of one address (sorted by address) in place
 // and returns them, one per address.
 func merge(src []Source) []Source {
-	in := interner{}
+	in := &interner{}
 	out := src[:0]
 	for i := 0; i < len(src); {
 		s := src[i]

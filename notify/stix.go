@@ -63,7 +63,7 @@ func ReadSTIX(r io.Reader, name, reporter string) (*Detections, error) {
 		return nil, err
 	}
 	d := &Detections{Families: map[string]Family{}}
-	in := interner{}
+	in := &interner{}
 	for _, o := range b.sorted("sighting") {
 		if err := b.sighting(o, d, in, reporter); err != nil {
 			return nil, err
@@ -135,7 +135,7 @@ func (b *bundle) isRed(o *stixObject) bool {
 }
 
 // sighting adds the sources of one sighting.
-func (b *bundle) sighting(s *stixObject, d *Detections, in interner, reporter string) error {
+func (b *bundle) sighting(s *stixObject, d *Detections, in *interner, reporter string) error {
 	ind, err := b.ref(s, "sighting_of_ref", s.SightingOfRef, "indicator")
 	if err != nil {
 		return err
