@@ -38,33 +38,15 @@ type PlanOptions struct {
 // one Notice per owner, ordered by the owner's Key, with what it left out.
 func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
 	sources = merge(sortedByAddr(sources))
-	var left Left
-	// Find each address's owner, then gather the sources by owner (a
-	// counting sort keeps them in address order).
-	ownerOf := make([]int32, len(sources))
-	asnOf := make([]uint32, len(sources))
-	perOwner := make([]int, owners.Len()+1)
 	in := &interner{}
-	for i := range sources {
-		s := &sources[i]
-		ownerOf[i] = -1
-		if opt.Families != nil {
-			if s.Families = in.of(intersect(s.Families, opt.Families)); len(s.Families) == 0 {
-				left.OtherFamilies++
-				continue
-			}
+	ownerOf, asnOf, left := assign(sources, owners, opt, in)
+	// Gather the sources by owner: a counting sort keeps them in address
+	// order.
+	perOwner := make([]int, owners.Len()+1)
+	for _, o := range ownerOf {
+		if o >= 0 {
+			perOwner[o+1]++
 		}
-		if opt.OptOut.Addr(s.Addr) {
-			left.OptedOut++
-			continue
-		}
-		o, asn, ok := owners.Lookup(s.Addr)
-		if !ok {
-			left.Unowned++
-			continue
-		}
-		ownerOf[i], asnOf[i] = int32(o), asn
-		perOwner[o+1]++
 	}
 	for o := range owners.Len() {
 		perOwner[o+1] += perOwner[o]
@@ -93,6 +75,34 @@ func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
 	}
 	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.Owner.Key, b.Owner.Key) })
 	return out, left
+}
+
+// assign finds the owner of each source (-1: none, or left out) and the
+// AS number of its table entry, leaving out the families not asked for and
+// the opted-out prefixes.
+func assign(sources []Source, owners *Owners, opt PlanOptions, in *interner) (ownerOf []int32, asnOf []uint32, left Left) {
+	ownerOf, asnOf = make([]int32, len(sources)), make([]uint32, len(sources))
+	for i := range sources {
+		s := &sources[i]
+		ownerOf[i] = -1
+		if opt.Families != nil {
+			if s.Families = in.of(intersect(s.Families, opt.Families)); len(s.Families) == 0 {
+				left.OtherFamilies++
+				continue
+			}
+		}
+		if opt.OptOut.Addr(s.Addr) {
+			left.OptedOut++
+			continue
+		}
+		o, asn, ok := owners.Lookup(s.Addr)
+		if !ok {
+			left.Unowned++
+			continue
+		}
+		ownerOf[i], asnOf[i] = int32(o), asn
+	}
+	return ownerOf, asnOf, left
 }
 
 // sortedByAddr returns the sources sorted by address (IPv4-mapped IPv6 as

@@ -30,7 +30,7 @@ type SMTP struct {
 	Addr     string        // host:port of the server
 	TLS      *tls.Config   // the server's name and roots; nil: the system's roots and Addr's host
 	Username string        // for AUTH PLAIN; "" for none
-	Password string        //
+	Password string        // for AUTH PLAIN
 	Timeout  time.Duration // for connecting and for each command; 0: one minute
 
 	c *smtp.Client

@@ -198,8 +198,8 @@ func TestNotifySend(t *testing.T) {
 		t.Errorf("ledger %v, summary:\n%s", ledger, out)
 	}
 	out = run("second")
-	if len(srv.received()) != 1 {
-		t.Error("the second run sent again")
+	if len(srv.received()) != 1 || !strings.Contains(out, "sent 0 messages") || strings.Contains(out, " 0 reported in the window already") {
+		t.Errorf("the second run sent again, or its summary does not say why not:\n%s", out)
 	}
 	if ledger = ledgerStatus(t, filepath.Join(dir, "ledger.jsonl")); len(ledger) != 3 || ledger[2] != "ripencc:org-high:no_contact" {
 		t.Errorf("second run's ledger %v", ledger)
