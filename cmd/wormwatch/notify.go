@@ -15,6 +15,7 @@ import (
 
 	"wormwatch/detect"
 	"wormwatch/ingest/packet"
+	"wormwatch/internal/outpath"
 	"wormwatch/internal/paramcli"
 	"wormwatch/notify"
 )
@@ -154,6 +155,9 @@ func checkNotify(cmd *cobra.Command, args []string, f *notifyFlags) error {
 			return fmt.Errorf("--out %s: the folder %s does not exist", f.out, filepath.Dir(filepath.Clean(f.out)))
 		}
 	}
+	if err := notifyFilesCheck(args, f); err != nil {
+		return err
+	}
 	if !f.send {
 		for _, name := range []string{"smtp", "smtp-user", "smtp-ca", "from", "rate", "ledger"} {
 			if cmd.Flags().Changed(name) {
@@ -173,6 +177,26 @@ func checkNotify(cmd *cobra.Command, args []string, f *notifyFlags) error {
 		return errors.New("--from: empty")
 	}
 	return nil
+}
+
+// notifyFilesCheck refuses a --ledger or --state that is an input, a
+// folder or a device: they are appended to and updated in place.
+func notifyFilesCheck(args []string, f *notifyFlags) error {
+	var in outpath.Inputs
+	in.Add(args...)
+	in.Add(f.reports...)
+	in.Add(f.delegations...)
+	in.Add(f.signatures...)
+	in.Add(f.owners, f.optOut, f.smtpCA)
+	for _, s := range f.stix {
+		_, path, ok := strings.Cut(s, "=")
+		if !ok {
+			path = s
+		}
+		in.Add(path)
+	}
+	outs := []outpath.Output{{Flag: "--ledger", Path: f.ledger}, {Flag: "--state", Path: f.state}}
+	return outpath.Check(outs, &in, false, true) // existing files are kept and added to, never replaced
 }
 
 // notifyInputs reads the detections: the logs and captures through

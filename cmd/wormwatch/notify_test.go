@@ -147,6 +147,7 @@ func TestNotifyBadInput(t *testing.T) {
 		{[]string{"--owners", "owners.csv", "--rate", "5", log}, []string{"--rate applies only with --send"}},
 		{[]string{"--owners", "owners.csv", "--send", "--smtp", "127.0.0.1:1", log}, []string{"--send needs --"}},
 		{[]string{"--owners", "owners.csv", log, "--out", "owners.csv"}, []string{"--out owners.csv: exists"}},
+		{[]string{"--owners", "owners.csv", "--state", "owners.csv", log}, []string{"--state owners.csv: is an input of this command"}},
 		{[]string{log}, []string{"give --owners or --delegations"}},
 		{[]string{"--owners", "owners.csv"}, []string{"give logs or captures, --detect-json or --stix"}},
 	} {
