@@ -71,6 +71,7 @@ type received struct {
 	data []byte
 	tls  bool      // it came over TLS
 	user string    // the user it authenticated as
+	mail time.Time // when its MAIL command came
 	at   time.Time // when its data ended
 }
 
@@ -147,7 +148,7 @@ func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
 	if s.user == "" {
 		return smtp.ErrAuthRequired
 	}
-	s.cur = received{from: from}
+	s.cur = received{from: from, mail: time.Now()}
 	return nil
 }
 
