@@ -99,6 +99,7 @@ var floor = map[string][]string{
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
 	"internal/gendoc":        {"internal/atomicfile"},
+	"internal/chrometest":    nil,
 	"internal/paramcli":      {"internal/param"},
 	"share/schematest":       nil,
 	"forecast/eval":          nil,
