@@ -133,6 +133,7 @@ var floor = map[string][]string{
 	"serve/metrics":   {"detect", "results", "watch"},
 	"serve/dashboard": nil,
 	"serve/gendoc":    {"internal/gendoc", "serve"},
+	"serve/servetest": {"forecast"},
 	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},

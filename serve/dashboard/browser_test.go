@@ -1,20 +1,16 @@
 package dashboard_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,133 +19,8 @@ import (
 
 	"wormwatch/internal/chrometest"
 	"wormwatch/serve"
+	"wormwatch/serve/servetest"
 )
-
-// codeRedRequest is the request line of Code Red I and II's first
-// version (224 N), as the IIS servers of July 2001 logged it.
-var codeRedRequest = "GET /default.ida?" + strings.Repeat("N", 224) +
-	"%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a HTTP/1.0"
-
-// minute is the log lines of one minute of data time.
-type minute struct {
-	start time.Time
-	lines []byte
-}
-
-// codeRedMinutes returns, minute by minute, an Apache combined log of a
-// web server that sees the rows of the simulated Code Red /16 telescope
-// (watch's test data, as serve's tests use it) up to until: per row,
-// its new sources fresh, the others drawn from those seen before, the
-// rest of the probes from the row's sources, at times spread over the
-// minute, in time order; now and then a page request of no worm.
-func codeRedMinutes(t *testing.T, until time.Time) []minute {
-	t.Helper()
-	f, err := os.Open("../../watch/testdata/codered2-ucsd-16.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rng := rand.New(rand.NewPCG(1, 0x636f6465726564))
-	var seen []string
-	var out []minute
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		col := strings.Split(sc.Text(), ",")
-		if col[0] == "time" {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339, col[0])
-		if err != nil {
-			t.Fatalf("codered2-ucsd-16.csv: %v", err)
-		}
-		if !at.Before(until) {
-			break
-		}
-		var n [3]int
-		for i := range n {
-			if n[i], err = strconv.Atoi(col[i+1]); err != nil {
-				t.Fatalf("codered2-ucsd-16.csv: %v", err)
-			}
-		}
-		probes, sources, fresh := n[0], n[1], n[2]
-		var cur []string
-		for range fresh {
-			k := len(seen)
-			seen = append(seen, fmt.Sprintf("10.%d.%d.%d", k/62500, k/250%250, k%250+1))
-			cur = append(cur, seen[k])
-		}
-		old := seen[:len(seen)-fresh]
-		for _, i := range rng.Perm(len(old))[:sources-fresh] {
-			cur = append(cur, old[i])
-		}
-		type line struct {
-			at       time.Time
-			src, req string
-		}
-		var lines []line
-		for i := range probes {
-			src := cur[i%len(cur)]
-			if i >= len(cur) {
-				src = cur[rng.IntN(len(cur))]
-			}
-			lines = append(lines, line{at.Add(time.Duration(rng.Int64N(int64(time.Minute)))), src, codeRedRequest})
-		}
-		if rng.IntN(10) == 0 {
-			lines = append(lines, line{at.Add(time.Duration(rng.Int64N(int64(time.Minute)))), "192.0.2.7", "GET /index.html HTTP/1.1"})
-		}
-		slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
-		var b bytes.Buffer
-		for _, l := range lines {
-			status := 404
-			if !strings.Contains(l.req, "ida") {
-				status = 200
-			}
-			fmt.Fprintf(&b, "%s - - [%s] \"%s\" %d - \"-\" \"-\"\n", l.src, l.at.Format("02/Jan/2006:15:04:05 -0700"), l.req, status)
-		}
-		out = append(out, minute{at, b.Bytes()})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// joined returns the lines of minutes.
-func joined(ms []minute) []byte {
-	var b []byte
-	for _, m := range ms {
-		b = append(b, m.lines...)
-	}
-	return b
-}
-
-// appendFile appends data to the file at path.
-func appendFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// testWriter sends log lines to the test's log.
-type testWriter struct {
-	mu sync.Mutex
-	t  *testing.T
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // startService runs a real service (serve.New and Run, as wormwatch serve
 // does) on loopback until the test ends, following the log at logPath as
@@ -161,26 +32,17 @@ func startService(t *testing.T, dir, logPath, conf string, sets ...string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append([]string{"service.data=" + filepath.Join(dir, "data"), "service.listen=127.0.0.1:0", "service.clock=false",
-		"service.commit_interval=100ms", "service.poll=50ms", "service.shutdown_grace=10s"}, sets...)
+	// commits and polls at a browser's pace, not at serve's own tests'
+	all := servetest.Sets(filepath.Join(dir, "data"), append([]string{"service.commit_interval=100ms", "service.poll=50ms", "service.shutdown_grace=10s"}, sets...)...)
 	cfg, err := serve.Load(conf, serve.Overrides{Sets: all, Inputs: []serve.Input{in}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: logger})
+	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: servetest.Logger(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	servetest.Run(t, svc.Run)
 	return "http://" + svc.Addr().String()
 }
 
@@ -265,9 +127,9 @@ func TestDashboard(t *testing.T) {
 func testLive(t *testing.T, b *chrometest.Browser) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "access.log")
-	ms := codeRedMinutes(t, time.Date(2001, 7, 19, 17, 30, 0, 0, time.UTC))
-	split := slices.IndexFunc(ms, func(m minute) bool { return !m.start.Before(time.Date(2001, 7, 19, 14, 0, 0, 0, time.UTC)) })
-	if err := os.WriteFile(logPath, joined(ms[:split]), 0o644); err != nil {
+	ms := servetest.CodeRedLog(t, time.Date(2001, 7, 19, 17, 30, 0, 0, time.UTC), 1)
+	split := slices.IndexFunc(ms, func(m servetest.Interval) bool { return !m.Start.Before(time.Date(2001, 7, 19, 14, 0, 0, 0, time.UTC)) })
+	if err := os.WriteFile(logPath, servetest.Lines(ms[:split]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	base := startService(t, dir, logPath, alertConfig(t, dir))
@@ -292,22 +154,22 @@ func testLive(t *testing.T, b *chrometest.Browser) {
 	// A new point within 2 s of the lines that close its interval.
 	before := eval[string](t, tb, lastPoint)
 	next := split
-	for len(ms[next].lines) == 0 {
+	for len(ms[next].Lines) == 0 {
 		next++
 	}
 	appended := time.Now()
-	appendFile(t, logPath, joined(ms[split:next+1]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[split:next+1]))
 	waitFor(t, tb, "a new point", lastPoint+` > `+strconv.Quote(before), 10*time.Second)
 	took := time.Since(appended)
 	after := eval[string](t, tb, lastPoint)
-	t.Logf("lines of %s appended: the point of %s (before: %s) shown after %v", ms[next].start.Format("15:04"), after, before, took.Round(time.Millisecond))
+	t.Logf("lines of %s appended: the point of %s (before: %s) shown after %v", ms[next].Start.Format("15:04"), after, before, took.Round(time.Millisecond))
 	if took > 2*time.Second {
 		t.Errorf("the new point took %v to show, want at most 2 s", took)
 	}
 
 	// The outbreak: the alarm appears in the banner, the tables and the
 	// forecast.
-	appendFile(t, logPath, joined(ms[next+1:]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[next+1:]))
 	waitFor(t, tb, "the alarm banner", `document.getElementById('banner').dataset.state === 'alarm'`, 20*time.Second)
 	banner := eval[string](t, tb, `document.getElementById('banner').textContent`)
 	live := eval[string](t, tb, `document.getElementById('banner').getAttribute('aria-live')`)
@@ -462,8 +324,8 @@ func testToken(t *testing.T, b *chrometest.Browser) {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "access.log")
-	ms := codeRedMinutes(t, time.Date(2001, 7, 19, 14, 30, 0, 0, time.UTC))
-	if err := os.WriteFile(logPath, joined(ms[:len(ms)-20]), 0o644); err != nil {
+	ms := servetest.CodeRedLog(t, time.Date(2001, 7, 19, 14, 30, 0, 0, time.UTC), 1)
+	if err := os.WriteFile(logPath, servetest.Lines(ms[:len(ms)-20]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	base := startService(t, dir, logPath, "", "service.token_file="+tokenFile)
@@ -482,7 +344,7 @@ func testToken(t *testing.T, b *chrometest.Browser) {
 		t.Errorf("sessionStorage holds %q", got)
 	}
 	before := eval[string](t, tb, lastPoint)
-	appendFile(t, logPath, joined(ms[len(ms)-20:]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[len(ms)-20:]))
 	waitFor(t, tb, "a new point through the stream", lastPoint+` > `+strconv.Quote(before), 10*time.Second)
 	late := tb.Messages()[refusals:]
 	for _, u := range tb.Requests() {
