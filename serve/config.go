@@ -40,12 +40,12 @@ type Settings struct {
 // Input is one input: an [[input]] table of a configuration file, or a
 // --follow, --zeek or --pcap flag.
 type Input struct {
-	Kind   string `toml:"kind" default:"log" enum:"log,zeek,pcap" doc:"log: a web-server log followed (tail -F); zeek: a Zeek http.log or conn.log followed; pcap: a capture file, a folder of captures, or - for standard input"`
-	Path   string `toml:"path" doc:"the file (or folder, or - for pcap); relative to the working folder. Its name in detect's report is this text, as detect names what it is given"`
-	Name   string `toml:"name" doc:"the input's name in logs and the status, a name (1 to 64 lowercase letters a-z, digits, '.', '_' and '-', starting with a letter or a digit; default: from the file name: access.log is access)"`
-	Sensor string `toml:"sensor" doc:"the sensor its records count for, a name (default: the input's name); inputs of one sensor make one set of series"`
-	Size   uint64 `toml:"size" default:"1" min:"1" max:"4294967295" doc:"addresses the sensor covers: 1 for a web server, 65536 for a /16 telescope (the size column of its series)"`
-	Format string `toml:"format" default:"auto" when:"kind=log,zeek" doc:"the log format: auto, combined, common, nginx or iis for kind log; auto, zeek or zeek-json for kind zeek"`
+	Kind   InputKind `toml:"kind" default:"log"` // allowed values and doc: the kinds (kinds.go)
+	Path   string    `toml:"path" doc:"the file (or folder, or - for pcap); relative to the working folder. Its name in detect's report is this text, as detect names what it is given"`
+	Name   string    `toml:"name" doc:"the input's name in logs and the status, a name (1 to 64 lowercase letters a-z, digits, '.', '_' and '-', starting with a letter or a digit; default: from the file name: access.log is access)"`
+	Sensor string    `toml:"sensor" doc:"the sensor its records count for, a name (default: the input's name); inputs of one sensor make one set of series"`
+	Size   uint64    `toml:"size" default:"1" min:"1" max:"4294967295" doc:"addresses the sensor covers: 1 for a web server, 65536 for a /16 telescope (the size column of its series)"`
+	Format string    `toml:"format" default:"auto" when:"kind=log,zeek" doc:"the log format: auto, combined, common, nginx or iis for kind log; auto, zeek or zeek-json for kind zeek"`
 
 	flag string // the flag that gave it ("--follow PATH"), "" for the file's
 }
@@ -176,12 +176,12 @@ func setFlag(set string) string {
 // commas, PATH,name=web,sensor=dmz,size=1,format=combined. A path that
 // holds a comma followed by one of these keys and = must be given in a
 // configuration file.
-func ParseInputFlag(kind, value string) (Input, error) {
-	in := Input{Kind: kind, Size: 1, Format: "auto", flag: "--" + map[string]string{"log": "follow"}[kind]}
-	if in.flag == "--" {
-		in.flag = "--" + kind
+func ParseInputFlag(kind InputKind, value string) (Input, error) {
+	k, err := inputKinds.Get(kind)
+	if err != nil {
+		return Input{}, &ConfigError{Msg: err.Error()}
 	}
-	in.flag += " " + value
+	in := Input{Kind: kind, Size: 1, Format: "auto", flag: "--" + k.flag + " " + value}
 	parts := strings.Split(value, ",")
 	path := parts[0]
 	i := 1

@@ -29,8 +29,8 @@ type source struct {
 type input struct {
 	id     int64
 	key    string
-	name   string  // in reports
-	kind   string  // log, zeek or pcap
+	name   string // in reports
+	kind   InputKind
 	sensor int     // the watch's index of its sensor; -1 before it is read
 	src    *source // the configured input that reads it; nil before it is read
 	emit   func(*detect.Record) error
@@ -137,7 +137,7 @@ func (in *input) storeInput() (store.Input, error) {
 		if in.pos.IsZero() {
 			out.Position = ""
 		}
-	case in.kind == "pcap":
+	case in.kind.captures():
 		out.Position = capturePosition(in.through, in.done)
 	}
 	rep, err := json.Marshal(in.Input())

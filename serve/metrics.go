@@ -56,7 +56,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 		if src == nil {
 			continue
 		}
-		mi := metrics.Input{Name: cfg.Name, Kind: cfg.Kind, Up: src.err == ""}
+		mi := metrics.Input{Name: cfg.Name, Kind: string(cfg.Kind), Capture: cfg.Kind.captures(), Up: src.err == ""}
 		for _, in := range l.inputs {
 			if in.src != src {
 				continue

@@ -105,19 +105,20 @@ func (l *loop) restoreInputs(ctx context.Context) error {
 	}
 	for _, si := range ins {
 		in := &input{id: si.ID, key: si.Key, name: si.Name, sensor: -1, stored: si}
-		in.kind, _, _ = strings.Cut(si.Key, ":")
+		kind, _, _ := strings.Cut(si.Key, ":")
+		in.kind = InputKind(kind)
 		in.entry.Name = si.Name // until its entry is stored: an input that had read nothing
 		if len(si.Report) > 0 {
 			if err := json.Unmarshal(si.Report, &in.entry); err != nil {
 				return fmt.Errorf("input %s: its stored entry: %w", si.Key, err)
 			}
 		}
-		switch in.kind {
-		case "pcap":
+		switch {
+		case in.kind.captures():
 			if in.through, in.done, err = parseCapturePosition(si.Position); err != nil {
 				return fmt.Errorf("input %s: %w", si.Key, err)
 			}
-			if si.Key == "pcap:-" && len(si.Report) > 0 {
+			if si.Key == stdinKey && len(si.Report) > 0 {
 				base := in.entry
 				in.base, in.entry, in.through, in.done = &base, detect.Input{Name: base.Name}, 0, false
 			}
@@ -205,7 +206,7 @@ func (l *loop) addSource(cfg Input) error {
 		l.latest = append(l.latest, 0)
 	}
 	src := &source{cfg: cfg, sensor: s}
-	if cfg.Kind == "pcap" {
+	if cfg.Kind.captures() {
 		return l.addCaptures(src)
 	}
 	in, err := l.ensureInput(cfg.key(), cfg.Path, src)
@@ -256,14 +257,14 @@ func (l *loop) start(src *source) {
 	src.gen++
 	ctx, cancel := context.WithCancel(l.ctx)
 	src.cancel = cancel
-	if src.cfg.Kind != "pcap" {
+	if !src.cfg.Kind.captures() {
 		opt := followOptions(l.cfg)
 		go followInput(ctx, src, src.gen, src.log.pos, opt, l.chunks)
 		return
 	}
 	known := map[string]captureState{}
 	for _, in := range l.inputs {
-		if in.kind == "pcap" && in.key != "pcap:-" {
+		if in.kind.captures() && in.key != stdinKey {
 			known[in.key] = captureState{through: in.through, done: in.done}
 		}
 	}

@@ -179,7 +179,7 @@ const captureStable = time.Second
 // folder), or standard input.
 func captureFiles(cfg Input) ([]*capture, error) {
 	if cfg.Path == "-" {
-		return []*capture{{key: "pcap:-", name: "stdin", path: "-"}}, nil
+		return []*capture{{key: stdinKey, name: "stdin", path: "-"}}, nil
 	}
 	paths, err := detect.Expand([]string{cfg.Path})
 	if err != nil {
@@ -187,7 +187,7 @@ func captureFiles(cfg Input) ([]*capture, error) {
 	}
 	var out []*capture
 	for _, p := range paths {
-		in := Input{Kind: "pcap", Path: p.Name}
+		in := Input{Kind: cfg.Kind, Path: p.Name}
 		out = append(out, &capture{key: in.key(), name: p.Name, path: p.Name})
 	}
 	return out, nil

@@ -103,9 +103,9 @@ func (f *serveFlags) overrides(cmd *cobra.Command) (serve.Overrides, error) {
 		}
 	}
 	for _, k := range []struct {
-		kind  string
+		kind  serve.InputKind
 		paths []string
-	}{{"log", f.follow}, {"zeek", f.zeek}, {"pcap", f.pcap}} {
+	}{{serve.KindLog, f.follow}, {serve.KindZeek, f.zeek}, {serve.KindPcap, f.pcap}} {
 		for _, p := range k.paths {
 			in, err := serve.ParseInputFlag(k.kind, p)
 			if err != nil {

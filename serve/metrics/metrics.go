@@ -66,6 +66,7 @@ type Snapshot struct {
 type Input struct {
 	Name    string              // the configured input's name
 	Kind    string              // log, zeek or pcap
+	Capture bool                // its files are captures: it has packet counts, not line counts
 	Up      bool                // readable: the last try to read it did not fail
 	Counts  detect.Counts       // its line counts (a log's), over the data folder's life
 	Packets detect.PacketCounts // its packet counts (a capture's), over the data folder's life
@@ -317,7 +318,7 @@ func (c *collector) inputs(ch chan<- prometheus.Metric, s *Snapshot) {
 			up = 1
 		}
 		ch <- gauge(inputUp, up, in.Name, in.Kind)
-		if in.Kind == "pcap" {
+		if in.Capture {
 			p := in.Packets
 			ch <- counter(inputPackets, float64(p.Packets), in.Name)
 			ch <- counter(inputUndecoded, float64(p.Undecoded), in.Name)

@@ -30,7 +30,7 @@ func fakeSnapshot() *Snapshot {
 		Now: t0.Add(5 * time.Second), Started: t0.Add(-time.Hour),
 		Inputs: []Input{
 			{Name: "web", Kind: "log", Up: true, Counts: counts},
-			{Name: "darknet", Kind: "pcap", Up: false, Packets: detect.PacketCounts{Packets: 1000, SYNs: 800, Requests: 5, Undecoded: 2}},
+			{Name: "darknet", Kind: "pcap", Capture: true, Up: false, Packets: detect.PacketCounts{Packets: 1000, SYNs: 800, Requests: 5, Undecoded: 2}},
 		},
 		Records: 915, Refused: 1, Late: 4, Sources: 930,
 		Series: []Series{
