@@ -52,6 +52,8 @@ type loop struct {
 	version       int64  // counts the changes of the analyzer's state
 	detectCache   []byte // detect's JSON at detectVersion
 	detectVersion int64
+
+	remote remotes // the remote sensors' pushed series (remote.go)
 }
 
 // seriesMark is what was committed of a series: its closed rows, its late

@@ -98,6 +98,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 			snap.Sensors = append(snap.Sensors, sn)
 		}
 	}
+	l.remoteMetrics(snap)
 }
 
 // lastTime returns the wall-clock time of the latest commit published

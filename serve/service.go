@@ -99,6 +99,11 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.l.restoreRemotes(ctx); err != nil {
+		s.l.a.Close()
+		st.Close()
+		return nil, fmt.Errorf("%s: restoring the remote sensors' series: %w", st.Dir(), err)
+	}
 	s.hub = newHub(s.l.commits)
 	s.mux = s.routes()
 	if s.ln, err = net.Listen("tcp", cfg.Service.Listen); err != nil {
