@@ -425,15 +425,16 @@ func (s *Service) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out struct {
-		Started  time.Time    `json:"started"`
-		Inputs   []inputJSON  `json:"inputs"`
-		Remotes  []remoteJSON `json:"remotes"` // the remote sensors' series (remote.go)
-		Counters Counters     `json:"counters"`
+		Started  time.Time     `json:"started"`
+		Inputs   []inputJSON   `json:"inputs"`
+		Remotes  []remoteJSON  `json:"remotes"`  // the remote sensors' series (remote.go)
+		Warnings []warningJSON `json:"warnings"` // sensors whose size is far too small for what they saw
+		Counters Counters      `json:"counters"`
 	}
 	cfg := s.cfg.Load()
 	if !s.onLoop(w, r, func() {
 		out.Inputs, out.Counters = s.l.status(), s.l.counters()
-		out.Remotes = s.l.remoteStatus(cfg)
+		out.Remotes, out.Warnings = s.l.remoteStatus(cfg), s.l.sizeWarnings()
 	}) {
 		return
 	}

@@ -49,7 +49,7 @@ func (l *loop) commit(ctx context.Context) error {
 	n := l.commits + 1
 	moved := l.addRows(b)
 	l.addEvents(b, n)
-	l.addRemote(ctx, b, n) // remote.go: pushed rows, their transitions, forecasts
+	l.addRemote(ctx, b, n) // remote.go: pushed rows, their transitions, forecasts; size warnings
 	l.addForecasts(ctx, b, moved)
 	l.addSnapshot(b)
 	if hook := l.svc.opt.Hook; hook != nil {

@@ -35,10 +35,12 @@ type remoteSeries struct {
 	fresh []store.Row // rows taken and not yet in a batch
 }
 
-// remotes are the remote sensors' series of the loop.
+// remotes are the remote sensors' series of the loop, and the series whose
+// size error was logged.
 type remotes struct {
 	list   []*remoteSeries // in order of creation
 	byName map[string]*remoteSeries
+	warned map[string]bool
 	evs    []watch.Event // scratch
 }
 
@@ -235,7 +237,8 @@ func rowDiff(got, held store.Row) string {
 
 // addRemote puts in b the remote series' rows taken since the last batch,
 // their transitions (with their detail, as the watch's) and, for a series
-// in alarm that took rows, a forecast.
+// in alarm that took rows, a forecast; then logs the series whose sensor
+// size is far too small (once each).
 func (l *loop) addRemote(ctx context.Context, b *store.Batch, commit int64) {
 	for _, rem := range l.remote.list {
 		if len(rem.fresh) > 0 {
@@ -251,6 +254,7 @@ func (l *loop) addRemote(ctx context.Context, b *store.Batch, commit int64) {
 				From: ev.From.String(), To: ev.To.String(), Detail: eventDetail(ev, commit)})
 		}
 	}
+	l.warnSizes()
 }
 
 // addRemoteForecast puts in b the forecast of a remote series: what
@@ -311,4 +315,66 @@ func (l *loop) remoteStatus(cfg *Config) []remoteJSON {
 		out = append(out, j)
 	}
 	return out
+}
+
+// warningJSON is a problem of the configuration that the data showed: a
+// sensor whose size is far too small for what it saw (forecast.SizeError).
+type warningJSON struct {
+	Series string `json:"series"`
+	Sensor string `json:"sensor"`
+	Field  string `json:"field"` // the key that gives the size: input.NAME.size, or the size column of a remote sensor's pushes
+	Error  string `json:"error"`
+}
+
+// sizeWarnings lists the series whose filter's estimates overflowed: their
+// sensor's size is far too small for what it saw.
+func (l *loop) sizeWarnings() []warningJSON {
+	out := []warningJSON{}
+	infos := l.w.Series()
+	for _, rem := range l.remote.list {
+		infos = append(infos, rem.rs.Info())
+	}
+	for _, info := range infos {
+		if se := info.SizeError; se != nil {
+			out = append(out, warningJSON{Series: info.Key.String(), Sensor: info.Key.Sensor, Field: l.sizeField(info.Key.Sensor), Error: se.Error()})
+		}
+	}
+	return out
+}
+
+// sizeField names where a sensor's size comes from: the first input of the
+// sensor in the configuration, or a remote sensor's pushes.
+func (l *loop) sizeField(sensor string) string {
+	if _, ok := l.remote.byName[sensor]; ok {
+		return "size (the column of the sensor's pushes)"
+	}
+	for _, in := range l.cfg.Inputs {
+		if in.Sensor == sensor {
+			return "input." + in.Name + ".size"
+		}
+	}
+	return "input.size"
+}
+
+// warnSizes logs each series whose sensor's size is far too small, once.
+// It runs at every commit, so it makes nothing for the series without.
+func (l *loop) warnSizes() {
+	for i, n := 0, l.w.Stats().Series; i < n+len(l.remote.list); i++ {
+		var se *forecast.SizeError
+		if i < n {
+			se = l.w.SizeError(i)
+		} else {
+			se = l.remote.list[i-n].rs.Info().SizeError
+		}
+		if se == nil || l.remote.warned[se.Series] {
+			continue
+		}
+		if l.remote.warned == nil {
+			l.remote.warned = map[string]bool{}
+		}
+		l.remote.warned[se.Series] = true
+		sensor, _, _ := strings.Cut(se.Series, "/") // a sensor's name has no '/'
+		l.log.Warn("sensor size far too small for what it saw: the filter's estimates overflowed (null from there on)",
+			"sensor", sensor, "series", se.Series, "field", l.sizeField(sensor), "error", se.Error())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -262,19 +263,20 @@ func checkPushedUpdates(t *testing.T, updates <-chan Update, rows int) {
 	}
 }
 
-// checkPushedStatus checks the status (the remote series, their state),
-// the counters and the alarm's CSAF draft in the outbox.
+// checkPushedStatus checks the status (the remote series, their state, no
+// size warning), the counters and the alarm's CSAF draft in the outbox.
 func checkPushedStatus(t *testing.T, r *running, rows int) {
 	t.Helper()
 	_, body := r.get(t, "/api/v1/status")
 	var st struct {
-		Remotes  []remoteJSON `json:"remotes"`
-		Counters Counters     `json:"counters"`
+		Remotes  []remoteJSON  `json:"remotes"`
+		Warnings []warningJSON `json:"warnings"`
+		Counters Counters      `json:"counters"`
 	}
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Remotes) != 2 || st.Counters.Series != 2 {
+	if len(st.Remotes) != 2 || len(st.Warnings) != 0 || st.Counters.Series != 2 {
 		t.Fatalf("status: %s", body)
 	}
 	for _, rem := range st.Remotes {
@@ -388,4 +390,95 @@ func TestPushedSeriesRestart(t *testing.T) {
 		t.Fatalf("transitions across the restart:\n%s\npushed whole:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	checkAlarmAsAnalyze(t, r, cr, "far")
+}
+
+// TestPushedSizeTooSmall pushes the Code Red /16 day as a sensor of one
+// address: the filter's estimates overflow, which the status shows as a
+// warning naming the sensor and the size, and the transitions' details
+// hold null, never NaN.
+func TestPushedSizeTooSmall(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var logs servetest.LockedBuffer
+	tok := filepath.Join(dir, "push.token")
+	if err := os.WriteFile(tok, []byte(remoteToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "serve.toml")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("[[remote]]\nsensor = \"tiny\"\ntoken_file = %q\n", tok)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, loadConfig(t, conf, nil, servetest.Sets(filepath.Join(dir, "data"))), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	cr := codeRedRows(t)
+	pushOK(t, r, "tiny", cr.Rows, 1, false, len(cr.Rows), 0)
+	_, body := r.get(t, "/api/v1/status")
+	var st struct {
+		Warnings []warningJSON `json:"warnings"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Warnings) != 1 || st.Warnings[0].Sensor != "tiny" || !strings.Contains(st.Warnings[0].Field, "size") ||
+		!strings.HasPrefix(st.Warnings[0].Error, "column size: 1 address is far too small") {
+		t.Fatalf("warnings: %s", body)
+	}
+	if !strings.Contains(logs.String(), "sensor size far too small") || strings.Count(logs.String(), "sensor size far too small") != 1 {
+		t.Errorf("the log has %d warnings of the size", strings.Count(logs.String(), "sensor size far too small"))
+	}
+	_, alarms := r.get(t, "/api/v1/alarms?series=tiny")
+	if bytes.Contains(alarms, []byte("NaN")) || bytes.Contains(body, []byte("NaN")) {
+		t.Errorf("NaN in JSON")
+	}
+	if code, fc := r.get(t, "/api/v1/forecast?sensor=tiny"); code != 422 || !bytes.Contains(fc, []byte("column size")) {
+		t.Errorf("forecast of the series: %d %s", code, fc)
+	}
+}
+
+// TestFollowedSizeTooSmall follows the log of a web server that sees the
+// Code Red /16 telescope's rows, declared as one address (input.web.size
+// 1): past 19:20 the filter's estimates overflow, and the status warns of
+// it naming the sensor and input.web.size, the log says it once, the
+// forecast is refused (422, as forecast exits 2) and no JSON holds NaN.
+func TestFollowedSizeTooSmall(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	data := servetest.Lines(servetest.CodeRedLog(t, time.Date(2001, 7, 19, 19, 40, 0, 0, time.UTC), 1))
+	if err := os.WriteFile(log, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs servetest.LockedBuffer
+	cfg := testConfig(t, filepath.Join(dir, "data"), []Input{logInput(t, log, "name=web", "size=1")})
+	r := start(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var body []byte
+	servetest.WaitFor(t, "the size warning", func() bool {
+		_, body = r.get(t, "/api/v1/status")
+		return bytes.Contains(body, []byte(`"field": "input.web.size"`))
+	})
+	var st struct {
+		Warnings []warningJSON `json:"warnings"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range st.Warnings {
+		if w.Sensor != "web" || w.Field != "input.web.size" || !strings.HasPrefix(w.Error, "column size: 1 address is far too small for what the sensor saw: by 2001-07-19T19:2") {
+			t.Errorf("warning %+v", w)
+		}
+	}
+	if len(st.Warnings) == 0 || st.Warnings[0].Series != "web" {
+		t.Errorf("warnings: %s", body)
+	}
+	servetest.WaitFor(t, "the warning logged", func() bool { return strings.Contains(logs.String(), "sensor size far too small") })
+	if n := strings.Count(logs.String(), "sensor size far too small"); n != len(st.Warnings) {
+		t.Errorf("%d warnings logged for %d series", n, len(st.Warnings))
+	}
+	if code, fc := r.get(t, "/api/v1/forecast?sensor=web"); code != 422 || !bytes.Contains(fc, []byte("web: column size: 1 address is far too small")) {
+		t.Errorf("forecast: %d %s", code, fc)
+	}
+	for _, path := range []string{"/api/v1/alarms", "/api/v1/status", "/api/v1/series/web"} {
+		if _, b := r.get(t, path); bytes.Contains(b, []byte("NaN")) {
+			t.Errorf("%s: NaN in its JSON", path)
+		}
+	}
 }

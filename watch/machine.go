@@ -182,6 +182,10 @@ func (w *Watch) Rows(i int) []forecast.Row { return slices.Clip(w.series[i].rows
 // per row from there; the slice must not be modified.
 func (w *Watch) Steps(i int) []forecast.Step { return w.series[i].mon.Steps() }
 
+// SizeError returns the filter's size error of series i (SeriesInfo's,
+// without making the SeriesInfo): its Series is the series' key.
+func (w *Watch) SizeError(i int) *forecast.SizeError { return w.series[i].mon.SizeError() }
+
 // Analysis returns forecast's analysis of series i from its base: what
 // forecast.Analyze gives on the rows the filter was fed (the rows from
 // Base on, with the sources counted since Base; the probes without the
