@@ -107,7 +107,7 @@ func readKey(path string, pass []byte) (*signer, error) {
 				return nil, fmt.Errorf("signing key %s is encrypted: give key_passphrase_file", path)
 			}
 			if err := e.DecryptPrivateKeys(pass); err != nil {
-				return nil, fmt.Errorf("signing key %s: %w", path, err)
+				return nil, fmt.Errorf("signing key %s: cannot decrypt it with the passphrase of key_passphrase_file (a wrong passphrase?): %w", path, err)
 			}
 		}
 		if _, ok := e.SigningKey(time.Now()); ok {
