@@ -140,20 +140,30 @@ func runChecker(t *testing.T, l *loopback, checker string) *checkerReport {
 // date and version moved on, a revision added.
 func revise(t *testing.T, doc []byte, at time.Time) []byte {
 	t.Helper()
+	out, err := reviseDoc(doc, at, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// reviseDoc is revise without a test; a non-zero initial also moves the
+// initial release date (and so the year folder).
+func reviseDoc(doc []byte, at, initial time.Time) ([]byte, error) {
 	var m map[string]any
 	if err := json.Unmarshal(doc, &m); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tr := m["document"].(map[string]any)["tracking"].(map[string]any)
 	date := at.UTC().Format(time.RFC3339)
 	n := len(tr["revision_history"].([]any)) + 1
 	tr["current_release_date"], tr["version"] = date, fmt.Sprint(n)
 	tr["revision_history"] = append(tr["revision_history"].([]any), map[string]any{"date": date, "number": fmt.Sprint(n), "summary": "Revised."})
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		t.Fatal(err)
+	if !initial.IsZero() {
+		tr["initial_release_date"] = initial.UTC().Format(time.RFC3339)
 	}
-	return append(out, '\n')
+	out, err := json.MarshalIndent(m, "", "  ")
+	return append(out, '\n'), err
 }
 
 // messages returns the texts of a requirement's messages of a type.

@@ -43,6 +43,16 @@ func newSite(t testing.TB, cfg Config) (*Site, string) {
 // interim) for a made-up outlook of scenario sc released at date.
 func wormAdvisory(t testing.TB, sc string, date time.Time) []byte {
 	t.Helper()
+	b, err := makeAdvisory(sc, date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// makeAdvisory is wormAdvisory without a test (for the child process of
+// the kill -9 test).
+func makeAdvisory(sc string, date time.Time) ([]byte, error) {
 	h := sha256.Sum256([]byte(sc + date.String()))
 	start := time.Date(2001, 7, 19, 0, 0, 0, 0, time.UTC)
 	est := func(v float64) share.Estimate {
@@ -58,13 +68,11 @@ func wormAdvisory(t testing.TB, sc string, date time.Time) []byte {
 	}
 	c, err := share.Advisory(o, share.AdvisoryOptions{Date: date, PublisherNamespace: testBase, Version: "test"})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var b bytes.Buffer
-	if err := c.Encode(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	err = c.Encode(&b)
+	return b.Bytes(), err
 }
 
 // exampleFolder copies the TLP:WHITE advisories among the CSAF 2.0

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/internal/atomicfile"
 )
 
 // edit returns doc changed by fn (on its decoded JSON).
@@ -171,9 +173,16 @@ func TestRestart(t *testing.T) {
 	if err := os.WriteFile(p, v2, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	partial := filepath.Join(filepath.Dir(p), "."+a.name+atomicfile.PartialInfix+"0123456789abcdef")
+	if err := os.WriteFile(partial, v2[:100], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r, err := New(cfg, data, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(partial); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a temporary file left by a kill is still there: %v", err)
 	}
 	if r.Fingerprint() != s.Fingerprint() || r.Len() != 2 {
 		t.Fatalf("reopened: key %s (was %s), %d advisories", r.Fingerprint(), s.Fingerprint(), r.Len())

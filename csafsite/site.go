@@ -103,7 +103,7 @@ func (s *Site) readTree(root string, fn func(path string, a *advisory) error) er
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
-			return nil
+			return leftover(p, root == s.storeDir())
 		}
 		if d.IsDir() || !strings.HasSuffix(d.Name(), ".json") {
 			return nil
@@ -119,6 +119,18 @@ func (s *Site) readTree(root string, fn func(path string, a *advisory) error) er
 		a.source, a.modTime = p, info.ModTime().UTC()
 		return fn(p, a)
 	})
+}
+
+// leftover removes, from the data folder only (store), a temporary file
+// of atomicfile that a kill left behind.
+func leftover(p string, store bool) error {
+	if !store || !strings.Contains(filepath.Base(p), atomicfile.PartialInfix) {
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // readFile reads a file and its metadata.
