@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +214,53 @@ func TestOpenErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(folder, "sub", "copy.json"), b, 0o644)
 	if _, err := New(cfg, t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "copy.json") || !strings.Contains(err.Error(), "keep one") {
 		t.Errorf("an advisory twice: %v", err)
+	}
+}
+
+// TestConcurrent publishes from several goroutines while others read the
+// feed and index.txt: every publication lands, and a reader always sees
+// index.txt and the feed of one moment (as many lines as entries). Run it
+// with -race.
+func TestConcurrent(t *testing.T) {
+	s, _ := newSite(t, testConfig())
+	const writers, each = 4, 10
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sn := s.snap.Load()
+				lines := bytes.Count(sn.files[tlpDir+"index.txt"].body, []byte("\n"))
+				if entries := bytes.Count(sn.files[feedPath].body, []byte(`"rel": "self"`)) - 1; lines != len(sn.entries) || entries != lines {
+					t.Errorf("a snapshot with %d index lines, %d feed entries and %d advisories", lines, entries, len(sn.entries))
+					return
+				}
+			}
+		}()
+	}
+	var pub sync.WaitGroup
+	for w := range writers {
+		pub.Add(1)
+		go func() {
+			defer pub.Done()
+			for i := range each {
+				if _, err := s.Publish(wormAdvisory(t, fmt.Sprintf("w%d-%d", w, i), time.Date(2001, 7, 19, w, i, 0, 0, time.UTC))); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	pub.Wait()
+	close(stop)
+	wg.Wait()
+	if s.Len() != writers*each {
+		t.Errorf("%d advisories, want %d", s.Len(), writers*each)
 	}
 }
