@@ -58,7 +58,8 @@ func (s *Site) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.EqualFold(host, s.dnsHost()) && (p == "/" || p == ""):
 		p = pmdPath
 	case p == securityPath && s.cfg.SecurityTxt:
-		s.serveFile(w, r, &file{body: s.securityTxt(time.Now()), ctype: typeText, mod: sn.updated})
+		// No Last-Modified: Expires moves with every request.
+		s.serveFile(w, r, &file{body: s.securityTxt(time.Now()), ctype: typeText})
 		return
 	}
 	f := sn.files[p]
