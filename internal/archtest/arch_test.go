@@ -131,6 +131,7 @@ var floor = map[string][]string{
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
 	"serve":           {"alert", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "store", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
+	"csafsite":        {"internal/atomicfile", "internal/param", "share"},
 	"serve/dashboard": nil,
 	"serve/gendoc":    {"internal/gendoc", "serve"},
 	"serve/servetest": {"forecast"},
@@ -169,12 +170,12 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
-// store, alert, serve, share, chart, page and compare free, even indirectly, of the engine, the
+// store, alert, serve, share, csafsite, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "csafsite", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {
