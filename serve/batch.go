@@ -67,7 +67,7 @@ func (l *loop) commit(ctx context.Context) error {
 	}
 	start := time.Now()
 	err := l.st.Commit(ctx, b)
-	l.svc.metrics.ObserveCommit(time.Since(start), err)
+	l.commitStats.Observe(time.Since(start), err)
 	b.InTx = inner
 	if err != nil {
 		l.log.Error("commit failed: its results are kept for the next commit", "error", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"wormwatch/detect"
+	"wormwatch/serve/metrics"
 	"wormwatch/store"
 	"wormwatch/watch"
 )
@@ -53,7 +54,8 @@ type loop struct {
 	detectCache   []byte // detect's JSON at detectVersion
 	detectVersion int64
 
-	remote remotes // the remote sensors' pushed series (remote.go)
+	remote      remotes             // the remote sensors' pushed series (remote.go)
+	commitStats metrics.CommitStats // the durations of this process's commits, for /metrics
 }
 
 // seriesMark is what was committed of a series: its closed rows, its late

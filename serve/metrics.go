@@ -79,6 +79,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 	}
 	c := l.counters()
 	snap.Records, snap.Refused, snap.Late, snap.Sources, snap.Commits = c.Records, c.Refused, c.Late, c.Sources, c.Commits
+	snap.Commit = l.commitStats.Clone()
 	snap.Uncommitted = l.changed || l.carry != nil
 	snap.LastCommit = l.svc.hub.lastTime()
 	seen := map[string]bool{}
