@@ -17,20 +17,20 @@ import (
 // adds the rules between tables: names unique, every group's member and
 // every collection's group known.
 type Config struct {
-	Enabled          bool           `toml:"enabled" default:"false" doc:"serve TAXII 2.1 under /taxii2/ (discovery at /taxii2/, the API root at /taxii2/API_ROOT/); the objects live in taxii.db in the data folder"`
-	Title            string         `toml:"title" default:"wormwatch TAXII 2.1 server" doc:"the title of the discovery resource and of the API root"`
-	Description      string         `toml:"description" doc:"the description of the discovery resource and of the API root"`
-	Contact          string         `toml:"contact" doc:"contact information for the server's operators (discovery resource)"`
-	APIRoot          string         `toml:"api_root" default:"alliance" valid:"name" doc:"the one API root's path segment: /taxii2/API_ROOT/ (not audit)"`
-	MaxContentLength int64          `toml:"max_content_length" default:"10485760" min:"1024" max:"1073741824" doc:"largest body of a POST, in bytes (the API root's max_content_length; larger: 413)"`
-	PageLimit        int            `toml:"page_limit" default:"1000" min:"1" max:"100000" doc:"most objects, manifest records or versions in one page; a limit above it is lowered to it, no limit means it"`
-	MaxFailures      int            `toml:"max_failures" default:"10" min:"1" max:"100000" doc:"failed authentications from one address, or for one user name, within failure_window before both are refused (429) for lockout"`
-	FailureWindow    param.Duration `toml:"failure_window" default:"1m" min:"1s" max:"1d" doc:"the window over which failed authentications are counted"`
-	Lockout          param.Duration `toml:"lockout" default:"5m" min:"1s" max:"30d" doc:"how long an address or user name stays refused after max_failures"`
-	CleartextLoopback bool          `toml:"cleartext_loopback" default:"true" doc:"accept credentials over plain HTTP when the client's address is loopback (127.0.0.0/8, ::1); over any other plain HTTP connection credentials are refused (401): use TLS"`
-	Members          []Member       `toml:"member" maxlen:"1000" doc:"the member organisations and their credentials"`
-	Groups           []Group        `toml:"group" maxlen:"1000" doc:"trust groups: sets of members that collections give rights to, and the audience of TLP:AMBER"`
-	Collections      []Collection   `toml:"collection" maxlen:"1000" doc:"the collections of the API root, with their groups' rights and TLP floor"`
+	Enabled           bool           `toml:"enabled" default:"false" doc:"serve TAXII 2.1 under /taxii2/ (discovery at /taxii2/, the API root at /taxii2/API_ROOT/); the objects live in taxii.db in the data folder"`
+	Title             string         `toml:"title" default:"wormwatch TAXII 2.1 server" doc:"the title of the discovery resource and of the API root"`
+	Description       string         `toml:"description" doc:"the description of the discovery resource and of the API root"`
+	Contact           string         `toml:"contact" doc:"contact information for the server's operators (discovery resource)"`
+	APIRoot           string         `toml:"api_root" default:"alliance" valid:"name" doc:"the one API root's path segment: /taxii2/API_ROOT/ (not audit)"`
+	MaxContentLength  int64          `toml:"max_content_length" default:"10485760" min:"1024" max:"1073741824" doc:"largest body of a POST, in bytes (the API root's max_content_length; larger: 413)"`
+	PageLimit         int            `toml:"page_limit" default:"1000" min:"1" max:"100000" doc:"most objects, manifest records or versions in one page; a limit above it is lowered to it, no limit means it"`
+	MaxFailures       int            `toml:"max_failures" default:"10" min:"1" max:"100000" doc:"failed authentications from one address, or for one user name, within failure_window before both are refused (429) for lockout"`
+	FailureWindow     param.Duration `toml:"failure_window" default:"1m" min:"1s" max:"1d" doc:"the window over which failed authentications are counted"`
+	Lockout           param.Duration `toml:"lockout" default:"5m" min:"1s" max:"30d" doc:"how long an address or user name stays refused after max_failures"`
+	CleartextLoopback bool           `toml:"cleartext_loopback" default:"true" doc:"accept credentials over plain HTTP when the client's address is loopback (127.0.0.0/8, ::1); over any other plain HTTP connection credentials are refused (401): use TLS"`
+	Members           []Member       `toml:"member" maxlen:"1000" doc:"the member organisations and their credentials"`
+	Groups            []Group        `toml:"group" maxlen:"1000" doc:"trust groups: sets of members that collections give rights to, and the audience of TLP:AMBER"`
+	Collections       []Collection   `toml:"collection" maxlen:"1000" doc:"the collections of the API root, with their groups' rights and TLP floor"`
 }
 
 // Member is one organisation of the alliance: a [[taxii.member]] table.

@@ -59,4 +59,3 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
-

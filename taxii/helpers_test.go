@@ -2,6 +2,7 @@ package taxii
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -115,7 +116,6 @@ func startAt(t testing.TB, cfg Config, file string, tls bool) *env {
 	e := &env{t: t, s: s, file: file, clock: clock}
 	if tls {
 		e.ts = httptest.NewUnstartedServer(s.Handler())
-		e.ts.TLS = e.ts.Config.TLSConfig
 		e.ts.StartTLS()
 	} else {
 		e.ts = httptest.NewServer(s.Handler())
@@ -310,3 +310,13 @@ func count(n int, what string) string { return fmt.Sprintf("%d %s", n, what) }
 
 // contains reports whether s holds sub, for messages.
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// httptestServer is httptest.Server.
+type httptestServer = httptest.Server
+
+// newUnstartedTLS is an httptest server of h, to be started with StartTLS.
+func newUnstartedTLS(h http.Handler) *httptest.Server {
+	ts := httptest.NewUnstartedServer(h)
+	ts.TLS = &tls.Config{}
+	return ts
+}
