@@ -282,7 +282,8 @@ func (d *db) counters(ctx context.Context) (seq, added int64, err error) {
 	return seq, added, err
 }
 
-// eachObject calls fn for every stored version not deleted, in seq order.
+// eachObject calls fn for every stored version not deleted, in seq order;
+// the row's data is valid only during the call.
 func (d *db) eachObject(ctx context.Context, fn func(objRow) error) error {
 	rows, err := d.r.QueryContext(ctx, `SELECT seq, collection, id, version, version_ns, date_added, type, tlp, poster, recipients, data
 		FROM objects WHERE deleted IS NULL ORDER BY seq`)
@@ -294,9 +295,11 @@ func (d *db) eachObject(ctx context.Context, fn func(objRow) error) error {
 		var r objRow
 		var tlp int
 		var recips string
-		if err := rows.Scan(&r.seq, &r.collection, &r.id, &r.version, &r.versionNS, &r.added, &r.typ, &tlp, &r.poster, &recips, &r.data); err != nil {
+		var data sql.RawBytes // fn copies it (into the arena)
+		if err := rows.Scan(&r.seq, &r.collection, &r.id, &r.version, &r.versionNS, &r.added, &r.typ, &tlp, &r.poster, &recips, &data); err != nil {
 			return err
 		}
+		r.data = data
 		r.tlp = TLP(tlp)
 		if recips != "" {
 			r.recipients = strings.Split(recips, ",")

@@ -320,3 +320,9 @@ func newUnstartedTLS(h http.Handler) *httptest.Server {
 	ts.TLS = &tls.Config{}
 	return ts
 }
+
+// bytesReader is a reader of b.
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// itoa formats n.
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -159,12 +159,19 @@ func (c *coll) selected(rd *reader, f *filter, idx int32, v *stored) bool {
 	return (f.first && first) || (f.last && last)
 }
 
-// page is one page of a list: copies of the versions (their data shared
-// with the arena, which never changes) and whether more follow.
+// page is one page of a list: what it shows of the versions (their data
+// shared with the arena, which never changes) and whether more follow.
 type page struct {
-	items []stored
-	ids   []string // the items' object ids
+	items []pageItem
 	more  bool
+}
+
+// pageItem is what a page needs of one version.
+type pageItem struct {
+	seq, added int64
+	id         string
+	version    string
+	data       []byte
 }
 
 // query returns a page of the versions rd may see that the filter
@@ -196,8 +203,10 @@ func (c *coll) query(rd *reader, f *filter, src []int32) page {
 			p.more = true
 			return false
 		}
-		p.items = append(p.items, *v)
-		p.ids = append(p.ids, c.objs[v.obj].id)
+		if p.items == nil {
+			p.items = make([]pageItem, 0, min(f.limit, 1024))
+		}
+		p.items = append(p.items, pageItem{seq: v.seq, added: v.added, id: c.objs[v.obj].id, version: v.version, data: v.data})
 		return true
 	}
 	if src != nil {

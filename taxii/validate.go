@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -74,6 +76,7 @@ func (v *validator) schema(typ string) (*jsonschema.Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.UseLoader(embedLoader{})
+	c.UseRegexpEngine(memoEngine)
 	c.AssertFormat()
 	s, err := c.Compile(schemaBase + v.types[typ])
 	if err != nil {
@@ -211,3 +214,48 @@ func schemaMessage(err error) string {
 	}
 	return s
 }
+
+// memoEngine compiles the schemas' patterns with Go's regexp and
+// remembers the answers for short strings: the STIX schemas match every
+// property name of every object against patternProperties, and the same
+// few dozen names come again and again. A regexp's answer for a string
+// never changes, so this changes no result.
+func memoEngine(expr string) (jsonschema.Regexp, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	return &memoRegexp{re: re}, nil
+}
+
+// memoRegexp is a regexp with a bounded memory of its answers.
+type memoRegexp struct {
+	re    *regexp.Regexp
+	known sync.Map // string -> bool
+	n     atomic.Int32
+}
+
+// The strings remembered: at most memoStrings of at most memoLen bytes.
+const (
+	memoStrings = 1024
+	memoLen     = 64
+)
+
+// MatchString reports whether s holds a match of the pattern.
+func (m *memoRegexp) MatchString(s string) bool {
+	if len(s) > memoLen {
+		return m.re.MatchString(s)
+	}
+	if v, ok := m.known.Load(s); ok {
+		return v.(bool)
+	}
+	ok := m.re.MatchString(s)
+	if m.n.Load() < memoStrings {
+		m.n.Add(1)
+		m.known.Store(s, ok)
+	}
+	return ok
+}
+
+// String returns the pattern.
+func (m *memoRegexp) String() string { return m.re.String() }

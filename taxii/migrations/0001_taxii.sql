@@ -15,7 +15,7 @@ CREATE TABLE objects (
   data       BLOB,              -- the object, compact JSON; NULL once deleted
   deleted    INTEGER            -- when it was deleted (microseconds), NULL while present
 );
-CREATE UNIQUE INDEX objects_version ON objects (collection, id, version_ns);
+CREATE INDEX objects_id ON objects (id); -- the audit log's queries by object; (collection, id, version) is unique by the server's checks
 
 -- Status resources of POSTs, as served (JSON), readable by their poster.
 CREATE TABLE statuses (
