@@ -326,3 +326,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // itoa formats n.
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// filepathTemp makes a temporary folder that lives as long as the process
+// (the fuzzing server's).
+func filepathTemp() (string, error) { return os.MkdirTemp("", "taxii-fuzz-") }
