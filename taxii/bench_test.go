@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -93,6 +94,7 @@ func BenchmarkReaders(b *testing.B) {
 	left.Store(int64(b.N))
 	lat := make([][]time.Duration, readers)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	var wg sync.WaitGroup
 	for r := range readers {
 		wg.Go(func() {
@@ -115,6 +117,7 @@ func BenchmarkReaders(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/page")
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	if len(all) == 0 {
@@ -177,7 +180,7 @@ func BenchmarkPost(b *testing.B) {
 	}
 	var next atomic.Int64
 	b.ResetTimer()
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuTime()
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -208,4 +211,12 @@ func BenchmarkPost(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(envs*per)/time.Since(t0).Seconds(), "objects/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(envs*per), "cpu-us/object")
+}
+
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
@@ -26,7 +27,10 @@ var migrationFiles embed.FS
 // dying (kill -9): a POST is acknowledged only after its commit.
 type db struct {
 	w, r *sql.DB
+	ckpt *sql.DB // checkpoints the WAL in the background
 	lock *os.File
+	stop chan struct{}
+	done chan struct{}
 }
 
 // openDB opens (creating it) the database at file, locks it against a
@@ -51,7 +55,37 @@ func openDB(ctx context.Context, file string) (*db, error) {
 		return nil, err
 	}
 	d.r.SetMaxOpenConns(4)
+	if d.ckpt, err = sql.Open("sqlite", dsn(file, false)); err != nil {
+		d.close()
+		return nil, err
+	}
+	d.ckpt.SetMaxOpenConns(1)
+	d.stop, d.done = make(chan struct{}), make(chan struct{})
+	go d.checkpoints()
 	return d, nil
+}
+
+// checkpointEvery is how often the WAL is copied back into the database.
+const checkpointEvery = time.Second
+
+// checkpoints copies the WAL into the database every checkpointEvery, on
+// a connection of its own: the writer's commits (wal_autocheckpoint off)
+// never wait for a checkpoint's copy and fsync, and neither do the reads
+// waiting for their audit entry's commit. A passive checkpoint takes no
+// lock that writers or readers wait for.
+func (d *db) checkpoints() {
+	defer close(d.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			d.ckpt.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			return
+		case <-t.C:
+			d.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // dsn is the driver's name of the database at file (as the store's).
@@ -63,6 +97,7 @@ func dsn(file string, readOnly bool) string {
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + (&url.URL{Path: file}).EscapedPath() + "?" + q.Encode()
@@ -70,8 +105,12 @@ func dsn(file string, readOnly bool) string {
 
 // close closes the connections and releases the lock.
 func (d *db) close() error {
+	if d.stop != nil {
+		close(d.stop)
+		<-d.done
+	}
 	var errs []error
-	for _, c := range []*sql.DB{d.r, d.w} {
+	for _, c := range []*sql.DB{d.ckpt, d.r, d.w} {
 		if c != nil {
 			errs = append(errs, c.Close())
 		}

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,12 +303,6 @@ func marked(id string, t TLP, recipients ...string) []byte {
 	}
 	return stix(id, day, extra)
 }
-
-// count is a helper for messages.
-func count(n int, what string) string { return fmt.Sprintf("%d %s", n, what) }
-
-// contains reports whether s holds sub, for messages.
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // httptestServer is httptest.Server.
 type httptestServer = httptest.Server

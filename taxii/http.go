@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.p = p
 	c.audit.member, c.audit.credential = s.members[p.member].Name, p.cred
+	if clean := path.Clean(r.URL.Path); r.URL.Path != clean+"/" && r.URL.Path != "/" {
+		// Not a TAXII URL (they end with a slash): answered here rather
+		// than redirected by ServeMux with an HTML body.
+		c.fail(http.StatusNotFound, "Not found", "no TAXII resource at "+r.URL.Path+" (TAXII URLs end with /)")
+		return
+	}
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 }
 
