@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wormwatch/internal/param"
 )
 
 // TestExampleLoads: the example alliance loads, validates and has what
@@ -57,5 +59,21 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("error %v, want one with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigDoc: internal/param documents the table, as serve's
+// generated docs will once [taxii] is part of its configuration.
+func TestConfigDoc(t *testing.T) {
+	var b strings.Builder
+	if err := param.Doc(&b, &struct {
+		TAXII Config `toml:"taxii" doc:"the TAXII server"`
+	}{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"taxii.api_root", "taxii.member", "password_hash", "token_sha256", "taxii.group", "taxii.collection", "amber+strict", "cleartext_loopback"} {
+		if !strings.Contains(b.String(), key) {
+			t.Errorf("the generated doc has no %q:\n%s", key, b.String())
+		}
 	}
 }
