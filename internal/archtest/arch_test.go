@@ -128,6 +128,7 @@ var floor = map[string][]string{
 	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
 	"ingest/follow":   nil,
 	"store":           nil,
+	"taxii":           {"internal/names", "internal/param"},
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
 	"serve":           {"alert", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "store", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
