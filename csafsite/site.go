@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"wormwatch/share"
 
 	"wormwatch/internal/atomicfile"
 )
@@ -276,3 +277,15 @@ func (s *Site) ProviderMetadataURL() string { return s.pmdURL() }
 
 // Len is the number of advisories served.
 func (s *Site) Len() int { return len(s.snap.Load().entries) }
+
+// Published returns the URL of the advisory with the tracking id, if the
+// site serves one.
+func (s *Site) Published(trackingID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.advisories[share.CSAFFileName(trackingID)]
+	if a == nil || a.id != trackingID {
+		return "", false
+	}
+	return s.advisoryURL(a), true
+}

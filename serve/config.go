@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"wormwatch/csafsite"
+	"wormwatch/taxii"
 
 	"wormwatch/alert"
 	"wormwatch/forecast"
@@ -71,6 +73,8 @@ type Config struct {
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`
 	Alert      alert.Config      `toml:"alert" doc:"alerts of alarm transitions: signed webhooks, STIX bundles, CSAF drafts (docs/serve.md, Alerts)"`
+	TAXII      taxii.Config      `toml:"taxii" doc:"the TAXII 2.1 server of a sharing alliance: members, trust groups, TLP 2.0 (docs/share.md)"`
+	CSAF       csafsite.Config   `toml:"csaf" doc:"the CSAF 2.0 trusted provider: the advisories published from the alarms' drafts and a folder (docs/share.md)"`
 
 	// File is the configuration file read, "" for none.
 	File string `toml:"-"`

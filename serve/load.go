@@ -153,6 +153,9 @@ func (c *checker) check() error {
 	if err := c.checkAlert(); err != nil {
 		return err
 	}
+	if err := c.checkSharing(); err != nil {
+		return err
+	}
 	return c.checkListen()
 }
 
