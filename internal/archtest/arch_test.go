@@ -126,6 +126,7 @@ var floor = map[string][]string{
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/gendoc"},
 	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
+	"pool":            {"results"},
 	"ingest/follow":   nil,
 	"store":           nil,
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
@@ -168,13 +169,13 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
+// TestNoEngineOnTheDataSide keeps detect, forecast, watch, pool, ingest/follow,
 // store, alert, serve, share, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "pool", "ingest/follow", "store", "alert", "serve", "share", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {
