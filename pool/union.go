@@ -20,7 +20,7 @@ const MaxIntervals = math.MaxInt32
 // Union is the sensor series of a union of disjoint sensors, counted
 // exactly from their probes one interval at a time: the open interval
 // takes probes (Add, AddAt) until Close ends it and returns its row. It
-// keeps every source seen (about 40 bytes each in a Go map) and the rows.
+// keeps every source seen (8 to 32 bytes each) and the rows.
 //
 // A Union is not safe for concurrent use.
 type Union struct {
@@ -28,8 +28,8 @@ type Union struct {
 	size     uint64
 	start    time.Time
 	interval time.Duration
-	last     map[uint32]int32 // every source seen: the last interval it was seen in
-	open     Row              // the counts of the open interval
+	last     table // every source seen: the last interval it was seen in
+	open     Row   // the counts of the open interval
 	rows     []Row
 }
 
@@ -44,7 +44,7 @@ func NewUnion(blocks []Block, start time.Time, interval time.Duration) (*Union, 
 	if interval <= 0 {
 		return nil, fmt.Errorf("interval %s: want more than 0", interval)
 	}
-	return &Union{blocks: slices.Clone(blocks), size: size, start: start, interval: interval, last: map[uint32]int32{}}, nil
+	return &Union{blocks: slices.Clone(blocks), size: size, start: start, interval: interval}, nil
 }
 
 // Size returns the addresses the union watches: the sum of its blocks'.
@@ -71,19 +71,16 @@ func (u *Union) Add(sensor int, sources ...uint32) error {
 	}
 	cur := int32(len(u.rows))
 	for _, src := range sources {
-		u.open.Probes++
-		last, seen := u.last[src]
-		switch {
-		case !seen:
+		switch u.last.see(src, cur) {
+		case -1:
 			u.open.NewSources++
 			u.open.Sources++
-		case last != cur:
-			u.open.Sources++
+		case cur:
 		default:
-			continue
+			u.open.Sources++
 		}
-		u.last[src] = cur
 	}
+	u.open.Probes += int64(len(sources))
 	return nil
 }
 
@@ -164,4 +161,4 @@ func (u *Union) Rows() []Row { return slices.Clip(u.rows) }
 
 // Sources returns the number of distinct sources seen so far, the open
 // interval's included.
-func (u *Union) Sources() int { return len(u.last) }
+func (u *Union) Sources() int { return u.last.n }

@@ -141,6 +141,9 @@ var floor = map[string][]string{
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// pool/study runs the study of `wormwatch pool`: the engine with the
+	// members' telescopes, then pool's unions and forecast's filter.
+	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
 	// demo runs a scenario and writes a log that serve --demo follows; only
 	// cmd/wormwatch imports it (no other floor lists it), never serve.
 	"demo": {"internal/atomicfile", "ipv4", "scenario", "sensor/capture", "sim"},
