@@ -5,9 +5,9 @@ package pool
 // address and the interval + 1 (0: a free slot), a power of two long and
 // at most half full. Written by hand, as watch's table of sources is: a
 // Go map takes two look-ups per probe here (find, then store), and this
-// one look-up with no hashing of its own; it makes the study's unions
-// about twice as fast (about 10 million probes a run, each in three
-// unions).
+// one look-up with no hashing of its own: 19-30 ns a probe in
+// BenchmarkUnionAdd against 58-94 ns with a map (the study's unions, about
+// 10 million probes a run each in three unions, 5.2 -> 2.1 s a seed).
 type table struct {
 	slots []uint64
 	n     int

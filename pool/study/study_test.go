@@ -226,3 +226,20 @@ func TestPoolSeesMore(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSeed runs one seed of the default study: codered2-july19 with
+// 20 members of a /16 and two /24s, pools of 1, 5 and 20.
+func BenchmarkSeed(b *testing.B) {
+	sc, _, err := scenario.Load("codered2-july19", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := forecast.DefaultSettings
+	cfg := Config{Counts: []int{1, 5, 20}, Slash24: 2, After: []time.Duration{0, time.Hour, 2 * time.Hour}, Forecast: set.Options(32), Workers: 1}
+	for i := 0; b.Loop(); i++ {
+		cfg.Seeds = []uint64{uint64(i + 1)}
+		if _, err := Run(b.Context(), sc, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
