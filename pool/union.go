@@ -62,9 +62,11 @@ func (u *Union) Open() time.Time { return u.at(len(u.rows)) }
 
 func (u *Union) at(i int) time.Time { return u.start.Add(time.Duration(i) * u.interval) }
 
-// Add counts probes from the given sources (addresses) received by sensor
-// (its index among the blocks) in the open interval. An index out of
-// range is an error, and nothing is counted.
+// Add counts probes from the given sources received by sensor (its index
+// among the blocks) in the open interval. A source is a 32-bit key: an
+// IPv4 address (internal/ipv4text parses one from text), or any id the
+// caller gives the same source at every sensor of the union. An index
+// out of range is an error, and nothing is counted.
 func (u *Union) Add(sensor int, sources ...uint32) error {
 	if sensor < 0 || sensor >= len(u.blocks) {
 		return fmt.Errorf("sensor %d: no such sensor in the union (it has %d)", sensor, len(u.blocks))
