@@ -126,6 +126,7 @@ var floor = map[string][]string{
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/gendoc"},
 	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
+	"pool":            {"results"},
 	"ingest/follow":   nil,
 	"store":           nil,
 	"taxii":           {"internal/names", "internal/param"},
@@ -142,6 +143,9 @@ var floor = map[string][]string{
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// pool/study runs the study of `wormwatch pool`: the engine with the
+	// members' telescopes, then pool's unions and forecast's filter.
+	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
 	// demo runs a scenario and writes a log that serve --demo follows; only
 	// cmd/wormwatch imports it (no other floor lists it), never serve.
 	"demo": {"internal/atomicfile", "ipv4", "scenario", "sensor/capture", "sim"},
@@ -170,13 +174,13 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
+// TestNoEngineOnTheDataSide keeps detect, forecast, watch, pool, ingest/follow,
 // store, alert, serve, share, csafsite, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "serve", "share", "csafsite", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "pool", "ingest/follow", "store", "alert", "serve", "share", "csafsite", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {
