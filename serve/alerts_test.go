@@ -320,11 +320,12 @@ func TestAlertAPI(t *testing.T) {
 	r := start(t, cfg, Options{})
 	st := r.svc.Store()
 	const bundleID, trackingID = "bundle--0f2e4a1c-9d7b-5e3f-8a6b-1c2d3e4f5a6b", "WORMWATCH-LIVE-0123456789AB"
+	later := time.Now().Add(time.Hour) // 3 and 4 are made dead below: not due before (the deliverer took them first, now and then)
 	ds := []store.Delivery{
 		{Channel: alert.ChannelSTIX, Target: bundleID, Payload: []byte(`{"type": "bundle"}`), State: store.Sent},                // 1
 		{Channel: alert.ChannelCSAF, Target: trackingID, Payload: []byte(`{"document": {}}`), State: store.Sent},                // 2
-		{Channel: alert.ChannelWebhook, Target: "soc", Payload: []byte(`{"version": 1, "event": "opened"}`)},                    // 3: dies
-		{Channel: alert.ChannelWebhook, Target: "gone", Payload: []byte(`{"version": 1, "event": "opened"}`)},                   // 4: dies, no webhook
+		{Channel: alert.ChannelWebhook, Target: "soc", Payload: []byte(`{"version": 1, "event": "opened"}`), Next: later},       // 3: dies
+		{Channel: alert.ChannelWebhook, Target: "gone", Payload: []byte(`{"version": 1, "event": "opened"}`), Next: later},      // 4: dies, no webhook
 		{Channel: alert.ChannelWebhook, Target: "ops", Payload: []byte(`{"version": 1, "event": "closed"}`), State: store.Sent}, // 5
 	}
 	if err := st.Enqueue(t.Context(), ds); err != nil {

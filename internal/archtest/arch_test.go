@@ -175,12 +175,12 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestNoEngineOnTheDataSide keeps detect, forecast, watch, pool, ingest/follow,
-// store, alert, serve, share, csafsite, chart, page and compare free, even indirectly, of the engine, the
+// store, alert, serve, share, csafsite, taxii, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "pool", "ingest/follow", "store", "alert", "serve", "share", "csafsite", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "pool", "ingest/follow", "store", "alert", "serve", "share", "csafsite", "taxii", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {
