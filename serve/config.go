@@ -59,6 +59,27 @@ type Remote struct {
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
 }
 
+// Pool is a pool of the service's sensors watched as one telescope: the
+// union of their records, with the sum of their sizes (docs/serve.md,
+// Pools).
+type Pool struct {
+	Name    string   `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
+	Sensors []string `toml:"sensors" maxlen:"1024" doc:"the sensors of the inputs it pools (two or more), watching disjoint address blocks: its size is the sum of theirs"`
+}
+
+// poolSize returns the size of pool p: the sum of its sensors' sizes.
+func (c *Config) poolSize(p Pool) uint64 {
+	var n uint64
+	seen := map[string]bool{}
+	for _, in := range c.Inputs {
+		if slices.Contains(p.Sensors, in.Sensor) && !seen[in.Sensor] {
+			seen[in.Sensor] = true
+			n += in.Size
+		}
+	}
+	return n
+}
+
 // Config is the whole configuration of the service, declared once with
 // param's tags: the keys of a TOML file, the flags of wormwatch serve
 // (the keys of Settings, watch.Settings and forecast.Settings with dashes) and the tables of
@@ -70,6 +91,7 @@ type Config struct {
 	HTTPPorts  []int             `toml:"http_ports" default:"80,8000,8008,8080,8888" min:"0" max:"65535" maxlen:"1024" doc:"in captures, the TCP ports whose streams are reassembled and read as HTTP requests (detect --http-ports)"`
 	Inputs     []Input           `toml:"input" maxlen:"1024" doc:"the inputs"`
 	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series"`
+	Pools      []Pool            `toml:"pool" maxlen:"64" doc:"pools of sensors watched as one telescope besides each on its own (docs/serve.md, Pools)"`
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`
 	Alert      alert.Config      `toml:"alert" doc:"alerts of alarm transitions: signed webhooks, STIX bundles, CSAF drafts (docs/serve.md, Alerts)"`

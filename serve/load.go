@@ -147,6 +147,9 @@ func (c *checker) check() error {
 	if err := c.checkRemotes(); err != nil {
 		return err
 	}
+	if err := c.checkPools(); err != nil {
+		return err
+	}
 	if _, _, err := detect.LoadTable(cfg.Signatures); err != nil {
 		return c.at("signatures", "%v", err)
 	}
@@ -247,6 +250,39 @@ func (c *checker) checkRemotes() error {
 			return c.at(fmt.Sprintf("remote.%d.token_file", i), "%v", err)
 		}
 		cfg.PushTokens[r.Sensor] = tok
+	}
+	return nil
+}
+
+// checkPools checks the pools: a name of their own, two or more sensors,
+// each a sensor of the inputs, once.
+func (c *checker) checkPools() error {
+	local, taken := map[string]bool{}, map[string]bool{}
+	for _, in := range c.cfg.Inputs {
+		local[in.Sensor], taken[in.Sensor] = true, true
+	}
+	for _, r := range c.cfg.Remotes {
+		taken[r.Sensor] = true
+	}
+	for i, p := range c.cfg.Pools {
+		key := fmt.Sprintf("pool.%d", i)
+		switch {
+		case p.Name == "":
+			return c.at(key+".name", "missing: give the pool's name")
+		case taken[p.Name]:
+			return c.at(key+".name", "%s is the name of a sensor or of another pool: a pool needs a name of its own", p.Name)
+		case len(p.Sensors) < 2:
+			return c.at(key+".sensors", "%d of them: a pool joins two sensors or more", len(p.Sensors))
+		}
+		taken[p.Name] = true
+		for j, s := range p.Sensors {
+			switch {
+			case !local[s]:
+				return c.at(key+".sensors", "%q is no sensor of the inputs (a pool joins local sensors, whose records it counts; remote sensors push counts, not sources)", s)
+			case slices.Contains(p.Sensors[:j], s):
+				return c.at(key+".sensors", "%q is given twice", s)
+			}
+		}
 	}
 	return nil
 }

@@ -193,7 +193,7 @@ func (l *loop) emitter(in *input) func(*detect.Record) error {
 		if err := l.a.AddMatched(rec, l.fams); err != nil {
 			return &fatalError{err}
 		}
-		if s := in.sensor; s >= 0 {
+		for _, s := range in.sensors { // its sensor's, then its pools' (exact unions: the watch counts each source once)
 			if err := l.w.Add(s, rec, l.fams); err != nil {
 				l.watchErr(err)
 			} else if t := rec.Time.UnixNano(); t > l.latest[s] {

@@ -104,7 +104,7 @@ func (l *loop) restoreInputs(ctx context.Context) error {
 		return err
 	}
 	for _, si := range ins {
-		in := &input{id: si.ID, key: si.Key, name: si.Name, sensor: -1, stored: si}
+		in := &input{id: si.ID, key: si.Key, name: si.Name, stored: si}
 		kind, _, _ := strings.Cut(si.Key, ":")
 		in.kind = InputKind(kind)
 		in.entry.Name = si.Name // until its entry is stored: an input that had read nothing
@@ -190,7 +190,7 @@ func (l *loop) ensureInput(key, name string, src *source) (*input, error) {
 		l.a.Track(in)
 		l.version++
 	}
-	in.name, in.stored.Name, in.stored.Sensor, in.sensor, in.src = name, name, src.cfg.Sensor, src.sensor, src
+	in.name, in.stored.Name, in.stored.Sensor, in.sensors, in.src = name, name, src.cfg.Sensor, src.sensors, src
 	return in, nil
 }
 
@@ -202,10 +202,22 @@ func (l *loop) addSource(cfg Input) error {
 		return &ConfigError{File: l.cfg.File, Key: "input." + cfg.Name + ".size", Msg: fmt.Sprintf("%v (the data folder %s keeps it)", err, l.st.Dir())}
 	}
 	l.sizes[cfg.Sensor] = cfg.Size
-	for s >= len(l.latest) {
-		l.latest = append(l.latest, 0)
+	src := &source{cfg: cfg, sensors: []int{s}}
+	for _, p := range l.cfg.Pools {
+		if !slices.Contains(p.Sensors, cfg.Sensor) {
+			continue
+		}
+		ps, err := l.w.AddSensor(p.Name, l.cfg.poolSize(p))
+		if err != nil {
+			return &ConfigError{File: l.cfg.File, Key: "pool." + p.Name, Msg: fmt.Sprintf("%v (the data folder %s keeps it)", err, l.st.Dir())}
+		}
+		src.sensors = append(src.sensors, ps)
 	}
-	src := &source{cfg: cfg, sensor: s}
+	for _, s := range src.sensors {
+		for s >= len(l.latest) {
+			l.latest = append(l.latest, 0)
+		}
+	}
 	if cfg.Kind.captures() {
 		return l.addCaptures(src)
 	}

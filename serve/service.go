@@ -324,6 +324,10 @@ func (s *Service) Reload(ctx context.Context, next *Config) error {
 		s.log.Warn("configuration tables changed: [taxii] and [csaf] apply at the next start")
 	}
 	merged.TAXII, merged.CSAF = cur.TAXII, cur.CSAF
+	if !reflect.DeepEqual(cur.Pools, next.Pools) {
+		s.log.Warn("configuration key changed: applies at the next start", "key", "pool")
+	}
+	merged.Pools = cur.Pools
 	if err := s.reloadAlerts(&merged); err != nil {
 		return err // nothing changed
 	}
