@@ -384,12 +384,14 @@ func (l *loop) reload(cfg *Config) error {
 			l.stop(src)
 		}
 	}
+	old := l.cfg
 	l.cfg = cfg
 	for _, in := range cfg.Inputs {
 		if l.sources[in.key()] != nil {
 			continue
 		}
 		if err := l.addSource(in); err != nil {
+			l.cfg = old // a refused reload plans with the table the deliverer goes back to
 			return err
 		}
 		l.log.Info("input started", "input", in.Name, "path", in.Path)
