@@ -77,7 +77,7 @@ func (s *Service) alertHook(fams []detect.Family, next BatchHook) BatchHook {
 
 // newDeliverer makes the Deliverer of the store's outbox.
 func (s *Service) newDeliverer(cfg *Config) error {
-	d, err := alert.NewDeliverer(s.st, s.alertConfig(cfg), alert.Options{Logger: s.log})
+	d, err := alert.NewDeliverer(s.st, s.alertConfig(cfg), alert.Options{Logger: s.log, Senders: map[string]alert.Sender{alert.ChannelTAXII: s.shareBundle}})
 	if err != nil {
 		return &ConfigError{File: cfg.File, Key: "alert", Msg: err.Error()}
 	}

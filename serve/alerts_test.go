@@ -398,7 +398,7 @@ func checkAlertErrors(t *testing.T, r *running, auth []string) {
 	}{
 		{"GET", "/api/v1/deliveries", "", nil, 401, "token"},
 		{"GET", "/api/v1/deliveries?state=lost", "", auth, 400, "state=lost"},
-		{"GET", "/api/v1/deliveries?channel=taxii", "", auth, 400, "channel=taxii"},
+		{"GET", "/api/v1/deliveries?channel=misp", "", auth, 400, "channel=misp"},
 		{"GET", "/api/v1/deliveries?limit=0", "", auth, 400, "limit=0"},
 		{"GET", "/api/v1/deliveries?limit=10001", "", auth, 400, "limit=10001"},
 		{"GET", "/api/v1/deliveries?before=01", "", auth, 400, "before=01"},

@@ -2,11 +2,14 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"wormwatch/alert"
@@ -35,6 +38,57 @@ func (c *checker) checkSharing() error {
 		if err := c.cfg.CSAF.Check(); err != nil {
 			return c.at("csaf", "%v", err)
 		}
+	}
+	return c.checkShareBundles()
+}
+
+// checkShareBundles checks alert.taxii_collection and alert.taxii_member
+// against the [taxii] table: the server on, the member known and allowed
+// to write to the collection.
+func (c *checker) checkShareBundles() error {
+	a, t := c.cfg.Alert, c.cfg.TAXII
+	if a.TAXII == "" {
+		return nil
+	}
+	if !t.Enabled {
+		return c.at("alert.taxii_collection", "%q: the service has no TAXII server ([taxii] enabled = true)", a.TAXII)
+	}
+	if !slices.ContainsFunc(t.Members, func(m taxii.Member) bool { return m.Name == a.TAXIIMember }) {
+		return c.at("alert.taxii_member", "%q is no [[taxii.member]]", a.TAXIIMember)
+	}
+	i := slices.IndexFunc(t.Collections, func(cl taxii.Collection) bool { return cl.ID == a.TAXII || (cl.Alias != "" && cl.Alias == a.TAXII) })
+	if i < 0 {
+		return c.at("alert.taxii_collection", "%q is no [[taxii.collection]] (its id or alias)", a.TAXII)
+	}
+	for _, g := range t.Groups {
+		if slices.Contains(t.Collections[i].Write, g.Name) && slices.Contains(g.Members, a.TAXIIMember) {
+			return nil
+		}
+	}
+	return c.at("alert.taxii_member", "%s may not write to collection %s (no group of its in the collection's write list)", a.TAXIIMember, a.TAXII)
+}
+
+// shareBundle delivers an alarm's STIX bundle to the service's TAXII
+// server (alert.ChannelTAXII): its objects added to the collection as
+// alert.taxii_member. An object already stored by that member is a
+// success (a retry after a kill), another refused object fails the
+// delivery permanently: its bundle will not change.
+func (s *Service) shareBundle(ctx context.Context, d store.Delivery) error {
+	if s.taxii == nil {
+		return fmt.Errorf("%w: no TAXII server ([taxii] enabled = true)", alert.ErrPermanent)
+	}
+	var bundle struct {
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(d.Payload, &bundle); err != nil {
+		return fmt.Errorf("%w: the bundle does not read: %v", alert.ErrPermanent, err)
+	}
+	res, err := s.taxii.Add(ctx, s.cfg.Load().Alert.TAXIIMember, d.Target, bundle.Objects)
+	if err != nil {
+		return err
+	}
+	if len(res.Refused) > 0 {
+		return fmt.Errorf("%w: %d of %d objects refused by collection %s (status %s): %s", alert.ErrPermanent, len(res.Refused), len(bundle.Objects), d.Target, res.StatusID, strings.Join(res.Refused, "; "))
 	}
 	return nil
 }

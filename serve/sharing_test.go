@@ -15,10 +15,16 @@ import (
 
 	"wormwatch/serve/servetest"
 	"wormwatch/share"
+	"wormwatch/store"
 )
 
 // csafTable is a CSAF site for the tests.
 const csafTable = `
+[alert]
+taxii_collection = "amber"
+taxii_member = "cert-north"
+poll = "50ms"
+
 [csaf]
 base_url = "https://wormwatch.test"
 namespace = "https://wormwatch.test"
@@ -30,7 +36,10 @@ contacts = ["mailto:csirt@wormwatch.test"]
 // into an alarm, and checks: the TAXII server answers its members under
 // /taxii2/ and refuses others; a draft advisory of the alarm is published
 // only with tlp=white, as version 1 (interim) marked WHITE with the site's
-// publisher, served by the site with its hash, and not twice.
+// publisher, served by the site with its hash, and not twice; the
+// alarms' STIX bundles are shared in the alliance's AMBER collection as
+// cert-north, seen by its group (isp-south) and not by others
+// (vendor-east).
 func TestSharing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -80,6 +89,27 @@ func TestSharing(t *testing.T) {
 	}
 	if code, body := publish("?tlp=white"); code != 409 || !bytes.Contains(body, []byte(got.URL)) {
 		t.Errorf("publishing again: %d %s, want 409 naming the URL", code, body)
+	}
+
+	// The bundles in the TAXII server.
+	var bundles []DeliveryJSON
+	servetest.WaitFor(t, "the bundles shared", func() bool {
+		bundles = deliveriesOf(t, r, "?channel=taxii")
+		for _, d := range bundles {
+			if d.State != store.Sent {
+				return false
+			}
+		}
+		return len(bundles) > 0
+	})
+	objects := "/taxii2/alliance/collections/74788471-9906-47d8-8ef5-623bb64b1572/objects/?match[type]=indicator"
+	south := []string{"Authorization", "Bearer south-test-token", "Accept", "application/taxii+json;version=2.1"}
+	east := []string{"Authorization", "Bearer east-test-token", "Accept", "application/taxii+json;version=2.1"}
+	if code, body := r.get(t, objects, south...); code != 200 || !bytes.Contains(body, []byte(`"type":"indicator"`)) {
+		t.Errorf("isp-south reads no indicator of the %d bundles shared: %d %s", len(bundles), code, body)
+	}
+	if code, body := r.get(t, objects, east...); code != 200 || bytes.Contains(body, []byte(`"type":"indicator"`)) {
+		t.Errorf("vendor-east, not of cert-north's group, reads the AMBER indicators: %d %s", code, body)
 	}
 
 	// The site serves it, reviewed.
