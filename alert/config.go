@@ -43,6 +43,8 @@ type Config struct {
 	BaseURL     string         `toml:"base_url" default:"http://127.0.0.1:8080" doc:"the service's address as the receivers reach it, for the links in payloads and advisories (wormwatch serve, when it is not given and the service listens on loopback: the address it listens on)"`
 	Publisher   string         `toml:"publisher" default:"wormwatch" doc:"publisher name of the CSAF drafts"`
 	Namespace   string         `toml:"namespace" default:"https://wormwatch.invalid" doc:"publisher namespace of the CSAF drafts (a URL of your organisation)"`
+	TAXII       string         `toml:"taxii_collection" doc:"share each STIX bundle in this collection (its id or alias) of the service's own TAXII server ([taxii]), posted as taxii_member; empty: not shared"`
+	TAXIIMember string         `toml:"taxii_member" doc:"the [[taxii.member]] the bundles are posted as (its write right and TLP audience apply); required with taxii_collection"`
 }
 
 // Webhook is one receiver of signed JSON POSTs.
@@ -100,6 +102,12 @@ func (c Config) Check() error {
 	}
 	if u, err := url.Parse(c.Namespace); err != nil || !u.IsAbs() || u.Host == "" {
 		return fmt.Errorf("namespace %q: want an absolute URL (https://example.org)", c.Namespace)
+	}
+	if (c.TAXII == "") != (c.TAXIIMember == "") {
+		return errors.New("taxii_collection and taxii_member go together: the collection to share the STIX bundles in, and the member who posts them")
+	}
+	if c.TAXII != "" && !c.STIX {
+		return errors.New("taxii_collection shares the STIX bundles, and stix is false: none is made")
 	}
 	return nil
 }

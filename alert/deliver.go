@@ -40,18 +40,32 @@ type Options struct {
 	// one seed from the system's source and a fast generator (ChaCha8)
 	// do that, and a fixed seed makes the waits of a test reproducible.
 	Seed uint64
+	// Senders deliver the channels other than webhooks (ChannelTAXII:
+	// the embedding service's TAXII server), by channel. A Sender's error
+	// is retried with backoff like a webhook's, unless it wraps
+	// ErrPermanent.
+	Senders map[string]Sender
 }
+
+// Sender delivers one entry of the outbox of a channel that is not a
+// webhook; ctx bounds the try (Config.Timeout).
+type Sender func(ctx context.Context, d store.Delivery) error
+
+// ErrPermanent marks a Sender's failure that trying again will not mend
+// (the delivery dies at once).
+var ErrPermanent = errors.New("permanent")
 
 // Deliverer works off the outbox: it POSTs the webhook deliveries that
 // are due, records each try with store.Settle, retries failures with
 // exponential backoff and leaves as dead letters those that fail
 // MaxAttempts times (or fail permanently). See Run.
 type Deliverer struct {
-	st     *store.Store
-	log    *slog.Logger
-	now    func() time.Time
-	client *http.Client
-	wake   chan struct{}
+	st      *store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	client  *http.Client
+	senders map[string]Sender
+	wake    chan struct{}
 
 	mu      sync.Mutex // guards cfg, secrets and rng
 	cfg     Config
@@ -62,7 +76,7 @@ type Deliverer struct {
 // NewDeliverer returns a Deliverer of the store's outbox with the
 // configuration cfg (validated; the secrets are read now).
 func NewDeliverer(st *store.Store, cfg Config, opt Options) (*Deliverer, error) {
-	d := &Deliverer{st: st, log: opt.Logger, now: opt.Now, client: opt.Client, wake: make(chan struct{}, 1)}
+	d := &Deliverer{st: st, log: opt.Logger, now: opt.Now, client: opt.Client, senders: opt.Senders, wake: make(chan struct{}, 1)}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -282,11 +296,11 @@ func (d *Deliverer) backoff(cfg Config, n int) time.Duration {
 // maxRetryAfter bounds the wait a receiver's Retry-After may ask for.
 const maxRetryAfter = 24 * time.Hour
 
-// send makes one try: a webhook delivery is POSTed, anything else fails
-// permanently (this Deliverer has no other channel).
+// send makes one try: a webhook delivery is POSTed, another goes to its
+// channel's Sender (none: it fails permanently).
 func (d *Deliverer) send(ctx context.Context, cfg Config, dl store.Delivery) outcome {
 	if dl.Channel != ChannelWebhook {
-		return outcome{err: "permanent: no deliverer for channel " + strconv.Quote(dl.Channel), permanent: true}
+		return d.sendOther(ctx, cfg, dl)
 	}
 	var hook *Webhook
 	for i := range cfg.Webhooks {
@@ -403,4 +417,25 @@ func Redeliver(ctx context.Context, st *store.Store, dead []store.Delivery) erro
 		ds[i] = store.Delivery{TransitionID: d.TransitionID, Channel: d.Channel, Target: d.Target, Payload: d.Payload}
 	}
 	return st.Enqueue(ctx, ds)
+}
+
+// sendOther makes one try of a delivery of a channel that is not a
+// webhook, through its Sender.
+func (d *Deliverer) sendOther(ctx context.Context, cfg Config, dl store.Delivery) outcome {
+	send := d.senders[dl.Channel]
+	if send == nil {
+		return outcome{err: "permanent: no deliverer for channel " + strconv.Quote(dl.Channel), permanent: true}
+	}
+	tctx, cancel := context.WithTimeout(ctx, cfg.Timeout.D())
+	defer cancel()
+	err := send(tctx, dl)
+	switch {
+	case err == nil:
+		return outcome{}
+	case ctx.Err() != nil:
+		return outcome{aborted: true}
+	case errors.Is(err, ErrPermanent):
+		return outcome{err: err.Error(), permanent: true}
+	}
+	return outcome{err: err.Error()}
 }

@@ -18,6 +18,7 @@ const (
 	ChannelWebhook = "webhook" // a signed POST to a webhook, Target its name; worked off by the Deliverer
 	ChannelSTIX    = "stix"    // a STIX 2.1 bundle, Target its id; stored Sent at once
 	ChannelCSAF    = "csaf"    // a draft CSAF 2.0 advisory, Target its tracking id; stored Sent at once
+	ChannelTAXII   = "taxii"   // a STIX bundle's objects added to a collection of the service's TAXII server, Target the collection; worked off by the Deliverer's Sender
 )
 
 // Facts are what Plan knows of a batch besides its transitions.
@@ -131,6 +132,9 @@ func (p *planned) deliveries(index int) ([]store.Delivery, error) {
 		} else if ok {
 			out = append(out, store.Delivery{TransitionIndex: index, Channel: ChannelSTIX, Target: id, Payload: b, State: store.Sent})
 			ev.STIXBundle, ev.Links.STIX = id, p.cfg.link("/api/v1/stix/"+id)
+			if p.cfg.TAXII != "" {
+				out = append(out, store.Delivery{TransitionIndex: index, Channel: ChannelTAXII, Target: p.cfg.TAXII, Payload: b})
+			}
 		}
 	}
 	if p.ev != Watching && p.cfg.CSAF {

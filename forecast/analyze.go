@@ -212,6 +212,9 @@ func Analyze(ctx context.Context, s *Series, opt Options) (*Analysis, error) {
 			return nil, err
 		}
 	}
+	if run.overflow != nil {
+		return nil, run.overflow
+	}
 	a := run.analysis(run.steps)
 	if err := run.finish(ctx, a); err != nil {
 		return nil, err
@@ -283,6 +286,8 @@ type filterRun struct {
 	steps   []Step // one per row done
 	alarm   *Alarm // nil until the rule fires
 	rebases []time.Time
+
+	overflow *SizeError // the first step whose estimates overflowed (size.go), nil before
 }
 
 // newFilterRun sets up a pass over the rows of a series of the given
@@ -377,6 +382,7 @@ func (run *filterRun) estimate(ctx context.Context, st *Step, k int, r Row, prev
 	}
 	rule := run.opt.Alarm
 	st.Trend = st.K-rule.Z*st.KSE > 0 && st.Seen >= rule.MinSources
+	run.noteOverflow(st, k, q)
 	return nil
 }
 

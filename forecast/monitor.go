@@ -130,6 +130,9 @@ func (m *Monitor) Analysis(ctx context.Context) (*Analysis, error) {
 	if len(run.rows) < MinRows {
 		return nil, tooShort(len(run.rows))
 	}
+	if run.overflow != nil {
+		return nil, run.overflow
+	}
 	a := run.analysis(slices.Clone(run.steps))
 	a.Rebases = slices.Clone(a.Rebases)
 	if a.Alarm != nil {

@@ -2,44 +2,21 @@ package page_test
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"wormwatch/chart"
+	"wormwatch/internal/chrometest"
 	"wormwatch/page"
 )
-
-// chromiumPath finds the browser for the browser test: $WORMWATCH_CHROMIUM,
-// or chromium (Debian's package, which .ci/run installs) on the PATH.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WORMWATCH_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	t.Fatal("chromium not found: the browser test of report.html needs it. Install it with " +
-		"`apt-get install -y chromium` (.ci/run does), or set WORMWATCH_CHROMIUM to a Chrome or Chromium binary")
-	return ""
-}
 
 // figInfo is what the page says about one <figure>.
 type figInfo struct {
@@ -82,7 +59,7 @@ const mapJS = `({
 // console and requests nothing but itself and data: URIs; it saves a
 // full-page screenshot (to $WORMWATCH_REPORT_SCREENSHOT too, if set).
 func TestReportInBrowser(t *testing.T) {
-	exe := chromiumPath(t)
+	b := chrometest.Start(t, chrometest.Options{Need: "the browser test of report.html", Timeout: 90 * time.Second, Width: 1280, Height: 900})
 	r, figs := synthetic(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
@@ -94,56 +71,8 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	parent, cancelParent := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelParent()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-
-	// Collect console messages and requests while the page runs.
-	var mu sync.Mutex
-	var messages []chromedp.ConsoleMessage
-	var requests []string
-	var wg sync.WaitGroup
-	listenCtx, stopListening := context.WithCancel(ctx)
-	console := chromedp.Console(listenCtx)
-	reqs := chromedp.Events(listenCtx, network.RequestWillBeSent)
-	wg.Go(func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			messages = append(messages, m)
-			mu.Unlock()
-		}
-	})
-	wg.Go(func() {
-		for ev, err := range reqs {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			requests = append(requests, ev.Request.URL)
-			mu.Unlock()
-		}
-	})
-
+	tb := b.Open(t)
+	ctx := tb.Ctx
 	u := (&url.URL{Scheme: "file", Path: path}).String()
 	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("footer"))); err != nil {
 		t.Fatalf("opening %s: %v", u, err)
@@ -276,13 +205,8 @@ func TestReportInBrowser(t *testing.T) {
 		t.Logf("screenshot written to %s", p)
 	}
 
-	// Let late messages arrive, then stop listening.
-	time.Sleep(200 * time.Millisecond)
-	stopListening()
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	for _, m := range messages {
+	tb.Stop() // lets late messages arrive
+	for _, m := range tb.Messages() {
 		switch m.Type {
 		case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
 			t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
@@ -290,6 +214,7 @@ func TestReportInBrowser(t *testing.T) {
 			t.Logf("console %s: %s", m.Type, m.Text)
 		}
 	}
+	requests := tb.Requests()
 	if len(requests) == 0 {
 		t.Error("saw no request at all: the request listener is not working")
 	}

@@ -19,4 +19,5 @@ type Params struct {
 	Prefix       string         `toml:"prefix" default:"44.0.0.0/8" doc:"the monitored block (UCSD's telescope: 44.0.0.0/8); for a web server, its address"`
 	Capture      param.Duration `toml:"capture" when:"kind=telescope" min:"0s" max:"3660d" doc:"telescope: write the SYN packets received during a window this long from capture_start to sensors/<name>.pcap; 0: no capture"`
 	CaptureStart time.Time      `toml:"capture_start" when:"kind=telescope" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"telescope: start of the capture window (UTC); empty: the scenario start"`
+	RecordMax    int64          `toml:"record_max" default:"16777216" min:"1" max:"1073741824" doc:"most probes kept in memory for the capture (telescope) or the log (web server), 24 bytes each; past it the recording ends at the start of the bin in which it was reached (the series stays exact; summary.json lists sensor.<name>.record under saturated)"`
 }

@@ -39,6 +39,9 @@ type window struct {
 	src      []uint32
 	variant  []uint8
 	probes   []Probe
+	max      int     // most probes kept (Params.RecordMax)
+	cutAt    float64 // once max is reached: the start of the bin in which it was; probes from then on are not kept
+	cut      bool
 }
 
 // States of a window.
@@ -48,9 +51,16 @@ const (
 	winClosed
 )
 
-func newWindow(from, to float64, r ipv4.Range, nHosts int) *window {
+// DefaultRecordMax is Params.RecordMax's default, used too when it is 0
+// (Params made in code): 2^24 probes, 400 MB.
+const DefaultRecordMax = 1 << 24
+
+func newWindow(from, to float64, r ipv4.Range, nHosts int, most int64) *window {
+	if most <= 0 {
+		most = DefaultRecordMax
+	}
 	w := &window{
-		from: math.Max(from, 0), to: to, lo: r.Lo, size: r.Len(),
+		from: math.Max(from, 0), to: to, lo: r.Lo, size: r.Len(), max: int(min(most, math.MaxInt32)),
 		pos: make([]int32, nHosts), src: make([]uint32, nHosts), variant: make([]uint8, nHosts),
 	}
 	for i := range w.pos {
@@ -144,7 +154,42 @@ func (t *Telescope) probe(h int32, now float64) {
 	}
 	t.addProbes(1)
 	w := t.win
-	w.probes = append(w.probes, Probe{Seconds: now, Src: t.addrAt(h, e), Dst: uint32(w.lo + t.rng.Uint64N(w.size)), Variant: w.variant[h]})
+	dst := uint32(w.lo + t.rng.Uint64N(w.size)) // drawn whether kept or not: the run's random stream does not depend on the cap
+	if w.cut && now >= w.cutAt {
+		return
+	}
+	if len(w.probes) >= w.max {
+		t.cutRecord()
+		if now >= w.cutAt {
+			return
+		}
+	}
+	w.probes = append(w.probes, Probe{Seconds: now, Src: t.addrAt(h, e), Dst: dst, Variant: w.variant[h]})
+}
+
+// cutRecord ends the kept recording at the start of the open bin, the
+// cap (Params.RecordMax) being reached in it: the probes of a bin are
+// drawn host by host, not in time order, so the recording is whole only
+// up to a bin's start. The probes kept from then on are dropped, and
+// later ones not kept; counting goes on as before.
+func (t *Telescope) cutRecord() {
+	w := t.win
+	if !w.cut {
+		w.cut, w.cutAt = true, float64(t.cur)*t.binW
+	} else {
+		w.cutAt = min(w.cutAt, float64(t.cur)*t.binW)
+	}
+	w.probes = slices.DeleteFunc(w.probes, func(p Probe) bool { return p.Seconds >= w.cutAt })
+}
+
+// RecordCut reports whether the recording reached its cap, and when it
+// ends then (seconds from the run's start): Probes holds every probe
+// before that time and none after.
+func (t *Telescope) RecordCut() (at float64, cut bool) {
+	if t.win == nil || !t.win.cut {
+		return 0, false
+	}
+	return t.win.cutAt, true
 }
 
 // addrAt returns host h's address in its address epoch e: its own at

@@ -362,3 +362,55 @@ func TestPoissonHelper(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordCap checks Params.RecordMax: with a cap below what the window
+// records, the recording keeps exactly the probes an uncapped run records
+// before the start of the bin in which the cap was reached, and none
+// after; the series is unchanged; RecordCut says when it ends. Without
+// reaching it, nothing changes.
+func TestRecordCap(t *testing.T) {
+	t.Parallel()
+	s := windowSetup()
+	p := Params{Name: "c", Kind: "telescope", Prefix: "44.0.0.0/8", Capture: param.Duration(400 * time.Second)}
+	for seed := uint64(0); seed < 20; seed++ {
+		whole := drive(t, s, p, seed)
+		all := whole.Probes()
+		if len(all) < 10 {
+			t.Fatalf("seed %d: %d probes recorded: the setup records too few to test a cap", seed, len(all))
+		}
+		if _, cut := whole.RecordCut(); cut {
+			t.Fatalf("seed %d: cut without a cap reached", seed)
+		}
+		capped := p
+		capped.RecordMax = int64(len(all) / 2)
+		tel := drive(t, s, capped, seed)
+		at, cut := tel.RecordCut()
+		if !cut {
+			t.Fatalf("seed %d: %d probes with a cap of %d, and no cut", seed, len(all), capped.RecordMax)
+		}
+		if math.Mod(at, s.bin) != 0 {
+			t.Errorf("seed %d: cut at %v s, not a bin's start", seed, at)
+		}
+		var want []Probe
+		for _, pr := range all {
+			if pr.Seconds < at {
+				want = append(want, pr)
+			}
+		}
+		got := tel.Probes()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("seed %d: capped at %d (cut at %v s): %d probes kept, want the %d of the uncapped run before the cut", seed, capped.RecordMax, at, len(got), len(want))
+		}
+		if len(got) > int(capped.RecordMax) {
+			t.Errorf("seed %d: %d probes kept, past the cap %d", seed, len(got), capped.RecordMax)
+		}
+		if fmt.Sprint(tel.Rows()) != fmt.Sprint(whole.Rows()) {
+			t.Errorf("seed %d: the series changed with the cap", seed)
+		}
+		roomy := p
+		roomy.RecordMax = int64(len(all))
+		if tel := drive(t, s, roomy, seed); fmt.Sprint(tel.Probes()) != fmt.Sprint(all) {
+			t.Errorf("seed %d: a cap equal to the probes recorded changed them", seed)
+		}
+	}
+}

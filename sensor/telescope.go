@@ -159,7 +159,7 @@ func NewTelescope(p Params, sp ipv4.Space, start time.Time, binSeconds float64, 
 	// A web server logs every probe it gets; a telescope can capture a
 	// window of them.
 	if from, to, ok := k.window(p, start, float64(nbins)*binSeconds); ok {
-		t.win = newWindow(from, to, r, nHosts)
+		t.win = newWindow(from, to, r, nHosts, p.RecordMax)
 	}
 	return t, nil
 }

@@ -72,7 +72,7 @@ func deliveryJSON(l store.ListedDelivery) DeliveryJSON {
 	case d.State == store.Pending:
 		next := d.Next.UTC()
 		j.NextTry = &next
-	case d.State == store.Dead && d.Channel == alert.ChannelWebhook && l.RetriedBy == 0:
+	case d.State == store.Dead && worked(d.Channel) && l.RetriedBy == 0:
 		j.Links.Retry = "/api/v1/deliveries/" + id + "/retry"
 	}
 	if d.Channel == alert.ChannelSTIX || d.Channel == alert.ChannelCSAF {
@@ -116,10 +116,10 @@ func parseDeliveriesQuery(q url.Values) (store.DeliveryQuery, error) {
 		return dq, fmt.Errorf("state=%s: allowed: pending, sent, dead", v)
 	}
 	switch v := get("channel"); v {
-	case "", alert.ChannelWebhook, alert.ChannelSTIX, alert.ChannelCSAF:
+	case "", alert.ChannelWebhook, alert.ChannelSTIX, alert.ChannelCSAF, alert.ChannelTAXII:
 		dq.Channel = v
 	default:
-		return dq, fmt.Errorf("channel=%s: allowed: webhook, stix, csaf", v)
+		return dq, fmt.Errorf("channel=%s: allowed: webhook, stix, csaf, taxii", v)
 	}
 	if v := get("before"); v != "" {
 		if dq.BeforeID, err = parseID(v); err != nil {
@@ -315,8 +315,8 @@ func (s *Service) retryable(r *http.Request, id int64) (store.Delivery, int, err
 	if err != nil {
 		return d, http.StatusInternalServerError, err
 	}
-	if d.Channel != alert.ChannelWebhook || d.State != store.Dead {
-		return d, http.StatusConflict, fmt.Errorf("delivery %d is a %s %s delivery: only a dead webhook delivery is retried", id, d.State, d.Channel)
+	if !worked(d.Channel) || d.State != store.Dead {
+		return d, http.StatusConflict, fmt.Errorf("delivery %d is a %s %s delivery: only a dead webhook delivery (or taxii share) is retried", id, d.State, d.Channel)
 	}
 	next, err := s.st.RetriedBy(r.Context(), d)
 	if err != nil {
@@ -325,10 +325,23 @@ func (s *Service) retryable(r *http.Request, id int64) (store.Delivery, int, err
 	if next > 0 {
 		return d, http.StatusConflict, fmt.Errorf("delivery %d was retried already, as delivery %d", id, next)
 	}
+	if d.Channel == alert.ChannelTAXII {
+		if s.taxii == nil {
+			return d, http.StatusConflict, fmt.Errorf("delivery %d shares a bundle in the TAXII server, and the service has none ([taxii] enabled = true)", id)
+		}
+		return d, 0, nil
+	}
 	for _, h := range s.cfg.Load().Alert.Webhooks {
 		if h.Name == d.Target {
 			return d, 0, nil
 		}
 	}
 	return d, http.StatusConflict, fmt.Errorf("webhook %s of delivery %d is not in the configuration: it would die again (add it to [alert], reload, then retry)", d.Target, id)
+}
+
+// worked reports whether the deliverer works off a channel's deliveries
+// (tries, retries, dead letters): webhooks and the TAXII shares; the
+// others are documents stored as sent.
+func worked(channel string) bool {
+	return channel == alert.ChannelWebhook || channel == alert.ChannelTAXII
 }

@@ -55,10 +55,18 @@ func (s *Service) alertConfig(cfg *Config) alert.Config {
 }
 
 // alertHook returns the batch hook of the service: alert's (the
-// deliveries of the batch's new transitions, planned with the
-// configuration of the moment), then the embedder's, if any.
+// deliveries of the batch's new transitions), then the embedder's, if any.
+// The hook runs on the ingest loop and plans each batch with the [alert]
+// table of the loop's own configuration, read once per batch: a reload is
+// applied on the loop between two commits (loop.reload), together with
+// the inputs it adds, so a batch is planned whole with one table, the old
+// one up to the reload and the new one from the first batch after it,
+// which is before Reload returns. (The service's s.cfg, which the API
+// reads, is stored only after the loop has applied the reload: planning
+// with it let the batches committed in between, new inputs' records and
+// all, go out with the old table.)
 func (s *Service) alertHook(fams []detect.Family, next BatchHook) BatchHook {
-	plan := alert.Hook(func() alert.Config { return s.alertConfig(s.cfg.Load()) }, fams, s.log)
+	plan := alert.Hook(func() alert.Config { return s.alertConfig(s.l.cfg) }, fams, s.log)
 	return func(tr []store.Transition, b *store.Batch) {
 		plan(tr, b)
 		if next != nil {
@@ -69,7 +77,7 @@ func (s *Service) alertHook(fams []detect.Family, next BatchHook) BatchHook {
 
 // newDeliverer makes the Deliverer of the store's outbox.
 func (s *Service) newDeliverer(cfg *Config) error {
-	d, err := alert.NewDeliverer(s.st, s.alertConfig(cfg), alert.Options{Logger: s.log})
+	d, err := alert.NewDeliverer(s.st, s.alertConfig(cfg), alert.Options{Logger: s.log, Senders: map[string]alert.Sender{alert.ChannelTAXII: s.shareBundle}})
 	if err != nil {
 		return &ConfigError{File: cfg.File, Key: "alert", Msg: err.Error()}
 	}

@@ -261,8 +261,9 @@ func (s *Service) handleRows(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// handlePush stores a remote sensor's series (origin remote), with the
-// sensor's token. The rows are stored, not fed to the watch.
+// handlePush takes a remote sensor's series (origin remote), with the
+// sensor's token: its new rows go through the watch's filter and alarm
+// state machine (remote.go) and are committed before the answer.
 func (s *Service) handlePush(w http.ResponseWriter, r *http.Request) {
 	cfg := s.cfg.Load()
 	r.Body = http.MaxBytesReader(w, r.Body, cfg.Service.MaxPushBytes)
@@ -328,15 +329,17 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 		writeError(w, http.StatusConflict, "series %s has interval %v and size %d: the push has %v and %d", sensor, have.Interval, have.Size, sr.Series.Interval, sr.Series.Size)
 		return
 	}
-	if err := s.st.PutSeries(r.Context(), sr); err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
+	var out pushOutcome
+	var perr *pushError
+	if !s.onLoop(w, r, func() { out, perr = s.l.pushRows(r.Context(), sr) }) {
 		return
 	}
-	s.log.Info("series pushed", "sensor", sensor, "rows", len(sr.Rows))
-	writeJSON(w, http.StatusOK, struct {
-		Series string `json:"series"`
-		Rows   int    `json:"rows"`
-	}{sensor, len(sr.Rows)})
+	if perr != nil {
+		writeError(w, perr.status, "%v", perr.err)
+		return
+	}
+	s.log.Info("series pushed", "sensor", sensor, "rows", out.Rows, "added", out.Added, "unchanged", out.Unchanged, "state", out.State)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleAlarms answers the alarm transitions stored.
@@ -422,12 +425,16 @@ func (s *Service) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out struct {
-		Started  time.Time   `json:"started"`
-		Inputs   []inputJSON `json:"inputs"`
-		Counters Counters    `json:"counters"`
+		Started  time.Time     `json:"started"`
+		Inputs   []inputJSON   `json:"inputs"`
+		Remotes  []remoteJSON  `json:"remotes"`  // the remote sensors' series (remote.go)
+		Warnings []warningJSON `json:"warnings"` // sensors whose size is far too small for what they saw
+		Counters Counters      `json:"counters"`
 	}
+	cfg := s.cfg.Load()
 	if !s.onLoop(w, r, func() {
 		out.Inputs, out.Counters = s.l.status(), s.l.counters()
+		out.Remotes, out.Warnings = s.l.remoteStatus(cfg), s.l.sizeWarnings()
 	}) {
 		return
 	}

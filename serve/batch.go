@@ -49,6 +49,7 @@ func (l *loop) commit(ctx context.Context) error {
 	n := l.commits + 1
 	moved := l.addRows(b)
 	l.addEvents(b, n)
+	l.addRemote(ctx, b, n) // remote.go: pushed rows, their transitions, forecasts; size warnings
 	l.addForecasts(ctx, b, moved)
 	l.addSnapshot(b)
 	if hook := l.svc.opt.Hook; hook != nil {
@@ -66,7 +67,7 @@ func (l *loop) commit(ctx context.Context) error {
 	}
 	start := time.Now()
 	err := l.st.Commit(ctx, b)
-	l.svc.metrics.ObserveCommit(time.Since(start), err)
+	l.commitStats.Observe(time.Since(start), err)
 	b.InTx = inner
 	if err != nil {
 		l.log.Error("commit failed: its results are kept for the next commit", "error", err)

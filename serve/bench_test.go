@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // BenchmarkIngest measures a followed log's throughput through the whole
@@ -39,10 +41,10 @@ func BenchmarkIngest(b *testing.B) {
 		b.StartTimer()
 		cpu0 := cpuTime()
 		r := start(b, cfg, quiet)
-		waitFor(b, "the log", func() bool { return r.status(b).Counters.Records == int64(lines) })
+		servetest.WaitFor(b, "the log", func() bool { return r.status(b).Counters.Records == int64(lines) })
 		cpu += cpuTime() - cpu0
 		b.StopTimer()
-		waitFor(b, "the last commit", func() bool { return r.committedOffset(b, path) == int64(len(data)) })
+		servetest.WaitFor(b, "the last commit", func() bool { return r.committedOffset(b, path) == int64(len(data)) })
 		committed += cpuTime() - cpu0
 		r.stop()
 		t0 := time.Now()

@@ -17,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"wormwatch/ingest/packet"
+	"wormwatch/serve/servetest"
 )
 
 // telescopeCapture returns a pcap of a telescope's traffic: TCP SYNs from
@@ -101,7 +102,7 @@ func TestCaptureEqualsDetect(t *testing.T) {
 	cfg := testConfig(t, filepath.Join(dir, "data"), []Input{pin(file + ",name=one,sensor=tel,size=65536"), pin(folder + ",name=dark,sensor=tel,size=65536")})
 	r := start(t, cfg, Options{})
 	waitCaptures := func(n int) {
-		waitFor(t, "the captures read", func() bool {
+		servetest.WaitFor(t, "the captures read", func() bool {
 			done := 0
 			for _, in := range r.status(t).Inputs {
 				if strings.HasSuffix(in.Position, ":done") {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // TestClock checks the wall clock's part: a live sensor (its latest
@@ -26,8 +28,8 @@ func TestClock(t *testing.T) {
 	var lb, ob bytes.Buffer
 	for i := range 12 { // 11:58:00 to 11:59:50, and the same in 2001
 		at := now.Add(-2*time.Minute + time.Duration(i)*10*time.Second)
-		fmt.Fprintf(&lb, "10.0.0.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i, at.Format("02/Jan/2006:15:04:05 -0700"), codeRedRequest)
-		fmt.Fprintf(&ob, "10.0.0.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i, at.AddDate(-25, 0, 0).Format("02/Jan/2006:15:04:05 -0700"), codeRedRequest)
+		fmt.Fprintf(&lb, "10.0.0.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i, at.Format("02/Jan/2006:15:04:05 -0700"), servetest.CodeRedRequest)
+		fmt.Fprintf(&ob, "10.0.0.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i, at.AddDate(-25, 0, 0).Format("02/Jan/2006:15:04:05 -0700"), servetest.CodeRedRequest)
 	}
 	writeFile(t, live, lb.Bytes())
 	writeFile(t, old, ob.Bytes())
@@ -45,13 +47,13 @@ func TestClock(t *testing.T) {
 		}
 		return out.Rows
 	}
-	waitFor(t, "both logs", func() bool {
+	servetest.WaitFor(t, "both logs", func() bool {
 		return r.committedOffset(t, live) == int64(lb.Len()) && r.committedOffset(t, old) == int64(ob.Len())
 	})
 	// At 12:00:00 the clock closes what ended by 11:59:50: 11:58 only.
-	waitFor(t, "11:58 closed by the clock", func() bool { return len(rows("live")) == 1 })
+	servetest.WaitFor(t, "11:58 closed by the clock", func() bool { return len(rows("live")) == 1 })
 	clock.Store(now.Add(5 * time.Minute).UnixNano()) // 12:05:00: up to 12:04:50
-	waitFor(t, "12:00 to 12:03 closed by the clock", func() bool { return len(rows("live")) == 6 })
+	servetest.WaitFor(t, "12:00 to 12:03 closed by the clock", func() bool { return len(rows("live")) == 6 })
 	got := rows("live")
 	if got[0].Probes != 6 || got[1].Probes != 6 || got[5].Probes != 0 || !got[5].Time.Equal(now.Add(3*time.Minute)) {
 		t.Errorf("rows of the live sensor: %+v", got)
@@ -106,12 +108,12 @@ func TestZeekEqualsDetect(t *testing.T) {
 	for _, p := range paths {
 		for rest := datas[p]; len(rest) > 0; {
 			n := bytes.IndexByte(rest, '\n') + 1
-			appendFile(t, p, rest[:n])
+			servetest.AppendFile(t, p, rest[:n])
 			rest = rest[n:]
 		}
 	}
 	for _, p := range paths {
-		waitFor(t, p, func() bool { return r.committedOffset(t, p) == int64(len(datas[p])) })
+		servetest.WaitFor(t, p, func() bool { return r.committedOffset(t, p) == int64(len(datas[p])) })
 	}
 	if _, got := r.get(t, "/api/v1/detect"); !bytes.Equal(got, batchDetect(t, paths)) {
 		t.Fatalf("/api/v1/detect differs from detect's JSON of the Zeek logs %s", firstDiff(string(got), string(batchDetect(t, paths))))

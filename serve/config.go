@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"wormwatch/csafsite"
+	"wormwatch/taxii"
 
 	"wormwatch/alert"
 	"wormwatch/forecast"
@@ -40,12 +42,12 @@ type Settings struct {
 // Input is one input: an [[input]] table of a configuration file, or a
 // --follow, --zeek or --pcap flag.
 type Input struct {
-	Kind   string `toml:"kind" default:"log" enum:"log,zeek,pcap" doc:"log: a web-server log followed (tail -F); zeek: a Zeek http.log or conn.log followed; pcap: a capture file, a folder of captures, or - for standard input"`
-	Path   string `toml:"path" doc:"the file (or folder, or - for pcap); relative to the working folder. Its name in detect's report is this text, as detect names what it is given"`
-	Name   string `toml:"name" doc:"the input's name in logs and the status, a name (1 to 64 lowercase letters a-z, digits, '.', '_' and '-', starting with a letter or a digit; default: from the file name: access.log is access)"`
-	Sensor string `toml:"sensor" doc:"the sensor its records count for, a name (default: the input's name); inputs of one sensor make one set of series"`
-	Size   uint64 `toml:"size" default:"1" min:"1" max:"4294967295" doc:"addresses the sensor covers: 1 for a web server, 65536 for a /16 telescope (the size column of its series)"`
-	Format string `toml:"format" default:"auto" when:"kind=log,zeek" doc:"the log format: auto, combined, common, nginx or iis for kind log; auto, zeek or zeek-json for kind zeek"`
+	Kind   InputKind `toml:"kind" default:"log"` // allowed values and doc: the kinds (kinds.go)
+	Path   string    `toml:"path" doc:"the file (or folder, or - for pcap); relative to the working folder. Its name in detect's report is this text, as detect names what it is given"`
+	Name   string    `toml:"name" doc:"the input's name in logs and the status, a name (1 to 64 lowercase letters a-z, digits, '.', '_' and '-', starting with a letter or a digit; default: from the file name: access.log is access)"`
+	Sensor string    `toml:"sensor" doc:"the sensor its records count for, a name (default: the input's name); inputs of one sensor make one set of series"`
+	Size   uint64    `toml:"size" default:"1" min:"1" max:"4294967295" doc:"addresses the sensor covers: 1 for a web server, 65536 for a /16 telescope (the size column of its series)"`
+	Format string    `toml:"format" default:"auto" when:"kind=log,zeek" doc:"the log format: auto, combined, common, nginx or iis for kind log; auto, zeek or zeek-json for kind zeek"`
 
 	flag string // the flag that gave it ("--follow PATH"), "" for the file's
 }
@@ -55,6 +57,27 @@ type Input struct {
 type Remote struct {
 	Sensor    string `toml:"sensor" valid:"name" doc:"the remote sensor's name: its series' key"`
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
+}
+
+// Pool is a pool of the service's sensors watched as one telescope: the
+// union of their records, with the sum of their sizes (docs/serve.md,
+// Pools).
+type Pool struct {
+	Name    string   `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
+	Sensors []string `toml:"sensors" maxlen:"1024" doc:"the sensors of the inputs it pools (two or more), watching disjoint address blocks: its size is the sum of theirs"`
+}
+
+// poolSize returns the size of pool p: the sum of its sensors' sizes.
+func (c *Config) poolSize(p Pool) uint64 {
+	var n uint64
+	seen := map[string]bool{}
+	for _, in := range c.Inputs {
+		if slices.Contains(p.Sensors, in.Sensor) && !seen[in.Sensor] {
+			seen[in.Sensor] = true
+			n += in.Size
+		}
+	}
+	return n
 }
 
 // Config is the whole configuration of the service, declared once with
@@ -68,9 +91,12 @@ type Config struct {
 	HTTPPorts  []int             `toml:"http_ports" default:"80,8000,8008,8080,8888" min:"0" max:"65535" maxlen:"1024" doc:"in captures, the TCP ports whose streams are reassembled and read as HTTP requests (detect --http-ports)"`
 	Inputs     []Input           `toml:"input" maxlen:"1024" doc:"the inputs"`
 	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series"`
+	Pools      []Pool            `toml:"pool" maxlen:"64" doc:"pools of sensors watched as one telescope besides each on its own (docs/serve.md, Pools)"`
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`
 	Alert      alert.Config      `toml:"alert" doc:"alerts of alarm transitions: signed webhooks, STIX bundles, CSAF drafts (docs/serve.md, Alerts)"`
+	TAXII      taxii.Config      `toml:"taxii" doc:"the TAXII 2.1 server of a sharing alliance: members, trust groups, TLP 2.0 (docs/share.md)"`
+	CSAF       csafsite.Config   `toml:"csaf" doc:"the CSAF 2.0 trusted provider: the advisories published from the alarms' drafts and a folder (docs/share.md)"`
 
 	// File is the configuration file read, "" for none.
 	File string `toml:"-"`
@@ -176,12 +202,12 @@ func setFlag(set string) string {
 // commas, PATH,name=web,sensor=dmz,size=1,format=combined. A path that
 // holds a comma followed by one of these keys and = must be given in a
 // configuration file.
-func ParseInputFlag(kind, value string) (Input, error) {
-	in := Input{Kind: kind, Size: 1, Format: "auto", flag: "--" + map[string]string{"log": "follow"}[kind]}
-	if in.flag == "--" {
-		in.flag = "--" + kind
+func ParseInputFlag(kind InputKind, value string) (Input, error) {
+	k, err := inputKinds.Get(kind)
+	if err != nil {
+		return Input{}, &ConfigError{Msg: err.Error()}
 	}
-	in.flag += " " + value
+	in := Input{Kind: kind, Size: 1, Format: "auto", flag: "--" + k.flag + " " + value}
 	parts := strings.Split(value, ",")
 	path := parts[0]
 	i := 1

@@ -70,9 +70,10 @@ func TestLoadErrors(t *testing.T) {
 func TestInputFlags(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		kind, value string
-		want        Input
-		err         string
+		kind  InputKind
+		value string
+		want  Input
+		err   string
 	}{
 		{"log", "/var/log/apache2/access.log", Input{Kind: "log", Path: "/var/log/apache2/access.log", Name: "access", Sensor: "access", Size: 1, Format: "auto"}, ""},
 		{"log", "a,b.log,name=web,size=3,format=combined", Input{Kind: "log", Path: "a,b.log", Name: "web", Sensor: "web", Size: 3, Format: "combined"}, ""},

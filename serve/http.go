@@ -34,6 +34,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/v1/artifacts/{id}", s.api(http.MethodGet, s.handleArtifact))
 	mux.Handle("/api/v1/stix/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelSTIX)))
 	mux.Handle("/api/v1/csaf/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelCSAF)))
+	s.mountSharing(mux)
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
 	}))

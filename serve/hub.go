@@ -47,7 +47,7 @@ type Counters struct {
 	Refused int64 `json:"refused"` // records the watch refused (past a cap, a time out of range)
 	Late    int64 `json:"late"`    // records of intervals already closed (the watch's late records)
 	Sources int64 `json:"sources"` // distinct sources over all sensors
-	Series  int   `json:"series"`
+	Series  int   `json:"series"`  // the watch's series and the remote sensors'
 	Inputs  int   `json:"inputs"`
 	Commits int64 `json:"commits"`
 }
@@ -79,7 +79,7 @@ func (l *loop) update(b *store.Batch, n int64) Update {
 // counters returns the service's counts.
 func (l *loop) counters() Counters {
 	st := l.w.Stats()
-	return Counters{Records: l.records, Refused: l.refused, Late: st.Late, Sources: st.Sources, Series: st.Series, Inputs: len(l.inputs), Commits: l.commits}
+	return Counters{Records: l.records, Refused: l.refused, Late: st.Late, Sources: st.Sources, Series: st.Series + len(l.remote.list), Inputs: len(l.inputs), Commits: l.commits}
 }
 
 // ringSize is how many recent updates the hub keeps for subscribers that

@@ -16,24 +16,24 @@ import (
 // and the goroutine that reads it. A followed log is one store input;
 // a pcap input is one store input per capture (a folder's files).
 type source struct {
-	cfg    Input
-	sensor int // the watch's index of its sensor
-	gen    int // the generation of its goroutine (reload restarts it)
-	cancel context.CancelFunc
-	log    *input // a followed log's input
-	err    string // the last error of reading, "" while it reads
+	cfg     Input
+	sensors []int // the watch's indices of its sensor, then of the pools it is in
+	gen     int   // the generation of its goroutine (reload restarts it)
+	cancel  context.CancelFunc
+	log     *input // a followed log's input
+	err     string // the last error of reading, "" while it reads
 }
 
 // input is one input of the store: a followed log, a capture, or an input
 // read before and no longer configured (counted in reports as stored).
 type input struct {
-	id     int64
-	key    string
-	name   string  // in reports
-	kind   string  // log, zeek or pcap
-	sensor int     // the watch's index of its sensor; -1 before it is read
-	src    *source // the configured input that reads it; nil before it is read
-	emit   func(*detect.Record) error
+	id      int64
+	key     string
+	name    string // in reports
+	kind    InputKind
+	sensors []int   // the watch's indices of its sensor and pools (source.sensors); none before it is read
+	src     *source // the configured input that reads it; nil before it is read
+	emit    func(*detect.Record) error
 
 	// a followed log
 	lr  *detect.LineReader
@@ -137,7 +137,7 @@ func (in *input) storeInput() (store.Input, error) {
 		if in.pos.IsZero() {
 			out.Position = ""
 		}
-	case in.kind == "pcap":
+	case in.kind.captures():
 		out.Position = capturePosition(in.through, in.done)
 	}
 	rep, err := json.Marshal(in.Input())

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // BenchmarkLatency measures the delay from a line appended to a followed
@@ -60,7 +62,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // from its own source, a second after the one before.
 func latencyLine(i int) string {
 	t := time.Date(2001, 7, 19, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
-	return fmt.Sprintf("10.%d.%d.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i/62500, i/250%250, i%250+1, t.Format("02/Jan/2006:15:04:05 -0700"), codeRedRequest)
+	return fmt.Sprintf("10.%d.%d.%d - - [%s] \"%s\" 404 - \"-\" \"-\"\n", i/62500, i/250%250, i%250+1, t.Format("02/Jan/2006:15:04:05 -0700"), servetest.CodeRedRequest)
 }
 
 // observation is when an observer saw a count.
@@ -84,7 +86,7 @@ func measureLatency(b *testing.B, every string, n int, gap time.Duration) (metri
 	cfg := testConfig(b, filepath.Join(dir, "data"), []Input{logInput(b, path, "name=web", "size=65536")},
 		"service.commit_interval="+every, "service.poll=250ms")
 	r := start(b, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	waitFor(b, "the first lines", func() bool { return r.status(b).Counters.Records == pre })
+	servetest.WaitFor(b, "the first lines", func() bool { return r.status(b).Counters.Records == pre })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
@@ -102,12 +104,12 @@ func measureLatency(b *testing.B, every string, n int, gap time.Duration) (metri
 	go pollMetric(ctx, r.url+"/metrics", `wormwatch_input_lines_read_total{input="web"}`, func(v int64) { seen(&metrics, v) })
 	written := make([]time.Time, n)
 	for i := range n {
-		appendFile(b, path, []byte(latencyLine(pre+i)))
+		servetest.AppendFile(b, path, []byte(latencyLine(pre+i)))
 		written[i] = time.Now()
 		time.Sleep(gap)
 	}
 	last := int64(pre + n)
-	waitFor(b, "the last line on /metrics and the event stream", func() bool {
+	servetest.WaitFor(b, "the last line on /metrics and the event stream", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(metrics) > 0 && metrics[len(metrics)-1].n >= last && len(events) > 0 && events[len(events)-1].n >= last

@@ -12,6 +12,7 @@ import (
 
 	"wormwatch/detect"
 	"wormwatch/forecast"
+	"wormwatch/serve/servetest"
 	"wormwatch/watch"
 )
 
@@ -26,20 +27,20 @@ func TestLiveEqualsBatch(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	data := codeRedLog(t, time.Date(2001, 7, 19, 17, 0, 0, 0, time.UTC), 1)
+	data := servetest.Lines(servetest.CodeRedLog(t, time.Date(2001, 7, 19, 17, 0, 0, 0, time.UTC), 1))
 	cfg := testConfig(t, filepath.Join(dir, "data"), []Input{logInput(t, path, "name=web", "size=65536")})
 	r := start(t, cfg, Options{})
 	rng := rand.New(rand.NewPCG(2, 3))
 	for rest := data; len(rest) > 0; {
 		n := min(len(rest), 1+rng.IntN(64<<10))
-		appendFile(t, path, rest[:n])
+		servetest.AppendFile(t, path, rest[:n])
 		rest = rest[n:]
 		if rng.IntN(4) == 0 {
 			end := int64(bytes.LastIndexByte(data[:len(data)-len(rest)], '\n') + 1)
-			waitFor(t, "the service to catch up", func() bool { return r.committedOffset(t, path) >= end })
+			servetest.WaitFor(t, "the service to catch up", func() bool { return r.committedOffset(t, path) >= end })
 		}
 	}
-	waitFor(t, "the whole log", func() bool { return r.committedOffset(t, path) == int64(len(data)) })
+	servetest.WaitFor(t, "the whole log", func() bool { return r.committedOffset(t, path) == int64(len(data)) })
 	code, got := r.get(t, "/api/v1/detect")
 	if code != 200 {
 		t.Fatalf("detect: %d %s", code, got)

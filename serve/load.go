@@ -147,10 +147,16 @@ func (c *checker) check() error {
 	if err := c.checkRemotes(); err != nil {
 		return err
 	}
+	if err := c.checkPools(); err != nil {
+		return err
+	}
 	if _, _, err := detect.LoadTable(cfg.Signatures); err != nil {
 		return c.at("signatures", "%v", err)
 	}
 	if err := c.checkAlert(); err != nil {
+		return err
+	}
+	if err := c.checkSharing(); err != nil {
 		return err
 	}
 	return c.checkListen()
@@ -166,10 +172,10 @@ func (c *checker) checkInputs() error {
 		switch {
 		case in.Path == "":
 			return c.input(i, "path", "missing: give the file to read")
-		case in.Path == "-" && in.Kind != "pcap":
+		case in.Path == "-" && !in.Kind.captures():
 			return c.input(i, "path", "- (standard input) is read by kind pcap only: a followed log is a file")
-		case in.Kind == "pcap" && in.Format != "auto" && in.Format != "":
-			return c.input(i, "format", "not for kind pcap (captures are told by their first bytes)")
+		case in.Kind.captures() && in.Format != "auto" && in.Format != "":
+			return c.input(i, "format", "not for kind %s (captures are told by their first bytes)", in.Kind)
 		}
 		if err := names.Check(in.Name); err != nil {
 			if !c.given(i, "name") {
@@ -210,21 +216,15 @@ func (c *checker) given(i int, key string) bool {
 
 // checkFormat checks an input's format against its kind.
 func checkFormat(in Input) error {
-	if in.Kind == "pcap" {
-		return nil
+	k, err := inputKinds.Get(in.Kind)
+	if err != nil || k.format == nil {
+		return err
 	}
 	f, err := detect.ParseFormat(cmp.Or(in.Format, "auto"))
 	if err != nil {
 		return err
 	}
-	zeek := f == detect.ZeekTSV || f == detect.ZeekJSON
-	switch {
-	case in.Kind == "zeek" && f != detect.Auto && !zeek:
-		return fmt.Errorf("%s: allowed for kind zeek: auto, zeek, zeek-json", in.Format)
-	case in.Kind == "log" && zeek:
-		return fmt.Errorf("%s: a Zeek log is kind zeek (--zeek)", in.Format)
-	}
-	return nil
+	return k.format(f, in.Format)
 }
 
 // checkRemotes checks the remote sensors and reads their tokens.
@@ -250,6 +250,39 @@ func (c *checker) checkRemotes() error {
 			return c.at(fmt.Sprintf("remote.%d.token_file", i), "%v", err)
 		}
 		cfg.PushTokens[r.Sensor] = tok
+	}
+	return nil
+}
+
+// checkPools checks the pools: a name of their own, two or more sensors,
+// each a sensor of the inputs, once.
+func (c *checker) checkPools() error {
+	local, taken := map[string]bool{}, map[string]bool{}
+	for _, in := range c.cfg.Inputs {
+		local[in.Sensor], taken[in.Sensor] = true, true
+	}
+	for _, r := range c.cfg.Remotes {
+		taken[r.Sensor] = true
+	}
+	for i, p := range c.cfg.Pools {
+		key := fmt.Sprintf("pool.%d", i)
+		switch {
+		case p.Name == "":
+			return c.at(key+".name", "missing: give the pool's name")
+		case taken[p.Name]:
+			return c.at(key+".name", "%s is the name of a sensor or of another pool: a pool needs a name of its own", p.Name)
+		case len(p.Sensors) < 2:
+			return c.at(key+".sensors", "%d of them: a pool joins two sensors or more", len(p.Sensors))
+		}
+		taken[p.Name] = true
+		for j, s := range p.Sensors {
+			switch {
+			case !local[s]:
+				return c.at(key+".sensors", "%q is no sensor of the inputs (a pool joins local sensors, whose records it counts; remote sensors push counts, not sources)", s)
+			case slices.Contains(p.Sensors[:j], s):
+				return c.at(key+".sensors", "%q is given twice", s)
+			}
+		}
 	}
 	return nil
 }
@@ -317,13 +350,13 @@ func readToken(path string) (string, error) {
 // key is the input's identity in the store: its kind and absolute path.
 func (in *Input) key() string {
 	if in.Path == "-" {
-		return in.Kind + ":-"
+		return string(in.Kind) + ":-"
 	}
 	p, err := filepath.Abs(in.Path)
 	if err != nil {
 		p = filepath.Clean(in.Path)
 	}
-	return in.Kind + ":" + p
+	return string(in.Kind) + ":" + p
 }
 
 // Describe writes what the configuration would run, for people: the
@@ -348,7 +381,7 @@ func (cfg *Config) Describe(w io.Writer) error {
 	fmt.Fprintf(w, "families %d (built-in table%s)\n", len(fams), strings.Repeat(" + a file", len(cfg.Signatures)))
 	for i, in := range cfg.Inputs {
 		fmt.Fprintf(w, "input %d  %s %s: name %s, sensor %s (size %d)", i+1, in.Kind, in.Path, in.Name, in.Sensor, in.Size)
-		if in.Kind != "pcap" {
+		if !in.Kind.captures() {
 			fmt.Fprintf(w, ", format %s", cmp.Or(in.Format, "auto"))
 		}
 		fmt.Fprintln(w)

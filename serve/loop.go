@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"wormwatch/detect"
+	"wormwatch/serve/metrics"
 	"wormwatch/store"
 	"wormwatch/watch"
 )
@@ -52,6 +53,9 @@ type loop struct {
 	version       int64  // counts the changes of the analyzer's state
 	detectCache   []byte // detect's JSON at detectVersion
 	detectVersion int64
+
+	remote      remotes             // the remote sensors' pushed series (remote.go)
+	commitStats metrics.CommitStats // the durations of this process's commits, for /metrics
 }
 
 // seriesMark is what was committed of a series: its closed rows, its late
@@ -189,7 +193,7 @@ func (l *loop) emitter(in *input) func(*detect.Record) error {
 		if err := l.a.AddMatched(rec, l.fams); err != nil {
 			return &fatalError{err}
 		}
-		if s := in.sensor; s >= 0 {
+		for _, s := range in.sensors { // its sensor's, then its pools' (exact unions: the watch counts each source once)
 			if err := l.w.Add(s, rec, l.fams); err != nil {
 				l.watchErr(err)
 			} else if t := rec.Time.UnixNano(); t > l.latest[s] {

@@ -56,7 +56,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 		if src == nil {
 			continue
 		}
-		mi := metrics.Input{Name: cfg.Name, Kind: cfg.Kind, Up: src.err == ""}
+		mi := metrics.Input{Name: cfg.Name, Kind: string(cfg.Kind), Capture: cfg.Kind.captures(), Up: src.err == ""}
 		for _, in := range l.inputs {
 			if in.src != src {
 				continue
@@ -79,6 +79,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 	}
 	c := l.counters()
 	snap.Records, snap.Refused, snap.Late, snap.Sources, snap.Commits = c.Records, c.Refused, c.Late, c.Sources, c.Commits
+	snap.Commit = l.commitStats.Clone()
 	snap.Uncommitted = l.changed || l.carry != nil
 	snap.LastCommit = l.svc.hub.lastTime()
 	seen := map[string]bool{}
@@ -98,6 +99,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 			snap.Sensors = append(snap.Sensors, sn)
 		}
 	}
+	l.remoteMetrics(snap)
 }
 
 // lastTime returns the wall-clock time of the latest commit published

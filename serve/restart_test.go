@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // event is one Server-Sent Event.
@@ -91,14 +93,14 @@ func TestRestartGoesOn(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	data := codeRedLog(t, time.Date(2001, 7, 19, 16, 30, 0, 0, time.UTC), 7)
+	data := servetest.Lines(servetest.CodeRedLog(t, time.Date(2001, 7, 19, 16, 30, 0, 0, time.UTC), 7))
 	cut := bytes.IndexByte(data[len(data)/2:], '\n') + len(data)/2 + 1
 	cfg := testConfig(t, filepath.Join(dir, "data"), []Input{logInput(t, path, "name=web", "size=65536")})
-	appendFile(t, path, data[:cut/2])
+	servetest.AppendFile(t, path, data[:cut/2])
 	r := start(t, cfg, Options{})
 	evs := events(t, r, "")
-	appendFile(t, path, data[cut/2:cut])
-	waitFor(t, "the first half", func() bool { return r.committedOffset(t, path) == int64(cut) })
+	servetest.AppendFile(t, path, data[cut/2:cut])
+	servetest.WaitFor(t, "the first half", func() bool { return r.committedOffset(t, path) == int64(cut) })
 	var u Update
 	for u.Commit == 0 || len(u.Rows) == 0 {
 		e := next(t, evs)
@@ -118,8 +120,8 @@ func TestRestartGoesOn(t *testing.T) {
 	if e := next(t, events(t, r, "0")); e.name != "resync" || !bytes.Contains(e.data, []byte(`"to":"watching"`)) {
 		t.Errorf("back with Last-Event-ID 0 after a restart: event %s %.300s, want a resync with the transitions", e.name, e.data)
 	}
-	appendFile(t, path, data[cut:])
-	waitFor(t, "the whole log", func() bool { return r.committedOffset(t, path) == int64(len(data)) })
+	servetest.AppendFile(t, path, data[cut:])
+	servetest.WaitFor(t, "the whole log", func() bool { return r.committedOffset(t, path) == int64(len(data)) })
 	if _, got := r.get(t, "/api/v1/detect"); !bytes.Equal(got, batchDetect(t, []string{path})) {
 		t.Fatal("/api/v1/detect after a restart differs from detect's JSON")
 	}
@@ -148,12 +150,12 @@ func TestReload(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	r := start(t, testConfig(t, data, []Input{logInput(t, a, "name=a", "sensor=web")}), Options{})
-	waitFor(t, "a.log", func() bool { return r.committedOffset(t, a) > 0 })
+	servetest.WaitFor(t, "a.log", func() bool { return r.committedOffset(t, a) > 0 })
 	both := testConfig(t, data, []Input{logInput(t, a, "name=a", "sensor=web"), logInput(t, b, "name=b", "sensor=web")}, "service.log_level=debug")
 	if err := r.svc.Reload(context.Background(), both); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b.log", func() bool { return r.committedOffset(t, b) > 0 })
+	servetest.WaitFor(t, "b.log", func() bool { return r.committedOffset(t, b) > 0 })
 	if _, got := r.get(t, "/api/v1/detect"); !bytes.Equal(got, batchDetect(t, []string{a, b})) {
 		t.Fatalf("after adding b.log, /api/v1/detect differs from detect's JSON of a.log b.log")
 	}

@@ -104,20 +104,21 @@ func (l *loop) restoreInputs(ctx context.Context) error {
 		return err
 	}
 	for _, si := range ins {
-		in := &input{id: si.ID, key: si.Key, name: si.Name, sensor: -1, stored: si}
-		in.kind, _, _ = strings.Cut(si.Key, ":")
+		in := &input{id: si.ID, key: si.Key, name: si.Name, stored: si}
+		kind, _, _ := strings.Cut(si.Key, ":")
+		in.kind = InputKind(kind)
 		in.entry.Name = si.Name // until its entry is stored: an input that had read nothing
 		if len(si.Report) > 0 {
 			if err := json.Unmarshal(si.Report, &in.entry); err != nil {
 				return fmt.Errorf("input %s: its stored entry: %w", si.Key, err)
 			}
 		}
-		switch in.kind {
-		case "pcap":
+		switch {
+		case in.kind.captures():
 			if in.through, in.done, err = parseCapturePosition(si.Position); err != nil {
 				return fmt.Errorf("input %s: %w", si.Key, err)
 			}
-			if si.Key == "pcap:-" && len(si.Report) > 0 {
+			if si.Key == stdinKey && len(si.Report) > 0 {
 				base := in.entry
 				in.base, in.entry, in.through, in.done = &base, detect.Input{Name: base.Name}, 0, false
 			}
@@ -189,7 +190,7 @@ func (l *loop) ensureInput(key, name string, src *source) (*input, error) {
 		l.a.Track(in)
 		l.version++
 	}
-	in.name, in.stored.Name, in.stored.Sensor, in.sensor, in.src = name, name, src.cfg.Sensor, src.sensor, src
+	in.name, in.stored.Name, in.stored.Sensor, in.sensors, in.src = name, name, src.cfg.Sensor, src.sensors, src
 	return in, nil
 }
 
@@ -201,11 +202,23 @@ func (l *loop) addSource(cfg Input) error {
 		return &ConfigError{File: l.cfg.File, Key: "input." + cfg.Name + ".size", Msg: fmt.Sprintf("%v (the data folder %s keeps it)", err, l.st.Dir())}
 	}
 	l.sizes[cfg.Sensor] = cfg.Size
-	for s >= len(l.latest) {
-		l.latest = append(l.latest, 0)
+	src := &source{cfg: cfg, sensors: []int{s}}
+	for _, p := range l.cfg.Pools {
+		if !slices.Contains(p.Sensors, cfg.Sensor) {
+			continue
+		}
+		ps, err := l.w.AddSensor(p.Name, l.cfg.poolSize(p))
+		if err != nil {
+			return &ConfigError{File: l.cfg.File, Key: "pool." + p.Name, Msg: fmt.Sprintf("%v (the data folder %s keeps it)", err, l.st.Dir())}
+		}
+		src.sensors = append(src.sensors, ps)
 	}
-	src := &source{cfg: cfg, sensor: s}
-	if cfg.Kind == "pcap" {
+	for _, s := range src.sensors {
+		for s >= len(l.latest) {
+			l.latest = append(l.latest, 0)
+		}
+	}
+	if cfg.Kind.captures() {
 		return l.addCaptures(src)
 	}
 	in, err := l.ensureInput(cfg.key(), cfg.Path, src)
@@ -256,14 +269,14 @@ func (l *loop) start(src *source) {
 	src.gen++
 	ctx, cancel := context.WithCancel(l.ctx)
 	src.cancel = cancel
-	if src.cfg.Kind != "pcap" {
+	if !src.cfg.Kind.captures() {
 		opt := followOptions(l.cfg)
 		go followInput(ctx, src, src.gen, src.log.pos, opt, l.chunks)
 		return
 	}
 	known := map[string]captureState{}
 	for _, in := range l.inputs {
-		if in.kind == "pcap" && in.key != "pcap:-" {
+		if in.kind.captures() && in.key != stdinKey {
 			known[in.key] = captureState{through: in.through, done: in.done}
 		}
 	}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"wormwatch/csafsite"
+	"wormwatch/taxii"
 
 	"wormwatch/alert"
 	"wormwatch/detect"
@@ -59,6 +62,9 @@ type Service struct {
 
 	deliverer *alert.Deliverer // works the alert outbox off while Run runs
 	retryMu   sync.Mutex       // one retry of a dead letter at a time
+
+	taxii *taxii.Server  // [taxii], nil when not enabled (sharing.go)
+	csaf  *csafsite.Site // [csaf], nil when not enabled
 }
 
 // New opens the store in the data folder (locking it against a second
@@ -99,15 +105,27 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.l.restoreRemotes(ctx); err != nil {
+		s.l.a.Close()
+		st.Close()
+		return nil, fmt.Errorf("%s: restoring the remote sensors' series: %w", st.Dir(), err)
+	}
 	s.hub = newHub(s.l.commits)
+	if err := s.openSharing(cfg); err != nil {
+		s.l.a.Close()
+		st.Close()
+		return nil, err
+	}
 	s.mux = s.routes()
 	if s.ln, err = net.Listen("tcp", cfg.Service.Listen); err != nil {
+		s.closeSharing()
 		s.l.a.Close()
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Service.Listen, err)
 	}
 	if err := s.newDeliverer(cfg); err != nil {
 		s.ln.Close()
+		s.closeSharing()
 		s.l.a.Close()
 		st.Close()
 		return nil, err
@@ -229,6 +247,7 @@ func (s *Service) shutdown(srv *http.Server, stopSources, stopLoop context.Cance
 		err = fmt.Errorf("requests still open after the shutdown grace (%v): closed", grace)
 	}
 	stopDeliverer(deadline) // before the store closes
+	s.closeSharing()        // after the HTTP server
 	if err == nil {
 		err = loopErr
 	}
@@ -246,6 +265,7 @@ func (s *Service) shutdownEarly() {
 		s.l.stop(src)
 	}
 	s.ln.Close()
+	s.closeSharing()
 	s.l.a.Close()
 	s.st.Close()
 }
@@ -261,6 +281,7 @@ func (s *Service) server(cfg *Config) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{ClientAuth: s.clientAuth()},
 	}
 }
 
@@ -286,8 +307,8 @@ func (s *Service) serve(srv *http.Server, cfg *Config) error {
 // (webhooks, their URLs and secrets, retries, artifacts) change at once. Keys
 // that cannot change while the service runs (the address, the data
 // folder, TLS, the signatures, the watch's and forecast's settings, the
-// line cap, the HTTP ports) keep their values: each is logged, and applies
-// at the next start.
+// line cap, the HTTP ports, the [taxii] and [csaf] tables) keep their
+// values: each is logged, and applies at the next start.
 func (s *Service) Reload(ctx context.Context, next *Config) error {
 	cur := s.cfg.Load()
 	merged := *next
@@ -299,6 +320,14 @@ func (s *Service) Reload(ctx context.Context, next *Config) error {
 		s.log.Warn("configuration key changed: applies at the next start", "key", k)
 	}
 	merged.Signatures, merged.HTTPPorts, merged.Watch, merged.Forecast = cur.Signatures, cur.HTTPPorts, cur.Watch, cur.Forecast
+	if !reflect.DeepEqual(cur.TAXII, next.TAXII) || !reflect.DeepEqual(cur.CSAF, next.CSAF) {
+		s.log.Warn("configuration tables changed: [taxii] and [csaf] apply at the next start")
+	}
+	merged.TAXII, merged.CSAF = cur.TAXII, cur.CSAF
+	if !reflect.DeepEqual(cur.Pools, next.Pools) {
+		s.log.Warn("configuration key changed: applies at the next start", "key", "pool")
+	}
+	merged.Pools = cur.Pools
 	if err := s.reloadAlerts(&merged); err != nil {
 		return err // nothing changed
 	}
@@ -355,12 +384,14 @@ func (l *loop) reload(cfg *Config) error {
 			l.stop(src)
 		}
 	}
+	old := l.cfg
 	l.cfg = cfg
 	for _, in := range cfg.Inputs {
 		if l.sources[in.key()] != nil {
 			continue
 		}
 		if err := l.addSource(in); err != nil {
+			l.cfg = old // a refused reload plans with the table the deliverer goes back to
 			return err
 		}
 		l.log.Info("input started", "input", in.Name, "path", in.Path)

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // soakFor is how long TestSoak runs: -soak 10m, or WORMWATCH_SOAK=10m.
@@ -56,7 +58,7 @@ func TestSoak(t *testing.T) {
 	path := filepath.Join(dir, "access.log")
 	cfg := testConfig(t, filepath.Join(dir, "data"), []Input{logInput(t, path, "name=web", "size=65536")},
 		"service.commit_interval=1s", "service.poll=250ms")
-	r := start(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	r := start(t, cfg, Options{Logger: servetest.Logger(t, slog.LevelWarn)})
 	var written, counted atomic.Int64
 	stop := make(chan struct{})
 	done := make(chan error, 1)
@@ -67,7 +69,7 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	total := written.Load()
-	waitFor(t, "every line written counted", func() bool { return r.status(t).Counters.Records == total })
+	servetest.WaitFor(t, "every line written counted", func() bool { return r.status(t).Counters.Records == total })
 	st := r.status(t)
 	t.Logf("%d lines written in %v (%.0f a second), %d records counted, the input's lines %d", total, d, float64(total)/d.Seconds(), st.Counters.Records, st.Inputs[0].Lines)
 	if st.Inputs[0].Lines != total {
@@ -219,7 +221,7 @@ func soakWriter(path string, written, counted *atomic.Int64, stop <-chan struct{
 			buf = append(buf, " - - ["...)
 			buf = append(buf, stamp...)
 			buf = append(buf, "] \""...)
-			buf = append(buf, codeRedRequest...)
+			buf = append(buf, servetest.CodeRedRequest...)
 			buf = append(buf, "\" 404 - \"-\" \"-\"\n"...)
 		}
 		if _, err := f.Write(buf); err != nil {

@@ -39,49 +39,20 @@ type chunk struct {
 const captureChunk = 2048
 
 // followInput follows a log from pos and sends its chunks to out until ctx
-// is done.
+// is done (follow.Run, trying again while the log cannot be opened).
 func followInput(ctx context.Context, src *source, gen int, pos follow.Position, opt follow.Options, out chan<- chunk) {
-	send := func(c chunk) bool {
-		c.src, c.gen = src, gen
+	follow.Run(ctx, follow.Input{Path: src.cfg.Path, From: pos}, opt, true, func(c follow.Chunk, err error) bool {
+		ch := chunk{src: src, gen: gen, err: err}
+		if err == nil {
+			ch.lines, ch.pos, ch.gap = append(getChunkBuf(len(c.Lines)), c.Lines...), c.Pos, c.Gap
+		}
 		select {
-		case out <- c:
+		case out <- ch:
 			return true
 		case <-ctx.Done():
 			return false
 		}
-	}
-	var f *follow.Follower
-	for f == nil {
-		var err error
-		if f, err = follow.New(ctx, src.cfg.Path, pos, opt); err != nil {
-			if ctx.Err() != nil || !send(chunk{err: err}) || !sleep(ctx, opt.Poll) {
-				return
-			}
-		}
-	}
-	defer f.Close()
-	var last string
-	for {
-		c, err := f.Next(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			if err.Error() != last && !send(chunk{err: err}) {
-				return
-			}
-			last = err.Error()
-			if !sleep(ctx, opt.Poll) {
-				return
-			}
-			continue
-		}
-		last = ""
-		lines := append(getChunkBuf(len(c.Lines)), c.Lines...)
-		if !send(chunk{lines: lines, pos: c.Pos, gap: c.Gap}) {
-			return
-		}
-	}
+	})
 }
 
 // sleep waits d or until ctx is done, and reports whether ctx is not done.
@@ -208,7 +179,7 @@ const captureStable = time.Second
 // folder), or standard input.
 func captureFiles(cfg Input) ([]*capture, error) {
 	if cfg.Path == "-" {
-		return []*capture{{key: "pcap:-", name: "stdin", path: "-"}}, nil
+		return []*capture{{key: stdinKey, name: "stdin", path: "-"}}, nil
 	}
 	paths, err := detect.Expand([]string{cfg.Path})
 	if err != nil {
@@ -216,7 +187,7 @@ func captureFiles(cfg Input) ([]*capture, error) {
 	}
 	var out []*capture
 	for _, p := range paths {
-		in := Input{Kind: "pcap", Path: p.Name}
+		in := Input{Kind: cfg.Kind, Path: p.Name}
 		out = append(out, &capture{key: in.key(), name: p.Name, path: p.Name})
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"wormwatch/detect"
+	"wormwatch/serve/servetest"
 	"wormwatch/watch"
 )
 
@@ -20,7 +21,7 @@ var benchData struct {
 // read: the simulated Code Red web server's log to 21:00, made once.
 func benchLog(b *testing.B) []byte {
 	benchData.once.Do(func() {
-		benchData.data = codeRedLog(b, time.Date(2001, 7, 19, 21, 0, 0, 0, time.UTC), 1)
+		benchData.data = servetest.Lines(servetest.CodeRedLog(b, time.Date(2001, 7, 19, 21, 0, 0, 0, time.UTC), 1))
 	})
 	return benchData.data
 }

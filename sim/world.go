@@ -390,6 +390,9 @@ func (w *world) finish() {
 		if tel.Saturated() {
 			w.saturate("sensor." + p.Name + ".probes")
 		}
+		if _, cut := tel.RecordCut(); cut {
+			w.saturate("sensor." + p.Name + ".record")
+		}
 	}
 	for name := range w.saturated {
 		res.Saturated = append(res.Saturated, name)

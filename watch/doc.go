@@ -43,6 +43,21 @@
 // sources seen from there on as a sensor started then would, so that a
 // second wave (Code Red's restart on 1 August) raises a new alarm.
 //
+// # Series of rows
+//
+// RowSeries is a series fed with its rows instead of records: a remote
+// sensor's series as the sensor counted and sent it. Each row goes
+// through the same filter and state machine (and the same rule, with the
+// durations counted in its own intervals); its rows are its whole state.
+// A restart after quiet counts, for want of the sources, the rows' new
+// sources from there on.
+//
+// # Sensor size
+//
+// A sensor declared far too small for what it sees (a /16 telescope given
+// as one address) drives the filter's estimates to overflow; SeriesInfo
+// then carries the filter's forecast.SizeError.
+//
 // # Snapshots
 //
 // Checkpoint, Full and Restore save and restore everything a Watch holds:

@@ -65,31 +65,8 @@ func (w *Watch) machine(ser *series, st forecast.Step) {
 		ser.noTrend++
 	}
 	fired := ser.alarmed && ser.state != Alarm && ser.state != Subsiding
-	from, to := ser.state, ser.state
-	switch from {
-	case Quiet:
-		if fired {
-			to = Alarm
-		} else if st.Trend {
-			to = Watching
-		}
-	case Watching:
-		if fired {
-			to = Alarm
-		} else if ser.noTrend >= w.clearN {
-			to = Quiet
-		}
-	case Alarm:
-		if ser.noTrend >= w.subN {
-			to = Subsiding
-		}
-	case Subsiding:
-		if st.Trend {
-			to = Alarm
-		} else if ser.noTrend >= w.subN+w.quietN {
-			to = Quiet
-		}
-	}
+	from := ser.state
+	to := w.rule.next(from, fired, st.Trend, ser.noTrend)
 	if to == from {
 		return
 	}
@@ -98,6 +75,49 @@ func (w *Watch) machine(ser *series, st forecast.Step) {
 	if from == Subsiding && to == Quiet {
 		w.restart(ser)
 	}
+}
+
+// machineRule is the state machine's rule, in intervals of its series:
+// how many without a trend end watching (clear), make an alarm subside
+// (sub), and then end a subsiding alarm (quiet).
+type machineRule struct {
+	clearN, subN, quietN int
+}
+
+// newRule returns the rule of the settings for intervals of width ivl.
+func newRule(st Settings, ivl time.Duration) machineRule {
+	return machineRule{clearN: intervals(st.Clear, ivl), subN: intervals(st.Subside, ivl), quietN: intervals(st.Quiet, ivl)}
+}
+
+// next returns the state after a step from state from: fired tells that
+// the filter's alarm has fired outside an alarm, trend the step's trend,
+// noTrend the steps without a trend up to this one.
+func (r machineRule) next(from State, fired, trend bool, noTrend int) State {
+	switch from {
+	case Quiet:
+		if fired {
+			return Alarm
+		} else if trend {
+			return Watching
+		}
+	case Watching:
+		if fired {
+			return Alarm
+		} else if noTrend >= r.clearN {
+			return Quiet
+		}
+	case Alarm:
+		if noTrend >= r.subN {
+			return Subsiding
+		}
+	case Subsiding:
+		if trend {
+			return Alarm
+		} else if noTrend >= r.subN+r.quietN {
+			return Quiet
+		}
+	}
+	return from
 }
 
 // restart starts ser's filter anew from the next row, counting the sources
@@ -132,6 +152,10 @@ type SeriesInfo struct {
 	Base  int       // the row the filter (re)started at
 	State State
 	Late  int64 // late records counted in its rows' probes
+	// SizeError is the filter's, once its estimates overflowed: the
+	// sensor's size is far too small for what it saw (see
+	// forecast.SizeError); nil otherwise.
+	SizeError *forecast.SizeError
 }
 
 // Series returns every series, in order of creation (the indices of
@@ -139,7 +163,8 @@ type SeriesInfo struct {
 func (w *Watch) Series() []SeriesInfo {
 	out := make([]SeriesInfo, len(w.series))
 	for i, ser := range w.series {
-		out[i] = SeriesInfo{Index: i, Key: ser.key, Size: ser.sensor.size, Rows: len(ser.rows), Base: ser.base, State: ser.state, Late: ser.late}
+		out[i] = SeriesInfo{Index: i, Key: ser.key, Size: ser.sensor.size, Rows: len(ser.rows), Base: ser.base, State: ser.state, Late: ser.late,
+			SizeError: ser.mon.SizeError()}
 		if len(ser.rows) > 0 {
 			out[i].Start = ser.rows[0].Time
 		}
@@ -156,6 +181,10 @@ func (w *Watch) Rows(i int) []forecast.Row { return slices.Clip(w.series[i].rows
 // Steps returns the filter's steps of series i since its base (Base), one
 // per row from there; the slice must not be modified.
 func (w *Watch) Steps(i int) []forecast.Step { return w.series[i].mon.Steps() }
+
+// SizeError returns the filter's size error of series i (SeriesInfo's,
+// without making the SeriesInfo): its Series is the series' key.
+func (w *Watch) SizeError(i int) *forecast.SizeError { return w.series[i].mon.SizeError() }
 
 // Analysis returns forecast's analysis of series i from its base: what
 // forecast.Analyze gives on the rows the filter was fed (the rows from

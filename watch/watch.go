@@ -20,11 +20,9 @@ import (
 // not safe for concurrent use.
 type Watch struct {
 	cfg      Config
-	ivl      int64 // interval, ns
-	lateness int64 // intervals kept open
-	clearN   int   // intervals without a trend that end watching
-	subN     int   // ... that make an alarm subside
-	quietN   int   // ... more, that end a subsiding alarm
+	ivl      int64       // interval, ns
+	lateness int64       // intervals kept open
+	rule     machineRule // the state machine's rule, in intervals
 
 	sensors []*sensor
 	byName  map[string]int
@@ -134,8 +132,7 @@ func New(cfg Config) (*Watch, error) {
 		return nil, err
 	}
 	w := &Watch{
-		cfg: cfg, ivl: int64(ivl), lateness: int64(st.Lateness),
-		clearN: intervals(st.Clear, ivl), subN: intervals(st.Subside, ivl), quietN: intervals(st.Quiet, ivl),
+		cfg: cfg, ivl: int64(ivl), lateness: int64(st.Lateness), rule: newRule(st, ivl),
 		byName: map[string]int{},
 	}
 	return w, nil

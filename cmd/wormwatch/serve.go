@@ -103,9 +103,9 @@ func (f *serveFlags) overrides(cmd *cobra.Command) (serve.Overrides, error) {
 		}
 	}
 	for _, k := range []struct {
-		kind  string
+		kind  serve.InputKind
 		paths []string
-	}{{"log", f.follow}, {"zeek", f.zeek}, {"pcap", f.pcap}} {
+	}{{serve.KindLog, f.follow}, {serve.KindZeek, f.zeek}, {serve.KindPcap, f.pcap}} {
 		for _, p := range k.paths {
 			in, err := serve.ParseInputFlag(k.kind, p)
 			if err != nil {
@@ -142,8 +142,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case cmd.Flags().Changed("demo-speed"):
 		return usagef("--demo-speed is for --demo")
 	}
-	if len(cfg.Inputs) == 0 && len(cfg.Remotes) == 0 {
-		return usagef("nothing to read: give an input (--follow, --zeek, --pcap, or [[input]] in --config) or a [[remote]] sensor (see %s --help)", cmd.CommandPath())
+	if len(cfg.Inputs) == 0 && len(cfg.Remotes) == 0 && !cfg.TAXII.Enabled && !cfg.CSAF.Enabled() {
+		return usagef("nothing to do: give an input (--follow, --zeek, --pcap, or [[input]] in --config), a [[remote]] sensor, or a sharing site ([taxii], [csaf]) (see %s --help)", cmd.CommandPath())
 	}
 	// This command handles SIGINT, SIGTERM and SIGHUP itself: a graceful
 	// stop with a final commit, a reload.

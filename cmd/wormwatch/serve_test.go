@@ -295,7 +295,7 @@ var serveClient = &http.Client{Timeout: 30 * time.Second}
 // both logs); a configuration that does not load is refused with a log
 // line and the service goes on; serve check prints what a file would run
 // and names the file, line and key of a mistake (exit 2); an address
-// beyond loopback without TLS and a token, and nothing to read, are
+// beyond loopback without TLS and a token, and nothing to do, are
 // refused (exit 2).
 func TestServeReloadAndRefusals(t *testing.T) {
 	t.Parallel()
@@ -341,7 +341,7 @@ func TestServeReloadAndRefusals(t *testing.T) {
 	}{
 		{[]string{"serve", "check", "bad.toml"}, "wormwatch: bad.toml:3: input.x.size: 0 is below the minimum 1"},
 		{[]string{"serve", "--follow", "x.log", "--listen", "0.0.0.0:8080"}, "0.0.0.0:8080 is not a loopback address"},
-		{[]string{"serve", "--data", "d"}, "nothing to read"},
+		{[]string{"serve", "--data", "d"}, "nothing to do"},
 		{[]string{"serve", "--follow", "x.log,size=0"}, "--follow x.log,size=0: size: 0 is below the minimum 1"},
 		{[]string{"serve", "--follow", "x.log", "--commit-interval", "0s"}, "--commit-interval=0s: service.commit_interval"},
 		{[]string{"serve", "--data", "data", "--log-level", "error", "--listen", "127.0.0.1:0", "--follow", "honeynet2004_access_log.10,sensor=web,size=2"},

@@ -8,7 +8,9 @@
 // that Position continues exactly there. A line still being written (no
 // '\n' yet) is held until its '\n' comes; the last line of a file that has
 // been rotated away is whole by then, and is delivered with a '\n' added.
-// FollowAll follows several paths, one goroutine each, on one channel.
+// FollowAll follows several paths, one goroutine each, on one channel;
+// Run is the loop of one of them, for a caller that hands the chunks on
+// its own way.
 // It follows paths, not globs or folders: a folder of logs is its files,
 // named by the caller, each followed with its own rotation.
 //

@@ -132,6 +132,35 @@ func TestFollowAll(t *testing.T) {
 	}
 }
 
+// TestRunSetUp: when New fails, Run passes each failure to fn and, with
+// retry, tries again every Poll until fn says stop; without retry, or with
+// options New refuses, it stops after the first.
+func TestRunSetUp(t *testing.T) {
+	bad := Input{Path: filepath.Join(t.TempDir(), "a.log"), From: Position{Offset: 9}} // a head shorter than its offset
+	for _, tc := range []struct {
+		name  string
+		opt   Options
+		retry bool
+		want  int
+	}{
+		{"retry", Options{Poll: time.Millisecond}, true, 3},
+		{"no retry", Options{Poll: time.Millisecond}, false, 1},
+		{"bad options", Options{Poll: time.Microsecond}, true, 1},
+	} {
+		var errs []error
+		Run(context.Background(), bad, tc.opt, tc.retry, func(c Chunk, err error) bool {
+			if err == nil || c.Lines != nil {
+				t.Errorf("%s: a chunk of %d bytes and error %v, want an error only", tc.name, len(c.Lines), err)
+			}
+			errs = append(errs, err)
+			return len(errs) < 3
+		})
+		if len(errs) != tc.want {
+			t.Errorf("%s: fn called %d times (%v), want %d", tc.name, len(errs), errs, tc.want)
+		}
+	}
+}
+
 // fds counts this process's open descriptors.
 func fds(t *testing.T) int {
 	t.Helper()

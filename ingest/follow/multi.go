@@ -33,7 +33,7 @@ func FollowAll(ctx context.Context, inputs []Input, opt Options) <-chan Delivery
 	out := make(chan Delivery, len(inputs))
 	var wg sync.WaitGroup
 	for i, in := range inputs {
-		wg.Go(func() { followOne(ctx, i, in, opt, out) })
+		wg.Go(func() { Run(ctx, in, opt, false, deliver(ctx, i, in.Path, out)) })
 	}
 	go func() {
 		wg.Wait()
@@ -42,10 +42,16 @@ func FollowAll(ctx context.Context, inputs []Input, opt Options) <-chan Delivery
 	return out
 }
 
-// followOne runs one input of FollowAll until ctx is done.
-func followOne(ctx context.Context, i int, in Input, opt Options, out chan<- Delivery) {
-	send := func(d Delivery) bool {
-		d.Input, d.Path = i, in.Path
+// deliver returns the function with which Run hands FollowAll's input i
+// to out: chunks with their lines copied, and errors; it reports false
+// once ctx is done.
+func deliver(ctx context.Context, i int, path string, out chan<- Delivery) func(Chunk, error) bool {
+	return func(c Chunk, err error) bool {
+		d := Delivery{Input: i, Path: path, Err: err}
+		if err == nil {
+			c.Lines = append([]byte(nil), c.Lines...)
+			d.Chunk = c
+		}
 		select {
 		case out <- d:
 			return true
@@ -53,10 +59,36 @@ func followOne(ctx context.Context, i int, in Input, opt Options, out chan<- Del
 			return false
 		}
 	}
-	f, err := New(ctx, in.Path, in.From, opt)
+}
+
+// Run follows one input until ctx is done or fn returns false, closing
+// its Follower then. It calls fn, one call at a time, with each chunk
+// (err nil; its Lines are the Follower's buffer, valid only until fn
+// returns: fn copies what it keeps) or with an error (the Chunk zero):
+//
+//   - New failed: fn gets the error; then Run returns, or, with retry,
+//     tries New again after Options.Poll (fn gets every failure's error).
+//     Options that New refuses end Run whatever retry says.
+//   - Next failed: fn gets the error unless it is the one it got from the
+//     Next before (the same error is not passed twice in a row), and Run
+//     tries again after Options.Poll.
+//
+// fn is not called once ctx is done. FollowAll runs Run for each of its
+// inputs; a caller with a channel of its own runs it in a goroutine with
+// a fn that sends there.
+func Run(ctx context.Context, in Input, opt Options, retry bool, fn func(Chunk, error) bool) {
+	o, err := opt.resolve()
 	if err != nil {
-		send(Delivery{Err: err})
+		fn(Chunk{}, err)
 		return
+	}
+	var f *Follower
+	for f == nil {
+		if f, err = New(ctx, in.Path, in.From, o); err != nil {
+			if ctx.Err() != nil || !fn(Chunk{}, err) || !retry || !sleep(ctx, o.Poll) {
+				return
+			}
+		}
 	}
 	defer f.Close()
 	var last string
@@ -66,18 +98,17 @@ func followOne(ctx context.Context, i int, in Input, opt Options, out chan<- Del
 			return
 		}
 		if err != nil {
-			if err.Error() != last && !send(Delivery{Err: err}) {
+			if err.Error() != last && !fn(Chunk{}, err) {
 				return
 			}
 			last = err.Error()
-			if !sleep(ctx, f.opt.Poll) {
+			if !sleep(ctx, o.Poll) {
 				return
 			}
 			continue
 		}
 		last = ""
-		c.Lines = append([]byte(nil), c.Lines...)
-		if !send(Delivery{Chunk: c}) {
+		if !fn(c, nil) {
 			return
 		}
 	}

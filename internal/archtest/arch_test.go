@@ -98,6 +98,8 @@ var floor = map[string][]string{
 	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
+	"internal/gendoc":        {"internal/atomicfile"},
+	"internal/chrometest":    nil,
 	"internal/paramcli":      {"internal/param"},
 	"share/schematest":       nil,
 	"forecast/eval":          nil,
@@ -111,7 +113,7 @@ var floor = map[string][]string{
 	"defense":        {"internal/names", "internal/param"},
 	// Floor 2: the scenario reader composes floor 1; outcome holds a run's result types.
 	"scenario":        {"defense", "internal/infile", "internal/names", "internal/param", "ipv4", "sensor", "worm"},
-	"scenario/gendoc": {"internal/atomicfile", "scenario"},
+	"scenario/gendoc": {"internal/gendoc", "scenario"},
 	"sim/outcome":     {"sensor"},
 	// Floor 3: the engine.
 	"sim": {"defense", "internal/ctxpoll", "internal/param", "internal/randx", "internal/satint", "ipv4", "scenario", "sensor", "sim/outcome", "worm"},
@@ -122,22 +124,29 @@ var floor = map[string][]string{
 	"share":           {"internal/atomicfile", "internal/outpath", "internal/thousands", "results"},
 	"detect":          {"internal/ctxpoll", "internal/ipv4text", "internal/names", "internal/param", "internal/thousands", "results", "share"},
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
-	"forecast/gendoc": {"forecast", "internal/atomicfile"},
+	"forecast/gendoc": {"forecast", "internal/gendoc"},
 	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
+	"pool":            {"results"},
 	"ingest/follow":   nil,
 	"store":           nil,
+	"taxii":           {"internal/names", "internal/param"},
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
 	"notify":          {"detect", "internal/atomicfile", "internal/thousands"},
-	"serve":           {"alert", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "store", "watch"},
+	"serve":           {"alert", "csafsite", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "results", "serve/dashboard", "serve/metrics", "share", "store", "taxii", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
+	"csafsite":        {"internal/atomicfile", "internal/param", "share"},
 	"serve/dashboard": nil,
-	"serve/gendoc":    {"internal/atomicfile", "serve"},
+	"serve/gendoc":    {"internal/gendoc", "serve"},
+	"serve/servetest": {"forecast"},
 	"ingest/packet":   {"detect"},
 	"chart":           {"internal/thousands", "ipv4", "results", "scenario/builtin/reference"},
 	"page":            {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "results"},
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// pool/study runs the study of `wormwatch pool`: the engine with the
+	// members' telescopes, then pool's unions and forecast's filter.
+	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
 	// demo runs a scenario and writes a log that serve --demo follows; only
 	// cmd/wormwatch imports it (no other floor lists it), never serve.
 	"demo": {"internal/atomicfile", "ipv4", "scenario", "sensor/capture", "sim"},
@@ -166,13 +175,13 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestNoEngineOnTheDataSide keeps detect, forecast, watch, ingest/follow,
-// store, alert, notify, serve, share, chart, page and compare free, even indirectly, of the engine, the
+// TestNoEngineOnTheDataSide keeps detect, forecast, watch, pool, ingest/follow,
+// store, alert, notify, serve, share, csafsite, taxii, chart, page and compare free, even indirectly, of the engine, the
 // scenario reader and what runs them: they work on real data as on
 // simulated.
 func TestNoEngineOnTheDataSide(t *testing.T) {
 	g := graph(t)
-	for _, side := range []string{"detect", "forecast", "watch", "ingest/follow", "store", "alert", "notify", "serve", "share", "chart", "page", "compare"} {
+	for _, side := range []string{"detect", "forecast", "watch", "pool", "ingest/follow", "store", "alert", "notify", "serve", "share", "csafsite", "taxii", "chart", "page", "compare"} {
 		deps := own(g[module+"/"+side].Deps)
 		for _, banned := range []string{"sim", "sim/outcome", "scenario", "worm", "defense", "sensor", "runner", "replay", "report", "demo"} {
 			if slices.Contains(deps, banned) {

@@ -7,21 +7,10 @@
 package main
 
 import (
-	"flag"
-	"fmt"
-	"os"
-
-	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/gendoc"
 	"wormwatch/scenario"
 )
 
 func main() {
-	out := flag.String("o", "docs/scenario.md", "file to write")
-	flag.Parse()
-	// Written through a temporary file, so an interrupted run never leaves
-	// half a document.
-	if err := atomicfile.Write(*out, scenario.WriteDoc); err != nil {
-		fmt.Fprintln(os.Stderr, "gendoc:", err)
-		os.Exit(1)
-	}
+	gendoc.Write("docs/scenario.md", scenario.WriteDoc)
 }

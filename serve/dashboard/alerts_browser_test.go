@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"wormwatch/alert"
+	"wormwatch/internal/chrometest"
 )
 
 // webhookSecret is the HMAC secret of the test's webhooks.
@@ -72,7 +73,7 @@ func alertConfig(t *testing.T, dir string) string {
 // letters marked as such with a Retry button, and a link to the STIX
 // bundle and the CSAF draft of the alarm, which load and parse as JSON
 // of their kind and open in a tab of their own.
-func checkAlerts(t *testing.T, tb *tab) {
+func checkAlerts(t *testing.T, tb *chrometest.Tab) {
 	t.Helper()
 	const (
 		sent = `document.querySelector('#webhooks-table tbody tr[data-state="sent"]')`
@@ -94,7 +95,7 @@ func checkAlerts(t *testing.T, tb *tab) {
 		Kind    string `json:"kind"`
 		Tracker string `json:"tracker"`
 	}
-	docs, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]doc](`Promise.all([...document.querySelectorAll('#documents-table a[data-channel]')].map((a) =>
+	docs, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[[]doc](`Promise.all([...document.querySelectorAll('#documents-table a[data-channel]')].map((a) =>
 		fetch(a.href).then((r) => r.text().then((x) => { const j = JSON.parse(x);
 			return {href: a.href, type: r.headers.get('content-type'), ok: r.ok, kind: j.type || '', tracker: (j.document && j.document.tracking && j.document.tracking.id) || ''}; }))))`,
 		chromedp.EvalAwaitPromise))
@@ -117,7 +118,7 @@ func checkAlerts(t *testing.T, tb *tab) {
 	}
 	t.Logf("%d links to bundles and drafts, each parsed as JSON of its kind", len(docs))
 	for _, href := range []string{stixHref, csafHref} { // each in a tab of its own, as the links open them
-		ctx, cancel := chromedp.NewContext(tb.ctx)
+		ctx, cancel := chromedp.NewContext(tb.Ctx)
 		err := chromedp.Do(ctx, chromedp.Navigate(href))
 		var text string
 		if err == nil {
@@ -136,21 +137,21 @@ func checkAlerts(t *testing.T, tb *tab) {
 // retryDeadLetter presses Retry on a dead letter with the keyboard: the
 // message that it was enqueued again gets the focus, the row says
 // "retried as", and a screenshot of the section goes to /tmp.
-func retryDeadLetter(t *testing.T, tb *tab) {
+func retryDeadLetter(t *testing.T, tb *chrometest.Tab) {
 	t.Helper()
 	const dead = `document.querySelector('#webhooks-table tbody tr.dead-letter[data-state="dead"] button[data-retry]')`
 	id := eval[string](t, tb, dead+`.dataset.retry`)
-	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.CSS(`button[data-retry="`+id+`"]`)), chromedp.KeyEvent(kb.Enter)); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Focus(chromedp.CSS(`button[data-retry="`+id+`"]`)), chromedp.KeyEvent(kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tb, "the retry's message", `document.activeElement.id === 'alerts-status' && document.activeElement.textContent.indexOf('Delivery `+id+` to broken enqueued again') === 0`, 5*time.Second)
 	waitFor(t, tb, "the dead letter marked as retried", `document.querySelector('#webhooks-table tr[data-delivery="`+id+`"]').textContent.indexOf('retried as') >= 0`, 5*time.Second)
 	t.Logf("retry: %s", eval[string](t, tb, `document.getElementById('alerts-status').textContent`))
-	if err := chromedp.Do(tb.ctx, chromedp.ScrollIntoView(chromedp.ID("alerts-h"))); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.ScrollIntoView(chromedp.ID("alerts-h"))); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	shot, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	shot, err := chromedp.Run(tb.Ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}

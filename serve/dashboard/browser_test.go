@@ -1,177 +1,26 @@
 package dashboard_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"wormwatch/internal/chrometest"
 	"wormwatch/serve"
+	"wormwatch/serve/servetest"
 )
-
-// chromiumPath finds the browser as package page's browser test does:
-// $WORMWATCH_CHROMIUM, or chromium (Debian's package, which .ci/run
-// installs) on the PATH.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WORMWATCH_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	t.Fatal("chromium not found: the browser test of the dashboard needs it. Install it with " +
-		"`apt-get install -y chromium` (.ci/run does), or set WORMWATCH_CHROMIUM to a Chrome or Chromium binary")
-	return ""
-}
-
-// codeRedRequest is the request line of Code Red I and II's first
-// version (224 N), as the IIS servers of July 2001 logged it.
-var codeRedRequest = "GET /default.ida?" + strings.Repeat("N", 224) +
-	"%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a HTTP/1.0"
-
-// minute is the log lines of one minute of data time.
-type minute struct {
-	start time.Time
-	lines []byte
-}
-
-// codeRedMinutes returns, minute by minute, an Apache combined log of a
-// web server that sees the rows of the simulated Code Red /16 telescope
-// (watch's test data, as serve's tests use it) up to until: per row,
-// its new sources fresh, the others drawn from those seen before, the
-// rest of the probes from the row's sources, at times spread over the
-// minute, in time order; now and then a page request of no worm.
-func codeRedMinutes(t *testing.T, until time.Time) []minute {
-	t.Helper()
-	f, err := os.Open("../../watch/testdata/codered2-ucsd-16.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rng := rand.New(rand.NewPCG(1, 0x636f6465726564))
-	var seen []string
-	var out []minute
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		col := strings.Split(sc.Text(), ",")
-		if col[0] == "time" {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339, col[0])
-		if err != nil {
-			t.Fatalf("codered2-ucsd-16.csv: %v", err)
-		}
-		if !at.Before(until) {
-			break
-		}
-		var n [3]int
-		for i := range n {
-			if n[i], err = strconv.Atoi(col[i+1]); err != nil {
-				t.Fatalf("codered2-ucsd-16.csv: %v", err)
-			}
-		}
-		probes, sources, fresh := n[0], n[1], n[2]
-		var cur []string
-		for range fresh {
-			k := len(seen)
-			seen = append(seen, fmt.Sprintf("10.%d.%d.%d", k/62500, k/250%250, k%250+1))
-			cur = append(cur, seen[k])
-		}
-		old := seen[:len(seen)-fresh]
-		for _, i := range rng.Perm(len(old))[:sources-fresh] {
-			cur = append(cur, old[i])
-		}
-		type line struct {
-			at       time.Time
-			src, req string
-		}
-		var lines []line
-		for i := range probes {
-			src := cur[i%len(cur)]
-			if i >= len(cur) {
-				src = cur[rng.IntN(len(cur))]
-			}
-			lines = append(lines, line{at.Add(time.Duration(rng.Int64N(int64(time.Minute)))), src, codeRedRequest})
-		}
-		if rng.IntN(10) == 0 {
-			lines = append(lines, line{at.Add(time.Duration(rng.Int64N(int64(time.Minute)))), "192.0.2.7", "GET /index.html HTTP/1.1"})
-		}
-		slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
-		var b bytes.Buffer
-		for _, l := range lines {
-			status := 404
-			if !strings.Contains(l.req, "ida") {
-				status = 200
-			}
-			fmt.Fprintf(&b, "%s - - [%s] \"%s\" %d - \"-\" \"-\"\n", l.src, l.at.Format("02/Jan/2006:15:04:05 -0700"), l.req, status)
-		}
-		out = append(out, minute{at, b.Bytes()})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// joined returns the lines of minutes.
-func joined(ms []minute) []byte {
-	var b []byte
-	for _, m := range ms {
-		b = append(b, m.lines...)
-	}
-	return b
-}
-
-// appendFile appends data to the file at path.
-func appendFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// testWriter sends log lines to the test's log.
-type testWriter struct {
-	mu sync.Mutex
-	t  *testing.T
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // startService runs a real service (serve.New and Run, as wormwatch serve
 // does) on loopback until the test ends, following the log at logPath as
@@ -183,139 +32,31 @@ func startService(t *testing.T, dir, logPath, conf string, sets ...string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append([]string{"service.data=" + filepath.Join(dir, "data"), "service.listen=127.0.0.1:0", "service.clock=false",
-		"service.commit_interval=100ms", "service.poll=50ms", "service.shutdown_grace=10s"}, sets...)
+	// commits and polls at a browser's pace, not at serve's own tests'
+	all := servetest.Sets(filepath.Join(dir, "data"), append([]string{"service.commit_interval=100ms", "service.poll=50ms", "service.shutdown_grace=10s"}, sets...)...)
 	cfg, err := serve.Load(conf, serve.Overrides{Sets: all, Inputs: []serve.Input{in}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: logger})
+	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: servetest.Logger(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	servetest.Run(t, svc.Run)
 	return "http://" + svc.Addr().String()
 }
 
-// browser is a headless Chromium shared by the subtests.
-type browser struct {
-	alloc context.Context
-}
-
-// newBrowser starts Chromium with a window of 1280 x 800.
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	exe := chromiumPath(t)
-	parent, cancelParent := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancelParent)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.WindowSize(1280, 800),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
-	t.Cleanup(cancelAlloc)
-	return &browser{alloc: alloc}
-}
-
-// tab is a page open in the browser, with what it logged and requested.
-type tab struct {
-	ctx      context.Context
-	mu       sync.Mutex
-	messages []chromedp.ConsoleMessage
-	requests []string
-	failed   []string
-	stop     func()
-}
-
-// open opens a tab and starts listening to its console and network.
-func (b *browser) open(t *testing.T) *tab {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting the browser: %v", err)
-	}
-	tb := &tab{ctx: ctx}
-	listen, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	tb.stop = func() {
-		time.Sleep(200 * time.Millisecond) // late messages
-		stop()
-		wg.Wait()
-	}
-	t.Cleanup(tb.stop)
-	console := chromedp.Console(listen)
-	sent := chromedp.Events(listen, network.RequestWillBeSent)
-	answered := chromedp.Events(listen, network.ResponseReceived)
-	failed := chromedp.Events(listen, network.LoadingFailed)
-	wg.Go(func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			tb.mu.Lock()
-			tb.messages = append(tb.messages, m)
-			tb.mu.Unlock()
-		}
-	})
-	wg.Go(func() {
-		for ev, err := range sent {
-			if err != nil {
-				return
-			}
-			tb.mu.Lock()
-			tb.requests = append(tb.requests, ev.Request.URL)
-			tb.mu.Unlock()
-		}
-	})
-	wg.Go(func() {
-		for ev, err := range answered {
-			if err != nil {
-				return
-			}
-			if ev.Response.Status >= 400 {
-				tb.mu.Lock()
-				tb.failed = append(tb.failed, fmt.Sprintf("%s: %d", ev.Response.URL, ev.Response.Status))
-				tb.mu.Unlock()
-			}
-		}
-	})
-	wg.Go(func() {
-		for ev, err := range failed {
-			if err != nil {
-				return
-			}
-			if !ev.Canceled {
-				tb.mu.Lock()
-				tb.failed = append(tb.failed, fmt.Sprintf("request %s failed: %s", ev.RequestID, ev.ErrorText))
-				tb.mu.Unlock()
-			}
-		}
-	})
-	return tb
+// newBrowser starts Chromium with a window of 1280 x 800, for the
+// subtests to share.
+func newBrowser(t *testing.T) *chrometest.Browser {
+	return chrometest.Start(t, chrometest.Options{Need: "the browser test of the dashboard", Timeout: 2 * time.Minute,
+		Width: 1280, Height: 800, Flags: []chromedp.ExecAllocatorOption{chromedp.Flag("hide-scrollbars", true)}})
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](t *testing.T, tb *tab, expr string) T {
+func eval[T any](t *testing.T, tb *chrometest.Tab, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -324,9 +65,9 @@ func eval[T any](t *testing.T, tb *tab, expr string) T {
 
 // waitFor polls a JavaScript condition until it holds, failing after
 // timeout.
-func waitFor(t *testing.T, tb *tab, what, cond string, timeout time.Duration) {
+func waitFor(t *testing.T, tb *chrometest.Tab, what, cond string, timeout time.Duration) {
 	t.Helper()
-	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(tb.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }
@@ -339,12 +80,10 @@ const (
 
 // checkClean fails the test for every console message and every failed
 // request, and for every request to anything but the service.
-func checkClean(t *testing.T, tb *tab, base string, allowed func(string) bool) {
+func checkClean(t *testing.T, tb *chrometest.Tab, base string, allowed func(string) bool) {
 	t.Helper()
-	tb.stop()
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	for _, m := range tb.messages {
+	tb.Stop()
+	for _, m := range tb.Messages() {
 		switch {
 		case allowed != nil && allowed(m.Text):
 			t.Logf("console %s (expected): %s", m.Type, m.Text)
@@ -354,16 +93,17 @@ func checkClean(t *testing.T, tb *tab, base string, allowed func(string) bool) {
 			t.Logf("console %s: %s", m.Type, m.Text)
 		}
 	}
-	for _, f := range tb.failed {
+	for _, f := range tb.Failed() {
 		if allowed != nil && allowed(f) {
 			continue
 		}
 		t.Errorf("failed request: %s", f)
 	}
-	if len(tb.requests) < 5 {
-		t.Errorf("saw %d requests: the request listener is not working", len(tb.requests))
+	requests := tb.Requests()
+	if len(requests) < 5 {
+		t.Errorf("saw %d requests: the request listener is not working", len(requests))
 	}
-	for _, u := range tb.requests {
+	for _, u := range requests {
 		if !strings.HasPrefix(u, base+"/") {
 			t.Errorf("the page requested %s: it must load nothing but the service's own files and API", u)
 		}
@@ -384,18 +124,18 @@ func TestDashboard(t *testing.T) {
 	t.Run("token", func(t *testing.T) { testToken(t, b) })
 }
 
-func testLive(t *testing.T, b *browser) {
+func testLive(t *testing.T, b *chrometest.Browser) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "access.log")
-	ms := codeRedMinutes(t, time.Date(2001, 7, 19, 17, 30, 0, 0, time.UTC))
-	split := slices.IndexFunc(ms, func(m minute) bool { return !m.start.Before(time.Date(2001, 7, 19, 14, 0, 0, 0, time.UTC)) })
-	if err := os.WriteFile(logPath, joined(ms[:split]), 0o644); err != nil {
+	ms := servetest.CodeRedLog(t, time.Date(2001, 7, 19, 17, 30, 0, 0, time.UTC), 1)
+	split := slices.IndexFunc(ms, func(m servetest.Interval) bool { return !m.Start.Before(time.Date(2001, 7, 19, 14, 0, 0, 0, time.UTC)) })
+	if err := os.WriteFile(logPath, servetest.Lines(ms[:split]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	base := startService(t, dir, logPath, alertConfig(t, dir))
-	tb := b.open(t)
+	tb := b.Open(t)
 	t0 := time.Now()
-	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/")); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tb, "the page to load", `document.body.dataset.loaded === 'true' && `+seriesSVG+` !== null && +`+seriesSVG+`.dataset.points > 0`, 15*time.Second)
@@ -414,22 +154,22 @@ func testLive(t *testing.T, b *browser) {
 	// A new point within 2 s of the lines that close its interval.
 	before := eval[string](t, tb, lastPoint)
 	next := split
-	for len(ms[next].lines) == 0 {
+	for len(ms[next].Lines) == 0 {
 		next++
 	}
 	appended := time.Now()
-	appendFile(t, logPath, joined(ms[split:next+1]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[split:next+1]))
 	waitFor(t, tb, "a new point", lastPoint+` > `+strconv.Quote(before), 10*time.Second)
 	took := time.Since(appended)
 	after := eval[string](t, tb, lastPoint)
-	t.Logf("lines of %s appended: the point of %s (before: %s) shown after %v", ms[next].start.Format("15:04"), after, before, took.Round(time.Millisecond))
+	t.Logf("lines of %s appended: the point of %s (before: %s) shown after %v", ms[next].Start.Format("15:04"), after, before, took.Round(time.Millisecond))
 	if took > 2*time.Second {
 		t.Errorf("the new point took %v to show, want at most 2 s", took)
 	}
 
 	// The outbreak: the alarm appears in the banner, the tables and the
 	// forecast.
-	appendFile(t, logPath, joined(ms[next+1:]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[next+1:]))
 	waitFor(t, tb, "the alarm banner", `document.getElementById('banner').dataset.state === 'alarm'`, 20*time.Second)
 	banner := eval[string](t, tb, `document.getElementById('banner').textContent`)
 	live := eval[string](t, tb, `document.getElementById('banner').getAttribute('aria-live')`)
@@ -448,11 +188,11 @@ func testLive(t *testing.T, b *browser) {
 	retryDeadLetter(t, tb)
 
 	// Space on the log scale's checkbox redraws the chart in log scale.
-	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.ID("sensor-1-log")), chromedp.KeyEvent(" ")); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Focus(chromedp.ID("sensor-1-log")), chromedp.KeyEvent(" ")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tb, "the log scale", `document.getElementById('sensor-1-log').checked && `+seriesSVG+`.querySelector('title').textContent.indexOf('log scale') >= 0`, 5*time.Second)
-	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -462,7 +202,7 @@ func testLive(t *testing.T, b *browser) {
 
 // checkKeyboard presses Tab from the top of the page: it reaches every
 // control, each showing its focus.
-func checkKeyboard(t *testing.T, tb *tab) {
+func checkKeyboard(t *testing.T, tb *chrometest.Tab) {
 	t.Helper()
 	type stop struct {
 		ID      string  `json:"id"`
@@ -472,13 +212,13 @@ func checkKeyboard(t *testing.T, tb *tab) {
 	}
 	const focused = `(function () { var e = document.activeElement; var s = getComputedStyle(e);
 		return {id: e.id || e.textContent.trim().slice(0, 30), tag: e.tagName.toLowerCase(), outline: parseFloat(s.outlineWidth) || 0, style: s.outlineStyle}; })()`
-	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)`)); err != nil {
 		t.Fatal(err)
 	}
 	var stops []stop
 	reached := map[string]bool{}
 	for range 120 {
-		if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+		if err := chromedp.Do(tb.Ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
 			t.Fatal(err)
 		}
 		s := eval[stop](t, tb, focused)
@@ -517,10 +257,10 @@ func checkKeyboard(t *testing.T, tb *tab) {
 
 // checkShots saves screenshots (the first screen at 1280 x 800, the whole
 // page, and a narrow window, which must not scroll sideways).
-func checkShots(t *testing.T, tb *tab) {
+func checkShots(t *testing.T, tb *chrometest.Tab) {
 	t.Helper()
 	time.Sleep(300 * time.Millisecond)
-	shot, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	shot, err := chromedp.Run(tb.Ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,12 +268,12 @@ func checkShots(t *testing.T, tb *tab) {
 	if p := os.Getenv("WORMWATCH_DASHBOARD_SCREENSHOT"); p != "" {
 		saveShot(t, p, shot, 1280, 800)
 	}
-	full, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	full, err := chromedp.Run(tb.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
 	saveShot(t, "/tmp/wormwatch-dashboard-full.png", full, 1280, 800)
-	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+	if err := chromedp.Do(tb.Ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -547,7 +287,7 @@ func checkShots(t *testing.T, tb *tab) {
 			.slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
 		t.Errorf("at 390 px wide the page is %v px wide: it scrolls sideways; elements past the edge: %q", wd.Scroll, wide)
 	}
-	narrow, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	narrow, err := chromedp.Run(tb.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +316,7 @@ func saveShot(t *testing.T, path string, shot []byte, w, h int) {
 // query parameter, which only the stream takes): a line appended then
 // shows a new point. The only console messages are the refusals before
 // the token was given.
-func testToken(t *testing.T, b *browser) {
+func testToken(t *testing.T, b *chrometest.Browser) {
 	dir := t.TempDir()
 	const token = "s3cret-read-token-0123456789"
 	tokenFile := filepath.Join(dir, "token")
@@ -584,20 +324,18 @@ func testToken(t *testing.T, b *browser) {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "access.log")
-	ms := codeRedMinutes(t, time.Date(2001, 7, 19, 14, 30, 0, 0, time.UTC))
-	if err := os.WriteFile(logPath, joined(ms[:len(ms)-20]), 0o644); err != nil {
+	ms := servetest.CodeRedLog(t, time.Date(2001, 7, 19, 14, 30, 0, 0, time.UTC), 1)
+	if err := os.WriteFile(logPath, servetest.Lines(ms[:len(ms)-20]), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	base := startService(t, dir, logPath, "", "service.token_file="+tokenFile)
-	tb := b.open(t)
-	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/")); err != nil {
+	tb := b.Open(t)
+	if err := chromedp.Do(tb.Ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tb, "the token form", `!document.getElementById('auth').hidden && document.activeElement === document.getElementById('auth-token')`, 10*time.Second)
-	tb.mu.Lock()
-	refusals := len(tb.messages)
-	tb.mu.Unlock()
-	if err := chromedp.Do(tb.ctx, chromedp.SendKeys(chromedp.ID("auth-token"), token+kb.Enter)); err != nil {
+	refusals := len(tb.Messages())
+	if err := chromedp.Do(tb.Ctx, chromedp.SendKeys(chromedp.ID("auth-token"), token+kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tb, "the page to load with the token", `document.body.dataset.loaded === 'true' && `+seriesSVG+` !== null && +`+seriesSVG+`.dataset.points > 0`, 15*time.Second)
@@ -606,17 +344,15 @@ func testToken(t *testing.T, b *browser) {
 		t.Errorf("sessionStorage holds %q", got)
 	}
 	before := eval[string](t, tb, lastPoint)
-	appendFile(t, logPath, joined(ms[len(ms)-20:]))
+	servetest.AppendFile(t, logPath, servetest.Lines(ms[len(ms)-20:]))
 	waitFor(t, tb, "a new point through the stream", lastPoint+` > `+strconv.Quote(before), 10*time.Second)
-	tb.mu.Lock()
-	late := slices.Clone(tb.messages[refusals:])
-	for _, u := range tb.requests {
+	late := tb.Messages()[refusals:]
+	for _, u := range tb.Requests() {
 		q, err := url.Parse(u)
 		if err == nil && q.Query().Has("token") && q.Path != "/api/v1/events" {
 			t.Errorf("the token went in the query of %s: only the event stream takes it so", q.Path)
 		}
 	}
-	tb.mu.Unlock()
 	for _, m := range late {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
 			t.Errorf("console %s after the token was given: %s", m.Type, m.Text)

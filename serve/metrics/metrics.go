@@ -53,9 +53,10 @@ type Snapshot struct {
 	Series  []Series // every series of the watch, in order of creation
 	Sensors []Sensor // every sensor of the watch
 
-	Commits     int64     // commits over the data folder's life
-	LastCommit  time.Time // wall clock of the latest commit of this process; zero before the first
-	Uncommitted bool      // something read (lines, packets, positions) is not committed yet
+	Commits     int64       // commits over the data folder's life
+	Commit      CommitStats // the durations of this process's commits
+	LastCommit  time.Time   // wall clock of the latest commit of this process; zero before the first
+	Uncommitted bool        // something read (lines, packets, positions) is not committed yet
 
 	StoreBytes int64           // bytes of the store's files (database and write-ahead log); negative: unknown
 	Deliveries []DeliveryCount // the outbox's entries by channel and state; nil: not known
@@ -66,6 +67,7 @@ type Snapshot struct {
 type Input struct {
 	Name    string              // the configured input's name
 	Kind    string              // log, zeek or pcap
+	Capture bool                // its files are captures: it has packet counts, not line counts
 	Up      bool                // readable: the last try to read it did not fail
 	Counts  detect.Counts       // its line counts (a log's), over the data folder's life
 	Packets detect.PacketCounts // its packet counts (a capture's), over the data folder's life
@@ -95,6 +97,41 @@ type DeliveryCount struct {
 	N       int64
 }
 
+// CommitStats are the durations of the commits of a process: a histogram
+// over CommitBuckets of the successful ones, and the failures.
+type CommitStats struct {
+	Count    uint64   // successful commits
+	Sum      float64  // their durations, in seconds
+	Buckets  []uint64 // per CommitBuckets bound: the commits that took at most that long (cumulative)
+	Failures uint64   // failed commits (their results are committed with the next)
+}
+
+// Observe records a commit that took d: in the histogram when it
+// succeeded (err nil), in the failures otherwise.
+func (c *CommitStats) Observe(d time.Duration, err error) {
+	if err != nil {
+		c.Failures++
+		return
+	}
+	if c.Buckets == nil {
+		c.Buckets = make([]uint64, len(CommitBuckets))
+	}
+	sec := d.Seconds()
+	c.Count++
+	c.Sum += sec
+	for i, b := range CommitBuckets {
+		if sec <= b {
+			c.Buckets[i]++
+		}
+	}
+}
+
+// Clone returns a copy that does not share the buckets.
+func (c CommitStats) Clone() CommitStats {
+	c.Buckets = append([]uint64(nil), c.Buckets...)
+	return c
+}
+
 // SnapshotFunc returns a snapshot of the service; ctx bounds the wait.
 type SnapshotFunc func(ctx context.Context) (*Snapshot, error)
 
@@ -121,10 +158,8 @@ var CommitBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 
 // Metrics is the registry of the service's metrics and its handler.
 type Metrics struct {
-	reg      *prometheus.Registry
-	commit   prometheus.Histogram
-	failures prometheus.Counter
-	handler  http.Handler
+	reg     *prometheus.Registry
+	handler http.Handler
 }
 
 // New returns the metrics of a service whose snapshots snap returns.
@@ -136,19 +171,9 @@ func New(snap SnapshotFunc, opt Options) *Metrics {
 		opt.Timeout = DefaultTimeout
 	}
 	m := &Metrics{reg: prometheus.NewRegistry()}
-	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "wormwatch_commit_duration_seconds",
-		Help:    "Time taken by the store's commits of this process (successful ones), in seconds.",
-		Buckets: CommitBuckets,
-	})
-	m.failures = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wormwatch_commit_failures_total",
-		Help: "Commits of this process that failed (their results are committed with the next).",
-	})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.commit, m.failures,
 		newCollector(snap, opt),
 	)
 	var errLog promhttp.Logger
@@ -161,20 +186,6 @@ func New(snap SnapshotFunc, opt Options) *Metrics {
 		Registry:      m.reg,
 	})
 	return m
-}
-
-// ObserveCommit records a commit that took d: in the histogram when it
-// succeeded (err nil), in the failures otherwise. A nil Metrics does
-// nothing.
-func (m *Metrics) ObserveCommit(d time.Duration, err error) {
-	if m == nil {
-		return
-	}
-	if err != nil {
-		m.failures.Inc()
-		return
-	}
-	m.commit.Observe(d.Seconds())
 }
 
 // Registry returns the registry (the Gatherer of the handler).
@@ -229,6 +240,8 @@ var (
 	sensorRec = desc("wormwatch_sensor_last_record_timestamp_seconds", "Time of the sensor's latest record (the record's own time), in seconds since the epoch.", "sensor")
 
 	commits    = desc("wormwatch_commits_total", "Commits to the store over the data folder's life.")
+	commitDur  = desc("wormwatch_commit_duration_seconds", "Time taken by the store's commits of this process (successful ones), in seconds.")
+	commitFail = desc("wormwatch_commit_failures_total", "Commits of this process that failed (their results are committed with the next).")
 	lastCommit = desc("wormwatch_last_commit_timestamp_seconds", "Wall-clock time of the latest commit of this process (before the first: the service's start), in seconds since the epoch.")
 	lag        = desc("wormwatch_ingest_lag_seconds", "0 when everything read is committed; else the seconds since the latest commit (or the start): how long, at most, the oldest line or packet read has waited for its commit.")
 	storeSize  = desc("wormwatch_store_size_bytes", "Bytes of the store's files: the database and its write-ahead log.")
@@ -260,7 +273,7 @@ func newCollector(snap SnapshotFunc, opt Options) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{inputLines, inputParsed, inputSkipped, inputDirectives, inputPackets, inputUndecoded, inputSYNs, inputRequests, inputUp,
 		records, refused, late, sources, nSeries, inState, omitted, state, rowTime, rowProbes, rowSrc, rowNew, rowCum, serLate, sensorRec,
-		commits, lastCommit, lag, storeSize, deliveries, scrapeOK} {
+		commits, commitDur, commitFail, lastCommit, lag, storeSize, deliveries, scrapeOK} {
 		ch <- d
 	}
 }
@@ -291,6 +304,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- counter(commits, float64(s.Commits))
+	ch <- commitHistogram(s.Commit)
+	ch <- counter(commitFail, float64(s.Commit.Failures))
 	last := s.LastCommit
 	if last.IsZero() {
 		last = s.Started
@@ -317,7 +332,7 @@ func (c *collector) inputs(ch chan<- prometheus.Metric, s *Snapshot) {
 			up = 1
 		}
 		ch <- gauge(inputUp, up, in.Name, in.Kind)
-		if in.Kind == "pcap" {
+		if in.Capture {
 			p := in.Packets
 			ch <- counter(inputPackets, float64(p.Packets), in.Name)
 			ch <- counter(inputUndecoded, float64(p.Undecoded), in.Name)
@@ -362,6 +377,19 @@ func (c *collector) series(ch chan<- prometheus.Metric, s *Snapshot) {
 		ch <- gauge(inState, float64(by[i]), st.String())
 	}
 	ch <- gauge(omitted, float64(left))
+}
+
+// commitHistogram makes the commit duration histogram's sample.
+func commitHistogram(c CommitStats) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(CommitBuckets))
+	for i, b := range CommitBuckets {
+		if i < len(c.Buckets) {
+			buckets[b] = c.Buckets[i]
+		} else {
+			buckets[b] = 0
+		}
+	}
+	return prometheus.MustNewConstHistogram(commitDur, c.Count, c.Sum, buckets)
 }
 
 // gauge makes a gauge's sample.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func fakeSnapshot() *Snapshot {
 		Now: t0.Add(5 * time.Second), Started: t0.Add(-time.Hour),
 		Inputs: []Input{
 			{Name: "web", Kind: "log", Up: true, Counts: counts},
-			{Name: "darknet", Kind: "pcap", Up: false, Packets: detect.PacketCounts{Packets: 1000, SYNs: 800, Requests: 5, Undecoded: 2}},
+			{Name: "darknet", Kind: "pcap", Capture: true, Up: false, Packets: detect.PacketCounts{Packets: 1000, SYNs: 800, Requests: 5, Undecoded: 2}},
 		},
 		Records: 915, Refused: 1, Late: 4, Sources: 930,
 		Series: []Series{
@@ -93,10 +94,13 @@ next:
 // TestCollectorValues: every field of a snapshot comes out under its
 // metric, with its type and labels.
 func TestCollectorValues(t *testing.T) {
-	m := New(func(context.Context) (*Snapshot, error) { return fakeSnapshot(), nil }, Options{})
-	m.ObserveCommit(3*time.Millisecond, nil)
-	m.ObserveCommit(20*time.Millisecond, nil)
-	m.ObserveCommit(time.Millisecond, errors.New("disk full"))
+	m := New(func(context.Context) (*Snapshot, error) {
+		s := fakeSnapshot()
+		s.Commit.Observe(3*time.Millisecond, nil)
+		s.Commit.Observe(20*time.Millisecond, nil)
+		s.Commit.Observe(time.Millisecond, errors.New("disk full"))
+		return s, nil
+	}, Options{})
 	mfs := gather(t, m)
 	want := []struct {
 		name   string
@@ -195,8 +199,11 @@ func TestLint(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
-	m := New(func(context.Context) (*Snapshot, error) { return fakeSnapshot(), nil }, Options{})
-	m.ObserveCommit(time.Millisecond, nil)
+	m := New(func(context.Context) (*Snapshot, error) {
+		s := fakeSnapshot()
+		s.Commit.Observe(time.Millisecond, nil)
+		return s, nil
+	}, Options{})
 	problems, err = testutil.GatherAndLint(m.Registry())
 	if err != nil {
 		t.Fatal(err)
@@ -276,5 +283,40 @@ func TestNoLagWhenCommitted(t *testing.T) {
 	}
 	if v, _ := value(mfs, "wormwatch_last_commit_timestamp_seconds"); v != float64(s2.Started.Unix()) {
 		t.Errorf("last commit %v before the first, want the start %v", v, s2.Started.Unix())
+	}
+}
+
+// TestCommitHistogram: the commit durations of a snapshot come out as a
+// histogram with the count, sum and cumulative buckets of what was
+// observed, and the failures as their counter.
+func TestCommitHistogram(t *testing.T) {
+	var c CommitStats
+	for _, d := range []time.Duration{3 * time.Millisecond, 20 * time.Millisecond, 20 * time.Second} {
+		c.Observe(d, nil)
+	}
+	c.Observe(time.Second, errors.New("disk full"))
+	m := New(func(context.Context) (*Snapshot, error) {
+		s := fakeSnapshot()
+		s.Commit = c.Clone()
+		return s, nil
+	}, Options{})
+	mfs := gather(t, m)
+	h := mfs["wormwatch_commit_duration_seconds"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 3 || math.Abs(h.GetSampleSum()-20.023) > 1e-9 {
+		t.Errorf("count %d, sum %v: want 3 and 20.023", h.GetSampleCount(), h.GetSampleSum())
+	}
+	for _, b := range h.GetBucket() {
+		want := uint64(0)
+		for _, d := range []float64{0.003, 0.020, 20} {
+			if d <= b.GetUpperBound() {
+				want++
+			}
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
+	}
+	if v, _ := value(mfs, "wormwatch_commit_failures_total"); v != 1 {
+		t.Errorf("failures %v, want 1", v)
 	}
 }

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"wormwatch/serve/servetest"
 )
 
 // prometheusBinary returns the path of Prometheus's server: the test
@@ -44,30 +45,10 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// lockedBuffer is a buffer written by a process and read by the test.
-type lockedBuffer struct {
-	mu chan struct{}
-	b  bytes.Buffer
-}
-
-func newLockedBuffer() *lockedBuffer { return &lockedBuffer{mu: make(chan struct{}, 1)} }
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
-	return l.b.String()
-}
-
 // promServer is a Prometheus server run by the test.
 type promServer struct {
 	url string
-	out *lockedBuffer // its log
+	out *servetest.LockedBuffer // its log
 }
 
 // startPrometheus starts a Prometheus server on a free loopback port,
@@ -92,7 +73,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	p := &promServer{url: "http://127.0.0.1:" + strconv.Itoa(port), out: newLockedBuffer()}
+	p := &promServer{url: "http://127.0.0.1:" + strconv.Itoa(port), out: new(servetest.LockedBuffer)}
 	cmd := exec.Command(bin,
 		"--config.file="+conf,
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
@@ -222,7 +203,7 @@ func TestPrometheusScrapesServe(t *testing.T) {
 	want := 0
 	for i, n := range []int{25, 40} {
 		data, _ := logLines(n, t0.Add(time.Duration(i)*5*time.Minute), 7*time.Second, want)
-		appendFile(t, r.log, data)
+		servetest.AppendFile(t, r.log, data)
 		want += n
 		start := time.Now()
 		p.waitQuery(t, q, float64(want))

@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +18,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"wormwatch/serve"
+	"wormwatch/serve/servetest"
 	"wormwatch/store"
 )
-
-// codeRed is a request line of Code Red (the first version's 224 N).
-var codeRed = "GET /default.ida?" + strings.Repeat("N", 224) + "%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a HTTP/1.0"
 
 // logLines returns n lines of an Apache combined log from t0 on, one
 // every step, from sources 10.0.0.(i%17+1), most of them Code Red's
@@ -35,26 +30,13 @@ func logLines(n int, t0 time.Time, step time.Duration, first int) ([]byte, time.
 	var t time.Time
 	for i := range n {
 		t = t0.Add(time.Duration(i) * step)
-		req, status := codeRed, 404
+		req, status := servetest.CodeRedRequest, 404
 		if (first+i)%5 == 4 {
 			req, status = "GET /index.html HTTP/1.1", 200
 		}
 		fmt.Fprintf(&b, "10.0.%d.%d - - [%s] \"%s\" %d - \"-\" \"-\"\n", (first+i)/250, (first+i)%17+1, t.Format("02/Jan/2006:15:04:05 -0700"), req, status)
 	}
 	return b.Bytes(), t
-}
-
-// testWriter sends the service's log lines to the test's log.
-type testWriter struct {
-	mu sync.Mutex
-	t  testing.TB
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // running is a service running in the test, following one log.
@@ -79,56 +61,23 @@ func startService(t *testing.T, sets ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append([]string{"service.data=" + r.data, "service.listen=127.0.0.1:0", "service.clock=false",
-		"service.commit_interval=20ms", "service.poll=10ms", "service.shutdown_grace=20s"}, sets...)
-	cfg, err := serve.Load("", serve.Overrides{Sets: all, Inputs: []serve.Input{in}})
+	cfg, err := serve.Load("", serve.Overrides{Sets: servetest.Sets(r.data, sets...), Inputs: []serve.Input{in}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: logger})
+	svc, err := serve.New(context.Background(), cfg, serve.Options{Logger: servetest.Logger(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	servetest.Run(t, svc.Run)
 	r.svc, r.url = svc, "http://"+svc.Addr().String()
 	return r
-}
-
-// get requests a path and returns the status and the body.
-func get(t *testing.T, url string, header ...string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
 }
 
 // getJSON requests a path of the API and decodes its JSON into v.
 func (r *running) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	code, body := get(t, r.url+path)
+	code, body := servetest.Get(t, r.url+path)
 	if code != 200 {
 		t.Fatalf("%s: %d %s", path, code, body)
 	}
@@ -146,7 +95,7 @@ type scraped struct {
 // scrape reads /metrics and parses it as Prometheus does.
 func (r *running) scrape(t *testing.T) scraped {
 	t.Helper()
-	code, body := get(t, r.url+"/metrics")
+	code, body := servetest.Get(t, r.url+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, body)
 	}
@@ -216,21 +165,6 @@ func (r *running) waitScrape(t *testing.T, what string, cond func(scraped) bool)
 	}
 }
 
-// appendFile appends data to the file at path.
-func appendFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // status is what GET /api/v1/status says.
 type status struct {
 	Inputs []struct {
@@ -277,7 +211,7 @@ func TestScrapeRealService(t *testing.T) {
 	round2, last := logLines(30, t0.Add(4*time.Minute), 5*time.Second, 40) // 10:04:00 to 10:06:25
 	want := int64(0)
 	for i, data := range [][]byte{round1, round2} {
-		appendFile(t, r.log, data)
+		servetest.AppendFile(t, r.log, data)
 		want += int64(bytes.Count(data, []byte("\n")))
 		s := r.waitScrape(t, fmt.Sprintf("round %d: %d lines read, all committed", i+1, want), func(s scraped) bool {
 			v, _ := s.value("wormwatch_input_lines_read_total", "input", "web")
@@ -478,13 +412,13 @@ func TestMetricsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startService(t, "service.token_file="+tok)
-	if code, body := get(t, r.url+"/metrics"); code != http.StatusUnauthorized {
+	if code, body := servetest.Get(t, r.url+"/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("without the token: %d %s", code, body)
 	}
-	if code, body := get(t, r.url+"/metrics", "Authorization", "Bearer wrong"); code != http.StatusUnauthorized {
+	if code, body := servetest.Get(t, r.url+"/metrics", "Authorization", "Bearer wrong"); code != http.StatusUnauthorized {
 		t.Errorf("with a wrong token: %d %s", code, body)
 	}
-	code, body := get(t, r.url+"/metrics", "Authorization", "Bearer s3cret-metrics-token")
+	code, body := servetest.Get(t, r.url+"/metrics", "Authorization", "Bearer s3cret-metrics-token")
 	if code != 200 || !bytes.Contains(body, []byte("wormwatch_input_lines_read_total{input=\"web\"} 0\n")) {
 		t.Errorf("with the token: %d %s", code, body)
 	}

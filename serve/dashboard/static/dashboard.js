@@ -1005,10 +1005,10 @@
   }
 
   // canForecast: the API analyses a series' rows up to the last with
-  // probes; forecast needs at least 3 rows, and a pushed series is not
-  // counted here.
+  // probes (a pushed series: its rows as pushed); forecast needs at least
+  // 3 rows.
   function canForecast(s) {
-    if (!s || !s.loaded || s.origin === 'remote') return false;
+    if (!s || !s.loaded) return false;
     for (let i = s.rows.length - 1; i >= 2; i--) if (s.rows[i].probes > 0) return true;
     return false;
   }
