@@ -17,6 +17,27 @@ var benchData struct {
 	data []byte
 }
 
+// benchWeb is the log of benchWebLog, made once.
+var benchWeb struct {
+	once sync.Once
+	data []byte
+}
+
+// benchLogs are the logs of BenchmarkIngest and BenchmarkIngestStages: the
+// worst case for the per-source tables (codered) and an ordinary web
+// server's (web).
+var benchLogs = []struct {
+	name string
+	data func(b *testing.B) []byte
+}{{"codered", benchLog}, {"web", benchWebLog}}
+
+// benchWebLog returns an ordinary web server's log of 250,000 lines
+// (servetest.WebLog, seed 1), made once.
+func benchWebLog(b *testing.B) []byte {
+	benchWeb.once.Do(func() { benchWeb.data = servetest.WebLog(250_000, 1) })
+	return benchWeb.data
+}
+
 // benchLog returns the log BenchmarkIngest and BenchmarkIngestStages
 // read: the simulated Code Red web server's log to 21:00, made once.
 func benchLog(b *testing.B) []byte {
@@ -42,7 +63,7 @@ func benchChunks(data []byte, size int) [][]byte {
 }
 
 // BenchmarkIngestStages measures the loop's work per line, stage by stage
-// and without the service around it (no follower, no commit): the log of
+// and without the service around it (no follower, no commit): each log of
 // BenchmarkIngest in chunks of 256 KiB through detect's LineReader alone
 // (read), then with the matcher (match), the analyzer (analyze), the
 // watch (watch) and the batch's record log (all: what the loop does per
@@ -50,17 +71,21 @@ func benchChunks(data []byte, size int) [][]byte {
 //
 //	go test ./serve -run XXX -bench IngestStages -cpu 1
 func BenchmarkIngestStages(b *testing.B) {
-	data := benchLog(b)
-	chunks := benchChunks(data, 256<<10)
-	lines := bytes.Count(data, []byte("\n"))
-	for _, stage := range []string{"read", "match", "analyze", "watch", "all"} {
-		b.Run(stage, func(b *testing.B) {
-			cpu0 := cpuTime()
-			for b.Loop() {
-				runStages(b, stage, chunks, lines)
+	for _, l := range benchLogs {
+		b.Run(l.name, func(b *testing.B) {
+			data := l.data(b)
+			chunks := benchChunks(data, 256<<10)
+			lines := bytes.Count(data, []byte("\n"))
+			for _, stage := range []string{"read", "match", "analyze", "watch", "all"} {
+				b.Run(stage, func(b *testing.B) {
+					cpu0 := cpuTime()
+					for b.Loop() {
+						runStages(b, stage, chunks, lines)
+					}
+					b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(lines*b.N), "cpu-ns/line")
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(lines*b.N), "ns/line")
+				})
 			}
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(lines*b.N), "cpu-ns/line")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(lines*b.N), "ns/line")
 		})
 	}
 }
