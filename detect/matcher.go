@@ -21,9 +21,10 @@ import (
 // make one per goroutine.
 //
 // Worm traffic repeats itself: every Code Red probe is the same request
-// line. Match keeps the results of the last requests it matched, by what
-// the rules read of them (the fields some rule tests and, when a rule
-// tests it, the status), and answers a request read before from there
+// line, and a site's pages are asked for again and again. Match keeps the
+// results of the last requests it matched, by what the rules read of them
+// (the bytes of the fields some rule searches, the results of the cheap
+// tests: see matchCache), and answers a request read before from there
 // after comparing those bytes: the result is the one matching would give.
 type Matcher struct {
 	fams  []Family // the enabled families, in table order
@@ -35,11 +36,23 @@ type Matcher struct {
 
 // matchCache holds recent results of Match, direct-mapped by the hash of
 // what the rules read of a record (its key).
+//
+// The key holds, as bits, the results of the cheap tests (is the status
+// one of a rule's, and the checks that compare a field's length or test
+// it against equals literals: the method, the protocol, the user agent),
+// and the bytes of the fields that some other check tests (the target):
+// the result of every check, so of the match, follows from the key. A
+// field tested only cheaply (the user agent, tested by a rule for being
+// empty) is not in the key: requests that differ only there share an
+// entry.
 type matchCache struct {
+	m      *Matcher // whose checks the cheap ones are
 	seed   maphash.Seed
-	fields []Field // the fields some rule tests
-	status bool    // some rule tests the status
-	key    []byte  // scratch: the current record's key
+	fields []Field   // the fields some costly check tests: their bytes are in the key
+	cheap  []*ccheck // the cheap checks: their results are bits of the key
+	status []*crule  // the rules that test the status: whether it is one of theirs is a bit of the key
+	bits   []byte    // scratch: the bits of the current record
+	key    []byte    // scratch: the current record's key
 	ents   []cacheEntry
 }
 
@@ -55,7 +68,7 @@ type cacheEntry struct {
 // Sizes of the match cache: entries (a power of two), and the longest key
 // kept (a longer record is matched every time).
 const (
-	matchCacheLen    = 1024
+	matchCacheLen    = 4096
 	matchCacheMaxKey = 2048
 )
 
@@ -123,19 +136,27 @@ func NewMatcher(fams []Family) (*Matcher, error) {
 	if len(m.fams) == 0 {
 		return nil, errors.New("every signature family is disabled: nothing to look for")
 	}
-	m.cache = newMatchCache(m.rules)
+	m.cache = newMatchCache(m, m.rules)
 	return m, nil
 }
 
-// newMatchCache returns an empty cache for the rules: its keys hold the
-// fields they test and, if one tests it, the status.
-func newMatchCache(rules []crule) matchCache {
-	c := matchCache{seed: maphash.MakeSeed(), ents: make([]cacheEntry, matchCacheLen)}
+// newMatchCache returns an empty cache of m for its rules, which must not
+// move afterwards (the cache points into them).
+func newMatchCache(m *Matcher, rules []crule) matchCache {
+	c := matchCache{m: m, seed: maphash.MakeSeed(), ents: make([]cacheEntry, matchCacheLen)}
 	var used [numFields]bool
-	for _, r := range rules {
-		c.status = c.status || len(r.status) > 0
-		for _, ck := range r.checks {
-			used[ck.field] = true
+	for i := range rules {
+		r := &rules[i]
+		if len(r.status) > 0 {
+			c.status = append(c.status, r)
+		}
+		for j := range r.checks {
+			ck := &r.checks[j]
+			if ck.isCheap() {
+				c.cheap = append(c.cheap, ck)
+			} else {
+				used[ck.field] = true
+			}
 		}
 	}
 	for f := range numFields {
@@ -144,6 +165,13 @@ func newMatchCache(rules []crule) matchCache {
 		}
 	}
 	return c
+}
+
+// isCheap reports whether the check only compares the field's length or
+// its bytes with equals literals: cheaper to run than to key by the
+// field's bytes.
+func (c *ccheck) isCheap() bool {
+	return len(c.prefix) == 0 && len(c.suffix) == 0 && len(c.contains) == 0 && len(c.any) == 0 && c.re == nil
 }
 
 // splitOf reports whether rec's Path and Query are its Target's bytes
@@ -165,10 +193,16 @@ func splitOf(rec *Record) bool {
 // result; nil when the key is too long to keep. An entry that does not
 // hold it is emptied, its hash set to the key's, for the result.
 func (c *matchCache) entry(rec *Record) (*cacheEntry, bool) {
-	k := c.key[:0]
-	if c.status {
-		k = binary.AppendVarint(k, int64(rec.Status))
+	m := c.m
+	m.lowOK = [numFields]bool{} // a new record: the cheap checks may lower its fields
+	c.bits = c.bits[:0]
+	for i, r := range c.status {
+		c.bits = setBit(c.bits, i, slices.Contains(r.status, rec.Status))
 	}
+	for i, ck := range c.cheap {
+		c.bits = setBit(c.bits, len(c.status)+i, m.check(ck, rec))
+	}
+	k := append(c.key[:0], c.bits...)
 	split := splitOf(rec)
 	if split {
 		k = append(k, 1)
@@ -283,6 +317,18 @@ func compileCond(fc FieldCond) (ccheck, error) {
 // Families returns the families the matcher looks for (those not
 // disabled), in table order; Match reports indices into this slice.
 func (m *Matcher) Families() []Family { return m.fams }
+
+// setBit sets bit i of bits to v, growing bits by a byte when i is the
+// first bit of a byte.
+func setBit(bits []byte, i int, v bool) []byte {
+	if i%8 == 0 {
+		bits = append(bits, 0)
+	}
+	if v {
+		bits[i/8] |= 1 << (i % 8)
+	}
+	return bits
+}
 
 // Match appends to dst the indices (into Families) of the families whose
 // rules rec matches, in increasing order, and returns the extended slice.
