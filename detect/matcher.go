@@ -37,23 +37,30 @@ type Matcher struct {
 // matchCache holds recent results of Match, direct-mapped by the hash of
 // what the rules read of a record (its key).
 //
-// The key holds, as bits, the results of the cheap tests (is the status
-// one of a rule's, and the checks that compare a field's length or test
-// it against equals literals: the method, the protocol, the user agent),
-// and the bytes of the fields that some other check tests (the target):
-// the result of every check, so of the match, follows from the key. A
-// field tested only cheaply (the user agent, tested by a rule for being
-// empty) is not in the key: requests that differ only there share an
-// entry.
+// The key holds, as bits, the results of the cheap tests of each rule (is
+// the status one of the rule's, and the checks that compare a field's
+// length or test it against equals literals: the method, the protocol,
+// the user agent), and the bytes of the fields that some other check
+// tests (the target): the result of every rule follows from the key. A
+// rule's cheap tests are run in order until one fails (the bits of the
+// others are then 0): the rule fails whatever the rest says. A field
+// tested only cheaply (the user agent, tested by a rule for being empty)
+// is not in the key: requests that differ only there share an entry.
 type matchCache struct {
 	m      *Matcher // whose checks the cheap ones are
 	seed   maphash.Seed
-	fields []Field   // the fields some costly check tests: their bytes are in the key
-	cheap  []*ccheck // the cheap checks: their results are bits of the key
-	status []*crule  // the rules that test the status: whether it is one of theirs is a bit of the key
-	bits   []byte    // scratch: the bits of the current record
-	key    []byte    // scratch: the current record's key
+	fields []Field     // the fields some costly check tests: their bytes are in the key
+	cheap  []cheapRule // the rules with cheap tests
+	bits   []byte      // scratch: the bits of the current record
+	key    []byte      // scratch: the current record's key
 	ents   []cacheEntry
+}
+
+// cheapRule is a rule's cheap tests: its status, if it tests it, and its
+// cheap checks, in order.
+type cheapRule struct {
+	status []int
+	checks []*ccheck
 }
 
 // cacheEntry is one result kept: the key's hash and bytes and the
@@ -147,16 +154,17 @@ func newMatchCache(m *Matcher, rules []crule) matchCache {
 	var used [numFields]bool
 	for i := range rules {
 		r := &rules[i]
-		if len(r.status) > 0 {
-			c.status = append(c.status, r)
-		}
+		cr := cheapRule{status: r.status}
 		for j := range r.checks {
 			ck := &r.checks[j]
 			if ck.isCheap() {
-				c.cheap = append(c.cheap, ck)
+				cr.checks = append(cr.checks, ck)
 			} else {
 				used[ck.field] = true
 			}
+		}
+		if len(cr.status) > 0 || len(cr.checks) > 0 {
+			c.cheap = append(c.cheap, cr)
 		}
 	}
 	for f := range numFields {
@@ -196,11 +204,19 @@ func (c *matchCache) entry(rec *Record) (*cacheEntry, bool) {
 	m := c.m
 	m.lowOK = [numFields]bool{} // a new record: the cheap checks may lower its fields
 	c.bits = c.bits[:0]
-	for i, r := range c.status {
-		c.bits = setBit(c.bits, i, slices.Contains(r.status, rec.Status))
-	}
-	for i, ck := range c.cheap {
-		c.bits = setBit(c.bits, len(c.status)+i, m.check(ck, rec))
+	i := 0
+	for _, cr := range c.cheap {
+		pass := true
+		if len(cr.status) > 0 {
+			pass = slices.Contains(cr.status, rec.Status)
+			c.bits = setBit(c.bits, i, pass)
+			i++
+		}
+		for _, ck := range cr.checks {
+			pass = pass && m.check(ck, rec)
+			c.bits = setBit(c.bits, i, pass)
+			i++
+		}
 	}
 	k := append(c.key[:0], c.bits...)
 	split := splitOf(rec)
