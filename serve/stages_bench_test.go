@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -66,8 +67,8 @@ func benchChunks(data []byte, size int) [][]byte {
 // and without the service around it (no follower, no commit): each log of
 // BenchmarkIngest in chunks of 256 KiB through detect's LineReader alone
 // (read), then with the matcher (match), the analyzer (analyze), the
-// watch (watch) and the batch's record log (all: what the loop does per
-// line). Each stage's figure includes those before it. Run with
+// watch (watch), and the loop's own code (all: its emitter, which adds
+// the batch's record log). Each stage's figure includes those before it. Run with
 //
 //	go test ./serve -run XXX -bench IngestStages -cpu 1
 func BenchmarkIngestStages(b *testing.B) {
@@ -118,8 +119,11 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if stage == "all" {
+		runLoop(b, m, a, w, s, lr, chunks, lines)
+		return
+	}
 	var fams []int
-	var recs recordLog
 	n := 0
 	emit := func(rec *detect.Record) error {
 		n++
@@ -136,13 +140,7 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 		if stage == "analyze" {
 			return nil
 		}
-		if err := w.Add(s, rec, fams); err != nil {
-			return err
-		}
-		if stage == "all" {
-			recs.add(rec, fams)
-		}
-		return nil
+		return w.Add(s, rec, fams)
 	}
 	for _, c := range chunks {
 		if err := lr.Feed(c, emit); err != nil {
@@ -152,5 +150,21 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 	if n != lines {
 		b.Fatalf("%d records of %d lines", n, lines)
 	}
-	recs.take()
+}
+
+// runLoop runs the loop's own work on chunks (its emitter), on an input
+// of sensor s.
+func runLoop(b *testing.B, m *detect.Matcher, a *detect.Analyzer, w *watch.Watch, s int, lr *detect.LineReader, chunks [][]byte, lines int) {
+	l := &loop{m: m, a: a, w: w, latest: make([]int64, s+1), log: slog.New(slog.DiscardHandler)}
+	in := &input{sensor: s}
+	emit := l.emitter(in)
+	for _, c := range chunks {
+		if err := lr.Feed(c, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if l.records != int64(lines) || l.refused != 0 {
+		b.Fatalf("%d records of %d lines, %d refused", l.records, lines, l.refused)
+	}
+	l.recs.take()
 }
