@@ -21,11 +21,11 @@ import (
 // make one per goroutine.
 //
 // Worm traffic repeats itself: every Code Red probe is the same request
-// line, and a site's pages are asked for again and again. Match keeps the
-// results of the last requests it matched, by what the rules read of them
-// (the bytes of the fields some rule searches, the results of the cheap
-// tests: see matchCache), and answers a request read before from there
-// after comparing those bytes: the result is the one matching would give.
+// line. Match keeps the results of the last long requests it matched, by
+// what the rules read of them (the fields some rule tests and, when a
+// rule tests it, the status), and answers a request read before from
+// there after comparing those bytes: the result is the one matching would
+// give. Short requests are matched every time (that costs less).
 type Matcher struct {
 	fams  []Family // the enabled families, in table order
 	rules []crule
@@ -36,31 +36,12 @@ type Matcher struct {
 
 // matchCache holds recent results of Match, direct-mapped by the hash of
 // what the rules read of a record (its key).
-//
-// The key holds, as bits, the results of the cheap tests of each rule (is
-// the status one of the rule's, and the checks that compare a field's
-// length or test it against equals literals: the method, the protocol,
-// the user agent), and the bytes of the fields that some other check
-// tests (the target): the result of every rule follows from the key. A
-// rule's cheap tests are run in order until one fails (the bits of the
-// others are then 0): the rule fails whatever the rest says. A field
-// tested only cheaply (the user agent, tested by a rule for being empty)
-// is not in the key: requests that differ only there share an entry.
 type matchCache struct {
-	m      *Matcher // whose checks the cheap ones are
 	seed   maphash.Seed
-	fields []Field     // the fields some costly check tests: their bytes are in the key
-	cheap  []cheapRule // the rules with cheap tests
-	bits   []byte      // scratch: the bits of the current record
-	key    []byte      // scratch: the current record's key
+	fields []Field // the fields some rule tests
+	status bool    // some rule tests the status
+	key    []byte  // scratch: the current record's key
 	ents   []cacheEntry
-}
-
-// cheapRule is a rule's cheap tests: its status, if it tests it, and its
-// cheap checks, in order.
-type cheapRule struct {
-	status []int
-	checks []*ccheck
 }
 
 // cacheEntry is one result kept: the key's hash and bytes and the
@@ -72,11 +53,16 @@ type cacheEntry struct {
 	used bool
 }
 
-// Sizes of the match cache: entries (a power of two), and the longest key
-// kept (a longer record is matched every time).
+// Sizes of the match cache: entries (a power of two), the longest key
+// kept (a longer record is matched every time), and the shortest request
+// asked of it (the bytes of its target, path and query): matching a
+// short request (most requests of people's browsers) costs less than
+// making its key, and a long one (a worm's probe: Code Red's is 330 bytes)
+// several times more.
 const (
-	matchCacheLen    = 4096
+	matchCacheLen    = 1024
 	matchCacheMaxKey = 2048
+	matchCacheMin    = 256
 )
 
 type crule struct {
@@ -143,28 +129,19 @@ func NewMatcher(fams []Family) (*Matcher, error) {
 	if len(m.fams) == 0 {
 		return nil, errors.New("every signature family is disabled: nothing to look for")
 	}
-	m.cache = newMatchCache(m, m.rules)
+	m.cache = newMatchCache(m.rules)
 	return m, nil
 }
 
-// newMatchCache returns an empty cache of m for its rules, which must not
-// move afterwards (the cache points into them).
-func newMatchCache(m *Matcher, rules []crule) matchCache {
-	c := matchCache{m: m, seed: maphash.MakeSeed(), ents: make([]cacheEntry, matchCacheLen)}
+// newMatchCache returns an empty cache for the rules: its keys hold the
+// fields they test and, if one tests it, the status.
+func newMatchCache(rules []crule) matchCache {
+	c := matchCache{seed: maphash.MakeSeed(), ents: make([]cacheEntry, matchCacheLen)}
 	var used [numFields]bool
-	for i := range rules {
-		r := &rules[i]
-		cr := cheapRule{status: r.status}
-		for j := range r.checks {
-			ck := &r.checks[j]
-			if ck.isCheap() {
-				cr.checks = append(cr.checks, ck)
-			} else {
-				used[ck.field] = true
-			}
-		}
-		if len(cr.status) > 0 || len(cr.checks) > 0 {
-			c.cheap = append(c.cheap, cr)
+	for _, r := range rules {
+		c.status = c.status || len(r.status) > 0
+		for _, ck := range r.checks {
+			used[ck.field] = true
 		}
 	}
 	for f := range numFields {
@@ -173,13 +150,6 @@ func newMatchCache(m *Matcher, rules []crule) matchCache {
 		}
 	}
 	return c
-}
-
-// isCheap reports whether the check only compares the field's length or
-// its bytes with equals literals: cheaper to run than to key by the
-// field's bytes.
-func (c *ccheck) isCheap() bool {
-	return len(c.prefix) == 0 && len(c.suffix) == 0 && len(c.contains) == 0 && len(c.any) == 0 && c.re == nil
 }
 
 // splitOf reports whether rec's Path and Query are its Target's bytes
@@ -201,24 +171,10 @@ func splitOf(rec *Record) bool {
 // result; nil when the key is too long to keep. An entry that does not
 // hold it is emptied, its hash set to the key's, for the result.
 func (c *matchCache) entry(rec *Record) (*cacheEntry, bool) {
-	m := c.m
-	m.lowOK = [numFields]bool{} // a new record: the cheap checks may lower its fields
-	c.bits = c.bits[:0]
-	i := 0
-	for _, cr := range c.cheap {
-		pass := true
-		if len(cr.status) > 0 {
-			pass = slices.Contains(cr.status, rec.Status)
-			c.bits = setBit(c.bits, i, pass)
-			i++
-		}
-		for _, ck := range cr.checks {
-			pass = pass && m.check(ck, rec)
-			c.bits = setBit(c.bits, i, pass)
-			i++
-		}
+	k := c.key[:0]
+	if c.status {
+		k = binary.AppendVarint(k, int64(rec.Status))
 	}
-	k := append(c.key[:0], c.bits...)
 	split := splitOf(rec)
 	if split {
 		k = append(k, 1)
@@ -334,21 +290,12 @@ func compileCond(fc FieldCond) (ccheck, error) {
 // disabled), in table order; Match reports indices into this slice.
 func (m *Matcher) Families() []Family { return m.fams }
 
-// setBit sets bit i of bits to v, growing bits by a byte when i is the
-// first bit of a byte.
-func setBit(bits []byte, i int, v bool) []byte {
-	if i%8 == 0 {
-		bits = append(bits, 0)
-	}
-	if v {
-		bits[i/8] |= 1 << (i % 8)
-	}
-	return bits
-}
-
 // Match appends to dst the indices (into Families) of the families whose
 // rules rec matches, in increasing order, and returns the extended slice.
 func (m *Matcher) Match(rec *Record, dst []int) []int {
+	if len(rec.Target)+len(rec.Path)+len(rec.Query) < matchCacheMin {
+		return m.match(rec, dst)
+	}
 	e, hit := m.cache.entry(rec)
 	if hit {
 		return append(dst, e.fams...)

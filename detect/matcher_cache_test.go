@@ -73,39 +73,3 @@ func TestMatchCache(t *testing.T) {
 	rec.Path = []byte("/scripts/root.exe")
 	check(&rec)
 }
-
-// TestMatchCacheCheapTests: requests that differ in a field only cheap
-// tests read (the user agent, which Slapper's rule tests for being empty)
-// share an entry when those tests say the same, and get the result
-// matching gives either way.
-func TestMatchCacheCheapTests(t *testing.T) {
-	m, err := NewMatcher(Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
-	slapper := slices.IndexFunc(m.Families(), func(f Family) bool { return f.Name == "slapper" })
-	if slapper < 0 {
-		t.Fatal("no slapper family")
-	}
-	for i, c := range []struct {
-		status int
-		ua     string
-		hit    bool
-		want   []int
-	}{
-		{400, "", false, []int{slapper}},
-		{400, "Mozilla/4.0", false, nil},
-		{400, "Wget/1.7", true, nil}, // the user agent is not empty either: same key
-		{200, "", false, nil},
-		{200, "Wget/1.7", true, nil}, // the status fails Slapper's rule first: same key
-	} {
-		var rec Record
-		rec.SetRequest([]byte("GET / HTTP/1.1"))
-		rec.Status, rec.UserAgent = c.status, []byte(c.ua)
-		_, hit := m.cache.entry(&rec)
-		got := m.Match(&rec, nil)
-		if hit != c.hit || !slices.Equal(got, c.want) {
-			t.Errorf("request %d (%d, %q): hit %v, families %v; want hit %v, %v", i, c.status, c.ua, hit, got, c.hit, c.want)
-		}
-	}
-}
