@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -61,6 +62,19 @@ func (s *lineSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// line returns the next line of the bytes held, with its newline, as
+// a bufio.Reader of size bytes over s with nothing buffered returns it
+// (ReadSlice('\n')), without copying it; ok is false when there is no
+// whole line among the first size bytes (ReadSlice then says what).
+func (s *lineSource) line(size int) (line []byte, ok bool) {
+	rest := s.buf[s.off:]
+	if i := bytes.IndexByte(rest[:min(len(rest), size)], '\n'); i >= 0 {
+		s.off += i + 1
+		return rest[:i+1], true
+	}
+	return nil, false
+}
+
 // keep copies the unread bytes into memory of its own, so that the caller
 // may reuse the chunk it gave.
 func (s *lineSource) keep() {
@@ -90,6 +104,7 @@ func NewLineReader(name string, opt ReaderOptions) (*LineReader, error) {
 	if err != nil {
 		return nil, err
 	}
+	rd.direct = src
 	return &LineReader{rd: rd, src: src}, nil
 }
 

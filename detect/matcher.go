@@ -21,10 +21,11 @@ import (
 // make one per goroutine.
 //
 // Worm traffic repeats itself: every Code Red probe is the same request
-// line. Match keeps the results of the last requests it matched, by what
-// the rules read of them (the fields some rule tests and, when a rule
-// tests it, the status), and answers a request read before from there
-// after comparing those bytes: the result is the one matching would give.
+// line. Match keeps the results of the last long requests it matched, by
+// what the rules read of them (the fields some rule tests and, when a
+// rule tests it, the status), and answers a request read before from
+// there after comparing those bytes: the result is the one matching would
+// give. Short requests are matched every time (that costs less).
 type Matcher struct {
 	fams  []Family // the enabled families, in table order
 	rules []crule
@@ -52,11 +53,16 @@ type cacheEntry struct {
 	used bool
 }
 
-// Sizes of the match cache: entries (a power of two), and the longest key
-// kept (a longer record is matched every time).
+// Sizes of the match cache: entries (a power of two), the longest key
+// kept (a longer record is matched every time), and the shortest request
+// asked of it (the bytes of its target, path and query): matching a
+// short request (most requests of people's browsers) costs less than
+// making its key, and a long one (a worm's probe: Code Red's is 330 bytes)
+// several times more.
 const (
 	matchCacheLen    = 1024
 	matchCacheMaxKey = 2048
+	matchCacheMin    = 256
 )
 
 type crule struct {
@@ -287,6 +293,9 @@ func (m *Matcher) Families() []Family { return m.fams }
 // Match appends to dst the indices (into Families) of the families whose
 // rules rec matches, in increasing order, and returns the extended slice.
 func (m *Matcher) Match(rec *Record, dst []int) []int {
+	if len(rec.Target)+len(rec.Path)+len(rec.Query) < matchCacheMin {
+		return m.match(rec, dst)
+	}
 	e, hit := m.cache.entry(rec)
 	if hit {
 		return append(dst, e.fams...)

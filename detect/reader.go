@@ -270,10 +270,11 @@ type Reader struct {
 	counts    Counts
 	firstSkip [numReasons]int64
 	eof       bool
-	probe     bool // see ReaderOptions.probe
-	sniffed   bool // the format is chosen (or checked)
-	settling  bool // a LineReader's Settle: choose on the lines there are, if any can be log lines
-	window    int  // sniff's window, kept while a LineReader waits for lines
+	probe     bool        // see ReaderOptions.probe
+	sniffed   bool        // the format is chosen (or checked)
+	settling  bool        // a LineReader's Settle: choose on the lines there are, if any can be log lines
+	window    int         // sniff's window, kept while a LineReader waits for lines
+	direct    *lineSource // a LineReader's bytes, read from without br when it is empty (readLine)
 }
 
 // NewReader prepares to read the input r, called name in errors. It
@@ -780,7 +781,7 @@ func (rd *Reader) Next() (*Record, error) {
 		if rd.eof {
 			return nil, io.EOF
 		}
-		b, err := rd.br.ReadSlice('\n')
+		b, err := rd.readLine()
 		if err == errNoData && len(b) == 0 {
 			return nil, errNoData // a LineReader has no more lines for now
 		}
@@ -888,6 +889,19 @@ func (rd *Reader) Next() (*Record, error) {
 		rec.Pos = rd.line
 		return rec, nil
 	}
+}
+
+// readLine returns the next line, with its newline, as
+// br.ReadSlice('\n') does: a LineReader's whole lines are taken from the
+// chunk it was given, without copying them into br, while br holds
+// nothing.
+func (rd *Reader) readLine() ([]byte, error) {
+	if rd.direct != nil && rd.br.Buffered() == 0 {
+		if b, ok := rd.direct.line(rd.br.Size()); ok {
+			return b, nil
+		}
+	}
+	return rd.br.ReadSlice('\n')
 }
 
 // isBlank reports whether a line holds nothing but spaces and tabs.

@@ -41,11 +41,7 @@ func (l *loop) commit(ctx context.Context) error {
 	if err := l.addInputs(b); err != nil {
 		return err
 	}
-	if recs := l.recs.take(); len(b.Records) == 0 {
-		b.Records = recs
-	} else if len(recs) > 0 {
-		b.Records = append(b.Records, recs[1:]...) // after the version byte
-	}
+	b.Records = joinRecords(b.Records, l.recs.take())
 	n := l.commits + 1
 	moved := l.addRows(b)
 	l.addEvents(b, n)

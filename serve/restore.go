@@ -53,7 +53,10 @@ func newLoop(ctx context.Context, svc *Service, cfg *Config, st *store.Store) (*
 	if err != nil {
 		return nil, err
 	}
-	l.logSize, l.fullSize = len(wlog), len(wlog)
+	// A watch with no log stored saves its first checkpoint whole (as
+	// Full): counted as the full log it is, so that the next is not a
+	// Full again.
+	l.logSize, l.fullSize, l.full = len(wlog), len(wlog), wlog == nil
 	if l.a, err = detect.NewAnalyzer(detect.Options{Matcher: m, MaxLine: cfg.Service.MaxLine}); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,27 @@ import (
 var benchData struct {
 	once sync.Once
 	data []byte
+}
+
+// benchWeb is the log of benchWebLog, made once.
+var benchWeb struct {
+	once sync.Once
+	data []byte
+}
+
+// benchLogs are the logs of BenchmarkIngest and BenchmarkIngestStages: the
+// worst case for the per-source tables (codered) and an ordinary web
+// server's (web).
+var benchLogs = []struct {
+	name string
+	data func(b *testing.B) []byte
+}{{"codered", benchLog}, {"web", benchWebLog}}
+
+// benchWebLog returns an ordinary web server's log of 250,000 lines
+// (servetest.WebLog, seed 1), made once.
+func benchWebLog(b *testing.B) []byte {
+	benchWeb.once.Do(func() { benchWeb.data = servetest.WebLog(250_000, 1) })
+	return benchWeb.data
 }
 
 // benchLog returns the log BenchmarkIngest and BenchmarkIngestStages
@@ -42,25 +64,29 @@ func benchChunks(data []byte, size int) [][]byte {
 }
 
 // BenchmarkIngestStages measures the loop's work per line, stage by stage
-// and without the service around it (no follower, no commit): the log of
+// and without the service around it (no follower, no commit): each log of
 // BenchmarkIngest in chunks of 256 KiB through detect's LineReader alone
 // (read), then with the matcher (match), the analyzer (analyze), the
-// watch (watch) and the batch's record log (all: what the loop does per
-// line). Each stage's figure includes those before it. Run with
+// watch (watch), and the loop's own code (all: its emitter, which adds
+// the batch's record log). Each stage's figure includes those before it. Run with
 //
 //	go test ./serve -run XXX -bench IngestStages -cpu 1
 func BenchmarkIngestStages(b *testing.B) {
-	data := benchLog(b)
-	chunks := benchChunks(data, 256<<10)
-	lines := bytes.Count(data, []byte("\n"))
-	for _, stage := range []string{"read", "match", "analyze", "watch", "all"} {
-		b.Run(stage, func(b *testing.B) {
-			cpu0 := cpuTime()
-			for b.Loop() {
-				runStages(b, stage, chunks, lines)
+	for _, l := range benchLogs {
+		b.Run(l.name, func(b *testing.B) {
+			data := l.data(b)
+			chunks := benchChunks(data, 256<<10)
+			lines := bytes.Count(data, []byte("\n"))
+			for _, stage := range []string{"read", "match", "analyze", "watch", "all"} {
+				b.Run(stage, func(b *testing.B) {
+					cpu0 := cpuTime()
+					for b.Loop() {
+						runStages(b, stage, chunks, lines)
+					}
+					b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(lines*b.N), "cpu-ns/line")
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(lines*b.N), "ns/line")
+				})
 			}
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(lines*b.N), "cpu-ns/line")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(lines*b.N), "ns/line")
 		})
 	}
 }
@@ -93,8 +119,11 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if stage == "all" {
+		runLoop(b, m, a, w, s, lr, chunks, lines)
+		return
+	}
 	var fams []int
-	var recs recordLog
 	n := 0
 	emit := func(rec *detect.Record) error {
 		n++
@@ -111,13 +140,7 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 		if stage == "analyze" {
 			return nil
 		}
-		if err := w.Add(s, rec, fams); err != nil {
-			return err
-		}
-		if stage == "all" {
-			recs.add(rec, fams)
-		}
-		return nil
+		return w.Add(s, rec, fams)
 	}
 	for _, c := range chunks {
 		if err := lr.Feed(c, emit); err != nil {
@@ -127,5 +150,21 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 	if n != lines {
 		b.Fatalf("%d records of %d lines", n, lines)
 	}
-	recs.take()
+}
+
+// runLoop runs the loop's own work on chunks (its emitter), on an input
+// of sensor s.
+func runLoop(b *testing.B, m *detect.Matcher, a *detect.Analyzer, w *watch.Watch, s int, lr *detect.LineReader, chunks [][]byte, lines int) {
+	l := &loop{m: m, a: a, w: w, latest: make([]int64, s+1), log: slog.New(slog.DiscardHandler)}
+	in := &input{sensor: s}
+	emit := l.emitter(in)
+	for _, c := range chunks {
+		if err := lr.Feed(c, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if l.records != int64(lines) || l.refused != 0 {
+		b.Fatalf("%d records of %d lines, %d refused", l.records, lines, l.refused)
+	}
+	l.recs.take()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -271,24 +272,60 @@ func knownSeries(ctx context.Context, tx *sql.Tx, key string, ids map[string]int
 	return id, err
 }
 
-// putRows inserts or replaces rows of a series.
+// rowsPerInsert is the most rows putRows inserts with one statement (6
+// parameters each, far below SQLite's limit of 32,766): one statement of
+// many rows costs much less than as many statements of one (a catching-up
+// service closes thousands of rows a commit).
+const rowsPerInsert = 128
+
+// putRows inserts or replaces rows of a series, in order: a row of a time
+// given twice ends as the later one (within one statement as across
+// statements, SQLite applies the rows of a VALUES list in order).
 func putRows(ctx context.Context, tx *sql.Tx, id int64, rows []Row) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO series_rows (series_id, time_ns, probes, sources, new_sources, cumulative_sources) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (series_id, time_ns) DO UPDATE SET probes = excluded.probes, sources = excluded.sources,
-		new_sources = excluded.new_sources, cumulative_sources = excluded.cumulative_sources`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, r := range rows {
-		if _, err := st.ExecContext(ctx, id, ns(r.Time), r.Probes, r.Sources, r.NewSources, r.CumulativeSources); err != nil {
+	var st *sql.Stmt // the statement of rowsPerInsert rows, prepared once
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	args := make([]any, 0, 6*min(len(rows), rowsPerInsert))
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerInsert)
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, id, ns(r.Time), r.Probes, r.Sources, r.NewSources, r.CumulativeSources)
+		}
+		var err error
+		switch {
+		case n < rowsPerInsert:
+			_, err = tx.ExecContext(ctx, insertRowsSQL(n), args...)
+		case st == nil:
+			if st, err = tx.PrepareContext(ctx, insertRowsSQL(n)); err != nil {
+				return err
+			}
+			fallthrough
+		default:
+			_, err = st.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return err
 		}
+		rows = rows[n:]
 	}
 	return nil
+}
+
+// insertRowsSQL is the statement that inserts or replaces n rows of a
+// series.
+func insertRowsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO series_rows (series_id, time_ns, probes, sources, new_sources, cumulative_sources) VALUES (?, ?, ?, ?, ?, ?)")
+	for range n - 1 {
+		b.WriteString(", (?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (series_id, time_ns) DO UPDATE SET probes = excluded.probes, sources = excluded.sources,
+		new_sources = excluded.new_sources, cumulative_sources = excluded.cumulative_sources`)
+	return b.String()
 }
 
 // WatchState returns the watch's snapshot as stored: the whole log (its

@@ -39,8 +39,10 @@
 // embedded), each applied in its own transaction together with the
 // database's PRAGMA user_version, which says how many have been applied.
 // Open applies those missing, so a data folder made by an older wormwatch
-// is brought up to date, and refuses one made by a newer wormwatch. The
-// tables:
+// is brought up to date, and refuses one made by a newer wormwatch. A
+// migration may change no table: version 5 marks the newer encodings of
+// the blobs (serve's records, the watch log) that a program of version 4
+// could not read, so that such a program refuses the folder. The tables:
 //
 //	meta         key-value facts about the data (the signature families the matches refer to)
 //	inputs       per input: identity, name in reports, sensor, position, reader state, last report entry

@@ -69,6 +69,8 @@ func (w *Watch) replay(log []byte) error {
 				s.src.add([]byte(k))
 				w.nsources++
 			}
+		case recSources2:
+			w.replaySources(d)
 		case recSeries:
 			s := w.sensorAt(d)
 			c := Class{Kind: Kind(d.byte())}
@@ -105,6 +107,38 @@ func (w *Watch) replay(log []byte) error {
 		}
 	}
 	return d.err
+}
+
+// replaySources applies a recSources2 record: sources of a sensor, each
+// an IPv4 address in 4 bytes or a text.
+func (w *Watch) replaySources(d *decoder) {
+	s := w.sensorAt(d)
+	n := d.count(w.cfg.Settings.MaxSources-w.nsources, "sources")
+	for i := int64(0); i < n && d.err == nil; i++ {
+		var ok bool
+		switch l := d.count(1<<20+1, "source length"); {
+		case d.err != nil:
+			return
+		case l == 0:
+			a := d.uint32()
+			if d.err != nil {
+				return
+			}
+			ok = s.src.addKey(true, a, nil)
+		default:
+			if int64(len(d.b)-d.off) < l-1 {
+				d.fail("truncated")
+				return
+			}
+			ok = s.src.addKey(false, 0, d.b[d.off:d.off+int(l-1)])
+			d.off += int(l - 1)
+		}
+		if !ok {
+			d.fail("source %d of the record twice", i)
+			return
+		}
+		w.nsources++
+	}
 }
 
 // sensorAt reads a sensor index; on an error it returns a sensor that

@@ -33,13 +33,14 @@ type Snapshot struct {
 
 // The records of the log.
 const (
-	recSensor  = 1 + iota // name, size
-	recSources            // sensor, n, n x (len, bytes)
-	recSeries             // sensor, kind, id
-	recRow                // series, interval, probes, sources, new, base-only, new x src, base-only x src
-	recLate               // series, row, count
-	recRestart            // series
-	recRows               // series, base, epoch, start, n, n x (probes, sources, new, newBase), known sources, base sources (Full)
+	recSensor   = 1 + iota // name, size
+	recSources             // sensor, n, n x (len, bytes)
+	recSeries              // sensor, kind, id
+	recRow                 // series, interval, probes, sources, new, base-only, new x src, base-only x src
+	recLate                // series, row, count
+	recRestart             // series
+	recRows                // series, base, epoch, start, n, n x (probes, sources, new, newBase), known sources, base sources (Full)
+	recSources2            // sensor, n, n x (0 and an IPv4 address in 4 bytes, or len+1 and bytes)
 )
 
 const (
@@ -101,11 +102,11 @@ func (w *Watch) appendNew(b []byte) []byte {
 			w.loggedSensors = si + 1
 		}
 		if n := s.src.len() - s.loggedSources; n > 0 {
-			b = append(b, recSources)
+			b = append(b, recSources2)
 			b = binary.AppendUvarint(b, uint64(si))
 			b = binary.AppendUvarint(b, uint64(n))
 			for id := s.loggedSources; id < s.src.len(); id++ {
-				b = s.src.appendText(b, id)
+				b = s.src.appendKey(b, id)
 			}
 			s.loggedSources = s.src.len()
 			w.logCount++
@@ -385,6 +386,19 @@ func (d *decoder) string(limit int) string {
 	s := string(d.b[d.off : d.off+int(n)])
 	d.off += int(n)
 	return s
+}
+
+func (d *decoder) uint32() uint32 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b)-d.off < 4 {
+		d.fail("truncated")
+		return 0
+	}
+	v := binary.BigEndian.Uint32(d.b[d.off:])
+	d.off += 4
+	return v
 }
 
 func (d *decoder) float() float64 {

@@ -68,6 +68,12 @@ func (s *sources) intern(b []byte) (id uint32, added bool) {
 		}
 		return s.addText(b), true
 	}
+	return s.internV4(a)
+}
+
+// internV4 returns the id of IPv4 address a, adding it if it is new
+// (added).
+func (s *sources) internV4(a uint32) (id uint32, added bool) {
 	if 2*(s.nv4+1) > len(s.v4) {
 		s.growV4()
 	}
@@ -118,15 +124,33 @@ func (s *sources) string(id int) string {
 	return ipv4text.Format(uint32(k))
 }
 
-// appendText appends source id's text with its length (as appendString
-// writes a string).
-func (s *sources) appendText(b []byte, id int) []byte {
+// appendKey appends source id as the log's recSources2 holds it: 0 and
+// the address in 4 bytes (big-endian) for an IPv4 address, else its
+// length plus one and its text.
+func (s *sources) appendKey(b []byte, id int) []byte {
 	k := s.key[id]
 	if k&textBit != 0 {
-		return appendString(b, s.texts[k&^textBit])
+		t := s.texts[k&^textBit]
+		b = binary.AppendUvarint(b, uint64(len(t))+1)
+		return append(b, t...)
 	}
-	var buf [15]byte
-	t := ipv4text.Append(buf[:0], uint32(k))
-	b = binary.AppendUvarint(b, uint64(len(t)))
-	return append(b, t...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint32(b, uint32(k))
+}
+
+// addKey adds a source read as appendKey wrote it: IPv4 address a when
+// v4, else text. It must be new: ok is false when it is not.
+func (s *sources) addKey(v4 bool, a uint32, text []byte) (ok bool) {
+	if v4 {
+		if s.nv4 > 0 && s.v4[s.slot(a)] != 0 {
+			return false
+		}
+		_, added := s.internV4(a)
+		return added
+	}
+	if _, found := s.find(text); found {
+		return false
+	}
+	s.add(text)
+	return true
 }

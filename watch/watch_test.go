@@ -3,6 +3,7 @@ package watch_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -515,4 +516,43 @@ func TestSnapshotLarge(t *testing.T) {
 		t.Errorf("events\n%s\nwant\n%s", strings.Join(evs, "\n"), strings.Join(wantEv, "\n"))
 	}
 	t.Logf("%d records, %d sources; full log %d bytes, checkpoint %d, hot %d", len(ops), ref.Stats().Sources, len(full.Log), len(inc.Log), len(inc.Hot))
+}
+
+// TestRestoreVersion1Log restores a snapshot saved before the log wrote
+// IPv4 sources in 4 bytes (testdata/version1.log and .hot: a Full save of
+// smallOps' first 300 calls and a Checkpoint after 150 more, made at
+// a297482, when sources were their text): it is the Watch fed those
+// calls, and goes on as it does.
+func TestRestoreVersion1Log(t *testing.T) {
+	t.Parallel()
+	ops, set := smallOps(t)
+	log, err := os.ReadFile("testdata/version1.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot, err := os.ReadFile("testdata/version1.hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := watch.Config{Settings: set, Families: families}
+	r, err := watch.Restore(cfg, log, hot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWatch(t, set)
+	apply(t, w, ops[:450])
+	sameState(t, r, w, "restored from version 1")
+	apply(t, r, ops[450:])
+	apply(t, w, ops[450:])
+	sameState(t, r, w, "restored from version 1 and fed the rest")
+	// Saved again in the new form: a log of old and new records.
+	snap := r.Checkpoint()
+	r2, err := watch.Restore(cfg, append(log, snap.Log...), snap.Hot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, r2, w, "version 1 and a new checkpoint")
+	if w.Stats().Sources == 0 || !bytes.Contains(log, []byte("10.")) {
+		t.Fatal("the fixture holds no source text")
+	}
 }

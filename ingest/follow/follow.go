@@ -324,6 +324,13 @@ func (f *Follower) cut() (Chunk, bool) {
 		}
 		f.skip, f.mute, f.keep = false, false, 0
 	}
+	if i == 0 {
+		// Most chunks have no line past the cap: their whole lines are
+		// taken as they are, counted at once.
+		if last := bytes.LastIndexByte(buf, '\n'); last >= 0 && withinCap(buf[:last+1], maxLine) {
+			i, out, lines = last+1, last+1, bytes.Count(buf[:last+1], []byte{'\n'})
+		}
+	}
 	for i < len(buf) {
 		j := bytes.IndexByte(buf[i:], '\n')
 		if j < 0 {
@@ -360,6 +367,22 @@ func (f *Follower) cut() (Chunk, bool) {
 	f.cur.pos = f.cur.rd - int64(len(buf)-i)
 	f.used = i
 	return f.chunk(buf[:out:out], lines, long), true
+}
+
+// withinCap reports whether every line of b, which ends with a newline,
+// is at most maxLine bytes long (without its newline). It looks for the
+// last newline of each stretch of maxLine+1 bytes from a line's start
+// (which holds that line's newline if the line is within the cap), so it
+// reads about a line per stretch, not every line.
+func withinCap(b []byte, maxLine int) bool {
+	for p := 0; p < len(b); {
+		k := bytes.LastIndexByte(b[p:min(p+maxLine+1, len(b))], '\n')
+		if k < 0 {
+			return false
+		}
+		p += k + 1
+	}
+	return true
 }
 
 // chunk makes a Chunk of lines consumed from cur.

@@ -2,7 +2,8 @@
 // (serve/metrics, serve/dashboard) share to run a real service: the
 // settings of a test service, its log lines in the test's log, running it
 // until the test ends, HTTP requests to it, a Code Red web server's log to
-// follow, waiting for a condition. It does not import serve, so that
+// follow and an ordinary web server's (WebLog, for benchmarks), waiting for
+// a condition. It does not import serve, so that
 // serve's own (internal) tests can import it too; each test package
 // builds and starts the service itself (serve.Load and serve.New, then
 // Run here). Only tests import it.
