@@ -156,7 +156,7 @@ func runStages(b *testing.B, stage string, chunks [][]byte, lines int) {
 // of sensor s.
 func runLoop(b *testing.B, m *detect.Matcher, a *detect.Analyzer, w *watch.Watch, s int, lr *detect.LineReader, chunks [][]byte, lines int) {
 	l := &loop{m: m, a: a, w: w, latest: make([]int64, s+1), log: slog.New(slog.DiscardHandler)}
-	in := &input{sensor: s}
+	in := &input{sensors: []int{s}}
 	emit := l.emitter(in)
 	for _, c := range chunks {
 		if err := lr.Feed(c, emit); err != nil {
