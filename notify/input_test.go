@@ -143,7 +143,7 @@ func TestReaderErrors(t *testing.T) {
 		{head + `{"source": "192.0.2.1", "lines": 1, "families": ["x"], "first_seen": "2001-08-04T11:00:00Z", "last_seen": "2001-08-04T10:00:00Z"}]}`, "sources[0].last_seen", "before first_seen"},
 		{head + `{"source": "192.0.2.1", "lines": 1, "families": []}]}`, "sources[0].families", "empty"},
 		{head + `{"source": "192.0.2.1", "lines": 1, "families": ["x"], "first_seen": "2001-08-04T10:00:00Z", "last_seen": "2001-08-04T10:00:00Z"},`, "sources[1]", "ends early"},
-		{head + `{"source": 7}]}`, "sources[0]", "cannot unmarshal"},
+		{head + `{"source": 7}]}`, "sources[0]", "unmarshal JSON number into Go string"}, // the library words it "cannot" or "unable to", run by run
 		{`{"schema": "wormwatch-detect/1"} {}`, "", "data after the report's object"},
 		{`{"schema": "wormwatch-detect/1", "lines": tru}`, "lines", "invalid character"},
 	} {
