@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"wormwatch/internal/flock"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
@@ -44,7 +45,10 @@ func open(ctx context.Context, dir string, upto int) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	lock, err := lockDir(filepath.Join(dir, lockName))
+	lock, err := flock.Lock(filepath.Join(dir, lockName))
+	if errors.Is(err, flock.ErrLocked) {
+		err = ErrLocked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", dir, err)
 	}

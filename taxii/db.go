@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wormwatch/internal/flock"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
@@ -36,7 +37,10 @@ type db struct {
 // openDB opens (creating it) the database at file, locks it against a
 // second server and applies the missing migrations.
 func openDB(ctx context.Context, file string) (*db, error) {
-	lock, err := lockFile(file + ".lock")
+	lock, err := flock.Lock(file + ".lock")
+	if errors.Is(err, flock.ErrLocked) {
+		err = ErrLocked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -349,3 +353,7 @@ func (d *db) eachObject(ctx context.Context, fn func(objRow) error) error {
 	}
 	return rows.Err()
 }
+
+// ErrLocked is wrapped by New's error when another process holds the
+// database.
+var ErrLocked = errors.New("the TAXII database is in use by another process")

@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package flock
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// lockDir opens and locks (flock, exclusive, not waiting) the lock file
-// of a data folder; closing the file releases it, and so does the
-// process's end, however it ends.
-func lockDir(path string) (*os.File, error) {
+// Lock opens (creating it) and locks the file at path: flock, exclusive,
+// not waiting; ErrLocked when another process holds it. Closing the file
+// releases the lock.
+func Lock(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, err
