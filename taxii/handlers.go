@@ -170,43 +170,42 @@ func (s *Server) object(c *call) {
 		s.delete(c)
 		return
 	}
-	c.audit.action = "object"
-	cl := c.readable()
-	if cl == nil {
-		return
-	}
-	id := c.r.PathValue("oid")
-	c.audit.object = id
-	f, err := parseFilter(c.r.URL.Query(), objectParams, s.cfg.PageLimit, "last")
-	if err != nil {
-		c.fail(http.StatusBadRequest, "Bad request", err.Error())
-		return
-	}
-	p := cl.query(cl.readers[c.p.member], f, nonNil(cl.objectIdxs(id)))
-	if len(p.items) == 0 && f.after == 0 {
-		c.fail(http.StatusNotFound, "Object not found", "no object "+id+" that you may read matches")
+	p, ok := s.objectPage(c, "object", objectParams, "last")
+	if !ok {
 		return
 	}
 	c.envelope(p, false)
 }
 
-// versions answers GET .../objects/OID/versions/.
-func (s *Server) versions(c *call) {
-	c.audit.action = "versions"
+// objectPage is the page of the versions of the request's object that the
+// member may read, for the object and versions endpoints (their action,
+// parameters and default of match[version]); ok is false when it answered
+// already (403, 400, or 404: none it may read).
+func (s *Server) objectPage(c *call, action string, params []string, version string) (page, bool) {
+	c.audit.action = action
 	cl := c.readable()
 	if cl == nil {
-		return
+		return page{}, false
 	}
 	id := c.r.PathValue("oid")
 	c.audit.object = id
-	f, err := parseFilter(c.r.URL.Query(), versionsParams, s.cfg.PageLimit, "all")
+	f, err := parseFilter(c.r.URL.Query(), params, s.cfg.PageLimit, version)
 	if err != nil {
 		c.fail(http.StatusBadRequest, "Bad request", err.Error())
-		return
+		return page{}, false
 	}
 	p := cl.query(cl.readers[c.p.member], f, nonNil(cl.objectIdxs(id)))
 	if len(p.items) == 0 && f.after == 0 {
 		c.fail(http.StatusNotFound, "Object not found", "no object "+id+" that you may read matches")
+		return page{}, false
+	}
+	return p, true
+}
+
+// versions answers GET .../objects/OID/versions/.
+func (s *Server) versions(c *call) {
+	p, ok := s.objectPage(c, "versions", versionsParams, "all")
+	if !ok {
 		return
 	}
 	c.pageHeaders(p)
