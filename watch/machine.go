@@ -47,7 +47,34 @@ type Event struct {
 	Alarm  *forecast.Alarm // the filter's alarm (when it fired, the onset, ...), nil before it fired
 }
 
-// machine moves ser's state machine on after a step:
+// filter is a series' early-warning filter and its alarm state machine:
+// what a Watch's series and a RowSeries share (one copy of the rule's
+// bookkeeping, so that both make the same transitions from the same
+// steps).
+type filter struct {
+	mon     *forecast.Monitor
+	base    int   // the row the monitor started at
+	cumBase int64 // cumulative sources since base
+	alarmed bool  // the monitor's alarm has fired
+	state   State
+	noTrend int // consecutive steps without a trend
+}
+
+// feed gives the monitor its next row, r (its sources counted since
+// base), and returns the step. A row the monitor refuses changes nothing.
+func (f *filter) feed(r forecast.Row) (forecast.Step, error) {
+	st, err := f.mon.Add(context.Background(), r)
+	if err != nil {
+		return st, err
+	}
+	f.cumBase = r.CumulativeSources
+	if !f.alarmed && f.mon.Alarm() != nil {
+		f.alarmed = true
+	}
+	return st, nil
+}
+
+// move moves the state machine on after step st, by rule:
 //
 //	quiet     -> alarm      the alarm rule fired
 //	quiet     -> watching   the step has a trend
@@ -58,21 +85,46 @@ type Event struct {
 //	subsiding -> quiet      Subside + Quiet without a trend; the filter
 //	                        restarts on a new base (the next row), so that a
 //	                        second wave can raise a new alarm
-func (w *Watch) machine(ser *series, st forecast.Step) {
+//
+// It returns the transition (Series and Key left to the caller), false
+// when the state stays. After subsiding -> quiet the caller restarts the
+// filter (restart), once it has the event.
+func (f *filter) move(rule machineRule, st forecast.Step) (Event, bool) {
 	if st.Trend {
-		ser.noTrend = 0
+		f.noTrend = 0
 	} else {
-		ser.noTrend++
+		f.noTrend++
 	}
-	fired := ser.alarmed && ser.state != Alarm && ser.state != Subsiding
-	from := ser.state
-	to := w.rule.next(from, fired, st.Trend, ser.noTrend)
+	fired := f.alarmed && f.state != Alarm && f.state != Subsiding
+	from := f.state
+	to := rule.next(from, fired, st.Trend, f.noTrend)
 	if to == from {
+		return Event{}, false
+	}
+	f.state = to
+	return Event{Time: st.Time, From: from, To: to, Step: st, Alarm: f.mon.Alarm()}, true
+}
+
+// restart starts the filter anew with mon from row base: no sources
+// counted, no alarm, no step without a trend.
+func (f *filter) restart(mon *forecast.Monitor, base int) {
+	f.mon, f.base, f.cumBase, f.alarmed, f.noTrend = mon, base, 0, false, 0
+}
+
+// quieted reports whether ev ends an alarm: subsiding -> quiet, after
+// which the filter restarts.
+func quieted(ev Event) bool { return ev.From == Subsiding && ev.To == Quiet }
+
+// machine moves ser's state machine on after a step (filter.move) and
+// restarts its filter when an alarm ends.
+func (w *Watch) machine(ser *series, st forecast.Step) {
+	ev, ok := ser.move(w.rule, st)
+	if !ok {
 		return
 	}
-	w.events = append(w.events, Event{Time: st.Time, Series: ser.idx, Key: ser.key, From: from, To: to, Step: st, Alarm: ser.mon.Alarm()})
-	ser.state = to
-	if from == Subsiding && to == Quiet {
+	ev.Series, ev.Key = ser.idx, ser.key
+	w.events = append(w.events, ev)
+	if quieted(ev) {
 		w.restart(ser)
 	}
 }
@@ -123,12 +175,8 @@ func (r machineRule) next(from State, fired, trend bool, noTrend int) State {
 // restart starts ser's filter anew from the next row, counting the sources
 // seen from there on only.
 func (w *Watch) restart(ser *series) {
-	ser.mon = w.monitor(ser)
-	ser.base = len(ser.rows)
+	ser.filter.restart(w.monitor(ser), len(ser.rows))
 	ser.epoch++
-	ser.cumBase = 0
-	ser.alarmed = false
-	ser.noTrend = 0
 	w.logRestart(ser)
 }
 

@@ -34,14 +34,9 @@ type RowSeries struct {
 	opt  forecast.Options
 	rule machineRule
 
-	rows    []forecast.Row
-	mon     *forecast.Monitor
-	base    int   // the row the monitor started at
-	cumBase int64 // new sources since base
-	alarmed bool  // the monitor's alarm has fired
-	state   State
-	noTrend int
-	events  []Event
+	rows   []forecast.Row
+	filter // its cumBase: new sources since base
+	events []Event
 }
 
 // NewRowSeries returns the series of every record of a sensor (Key
@@ -82,15 +77,11 @@ func (r *RowSeries) Add(row forecast.Row) error {
 	}
 	fed := row
 	fed.CumulativeSources = r.cumBase + row.NewSources
-	st, err := r.mon.Add(context.Background(), fed)
+	st, err := r.feed(fed)
 	if err != nil {
 		return fmt.Errorf("row %s: %w", row.Time.UTC().Format(time.RFC3339), err)
 	}
 	r.rows = append(r.rows, row)
-	r.cumBase = fed.CumulativeSources
-	if !r.alarmed && r.mon.Alarm() != nil {
-		r.alarmed = true
-	}
 	r.machine(st)
 	return nil
 }
@@ -120,27 +111,21 @@ func (r *RowSeries) check(row forecast.Row) error {
 	return nil
 }
 
-// machine moves the state machine on after a step (see Watch.machine).
+// machine moves the state machine on after a step (filter.move) and
+// restarts the filter when an alarm ends, as Watch.machine does.
 func (r *RowSeries) machine(st forecast.Step) {
-	if st.Trend {
-		r.noTrend = 0
-	} else {
-		r.noTrend++
-	}
-	fired := r.alarmed && r.state != Alarm && r.state != Subsiding
-	from := r.state
-	to := r.rule.next(from, fired, st.Trend, r.noTrend)
-	if to == from {
+	ev, ok := r.move(r.rule, st)
+	if !ok {
 		return
 	}
-	r.events = append(r.events, Event{Time: st.Time, Series: -1, Key: r.key, From: from, To: to, Step: st, Alarm: r.mon.Alarm()})
-	r.state = to
-	if from == Subsiding && to == Quiet {
+	ev.Series, ev.Key = -1, r.key
+	r.events = append(r.events, ev)
+	if quieted(ev) {
 		m, err := forecast.NewMonitor(r.key.String(), r.size, r.ivl, r.opt)
 		if err != nil {
 			panic("watch: the filter refused a sensor it took before: " + err.Error())
 		}
-		r.mon, r.base, r.cumBase, r.alarmed, r.noTrend = m, len(r.rows), 0, false, 0
+		r.restart(m, len(r.rows))
 	}
 }
 

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -86,13 +85,8 @@ type series struct {
 	open    []openIv // ring of Lateness intervals, by interval mod Lateness
 
 	// The filter and the state machine.
-	mon     *forecast.Monitor
-	base    int    // the row the monitor started at
-	epoch   uint32 // a pair is in the monitor's base set when its epoch is this
-	cumBase int64  // cumulative sources since base
-	alarmed bool   // the monitor's alarm has fired
-	state   State
-	noTrend int // consecutive steps without a trend
+	filter
+	epoch uint32 // a pair is in the monitor's base set when its epoch is this
 }
 
 // pair is one source's state in one series.
@@ -508,14 +502,10 @@ func (w *Watch) closeInterval(ser *series, c int64) {
 // feed gives the monitor its row: the series' row with the sources
 // counted since the monitor's base.
 func (w *Watch) feed(ser *series, r forecast.Row) forecast.Step {
-	ser.cumBase = r.CumulativeSources
-	st, err := ser.mon.Add(context.Background(), r)
+	st, err := ser.filter.feed(r)
 	if err != nil {
 		// The rows are built to be valid and closeTo checks the cap.
 		panic("watch: the filter refused a row: " + err.Error())
-	}
-	if !ser.alarmed && ser.mon.Alarm() != nil {
-		ser.alarmed = true
 	}
 	return st
 }
