@@ -59,12 +59,25 @@ type Remote struct {
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
 }
 
-// Pool is a pool of the service's sensors watched as one telescope: the
-// union of their records, with the sum of their sizes (docs/serve.md,
-// Pools).
+// Pool is a pool of the service's sensors watched as one telescope
+// (docs/serve.md, Pools). A pool of the inputs' sensors is the union of
+// their records, with the sum of their sizes; a pool that names a remote
+// sensor (a [[remote]]) is made of its sensors' series (pools.go).
 type Pool struct {
-	Name    string   `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
-	Sensors []string `toml:"sensors" maxlen:"1024" doc:"the sensors of the inputs it pools (two or more), watching disjoint address blocks: its size is the sum of theirs"`
+	Name    string         `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
+	Sensors []string       `toml:"sensors" maxlen:"1024" doc:"the sensors it pools (two or more), watching disjoint address blocks: sensors of the inputs (their records are counted once more, exactly) and remote sensors of [[remote]] (then the pool is the sum of its sensors' series: docs/serve.md, Pools); its size is the sum of theirs"`
+	Lag     param.Duration `toml:"lag" default:"0s" min:"0s" max:"30d" doc:"a pool with remote sensors: an interval closes when every sensor has its row, or once a sensor has a row this much later (data time), the sensors without their row counted absent; 0s: wait for every sensor"`
+}
+
+// remotePool reports whether pool p names a remote sensor: it is then
+// made of its sensors' series, not of their records.
+func (c *Config) remotePool(p Pool) bool {
+	for _, r := range c.Remotes {
+		if slices.Contains(p.Sensors, r.Sensor) {
+			return true
+		}
+	}
+	return false
 }
 
 // poolSize returns the size of pool p: the sum of its sensors' sizes.

@@ -255,14 +255,15 @@ func (c *checker) checkRemotes() error {
 }
 
 // checkPools checks the pools: a name of their own, two or more sensors,
-// each a sensor of the inputs, once.
+// each a sensor of the inputs or a remote sensor, once; a lag only for a
+// pool with remote sensors.
 func (c *checker) checkPools() error {
-	local, taken := map[string]bool{}, map[string]bool{}
+	local, remote, taken := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, in := range c.cfg.Inputs {
 		local[in.Sensor], taken[in.Sensor] = true, true
 	}
 	for _, r := range c.cfg.Remotes {
-		taken[r.Sensor] = true
+		remote[r.Sensor], taken[r.Sensor] = true, true
 	}
 	for i, p := range c.cfg.Pools {
 		key := fmt.Sprintf("pool.%d", i)
@@ -273,12 +274,14 @@ func (c *checker) checkPools() error {
 			return c.at(key+".name", "%s is the name of a sensor or of another pool: a pool needs a name of its own", p.Name)
 		case len(p.Sensors) < 2:
 			return c.at(key+".sensors", "%d of them: a pool joins two sensors or more", len(p.Sensors))
+		case p.Lag != 0 && !c.cfg.remotePool(p):
+			return c.at(key+".lag", "%v: only a pool with remote sensors waits for its sensors' rows (a pool of the inputs' sensors counts their records as they come)", p.Lag.D())
 		}
 		taken[p.Name] = true
 		for j, s := range p.Sensors {
 			switch {
-			case !local[s]:
-				return c.at(key+".sensors", "%q is no sensor of the inputs (a pool joins local sensors, whose records it counts; remote sensors push counts, not sources)", s)
+			case !local[s] && !remote[s]:
+				return c.at(key+".sensors", "%q is no sensor of the inputs and no [[remote]] sensor", s)
 			case slices.Contains(p.Sensors[:j], s):
 				return c.at(key+".sensors", "%q is given twice", s)
 			}

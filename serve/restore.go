@@ -207,8 +207,8 @@ func (l *loop) addSource(cfg Input) error {
 	l.sizes[cfg.Sensor] = cfg.Size
 	src := &source{cfg: cfg, sensors: []int{s}}
 	for _, p := range l.cfg.Pools {
-		if !slices.Contains(p.Sensors, cfg.Sensor) {
-			continue
+		if !slices.Contains(p.Sensors, cfg.Sensor) || l.cfg.remotePool(p) {
+			continue // a pool with remote sensors is made of series (pools.go)
 		}
 		ps, err := l.w.AddSensor(p.Name, l.cfg.poolSize(p))
 		if err != nil {
