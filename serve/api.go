@@ -94,6 +94,11 @@ func (s *Service) handleForecast(w http.ResponseWriter, r *http.Request) {
 	if !s.onLoop(w, r, func() { rows, size, found = s.l.liveRows(key) }) {
 		return
 	}
+	if !found { // a pool with remote sensors: its rows as made
+		if !s.onLoop(w, r, func() { rows, size, found = s.l.poolRows(key) }) {
+			return
+		}
+	}
 	if !found { // a remote sensor's series: its rows as pushed
 		sk, err := s.st.Series(r.Context(), key)
 		if err == nil && sk.Origin == "remote" {
@@ -428,13 +433,14 @@ func (s *Service) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Started  time.Time     `json:"started"`
 		Inputs   []inputJSON   `json:"inputs"`
 		Remotes  []remoteJSON  `json:"remotes"`  // the remote sensors' series (remote.go)
+		Pools    []poolJSON    `json:"pools"`    // the pools with remote sensors (pools.go)
 		Warnings []warningJSON `json:"warnings"` // sensors whose size is far too small for what they saw
 		Counters Counters      `json:"counters"`
 	}
 	cfg := s.cfg.Load()
 	if !s.onLoop(w, r, func() {
 		out.Inputs, out.Counters = s.l.status(), s.l.counters()
-		out.Remotes, out.Warnings = s.l.remoteStatus(cfg), s.l.sizeWarnings()
+		out.Remotes, out.Pools, out.Warnings = s.l.remoteStatus(cfg), s.l.poolStatus(), s.l.sizeWarnings()
 	}) {
 		return
 	}

@@ -45,7 +45,9 @@ func (l *loop) commit(ctx context.Context) error {
 	n := l.commits + 1
 	moved := l.addRows(b)
 	l.addEvents(b, n)
-	l.addRemote(ctx, b, n) // remote.go: pushed rows, their transitions, forecasts; size warnings
+	l.addRemote(ctx, b, n)         // remote.go: pushed rows, their transitions, forecasts
+	metas := l.addPools(ctx, b, n) // pools.go: the rows of the pools with remote sensors
+	l.warnSizes()
 	l.addForecasts(ctx, b, moved)
 	l.addSnapshot(b)
 	if hook := l.svc.opt.Hook; hook != nil {
@@ -53,8 +55,11 @@ func (l *loop) commit(ctx context.Context) error {
 	}
 	inner := b.InTx
 	b.InTx = func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", metaCommits, strconv.FormatInt(n, 10)); err != nil {
-			return err
+		metas[metaCommits] = strconv.FormatInt(n, 10)
+		for k, v := range metas {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", k, v); err != nil {
+				return err
+			}
 		}
 		if inner != nil {
 			return inner(ctx, tx)
@@ -71,6 +76,7 @@ func (l *loop) commit(ctx context.Context) error {
 		return nil
 	}
 	l.commits, l.carry, l.changed = n, nil, false
+	l.committedPools()
 	l.recs.reuse(b.Records)
 	l.hot = b.WatchHot
 	l.log.Debug("committed", "commit", n, "records", l.records, "rows", len(b.Series), "transitions", len(b.Transitions), "took", time.Since(start))

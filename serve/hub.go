@@ -79,7 +79,7 @@ func (l *loop) update(b *store.Batch, n int64) Update {
 // counters returns the service's counts.
 func (l *loop) counters() Counters {
 	st := l.w.Stats()
-	return Counters{Records: l.records, Refused: l.refused, Late: st.Late, Sources: st.Sources, Series: st.Series + len(l.remote.list), Inputs: len(l.inputs), Commits: l.commits}
+	return Counters{Records: l.records, Refused: l.refused, Late: st.Late, Sources: st.Sources, Series: st.Series + len(l.rowSeries()), Inputs: len(l.inputs), Commits: l.commits}
 }
 
 // ringSize is how many recent updates the hub keeps for subscribers that

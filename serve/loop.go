@@ -55,6 +55,7 @@ type loop struct {
 	detectVersion int64
 
 	remote      remotes             // the remote sensors' pushed series (remote.go)
+	pools       []*rowPool          // the pools with remote sensors (pools.go)
 	commitStats metrics.CommitStats // the durations of this process's commits, for /metrics
 }
 

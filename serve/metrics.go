@@ -100,6 +100,7 @@ func (l *loop) metricsSnapshot(snap *metrics.Snapshot) {
 		}
 	}
 	l.remoteMetrics(snap)
+	l.poolMetrics(snap)
 }
 
 // lastTime returns the wall-clock time of the latest commit published

@@ -154,6 +154,9 @@ func (l *loop) pushRows(ctx context.Context, sr store.SeriesRows) (pushOutcome, 
 	} else if rem.key.Interval != sr.Series.Interval || rem.key.Size != sr.Series.Size {
 		return out, &pushError{http.StatusConflict, fmt.Errorf("series %s has interval %v and size %d: the push has %v and %d", name, rem.key.Interval, rem.key.Size, sr.Series.Interval, sr.Series.Size)}
 	}
+	if err := l.poolsFit(name, sr.Series.Interval, sr.Rows); err != nil {
+		return out, &pushError{http.StatusConflict, err}
+	}
 	added, same, err := rem.take(sr.Rows)
 	out.Added, out.Unchanged = added, same
 	if added > 0 && l.remote.byName[name] != rem {
@@ -237,39 +240,44 @@ func rowDiff(got, held store.Row) string {
 
 // addRemote puts in b the remote series' rows taken since the last batch,
 // their transitions (with their detail, as the watch's) and, for a series
-// in alarm that took rows, a forecast; then logs the series whose sensor
-// size is far too small (once each).
+// in alarm that took rows, a forecast.
 func (l *loop) addRemote(ctx context.Context, b *store.Batch, commit int64) {
 	for _, rem := range l.remote.list {
 		if len(rem.fresh) > 0 {
 			b.Series = append(b.Series, store.SeriesRows{Series: rem.key, Rows: rem.fresh})
 			rem.fresh = nil
 			if rem.rs.Info().State == watch.Alarm {
-				l.addRemoteForecast(ctx, b, rem)
+				l.addRowsForecast(ctx, b, rem.key.Key, rem.rs)
 			}
 		}
-		l.remote.evs = rem.rs.Events(l.remote.evs[:0])
-		for _, ev := range l.remote.evs {
-			b.Transitions = append(b.Transitions, store.Transition{Series: ev.Key.String(), Time: ev.Time,
-				From: ev.From.String(), To: ev.To.String(), Detail: eventDetail(ev, commit)})
-		}
+		l.addSeriesEvents(b, rem.rs, commit)
 	}
-	l.warnSizes()
 }
 
-// addRemoteForecast puts in b the forecast of a remote series: what
-// forecast --format json prints for its rows from the filter's base.
-func (l *loop) addRemoteForecast(ctx context.Context, b *store.Batch, rem *remoteSeries) {
-	a, err := rem.rs.Analysis(ctx)
+// addSeriesEvents puts in b the transitions of a series of rows since the
+// last batch, with their detail as the watch's.
+func (l *loop) addSeriesEvents(b *store.Batch, rs *watch.RowSeries, commit int64) {
+	l.remote.evs = rs.Events(l.remote.evs[:0])
+	for _, ev := range l.remote.evs {
+		b.Transitions = append(b.Transitions, store.Transition{Series: ev.Key.String(), Time: ev.Time,
+			From: ev.From.String(), To: ev.To.String(), Detail: eventDetail(ev, commit)})
+	}
+}
+
+// addRowsForecast puts in b the forecast of a series of rows (a remote
+// sensor's, a pool's) in alarm: what forecast --format json prints for its
+// rows from the filter's base.
+func (l *loop) addRowsForecast(ctx context.Context, b *store.Batch, key string, rs *watch.RowSeries) {
+	a, err := rs.Analysis(ctx)
 	var buf bytes.Buffer
 	if err == nil {
 		err = a.WriteJSON(&buf)
 	}
 	if err != nil {
-		l.log.Warn("forecast of a series in alarm failed", "series", rem.key.Key, "error", err)
+		l.log.Warn("forecast of a series in alarm failed", "series", key, "error", err)
 		return
 	}
-	b.Forecasts = append(b.Forecasts, store.Forecast{Series: rem.key.Key, Time: a.End, State: watch.Alarm.String(), Analysis: buf.Bytes()})
+	b.Forecasts = append(b.Forecasts, store.Forecast{Series: key, Time: a.End, State: watch.Alarm.String(), Analysis: buf.Bytes()})
 }
 
 // remoteMetrics adds the remote sensors' series to a scrape's snapshot,
@@ -331,8 +339,8 @@ type warningJSON struct {
 func (l *loop) sizeWarnings() []warningJSON {
 	out := []warningJSON{}
 	infos := l.w.Series()
-	for _, rem := range l.remote.list {
-		infos = append(infos, rem.rs.Info())
+	for _, rs := range l.rowSeries() {
+		infos = append(infos, rs.Info())
 	}
 	for _, info := range infos {
 		if se := info.SizeError; se != nil {
@@ -348,6 +356,11 @@ func (l *loop) sizeField(sensor string) string {
 	if _, ok := l.remote.byName[sensor]; ok {
 		return "size (the column of the sensor's pushes)"
 	}
+	for _, p := range l.pools {
+		if p.cfg.Name == sensor {
+			return "pool." + sensor + ".sensors (the sum of their sizes)"
+		}
+	}
 	for _, in := range l.cfg.Inputs {
 		if in.Sensor == sensor {
 			return "input." + in.Name + ".size"
@@ -359,12 +372,13 @@ func (l *loop) sizeField(sensor string) string {
 // warnSizes logs each series whose sensor's size is far too small, once.
 // It runs at every commit, so it makes nothing for the series without.
 func (l *loop) warnSizes() {
-	for i, n := 0, l.w.Stats().Series; i < n+len(l.remote.list); i++ {
+	rows := l.rowSeries()
+	for i, n := 0, l.w.Stats().Series; i < n+len(rows); i++ {
 		var se *forecast.SizeError
 		if i < n {
 			se = l.w.SizeError(i)
 		} else {
-			se = l.remote.list[i-n].rs.Info().SizeError
+			se = rows[i-n].Info().SizeError
 		}
 		if se == nil || l.remote.warned[se.Series] {
 			continue

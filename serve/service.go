@@ -110,6 +110,15 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s: restoring the remote sensors' series: %w", st.Dir(), err)
 	}
+	if err := s.l.restorePools(ctx); err != nil {
+		s.l.a.Close()
+		st.Close()
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: restoring the pools: %w", st.Dir(), err)
+	}
 	s.hub = newHub(s.l.commits)
 	if err := s.openSharing(cfg); err != nil {
 		s.l.a.Close()
