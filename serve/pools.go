@@ -91,6 +91,9 @@ func (l *loop) memberRows(p *rowPool, name string) ([]forecast.Row, uint64) {
 		return rem.rs.Rows(), rem.key.Size
 	}
 	size := l.cfg.sensorSize(name)
+	if size == 0 {
+		return nil, 0 // a remote sensor that has not pushed
+	}
 	i, ok := p.locals[name]
 	if !ok {
 		key := watch.Key{Sensor: name, Class: watch.AllClass}
