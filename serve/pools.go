@@ -63,10 +63,13 @@ type rowPool struct {
 // (its lag passed): how many per sensor, and the latest such row.
 type poolAbsences struct {
 	Absent map[string]int64 `json:"absent"`
-	Last   *struct {
-		Time    time.Time `json:"time"`
-		Sensors []string  `json:"sensors"`
-	} `json:"last"`
+	Last   *absentRow       `json:"last"`
+}
+
+// absentRow is a row a pool closed without some of its sensors.
+type absentRow struct {
+	Time    time.Time `json:"time"`
+	Sensors []string  `json:"sensors"`
 }
 
 // metaPool is the meta key of a pool's absences.
@@ -273,10 +276,7 @@ func (p *rowPool) absent(t time.Time, sensors []string) {
 	for _, s := range sensors {
 		p.abs.Absent[s]++
 	}
-	p.abs.Last = &struct {
-		Time    time.Time `json:"time"`
-		Sensors []string  `json:"sensors"`
-	}{t.UTC(), sensors}
+	p.abs.Last = &absentRow{t.UTC(), sensors}
 	p.dirty = true
 }
 
@@ -398,7 +398,7 @@ type poolJSON struct {
 	State      string           `json:"state"`
 	WaitingFor []string         `json:"waiting_for"` // the sensors without the next row (or, before it starts, without a push)
 	Absent     map[string]int64 `json:"absent"`      // rows closed without each sensor (its lag passed)
-	LastAbsent any              `json:"last_absent"` // the latest such row: time, sensors
+	LastAbsent *absentRow       `json:"last_absent"` // the latest such row: time, sensors
 	Error      string           `json:"error,omitempty"`
 }
 
