@@ -152,7 +152,8 @@ func expectedTransitions(t *testing.T, s *forecast.Series) []string {
 // member's), and at the end its rows are pool.Sum of the members' series,
 // its alarm forecast.Analyze's on that sum (time, row, onset, K, the
 // step's estimates, bit for bit) and earlier than each member's own, its
-// transitions those of a RowSeries fed the sum, its forecast forecast's.
+// transitions those of a RowSeries fed the sum, its forecast forecast's,
+// and /metrics has its state and latest row.
 func TestRemotePool(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -189,6 +190,7 @@ func TestRemotePool(t *testing.T) {
 	if code, got := r.get(t, "/api/v1/forecast?sensor=alliance"); code != 200 || !bytes.Equal(got, js.Bytes()) {
 		t.Errorf("forecast of the pool: %d %s", code, firstDiff(string(got), js.String()))
 	}
+	checkPoolMetrics(t, r, "alliance", want.Rows[n-1])
 	t.Logf("alarms: pool %s, members %s %s %s", pooled.Format("15:04"), alarmTime(t, r, "m1").Format("15:04"), alarmTime(t, r, "m2").Format("15:04"), alarmTime(t, r, "m3").Format("15:04"))
 }
 
@@ -429,6 +431,31 @@ func TestRemotePoolConfig(t *testing.T) {
 			t.Errorf("%q: %v", c.table, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "serve.toml")):
 			t.Errorf("%q: error %v, want one naming serve.toml and %q", c.table, err, c.want)
+		}
+	}
+}
+
+// checkPoolMetrics checks that /metrics has a pool's series: the state
+// the status gives, and its latest row's counts.
+func checkPoolMetrics(t *testing.T, r *running, name string, last forecast.Row) {
+	t.Helper()
+	state := -1
+	for _, p := range poolsOf(t, r) {
+		if p.Name == name {
+			state = slices.IndexFunc([]watch.State{watch.Quiet, watch.Watching, watch.Alarm, watch.Subsiding}, func(s watch.State) bool { return s.String() == p.State })
+		}
+	}
+	code, body := r.get(t, "/metrics")
+	if code != 200 || state < 0 {
+		t.Fatalf("/metrics: %d; pool %s's state %d", code, name, state)
+	}
+	for metric, want := range map[string]string{
+		"wormwatch_series_state":              fmt.Sprint(state),
+		"wormwatch_series_probes":             fmt.Sprint(last.Probes),
+		"wormwatch_series_cumulative_sources": fmt.Sprint(last.CumulativeSources),
+	} {
+		if line := fmt.Sprintf("%s{kind=\"all\",sensor=%q,series=%q} %s\n", metric, name, name, want); !bytes.Contains(body, []byte(line)) {
+			t.Errorf("/metrics lacks %q", line)
 		}
 	}
 }
