@@ -100,6 +100,7 @@ var floor = map[string][]string{
 	"internal/outpath":       {"internal/atomicfile"},
 	"internal/gendoc":        {"internal/atomicfile"},
 	"internal/chrometest":    nil,
+	"internal/smtptest":      nil,
 	"internal/paramcli":      {"internal/param"},
 	"share/schematest":       nil,
 	"forecast/eval":          nil,
