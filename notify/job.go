@@ -242,3 +242,10 @@ type OwnerJSON struct {
 	Contact   string `json:"contact"` // its abuse contact; "" for none (written, not sent)
 	Addresses int    `json:"addresses"`
 }
+
+// WithNow returns a copy of the job with another clock (Options.Now).
+func (j *Job) WithNow(now func() time.Time) *Job {
+	c := *j
+	c.opt.Now = now
+	return &c
+}

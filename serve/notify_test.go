@@ -1,0 +1,296 @@
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"wormwatch/internal/smtptest"
+	"wormwatch/notify"
+	"wormwatch/serve/servetest"
+)
+
+// notifyTable is the [notify] table of TestNotifyService: the owner table
+// and opt-out list of testdata/notify, sending through the test's SMTP
+// server (%s: its address, %s: its CA file) at rate messages a second.
+const notifyTable = `
+[notify]
+enabled = true
+owners = %q
+opt_out = %q
+org = "Example CERT"
+contact = "cert@example.org"
+smtp = %q
+smtp_ca = %q
+smtp_user = "notifier"
+smtp_password_env = "WORMWATCH_TEST_SMTP_PASSWORD"
+from = "notices@cert.example.org"
+rate = %v
+`
+
+// wormLines returns a Code Red probe a minute from each address, from
+// 15:30 on 19 July 2001, count times each.
+func wormLines(count int, addrs ...string) []byte {
+	var b bytes.Buffer
+	t0 := time.Date(2001, 7, 19, 15, 30, 0, 0, time.UTC)
+	for i := range count {
+		for j, a := range addrs {
+			at := t0.Add(time.Duration(i*len(addrs)+j) * time.Minute)
+			fmt.Fprintf(&b, "%s - - [%s] \"%s\" 404 290 \"-\" \"-\"\n", a, at.Format("02/Jan/2006:15:04:05 -0700"), servetest.CodeRedRequest)
+		}
+	}
+	return b.Bytes()
+}
+
+// notifyRig is a service with [notify] on a followed log, and the SMTP
+// server it sends through.
+type notifyRig struct {
+	r    *running
+	smtp *smtptest.Server
+	log  string
+	data string
+	conf string
+}
+
+// startNotify writes the configuration and starts the service.
+func startNotify(t *testing.T, dir string, rate float64) *notifyRig {
+	t.Helper()
+	ca := smtptest.NewCA(t)
+	srv := smtptest.Start(t, ca, smtptest.Options{})
+	td := servetest.ModuleFile(t, "serve/testdata/notify")
+	conf := filepath.Join(dir, "serve.toml")
+	writeFile(t, conf, fmt.Appendf(nil, notifyTable, filepath.Join(td, "owners.csv"), filepath.Join(td, "optout.txt"),
+		srv.Addr, ca.WritePEM(t, dir, "ca.pem"), rate))
+	rig := &notifyRig{smtp: srv, log: filepath.Join(dir, "access.log"), data: filepath.Join(dir, "data"), conf: conf}
+	rig.restart(t)
+	return rig
+}
+
+// restart starts the service (again) on the same data folder.
+func (g *notifyRig) restart(t *testing.T) {
+	t.Helper()
+	cfg := loadConfig(t, g.conf, []Input{logInput(t, g.log, "name=web")}, servetest.Sets(g.data))
+	g.r = start(t, cfg, Options{})
+}
+
+// feed appends lines to the log and waits until the service has
+// committed them all.
+func (g *notifyRig) feed(t *testing.T, lines []byte) {
+	t.Helper()
+	servetest.AppendFile(t, g.log, lines)
+	st, err := os.Stat(g.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servetest.WaitFor(t, "the lines committed", func() bool { return g.r.committedOffset(t, g.log) == st.Size() })
+}
+
+// notifyPost asks for a notification and reads the answer.
+func (g *notifyRig) notifyPost(t *testing.T, query string, want int) notify.SummaryJSON {
+	t.Helper()
+	code, body := servetest.Request(t, http.DefaultClient, "POST", g.r.url+"/api/v1/notify"+query, nil)
+	var sum notify.SummaryJSON
+	if code != want {
+		t.Fatalf("POST /api/v1/notify%s: %d %s, want %d", query, code, body, want)
+	}
+	if code == 200 {
+		if err := json.Unmarshal(body, &sum); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+	}
+	return sum
+}
+
+// noticeAddrs reads a folder of notices: each notice's CSV's src_ip
+// column, by the owner column, and the index's owners.
+func noticeAddrs(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	index := readCSVFile(t, filepath.Join(dir, notify.IndexName))
+	for _, row := range index {
+		for _, r := range readCSVFile(t, filepath.Join(dir, row["csv"])) {
+			if r["owner"] != row["owner"] {
+				t.Errorf("%s: a row of %s in %s's notice", row["csv"], r["owner"], row["owner"])
+			}
+			out[row["owner"]] = append(out[row["owner"]], r["src_ip"])
+		}
+	}
+	return out
+}
+
+// readCSVFile reads a CSV file with a header as maps by column.
+func readCSVFile(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("%s: %v (%d records)", path, err, len(recs))
+	}
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// ledgerLines reads the ledger as "owner status to addresses" lines.
+func ledgerLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var e notify.Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("ledger line %q: %v", sc.Text(), err)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s", e.Owner, e.Status, e.To, strings.Join(e.Addresses, ",")))
+	}
+	return out
+}
+
+// TestNotifyService runs the service with [notify] on a log of Code Red
+// probes from known addresses, and a real SMTP server on loopback
+// (STARTTLS, AUTH PLAIN). POST /api/v1/notify writes one notice per owner
+// of the owner table into DATA/notices/TIME/ (exactly the owners and
+// addresses the table gives; the opted-out owner and prefix, the address
+// no owner holds and the address with no worm request left out) and
+// mails those with a contact (one message each, over TLS, holding their
+// addresses); the ledger has one line per notice. A second call sends
+// nothing (the window), a new address is told alone, a run while one runs
+// is 409, and after a restart the state still leaves the addresses told
+// out.
+func TestNotifyService(t *testing.T) {
+	t.Setenv("WORMWATCH_TEST_SMTP_PASSWORD", smtptest.Password)
+	dir := t.TempDir()
+	g := startNotify(t, dir, 0.5)
+	lines := wormLines(2, "192.0.2.1", "192.0.2.70", "192.0.2.130", "192.0.2.200", "198.51.100.5", "203.0.113.9", "100.64.1.1")
+	lines = append(lines, "192.0.2.9 - - [19/Jul/2001:15:31:00 +0000] \"GET /index.html HTTP/1.0\" 200 512 \"-\" \"Mozilla/4.0\"\n"...)
+	g.feed(t, lines)
+
+	// Written only: nothing sent, nothing remembered.
+	sum := g.notifyPost(t, "?send=false", 200)
+	want := map[string][]string{"Example Hosting": {"192.0.2.130", "192.0.2.200"}, "Example Networks": {"192.0.2.1"}, "No Contact Ltd": {"203.0.113.9"}}
+	if got := noticeAddrs(t, sum.Folder); !equalAddrs(got, want) || sum.Sent != nil || sum.Notices != 3 || sum.Addresses != 4 {
+		t.Fatalf("notices %v (summary %+v), want %v and nothing sent", got, sum, want)
+	}
+	if rel, _ := filepath.Rel(g.data, sum.Folder); filepath.Dir(rel) != "notices" {
+		t.Errorf("the notices in %s, not in the data folder's notices/", sum.Folder)
+	}
+	if sum.Left.Unowned != 1 || sum.Left.OptedOut != 1 || sum.Left.OptedOutOwners != 1 || sum.Left.OptedOutAddrs != 1 {
+		t.Errorf("left out: %+v, want 1 unowned, 1 in an opted-out prefix, 1 of an opted-out owner", sum.Left)
+	}
+
+	// Sent: one message per owner with a contact; a run meanwhile is 409.
+	answer := make(chan []byte, 1)
+	go func() {
+		resp, err := http.Post(g.r.url+"/api/v1/notify", "", nil)
+		if err != nil {
+			answer <- []byte(err.Error())
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer <- append([]byte(fmt.Sprint(resp.StatusCode, " ")), b...)
+	}()
+	servetest.WaitFor(t, "the first message", func() bool { return len(g.smtp.Received()) == 1 })
+	g.notifyPost(t, "", 409) // the second message waits 2 s for the rate
+	body := <-answer
+	code, body, _ := bytes.Cut(body, []byte(" "))
+	if err := json.Unmarshal(body, &sum); string(code) != "200" || err != nil {
+		t.Fatalf("POST /api/v1/notify: %s %s", code, body)
+	}
+	if got := noticeAddrs(t, sum.Folder); !equalAddrs(got, want) || sum.Sent == nil || *sum.Sent != (notify.Sent{Messages: 2, Addresses: 3, NoContact: 1}) {
+		t.Fatalf("notices %v, sent %+v", got, sum.Sent)
+	}
+	msgs := g.smtp.Received()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	for i, m := range []struct{ to, addrs string }{{"abuse@hosting.example", "192.0.2.130 192.0.2.200"}, {"abuse@example.net", "192.0.2.1"}} {
+		got := msgs[i]
+		if !got.TLS || got.User != smtptest.User || got.From != "notices@cert.example.org" || !slices.Equal(got.To, []string{m.to}) {
+			t.Errorf("message %d: TLS %v, user %q, from %q, to %v; want to %s", i, got.TLS, got.User, got.From, got.To, m.to)
+		}
+		for _, a := range strings.Fields(m.addrs) {
+			if !bytes.Contains(got.Data, []byte(a)) {
+				t.Errorf("message %d to %s does not name %s", i, m.to, a)
+			}
+		}
+		if bytes.Contains(got.Data, []byte("192.0.2.70")) || bytes.Contains(got.Data, []byte("198.51.100.5")) {
+			t.Errorf("message %d names an opted-out address", i)
+		}
+	}
+	ledger := filepath.Join(g.data, "notify-ledger.jsonl")
+	wantLedger := []string{"Example Hosting sent abuse@hosting.example 192.0.2.130,192.0.2.200", "Example Networks sent abuse@example.net 192.0.2.1",
+		"No Contact Ltd no_contact  203.0.113.9"}
+	if got := ledgerLines(t, ledger); !slices.Equal(got, wantLedger) {
+		t.Errorf("ledger:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantLedger, "\n"))
+	}
+
+	// Again within the window: nothing sent; the notice without a contact
+	// is written again (its addresses were told to nobody).
+	sum = g.notifyPost(t, "", 200)
+	if sum.Skipped != 3 || sum.Sent == nil || sum.Sent.Messages != 0 || len(g.smtp.Received()) != 2 ||
+		!equalAddrs(noticeAddrs(t, sum.Folder), map[string][]string{"No Contact Ltd": {"203.0.113.9"}}) {
+		t.Fatalf("the second run: %+v, sent %+v, %d messages", sum, sum.Sent, len(g.smtp.Received()))
+	}
+	wantLedger = append(wantLedger, "No Contact Ltd no_contact  203.0.113.9")
+	if got := ledgerLines(t, ledger); !slices.Equal(got, wantLedger) {
+		t.Errorf("ledger after the second run:\n%s", strings.Join(got, "\n"))
+	}
+
+	// A restart keeps the state; a new address of a told owner is told
+	// alone.
+	if err := g.r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	g.restart(t)
+	g.feed(t, wormLines(1, "192.0.2.5"))
+	sum = g.notifyPost(t, "", 200)
+	msgs = g.smtp.Received()
+	if sum.Sent == nil || *sum.Sent != (notify.Sent{Messages: 1, Addresses: 1, NoContact: 1}) || sum.Skipped != 3 || len(msgs) != 3 ||
+		!equalAddrs(noticeAddrs(t, sum.Folder), map[string][]string{"Example Networks": {"192.0.2.5"}, "No Contact Ltd": {"203.0.113.9"}}) {
+		t.Fatalf("after the restart: %+v, sent %+v, %d messages", sum, sum.Sent, len(msgs))
+	}
+	if !slices.Equal(msgs[2].To, []string{"abuse@example.net"}) || !bytes.Contains(msgs[2].Data, []byte("192.0.2.5")) {
+		t.Errorf("the third message: to %v", msgs[2].To)
+	}
+	if got := ledgerLines(t, ledger); len(got) != 6 || got[4] != "Example Networks sent abuse@example.net 192.0.2.5" {
+		t.Errorf("ledger after the restart:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// equalAddrs compares the addresses of notices by owner.
+func equalAddrs(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
