@@ -294,3 +294,56 @@ func equalAddrs(a, b map[string][]string) bool {
 	}
 	return true
 }
+
+// TestNotifyConfigErrors checks that a mistake of the [notify] table is
+// one error naming the file, the line and the key (a bad line of the
+// owner table names its own file, line and field), and that a good table
+// loads.
+func TestNotifyConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	td := servetest.ModuleFile(t, "serve/testdata/notify")
+	owners, optOut := filepath.Join(td, "owners.csv"), filepath.Join(td, "optout.txt")
+	bad := filepath.Join(dir, "bad.csv")
+	writeFile(t, bad, []byte("prefix,owner,contact\n10.0.0.0/33,X,x@example.net\n"))
+	noPEM := filepath.Join(dir, "ca.pem")
+	writeFile(t, noPEM, []byte("not a certificate\n"))
+	head := "[notify]\nenabled = true\n"
+	own := fmt.Sprintf("owners = %q\n", owners)
+	for _, tc := range []struct{ doc, want string }{
+		{head, "serve.toml:1: notify.owners: missing: give owners"},
+		{head + fmt.Sprintf("owners = %q\n", bad), "serve.toml:3: notify.owners: " + bad + ":2: field prefix:"},
+		{head + own + "opt_out = \"/nonexistent/optout\"\n", "serve.toml:4: notify.opt_out: /nonexistent/optout: "},
+		{head + "delegations = [\"/nonexistent/deleg\"]\n", "serve.toml:3: notify.delegations: /nonexistent/deleg: "},
+		{head + own + "contact = \"somebody\"\n", "serve.toml:4: notify.contact: \"somebody\": want an e-mail address or an https URL"},
+		{head + own + "families = [\"slammer2\"]\n", "serve.toml:4: notify.families: \"slammer2\" is no family"},
+		{head + own + "from = \"a@example.org\"\n", "serve.toml:4: notify.from: applies only with smtp"},
+		{head + own + "smtp = \"mail.example.org\"\nfrom = \"a@example.org\"\n", "serve.toml:4: notify.smtp: \"mail.example.org\": want host:port"},
+		{head + own + "smtp = \"mail.example.org:587\"\n", "notify.from: missing"},
+		{head + own + "smtp = \"mail.example.org:587\"\nfrom = \"a@example.org\"\nsmtp_ca = \"" + noPEM + "\"\n", "serve.toml:6: notify.smtp_ca: " + noPEM + ": no PEM certificate"},
+		{head + own + "smtp = \"mail.example.org:587\"\nfrom = \"a@example.org\"\nsmtp_user = \"u\"\nsmtp_password_env = \"WORMWATCH_TEST_UNSET_PASSWORD\"\n", "notify.smtp_password_env: $WORMWATCH_TEST_UNSET_PASSWORD is not set"},
+		{head + own + "rate = 0.0\n", "serve.toml:4: notify.rate: "},
+		{head + own + "every = \"-1s\"\n", "serve.toml:4: notify.every"},
+	} {
+		file := filepath.Join(dir, "serve.toml")
+		writeFile(t, file, []byte(tc.doc))
+		_, err := Load(file, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
+		if err == nil {
+			t.Errorf("%q: no error", tc.doc)
+			continue
+		}
+		msg := strings.ReplaceAll(err.Error(), file, "serve.toml")
+		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%q:\n got %s\nwant one line holding %q", tc.doc, msg, tc.want)
+		}
+	}
+	file := filepath.Join(dir, "serve.toml")
+	writeFile(t, file, []byte(head+own+fmt.Sprintf("opt_out = %q\n", optOut)+"[csaf]\nbase_url = \"https://cert.example.org\"\ncontacts = [\"mailto:cert@example.org\"]\n"))
+	cfg, err := Load(file, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.notifyJob == nil || cfg.notifyJob.Owners().Len() != 4 || cfg.notifyOptions().Advisory != "https://cert.example.org/.well-known/csaf/provider-metadata.json" || cfg.notifyOptions().Mail != nil {
+		t.Errorf("the job of a good table: %+v", cfg.notifyOptions())
+	}
+}
