@@ -16,6 +16,7 @@ import (
 	"wormwatch/detect"
 	"wormwatch/internal/param"
 	"wormwatch/notify"
+	"wormwatch/taxii"
 )
 
 // Telling owners from the service (docs/share.md, "Telling owners"): the
@@ -28,24 +29,26 @@ import (
 // NotifyConfig is the [notify] table: who holds the addresses, what the
 // notices say, and how they are sent (as the flags of wormwatch notify).
 type NotifyConfig struct {
-	Enabled         bool           `toml:"enabled" default:"false" doc:"tell the owners of the infected addresses the service has seen: POST /api/v1/notify, and every (docs/share.md, Telling owners). The state is notify-state.db, the ledger notify-ledger.jsonl and the notices notices/TIME/ in the data folder"`
-	Owners          string         `toml:"owners" doc:"the owner table: CSV with the columns prefix, owner, contact (abuse e-mail address) and optionally asn; the longest prefix holding an address wins. Read at the start and at each reload"`
-	Delegations     []string       `toml:"delegations" maxlen:"16" doc:"RIR delegation files (delegated-REGISTRY-extended-latest): the holders of what the owner table does not name (their notices are written, not sent: no contact)"`
-	OptOut          string         `toml:"opt_out" doc:"the opt-out list: lines prefix P, owner NAME or contact ADDRESS"`
-	Families        []string       `toml:"families" maxlen:"256" doc:"tell only of these worm families (names of the signature table); empty: every family detected"`
-	Reporter        string         `toml:"reporter" default:"wormwatch" doc:"who saw the detections, in the notices (the CSV's public_source)"`
-	Org             string         `toml:"org" default:"wormwatch" doc:"who writes the notices (the letter's signature, the From name)"`
-	Contact         string         `toml:"contact" doc:"where owners answer and opt out: an e-mail address or an https URL; empty: reply to the message"`
-	Advisory        string         `toml:"advisory" doc:"a link to your advisory, first among the notices' links; empty: the CSAF site's provider-metadata.json when [csaf] is on, none otherwise"`
-	Listed          int            `toml:"listed" default:"200" min:"1" max:"1000000" doc:"addresses listed in a notice's text, at most (its CSV lists every one)"`
-	SMTP            string         `toml:"smtp" doc:"the SMTP server, host:port, STARTTLS required; empty: notices are written, not sent"`
-	SMTPUser        string         `toml:"smtp_user" doc:"user for AUTH PLAIN, after STARTTLS; the password is read from the environment variable smtp_password_env (never from this file)"`
-	SMTPPasswordEnv string         `toml:"smtp_password_env" default:"WORMWATCH_SMTP_PASSWORD" doc:"the environment variable holding smtp_user's password"`
-	SMTPCA          string         `toml:"smtp_ca" doc:"PEM certificates to trust for the SMTP server; empty: the system's roots"`
-	From            string         `toml:"from" doc:"the sender's e-mail address (envelope and From); required with smtp"`
-	Rate            float64        `toml:"rate" default:"1" min:"0.001" max:"1000" doc:"messages a second, at most"`
-	Window          param.Duration `toml:"window" default:"1d" min:"1m" max:"365d" doc:"an address is reported at most once in this window (kept in notify-state.db across restarts)"`
-	Every           param.Duration `toml:"every" default:"0s" min:"0s" max:"365d" doc:"run a notification on this schedule (from the start, and from each reload); 0s: only when asked (POST /api/v1/notify)"`
+	Enabled          bool           `toml:"enabled" default:"false" doc:"tell the owners of the infected addresses the service has seen: POST /api/v1/notify, and every (docs/share.md, Telling owners). The state is notify-state.db, the ledger notify-ledger.jsonl and the notices notices/TIME/ in the data folder"`
+	Owners           string         `toml:"owners" doc:"the owner table: CSV with the columns prefix, owner, contact (abuse e-mail address) and optionally asn; the longest prefix holding an address wins. Read at the start and at each reload"`
+	Delegations      []string       `toml:"delegations" maxlen:"16" doc:"RIR delegation files (delegated-REGISTRY-extended-latest): the holders of what the owner table does not name (their notices are written, not sent: no contact)"`
+	OptOut           string         `toml:"opt_out" doc:"the opt-out list: lines prefix P, owner NAME or contact ADDRESS"`
+	Families         []string       `toml:"families" maxlen:"256" doc:"tell only of these worm families (names of the signature table); empty: every family detected"`
+	TAXIIMember      string         `toml:"taxii_member" doc:"with taxii_collections: read the sightings members share in the service's TAXII server ([taxii]) as this member, TLP 2.0 enforced as for its own reads; their addresses are told too, each seen by the identity that created its sighting (TLP:RED sightings are not passed on)"`
+	TAXIICollections []string       `toml:"taxii_collections" maxlen:"64" doc:"the TAXII collections (ids or aliases) whose sightings are read as taxii_member; a collection whose TLP floor is red is refused"`
+	Reporter         string         `toml:"reporter" default:"wormwatch" doc:"who saw the detections, in the notices (the CSV's public_source)"`
+	Org              string         `toml:"org" default:"wormwatch" doc:"who writes the notices (the letter's signature, the From name)"`
+	Contact          string         `toml:"contact" doc:"where owners answer and opt out: an e-mail address or an https URL; empty: reply to the message"`
+	Advisory         string         `toml:"advisory" doc:"a link to your advisory, first among the notices' links; empty: the CSAF site's provider-metadata.json when [csaf] is on, none otherwise"`
+	Listed           int            `toml:"listed" default:"200" min:"1" max:"1000000" doc:"addresses listed in a notice's text, at most (its CSV lists every one)"`
+	SMTP             string         `toml:"smtp" doc:"the SMTP server, host:port, STARTTLS required; empty: notices are written, not sent"`
+	SMTPUser         string         `toml:"smtp_user" doc:"user for AUTH PLAIN, after STARTTLS; the password is read from the environment variable smtp_password_env (never from this file)"`
+	SMTPPasswordEnv  string         `toml:"smtp_password_env" default:"WORMWATCH_SMTP_PASSWORD" doc:"the environment variable holding smtp_user's password"`
+	SMTPCA           string         `toml:"smtp_ca" doc:"PEM certificates to trust for the SMTP server; empty: the system's roots"`
+	From             string         `toml:"from" doc:"the sender's e-mail address (envelope and From); required with smtp"`
+	Rate             float64        `toml:"rate" default:"1" min:"0.001" max:"1000" doc:"messages a second, at most"`
+	Window           param.Duration `toml:"window" default:"1d" min:"1m" max:"365d" doc:"an address is reported at most once in this window (kept in notify-state.db across restarts)"`
+	Every            param.Duration `toml:"every" default:"0s" min:"0s" max:"365d" doc:"run a notification on this schedule (from the start, and from each reload); 0s: only when asked (POST /api/v1/notify)"`
 }
 
 // checkNotify checks the [notify] table and makes its job: the owner
@@ -74,6 +77,9 @@ func (c *checker) checkNotify() error {
 		}
 	}
 	if err := c.checkNotifyMail(); err != nil {
+		return err
+	}
+	if err := c.checkNotifyTAXII(); err != nil {
 		return err
 	}
 	job, err := notify.NewJob(c.cfg.notifyOptions())
@@ -119,6 +125,47 @@ func (c *checker) checkNotifyMail() error {
 		return c.at("notify.smtp_password_env", "$%s is not set or empty: it holds the password of smtp_user %s", n.SMTPPasswordEnv, n.SMTPUser)
 	}
 	return nil
+}
+
+// checkNotifyTAXII checks taxii_member and taxii_collections against the
+// [taxii] table: the server on, the member known and allowed to read each
+// collection, no collection whose floor is TLP:RED.
+func (c *checker) checkNotifyTAXII() error {
+	n, t := &c.cfg.Notify, &c.cfg.TAXII
+	switch {
+	case n.TAXIIMember == "" && len(n.TAXIICollections) == 0:
+		return nil
+	case !t.Enabled:
+		return c.at("notify.taxii_member", "the service has no TAXII server ([taxii] enabled = true)")
+	case n.TAXIIMember == "":
+		return c.at("notify.taxii_member", "missing: the member the sightings of taxii_collections are read as")
+	case len(n.TAXIICollections) == 0:
+		return c.at("notify.taxii_collections", "missing: the collections whose sightings are read as taxii_member")
+	case !slices.ContainsFunc(t.Members, func(m taxii.Member) bool { return m.Name == n.TAXIIMember }):
+		return c.at("notify.taxii_member", "%q is no [[taxii.member]]", n.TAXIIMember)
+	}
+	for _, key := range n.TAXIICollections {
+		i := slices.IndexFunc(t.Collections, func(cl taxii.Collection) bool { return cl.ID == key || (cl.Alias != "" && cl.Alias == key) })
+		switch {
+		case i < 0:
+			return c.at("notify.taxii_collections", "%q is no [[taxii.collection]] (its id or alias)", key)
+		case t.Collections[i].TLP == "red":
+			return c.at("notify.taxii_collections", "%q has the TLP floor red: what it holds may not be passed on to owners", key)
+		case !c.reads(n.TAXIIMember, t.Collections[i]):
+			return c.at("notify.taxii_member", "%s may not read collection %s (no group of its in the collection's read list)", n.TAXIIMember, key)
+		}
+	}
+	return nil
+}
+
+// reads reports whether a TAXII member is in a group that reads cl.
+func (c *checker) reads(member string, cl taxii.Collection) bool {
+	for _, g := range c.cfg.TAXII.Groups {
+		if slices.Contains(cl.Read, g.Name) && slices.Contains(g.Members, member) {
+			return true
+		}
+	}
+	return false
 }
 
 // notifyOptions are the job's options: the table's, with the state, the
@@ -188,7 +235,31 @@ func (s *Service) detections(ctx context.Context, reporter string) (*notify.Dete
 	}); e != nil {
 		return nil, e
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	return d, s.sightings(d)
+}
+
+// sightings adds to d the sightings of [notify] taxii_collections, read
+// from the service's TAXII server as taxii_member.
+func (s *Service) sightings(d *notify.Detections) error {
+	n := s.cfg.Load().Notify
+	if s.taxii == nil || n.TAXIIMember == "" {
+		return nil
+	}
+	for _, coll := range n.TAXIICollections {
+		objs, err := s.taxii.Objects(n.TAXIIMember, coll)
+		if err != nil {
+			return err
+		}
+		got, err := notify.ReadObjects(objs, "TAXII collection "+coll, "")
+		if err != nil {
+			return err
+		}
+		d.Add(got)
+	}
+	return nil
 }
 
 // noticesDir returns a new folder's path for a run's notices:

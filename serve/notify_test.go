@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"wormwatch/detect"
 	"wormwatch/internal/smtptest"
 	"wormwatch/notify"
 	"wormwatch/serve/servetest"
@@ -323,6 +325,7 @@ func TestNotifyConfigErrors(t *testing.T) {
 		{head + own + "smtp = \"mail.example.org:587\"\nfrom = \"a@example.org\"\nsmtp_ca = \"" + noPEM + "\"\n", "serve.toml:6: notify.smtp_ca: " + noPEM + ": no PEM certificate"},
 		{head + own + "smtp = \"mail.example.org:587\"\nfrom = \"a@example.org\"\nsmtp_user = \"u\"\nsmtp_password_env = \"WORMWATCH_TEST_UNSET_PASSWORD\"\n", "notify.smtp_password_env: $WORMWATCH_TEST_UNSET_PASSWORD is not set"},
 		{head + own + "rate = 0.0\n", "serve.toml:4: notify.rate: "},
+		{head + own + "taxii_member = \"cert-north\"\ntaxii_collections = [\"amber\"]\n", "serve.toml:4: notify.taxii_member: the service has no TAXII server"},
 		{head + own + "every = \"-1s\"\n", "serve.toml:4: notify.every"},
 	} {
 		file := filepath.Join(dir, "serve.toml")
@@ -337,6 +340,24 @@ func TestNotifyConfigErrors(t *testing.T) {
 			t.Errorf("%q:\n got %s\nwant one line holding %q", tc.doc, msg, tc.want)
 		}
 	}
+	alliance, err := os.ReadFile(servetest.ModuleFile(t, "docs/examples/alliance.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ keys, want string }{
+		{"taxii_member = \"cert-north\"\ntaxii_collections = [\"red\"]\n", "notify.taxii_collections: \"red\" has the TLP floor red"},
+		{"taxii_member = \"cert-north\"\ntaxii_collections = [\"nope\"]\n", "notify.taxii_collections: \"nope\" is no [[taxii.collection]]"},
+		{"taxii_member = \"nobody\"\ntaxii_collections = [\"amber\"]\n", "notify.taxii_member: \"nobody\" is no [[taxii.member]]"},
+		{"taxii_member = \"vendor-east\"\ntaxii_collections = [\"sightings-inbox\"]\n", "notify.taxii_member: vendor-east may not read collection sightings-inbox"},
+		{"taxii_collections = [\"amber\"]\n", "notify.taxii_member: missing"},
+	} {
+		file := filepath.Join(dir, "alliance.toml")
+		writeFile(t, file, append(slices.Clone(alliance), (head+own+tc.keys)...))
+		_, err := Load(file, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), file+":") {
+			t.Errorf("%q: %v, want an error of the file's line holding %q", tc.keys, err, tc.want)
+		}
+	}
 	file := filepath.Join(dir, "serve.toml")
 	writeFile(t, file, []byte(head+own+fmt.Sprintf("opt_out = %q\n", optOut)+"[csaf]\nbase_url = \"https://cert.example.org\"\ncontacts = [\"mailto:cert@example.org\"]\n"))
 	cfg, err := Load(file, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
@@ -345,5 +366,95 @@ func TestNotifyConfigErrors(t *testing.T) {
 	}
 	if cfg.notifyJob == nil || cfg.notifyJob.Owners().Len() != 4 || cfg.notifyOptions().Advisory != "https://cert.example.org/.well-known/csaf/provider-metadata.json" || cfg.notifyOptions().Mail != nil {
 		t.Errorf("the job of a good table: %+v", cfg.notifyOptions())
+	}
+}
+
+// memberBundle returns the objects of the STIX bundle detect writes of a
+// log of Code Red probes from addrs, marked AMBER, created by an identity
+// of the member's name (id: identity--UUID): what a member shares.
+func memberBundle(t *testing.T, dir, name, uuid string, addrs ...string) []json.RawMessage {
+	t.Helper()
+	path := filepath.Join(dir, name+".log")
+	writeFile(t, path, wormLines(1, addrs...))
+	rep, err := detect.Analyze(t.Context(), []string{path}, detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	var b bytes.Buffer
+	if _, err := rep.WriteSTIX(&b, "amber"); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Objects []struct {
+			Type, ID string
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(doc.Objects, func(o struct{ Type, ID string }) bool { return o.Type == "identity" })
+	if i < 0 {
+		t.Fatal("detect's bundle has no identity")
+	}
+	text := strings.ReplaceAll(b.String(), doc.Objects[i].ID, "identity--"+uuid)
+	text = regexp.MustCompile(`"name":\s*"wormwatch"`).ReplaceAllString(text, `"name": "`+name+`"`)
+	var objs struct{ Objects []json.RawMessage }
+	if err := json.Unmarshal([]byte(text), &objs); err != nil || !strings.Contains(text, `"name": "`+name+`"`) {
+		t.Fatalf("%v: no identity named %s", err, name)
+	}
+	return objs.Objects
+}
+
+// TestNotifyTAXII runs the service with the example alliance's TAXII
+// server and [notify] reading the AMBER collection's sightings as
+// cert-north: the addresses isp-south (cert-north's group) shared there
+// are told besides those of the service's own log, seen by the identity
+// that shared them; those vendor-east (no group with cert-north) shared
+// are not, as cert-north may not read them.
+func TestNotifyTAXII(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	example, err := os.ReadFile(servetest.ModuleFile(t, "docs/examples/alliance.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := servetest.ModuleFile(t, "serve/testdata/notify")
+	conf := filepath.Join(dir, "serve.toml")
+	writeFile(t, conf, append(example, fmt.Sprintf("[notify]\nenabled = true\nowners = %q\ntaxii_member = \"cert-north\"\ntaxii_collections = [\"amber\"]\n",
+		filepath.Join(td, "owners.csv"))...))
+	g := &notifyRig{log: filepath.Join(dir, "access.log"), data: filepath.Join(dir, "data"), conf: conf}
+	g.restart(t)
+	g.feed(t, wormLines(1, "192.0.2.1"))
+	for _, c := range []struct {
+		member string
+		addrs  []string
+		uuid   string
+	}{{"isp-south", []string{"192.0.2.130", "203.0.113.9"}, "1b0b6c4a-8f8e-4c55-9b1e-6a2f7c1d0a01"},
+		{"vendor-east", []string{"192.0.2.200"}, "2c1c7d5b-9a9f-4d66-8c2f-7b3a8d2e1b02"}} {
+		res, err := g.r.svc.taxii.Add(t.Context(), c.member, "amber", memberBundle(t, dir, c.member, c.uuid, c.addrs...))
+		if err != nil || res.Accepted == 0 {
+			t.Fatalf("%s's bundle: %+v %v", c.member, res, err)
+		}
+		for _, r := range res.Refused { // an object given twice in a bundle (an observed-data of two sightings) is stored once
+			if !strings.Contains(r, "already in this collection") {
+				t.Fatalf("%s's bundle: refused %s", c.member, r)
+			}
+		}
+	}
+	sum := g.notifyPost(t, "", 200)
+	want := map[string][]string{"Example Hosting": {"192.0.2.130"}, "Example Networks": {"192.0.2.1"}, "No Contact Ltd": {"203.0.113.9"}}
+	if got := noticeAddrs(t, sum.Folder); !equalAddrs(got, want) || sum.Sent != nil || sum.Unresolved != 0 {
+		t.Fatalf("notices %v (summary %+v), want %v", got, sum, want)
+	}
+	for _, row := range readCSVFile(t, filepath.Join(sum.Folder, "example-hosting.csv")) {
+		if row["public_source"] != "isp-south" {
+			t.Errorf("192.0.2.130 seen by %q, want the identity that shared it (isp-south)", row["public_source"])
+		}
+	}
+	for _, row := range readCSVFile(t, filepath.Join(sum.Folder, "example-networks.csv")) {
+		if row["public_source"] != "wormwatch" || row["src_ip"] != "192.0.2.1" {
+			t.Errorf("the service's own row %v", row)
+		}
 	}
 }
