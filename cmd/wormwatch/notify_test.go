@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"wormwatch/internal/smtptest"
@@ -219,4 +222,76 @@ func startSMTP(t *testing.T, dir string) *smtptest.Server {
 	ca := smtptest.NewCA(t, "127.0.0.1")
 	ca.WritePEM(t, dir, "ca.pem")
 	return smtptest.Start(t, ca, smtptest.Options{})
+}
+
+// TestServeNotifyKill9 runs wormwatch serve with [notify] sending through
+// a loopback SMTP server: POST /api/v1/notify mails the owner of the
+// addresses of the followed log; the service is then killed with SIGKILL
+// and started again: a second request sends nothing (the addresses told
+// are in the data folder's state, which the kill did not lose), and a new
+// address is told alone. The ledger holds every notice, across the kill.
+func TestServeNotifyKill9(t *testing.T) {
+	t.Setenv("WORMWATCH_SMTP_PASSWORD", smtptest.Password) // inherited by the service
+	dir := t.TempDir()
+	notifyFiles(t, dir)
+	srv := startSMTP(t, dir)
+	serveConfig(t, dir, `path = "access.log"`+"\nname = \"web\"")
+	f, err := os.OpenFile(filepath.Join(dir, "serve.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[notify]\nenabled = true\nowners = \"owners.csv\"\nsmtp = %q\nsmtp_ca = \"ca.pem\"\nsmtp_user = \"notifier\"\nfrom = \"notices@cert.example.org\"\nrate = 50\n", srv.Addr)
+	f.Close()
+	probes := func(addrs ...string) []byte {
+		var b bytes.Buffer
+		for i, a := range addrs {
+			fmt.Fprintf(&b, "%s - - [19/Jul/2001:15:%02d:00 +0000] \"GET /default.ida?%s HTTP/1.0\" 404 290 \"-\" \"-\"\n", a, i, strings.Repeat("N", 224)+"%u9090%u6858%ucbd3%u7801%u9090")
+		}
+		return b.Bytes()
+	}
+	log := filepath.Join(dir, "access.log")
+	appendFile(t, log, probes("24.1.2.3", "61.7.8.9", "200.1.1.1"))
+	notifyNow := func(s *server) (sum struct {
+		Notices, Skipped int
+		Sent             struct{ Messages, Addresses int }
+	}) {
+		t.Helper()
+		resp, err := serveClient.Post(s.url+"/api/v1/notify", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(body, &sum); resp.StatusCode != 200 || err != nil {
+			t.Fatalf("POST /api/v1/notify: %d %s", resp.StatusCode, body)
+		}
+		return sum
+	}
+	size := func() int64 { st, _ := os.Stat(log); return st.Size() }
+
+	s := startServer(t, dir, "--config", "serve.toml")
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	if sum := notifyNow(s); sum.Notices != 1 || sum.Sent.Messages != 1 || sum.Sent.Addresses != 2 || len(srv.Received()) != 1 {
+		t.Fatalf("first run: %+v, %d messages", sum, len(srv.Received()))
+	}
+	s.signal(t, syscall.SIGKILL)
+
+	s = startServer(t, dir, "--config", "serve.toml")
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	if sum := notifyNow(s); sum.Sent.Messages != 0 || sum.Skipped != 2 || len(srv.Received()) != 1 {
+		t.Fatalf("after the kill: %+v, %d messages: the addresses told were told again", sum, len(srv.Received()))
+	}
+	appendFile(t, log, probes("9.9.9.9"))
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	sum := notifyNow(s)
+	msgs := srv.Received()
+	if sum.Sent.Messages != 1 || sum.Sent.Addresses != 1 || len(msgs) != 2 || !bytes.Contains(msgs[1].Data, []byte("9.9.9.9")) || bytes.Contains(msgs[1].Data, []byte("61.7.8.9")) {
+		t.Fatalf("a new address: %+v, %d messages", sum, len(msgs))
+	}
+	if got := ledgerStatus(t, filepath.Join(dir, "data", "notify-ledger.jsonl")); !slices.Equal(got, []string{"Low Half Networks:sent", "Low Half Networks:sent"}) {
+		t.Errorf("ledger %v", got)
+	}
+	if code := s.signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM: exit status %d:\n%s", code, s.stderr)
+	}
 }
