@@ -48,7 +48,7 @@ type NotifyConfig struct {
 	From             string         `toml:"from" doc:"the sender's e-mail address (envelope and From); required with smtp"`
 	Rate             float64        `toml:"rate" default:"1" min:"0.001" max:"1000" doc:"messages a second, at most"`
 	Window           param.Duration `toml:"window" default:"1d" min:"1m" max:"365d" doc:"an address is reported at most once in this window (kept in notify-state.db across restarts)"`
-	Every            param.Duration `toml:"every" default:"0s" min:"0s" max:"365d" doc:"run a notification on this schedule (from the start, and from each reload); 0s: only when asked (POST /api/v1/notify)"`
+	Every            param.Duration `toml:"every" default:"0s" min:"0s" max:"365d" doc:"run a notification on this schedule (from the start, and from each reload), at least 1s; 0s: only when asked (POST /api/v1/notify). Without smtp nothing is told, so each run writes the notices of every address again"`
 }
 
 // checkNotify checks the [notify] table and makes its job: the owner
@@ -62,6 +62,8 @@ func (c *checker) checkNotify() error {
 	switch {
 	case n.Owners == "" && len(n.Delegations) == 0:
 		return c.at("notify.owners", "missing: give owners (a table) or delegations (RIR files): who holds the addresses")
+	case n.Every.D() > 0 && n.Every.D() < time.Second:
+		return c.at("notify.every", "%v: want 0s (no schedule) or at least 1s", n.Every.D())
 	case n.Contact != "" && !strings.Contains(n.Contact, "@") && !strings.HasPrefix(n.Contact, "https://"):
 		return c.at("notify.contact", "%q: want an e-mail address or an https URL", n.Contact)
 	}

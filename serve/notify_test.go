@@ -327,6 +327,7 @@ func TestNotifyConfigErrors(t *testing.T) {
 		{head + own + "rate = 0.0\n", "serve.toml:4: notify.rate: "},
 		{head + own + "taxii_member = \"cert-north\"\ntaxii_collections = [\"amber\"]\n", "serve.toml:4: notify.taxii_member: the service has no TAXII server"},
 		{head + own + "every = \"-1s\"\n", "serve.toml:4: notify.every"},
+		{head + own + "every = \"500ms\"\n", "serve.toml:4: notify.every: 500ms: want 0s (no schedule) or at least 1s"},
 	} {
 		file := filepath.Join(dir, "serve.toml")
 		writeFile(t, file, []byte(tc.doc))
@@ -456,5 +457,33 @@ func TestNotifyTAXII(t *testing.T) {
 		if row["public_source"] != "wormwatch" || row["src_ip"] != "192.0.2.1" {
 			t.Errorf("the service's own row %v", row)
 		}
+	}
+}
+
+// TestNotifyEvery: with every, the service runs notifications on its own:
+// without smtp each writes the notices (nothing is told, so every address
+// again) into a folder of its own.
+func TestNotifyEvery(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	td := servetest.ModuleFile(t, "serve/testdata/notify")
+	conf := filepath.Join(dir, "serve.toml")
+	writeFile(t, conf, fmt.Appendf(nil, "[notify]\nenabled = true\nowners = %q\nevery = \"1s\"\n", filepath.Join(td, "owners.csv")))
+	g := &notifyRig{log: filepath.Join(dir, "access.log"), data: filepath.Join(dir, "data"), conf: conf}
+	g.restart(t)
+	g.feed(t, wormLines(1, "192.0.2.1", "203.0.113.9"))
+	var folders []os.DirEntry
+	servetest.WaitFor(t, "two scheduled runs", func() bool {
+		folders, _ = os.ReadDir(filepath.Join(g.data, "notices"))
+		return len(folders) >= 2
+	})
+	want := map[string][]string{"Example Networks": {"192.0.2.1"}, "No Contact Ltd": {"203.0.113.9"}}
+	for _, f := range folders[:2] {
+		if got := noticeAddrs(t, filepath.Join(g.data, "notices", f.Name())); !equalAddrs(got, want) {
+			t.Errorf("%s: %v, want %v", f.Name(), got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(g.data, "notify-ledger.jsonl")); err == nil {
+		t.Error("a ledger was written without sending")
 	}
 }
