@@ -202,7 +202,7 @@ func (s *Service) notifyNow(ctx context.Context, send bool) (*notify.Summary, er
 	if cfg.notifyJob == nil {
 		return nil, errors.New("no [notify] table (enabled = true)")
 	}
-	d, err := s.detections(ctx, cfg.Notify.Reporter)
+	d, err := s.detections(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +219,9 @@ func (s *Service) notifyNow(ctx context.Context, send bool) (*notify.Summary, er
 }
 
 // detections returns the sources detect's analyzer has counted so far
-// (none before anything was read), taken on the loop.
-func (s *Service) detections(ctx context.Context, reporter string) (*notify.Detections, error) {
+// (none before anything was read), taken on the loop, and the sightings
+// of cfg's TAXII collections.
+func (s *Service) detections(ctx context.Context, cfg *Config) (*notify.Detections, error) {
 	var d *notify.Detections
 	var err error
 	if e := s.l.do(ctx, s.done, func() {
@@ -233,20 +234,20 @@ func (s *Service) detections(ctx context.Context, reporter string) (*notify.Dete
 			return
 		}
 		defer rep.Close()
-		d, err = notify.FromReport(rep, reporter)
+		d, err = notify.FromReport(rep, cfg.Notify.Reporter)
 	}); e != nil {
 		return nil, e
 	}
 	if err != nil {
 		return nil, err
 	}
-	return d, s.sightings(d)
+	return d, s.sightings(cfg, d)
 }
 
 // sightings adds to d the sightings of [notify] taxii_collections, read
 // from the service's TAXII server as taxii_member.
-func (s *Service) sightings(d *notify.Detections) error {
-	n := s.cfg.Load().Notify
+func (s *Service) sightings(cfg *Config, d *notify.Detections) error {
+	n := cfg.Notify
 	if s.taxii == nil || n.TAXIIMember == "" {
 		return nil
 	}
