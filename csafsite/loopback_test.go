@@ -1,26 +1,19 @@
 package csafsite
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"wormwatch/internal/smtptest"
 )
 
 // The host names the tools are given: the site's and CSAF's DNS path. Both
@@ -50,11 +43,9 @@ type loopback struct {
 func serveLoopback(t *testing.T, s *Site, wrap func(http.Handler) http.Handler) *loopback {
 	t.Helper()
 	dir := t.TempDir()
-	caPEM, cert := testCerts(t)
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca := smtptest.NewCA(t, testHost, testDNSHost) // a CA made for the test, and the site's certificate
+	caFile := ca.WritePEM(t, dir, "ca.pem")
+	cert := ca.Server
 	mux := http.NewServeMux()
 	for _, p := range s.Patterns() {
 		mux.Handle(p, s.Handler())
@@ -71,40 +62,6 @@ func serveLoopback(t *testing.T, s *Site, wrap func(http.Handler) http.Handler) 
 	px := httptest.NewServer(tun)
 	t.Cleanup(px.Close)
 	return &loopback{site: s, caFile: caFile, proxy: px.URL, dir: dir, tunnel: tun}
-}
-
-// testCerts makes a CA and a server certificate it signs for the test
-// hosts; it returns the CA in PEM and the server's key pair.
-func testCerts(t *testing.T) ([]byte, tls.Certificate) {
-	t.Helper()
-	caKey, err1 := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafKey, err2 := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	now := time.Now()
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wormwatch test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: testHost},
-		DNSNames:  []string{testHost, testDNSHost},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &leafKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}
 }
 
 // tunnel is an HTTP CONNECT proxy that tunnels to one loopback address,

@@ -18,7 +18,14 @@
 // Bad input (an owner table, a delegation file, an opt-out list, a report
 // or bundle) is an *InputError naming the file, line and field.
 //
+// Job is a whole run, one copy of those steps: the owners and opt-out list
+// read once (NewJob), then at each Run the notices planned, those of
+// addresses reported in the window left out, written into a new folder
+// and sent. `wormwatch notify` runs one; `wormwatch serve` keeps one for
+// its [notify] table and runs it on request and on a schedule, on what its
+// detect analyzer counted and the sightings of its TAXII server
+// (ReadObjects) (docs/share.md, "Telling owners").
+//
 // The package reads detect's report but never the engine: it works on real
-// detections. `wormwatch notify` is its command; `wormwatch serve` can call
-// Plan, Write and Sender.Send the same way (docs/share.md, "Telling owners").
+// detections.
 package notify

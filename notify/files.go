@@ -100,6 +100,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if d := s.Detections; d != nil && (d.Hosts > 0 || d.RedTLP > 0) {
 		fmt.Fprintf(&b, ", %s sources logged as host names, %s TLP:RED sightings", n(d.Hosts), n(d.RedTLP))
 	}
+	if d := s.Detections; d != nil && d.Unresolved > 0 {
+		fmt.Fprintf(&b, ", %s sightings whose indicator or observed-data was not read", n(d.Unresolved))
+	}
 	b.WriteString("\n")
 	if t := s.Sent; t != nil {
 		fmt.Fprintf(&b, "sent %s messages reporting %s addresses; %s failed, %s owners without a contact, %s with every address reported already (see the ledger)\n",

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"os"
@@ -11,8 +12,8 @@ import (
 
 // Fuzz targets of every parser of outside data: the owner table
 // (FuzzTable), delegation files (FuzzDelegations), the opt-out list
-// (FuzzOptOut), detect's JSON report (FuzzReport) and STIX bundles
-// (FuzzSTIX). Each checks that bad input is one *InputError naming the
+// (FuzzOptOut), detect's JSON report (FuzzReport) and STIX bundles and
+// a TAXII collection's objects (FuzzSTIX). Each checks that bad input is one *InputError naming the
 // file (and, for the line-based formats, a line that exists), and that
 // what is accepted holds together. Run each for a while, for example
 //
@@ -144,14 +145,36 @@ func FuzzSTIX(f *testing.F) {
 {"type": "sighting", "id": "sighting--1", "sighting_of_ref": "indicator--1", "observed_data_refs": ["observed-data--1"]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ReadSTIX(bytes.NewReader(data), "member.json", "")
-		if err != nil {
-			checkFuzzError(t, err, "member.json", data)
+		checkSightings(t, d, err, data)
+		// The same objects read as a TAXII collection's (ReadObjects): an
+		// error only where the objects themselves do not read; otherwise
+		// what the bundle gave, and the sightings ReadSTIX refused counted.
+		var doc struct {
+			Type    string            `json:"type"`
+			Objects []json.RawMessage `json:"objects"`
+		}
+		if json.Unmarshal(data, &doc) != nil || doc.Type != "bundle" {
 			return
 		}
-		for _, s := range d.Sources {
-			if !s.Addr.IsValid() || s.Count < 1 || len(s.Families) != 1 || len(s.Reporters) != 1 || s.LastSeen.Before(s.FirstSeen) {
-				t.Fatalf("source %+v", s)
-			}
+		lenient, lerr := ReadObjects(doc.Objects, "member.json", "")
+		checkSightings(t, lenient, lerr, data)
+		if err == nil && (lerr != nil || len(lenient.Sources) != len(d.Sources) || lenient.Unresolved != 0) {
+			t.Fatalf("ReadObjects: %v, %d sources, %d unresolved; ReadSTIX read %d sources", lerr, len(lenient.Sources), lenient.Unresolved, len(d.Sources))
 		}
 	})
+}
+
+// checkSightings checks what a reader of sightings returned: an
+// *InputError, or sources that hold together.
+func checkSightings(t *testing.T, d *Detections, err error, data []byte) {
+	t.Helper()
+	if err != nil {
+		checkFuzzError(t, err, "member.json", data)
+		return
+	}
+	for _, s := range d.Sources {
+		if !s.Addr.IsValid() || s.Count < 1 || len(s.Families) != 1 || len(s.Reporters) != 1 || s.LastSeen.Before(s.FirstSeen) {
+			t.Fatalf("source %+v", s)
+		}
+	}
 }

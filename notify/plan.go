@@ -19,11 +19,11 @@ type Notice struct {
 
 // Left is what Plan left out, by reason.
 type Left struct {
-	Unowned        int64 // addresses no owner is known to hold
-	OptedOut       int64 // addresses in an opted-out prefix
-	OptedOutOwners int   // owners (or their contacts) that opted out
-	OptedOutAddrs  int64 // the addresses of those owners
-	OtherFamilies  int64 // addresses none of whose families were asked for
+	Unowned        int64 `json:"unowned"`          // addresses no owner is known to hold
+	OptedOut       int64 `json:"opted_out"`        // addresses in an opted-out prefix
+	OptedOutOwners int   `json:"opted_out_owners"` // owners (or their contacts) that opted out
+	OptedOutAddrs  int64 `json:"opted_out_addrs"`  // the addresses of those owners
+	OtherFamilies  int64 `json:"other_families"`   // addresses none of whose families were asked for
 }
 
 // PlanOptions are Plan's choices.

@@ -37,12 +37,12 @@ type Sender struct {
 
 // Sent counts what Send did, by notice.
 type Sent struct {
-	Messages  int   // notices sent
-	Addresses int64 // addresses reported in them
-	Failed    int   // notices the server refused, or that could not be delivered
-	NoContact int   // notices of owners with no contact
-	Reported  int   // notices whose every address was reported in the window already
-	Skipped   int64 // addresses left out: reported in the window already
+	Messages  int   `json:"messages"`   // notices sent
+	Addresses int64 `json:"addresses"`  // addresses reported in them
+	Failed    int   `json:"failed"`     // notices the server refused, or that could not be delivered
+	NoContact int   `json:"no_contact"` // notices of owners with no contact
+	Reported  int   `json:"reported"`   // notices whose every address was reported in the window already
+	Skipped   int64 `json:"skipped"`    // addresses left out: reported in the window already
 }
 
 // Send sends the notices in order. It returns when every notice was sent

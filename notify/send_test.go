@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime"
@@ -17,13 +18,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wormwatch/internal/smtptest"
 )
 
 // sendRig is what a sending test needs: the server, a Sender on it with
 // a state file and a ledger in a temporary folder, and a clock the test
 // moves.
 type sendRig struct {
-	srv    *testServer
+	srv    *smtptest.Server
 	sender *Sender
 	state  *StateFile
 	ledger string
@@ -32,8 +35,8 @@ type sendRig struct {
 
 func newRig(t *testing.T, rate float64) *sendRig {
 	t.Helper()
-	ca := newTestCA(t)
-	r := &sendRig{srv: startServer(t, ca, false), now: time.Date(2001, 8, 5, 9, 0, 0, 0, time.UTC)}
+	ca := smtptest.NewCA(t)
+	r := &sendRig{srv: smtptest.Start(t, ca, smtptest.Options{}), now: time.Date(2001, 8, 5, 9, 0, 0, 0, time.UTC)}
 	dir := t.TempDir()
 	var err error
 	if r.state, err = OpenState(t.Context(), filepath.Join(dir, "state.db"), r.now.Add(-DefaultWindow)); err != nil {
@@ -46,7 +49,7 @@ func newRig(t *testing.T, rate float64) *sendRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lf.Close() })
-	m := &SMTP{Addr: r.srv.addr, TLS: &tls.Config{RootCAs: ca.pool, ServerName: "localhost"}, Username: "notifier", Password: "secret", Timeout: 10 * time.Second}
+	m := &SMTP{Addr: r.srv.Addr, TLS: &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}, Username: smtptest.User, Password: smtptest.Password, Timeout: 10 * time.Second}
 	t.Cleanup(func() { m.Close() })
 	r.sender = &Sender{Mailer: m, From: "notices@cert.example.org", Letter: testLetter(), Rate: rate, Window: DefaultWindow,
 		State: r.state, Ledger: lf, Now: func() time.Time { return r.now }}
@@ -119,7 +122,7 @@ func TestSend(t *testing.T) {
 	if sent != (Sent{Messages: 3, Addresses: 6, NoContact: 3}) {
 		t.Errorf("sent %+v", sent)
 	}
-	msgs := r.srv.received()
+	msgs := r.srv.Received()
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages, want 3", len(msgs))
 	}
@@ -129,10 +132,10 @@ func TestSend(t *testing.T) {
 		if i == 2 {
 			n = &notices[3]
 		}
-		if !m.tls || m.user != "notifier" || m.from != "notices@cert.example.org" || !slices.Equal(m.to, []string{n.Owner.Contact}) {
-			t.Errorf("message %d: tls %v user %q from %q to %v", i, m.tls, m.user, m.from, m.to)
+		if !m.TLS || m.User != smtptest.User || m.From != "notices@cert.example.org" || !slices.Equal(m.To, []string{n.Owner.Contact}) {
+			t.Errorf("message %d: tls %v user %q from %q to %v", i, m.TLS, m.User, m.From, m.To)
 		}
-		h, text, csv, name := parts(t, m.data)
+		h, text, csv, name := parts(t, m.Data)
 		var wantText, wantCSV bytes.Buffer
 		l.WriteText(&wantText, n)
 		l.WriteCSV(&wantCSV, n)
@@ -176,10 +179,10 @@ func TestSend(t *testing.T) {
 	if sent != (Sent{Messages: 1, Addresses: 1, NoContact: 3, Reported: 2, Skipped: 6}) {
 		t.Errorf("second run: sent %+v", sent)
 	}
-	if msgs = r.srv.received(); len(msgs) != 4 {
+	if msgs = r.srv.Received(); len(msgs) != 4 {
 		t.Fatalf("%d messages after the second run, want 4", len(msgs))
 	}
-	_, _, csv, _ := parts(t, msgs[3].data)
+	_, _, csv, _ := parts(t, msgs[3].Data)
 	if rows := strings.Split(strings.TrimSpace(csv), "\n"); len(rows) != 2 || !strings.Contains(rows[1], ",192.0.2.12,") {
 		t.Errorf("second run's CSV:\n%s", csv)
 	}
@@ -211,7 +214,7 @@ func TestSendRate(t *testing.T) {
 	if _, err := r.sender.Send(t.Context(), notices); err != nil {
 		t.Fatal(err)
 	}
-	msgs := r.srv.received()
+	msgs := r.srv.Received()
 	if len(msgs) != n {
 		t.Fatalf("%d messages", len(msgs))
 	}
@@ -221,7 +224,7 @@ func TestSendRate(t *testing.T) {
 		// comes a little after the limiter lets it go (the message is
 		// made, then written to the socket): allow 10 ms of difference in
 		// that delay between two messages.
-		if gap := msgs[k].mail.Sub(msgs[1].mail); gap < time.Duration(k-1)*interval-10*time.Millisecond {
+		if gap := msgs[k].Mail.Sub(msgs[1].Mail); gap < time.Duration(k-1)*interval-10*time.Millisecond {
 			t.Errorf("message %d began %v after message 1, sooner than %v", k, gap, time.Duration(k-1)*interval)
 		}
 	}
@@ -254,24 +257,22 @@ func TestSendRefused(t *testing.T) {
 		plain bool
 		trust bool
 	}{{"no STARTTLS", true, true}, {"untrusted certificate", false, false}} {
-		ca := newTestCA(t)
-		srv := startServer(t, ca, c.plain)
-		pool := ca.pool
+		ca := smtptest.NewCA(t)
+		srv := smtptest.Start(t, ca, smtptest.Options{Plain: c.plain})
+		pool := ca.Pool
 		if !c.trust {
-			pool = newTestCA(t).pool
+			pool = smtptest.NewCA(t).Pool
 		}
 		lf := &memLedger{}
-		s := &Sender{Mailer: &SMTP{Addr: srv.addr, TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"}, Username: "notifier", Password: "secret"},
+		s := &Sender{Mailer: &SMTP{Addr: srv.Addr, TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"}, Username: smtptest.User, Password: smtptest.Password},
 			From: "notices@cert.example.org", Letter: testLetter(), Rate: 1000, Ledger: lf}
 		sent, err := s.Send(t.Context(), notices)
 		if err == nil || sent.Messages != 0 || sent.Failed != MaxFailures {
 			t.Errorf("%s: sent %+v, error %v", c.name, sent, err)
 		}
-		srv.mu.Lock()
-		if srv.mail != 0 || len(srv.msgs) != 0 {
-			t.Errorf("%s: the server saw %d MAIL commands", c.name, srv.mail)
+		if n := srv.MailCommands(); n != 0 || len(srv.Received()) != 0 {
+			t.Errorf("%s: the server saw %d MAIL commands", c.name, n)
 		}
-		srv.mu.Unlock()
 		if len(lf.entries) != MaxFailures+1 || lf.entries[0].Status != StatusFailed || !strings.Contains(lf.entries[0].Reply, map[bool]string{true: "STARTTLS", false: "certificate"}[c.plain]) {
 			t.Errorf("%s: ledger %+v", c.name, lf.entries)
 		}
@@ -295,4 +296,9 @@ func TestSendContext(t *testing.T) {
 	if sent, err := r.sender.Send(ctx, notices); err == nil || sent.Messages != 0 {
 		t.Errorf("sent %+v, %v", sent, err)
 	}
+}
+
+// base64Decoder decodes base64 split over lines.
+func base64Decoder(b []byte) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, bytes.NewReader(bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)))
 }

@@ -40,6 +40,9 @@ type Detections struct {
 	Families map[string]Family // by name
 	Hosts    int64             // sources logged as host names, not addresses: left out
 	RedTLP   int64             // sightings marked TLP:RED, which may not be passed on: left out
+	// Unresolved counts the sightings ReadObjects left out: their
+	// indicator or observed-data was not among the objects read.
+	Unresolved int64
 }
 
 // Add appends the detections of o to d.
@@ -55,6 +58,7 @@ func (d *Detections) Add(o *Detections) {
 	}
 	d.Hosts += o.Hosts
 	d.RedTLP += o.RedTLP
+	d.Unresolved += o.Unresolved
 }
 
 // interner shares the slices of equal sets of names among sources.

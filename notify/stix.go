@@ -12,9 +12,13 @@ import (
 )
 
 // tlpRed is the TLP 1.0 RED marking-definition of STIX 2.1 (section
-// 7.2.1.4 of the specification, as package share writes it). A marking
-// defined in the bundle and named "TLP:RED" (TLP 2.0) counts as red too.
-const tlpRed = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+// 7.2.1.4 of the specification, as package share writes it), tlpRed2 TLP
+// 2.0's (the OASIS marking of the TLP 2.0 extension definition). A
+// marking defined in the bundle and named "TLP:RED" counts as red too.
+const (
+	tlpRed  = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+	tlpRed2 = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+)
 
 // stixObject holds the properties of the objects ReadSTIX reads.
 type stixObject struct {
@@ -58,22 +62,6 @@ type bundle struct {
 // is ""). Sightings marked TLP:RED may not be passed on: they are counted
 // in RedTLP and left out. name is the file's name in errors.
 func ReadSTIX(r io.Reader, name, reporter string) (*Detections, error) {
-	b, err := readBundle(r, name)
-	if err != nil {
-		return nil, err
-	}
-	d := &Detections{Families: map[string]Family{}}
-	in := &interner{}
-	for _, o := range b.sorted("sighting") {
-		if err := b.sighting(o, d, in, reporter); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
-}
-
-// readBundle reads a bundle's objects.
-func readBundle(r io.Reader, name string) (*bundle, error) {
 	var doc struct {
 		Type    string            `json:"type"`
 		Objects []json.RawMessage `json:"objects"`
@@ -84,9 +72,49 @@ func readBundle(r io.Reader, name string) (*bundle, error) {
 	if doc.Type != "bundle" {
 		return nil, inputErr(name, 0, "type", "%q: want a STIX 2.1 bundle (\"bundle\")", doc.Type)
 	}
-	b := &bundle{name: name, objs: map[string]*stixObject{}, red: map[string]bool{tlpRed: true}}
+	return readObjects(doc.Objects, name, reporter, false)
+}
+
+// ReadObjects reads the sightings among STIX 2.1 objects as ReadSTIX reads
+// a bundle's, except that a sighting whose indicator or observed-data is
+// not among them, or does not read, is left out (counted in Unresolved)
+// rather than an error: the objects of a TAXII collection, as a member may
+// read them, need not hold every object a sighting refers to. name names
+// them in errors.
+func ReadObjects(objects []json.RawMessage, name, reporter string) (*Detections, error) {
+	return readObjects(objects, name, reporter, true)
+}
+
+// readObjects reads the sightings of objects; lenient leaves out a
+// sighting that does not resolve instead of failing.
+func readObjects(objects []json.RawMessage, name, reporter string, lenient bool) (*Detections, error) {
+	b, err := readBundle(objects, name)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detections{Families: map[string]Family{}}
+	in := &interner{}
+	for _, o := range b.sorted("sighting") {
+		var part Detections
+		part.Families = d.Families
+		if err := b.sighting(o, &part, in, reporter); err != nil {
+			if !lenient {
+				return nil, err
+			}
+			d.Unresolved++
+			continue
+		}
+		d.Sources = append(d.Sources, part.Sources...)
+		d.RedTLP += part.RedTLP
+	}
+	return d, nil
+}
+
+// readBundle reads a bundle's objects.
+func readBundle(objects []json.RawMessage, name string) (*bundle, error) {
+	b := &bundle{name: name, objs: map[string]*stixObject{}, red: map[string]bool{tlpRed: true, tlpRed2: true}}
 	raws := map[string]json.RawMessage{}
-	for i, raw := range doc.Objects {
+	for i, raw := range objects {
 		o := &stixObject{index: i}
 		if err := json.Unmarshal(raw, o); err != nil {
 			return nil, inputErr(name, 0, fmt.Sprintf("objects[%d]", i), "%v", err)

@@ -14,6 +14,7 @@ import (
 	"wormwatch/internal/names"
 	"wormwatch/internal/param"
 	"wormwatch/internal/paramcli"
+	"wormwatch/notify"
 	"wormwatch/watch"
 )
 
@@ -110,6 +111,7 @@ type Config struct {
 	Alert      alert.Config      `toml:"alert" doc:"alerts of alarm transitions: signed webhooks, STIX bundles, CSAF drafts (docs/serve.md, Alerts)"`
 	TAXII      taxii.Config      `toml:"taxii" doc:"the TAXII 2.1 server of a sharing alliance: members, trust groups, TLP 2.0 (docs/share.md)"`
 	CSAF       csafsite.Config   `toml:"csaf" doc:"the CSAF 2.0 trusted provider: the advisories published from the alarms' drafts and a folder (docs/share.md)"`
+	Notify     NotifyConfig      `toml:"notify" doc:"telling the owners of infected machines: notices written and e-mailed (docs/share.md, Telling owners)"`
 
 	// File is the configuration file read, "" for none.
 	File string `toml:"-"`
@@ -121,6 +123,8 @@ type Config struct {
 	// flag); when it was not, and the service listens on loopback, the
 	// links of alerts name the address it listens on.
 	BaseURLGiven bool `toml:"-"`
+
+	notifyJob *notify.Job // [notify]'s job, made by the check; nil when not enabled
 }
 
 // Overrides are what the command line gives over a configuration file.

@@ -35,6 +35,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/v1/stix/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelSTIX)))
 	mux.Handle("/api/v1/csaf/{id}", s.api(http.MethodGet, s.handleDocument(alert.ChannelCSAF)))
 	s.mountSharing(mux)
+	mux.Handle("/api/v1/notify", s.api(http.MethodPost, s.handleNotify))
 	mux.Handle("/api/", s.api("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s (see docs/serve.md, HTTP API)", r.URL.Path)
 	}))

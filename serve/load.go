@@ -159,6 +159,9 @@ func (c *checker) check() error {
 	if err := c.checkSharing(); err != nil {
 		return err
 	}
+	if err := c.checkNotify(); err != nil {
+		return err
+	}
 	return c.checkListen()
 }
 
@@ -399,7 +402,15 @@ func (cfg *Config) Describe(w io.Writer) error {
 	for _, h := range cfg.Alert.Webhooks {
 		fmt.Fprintf(w, "webhook  %s: %s %v\n", h.Name, urlHost(h.URL), h.Events)
 	}
-	fmt.Fprintf(w, "alerts   STIX bundles %v, CSAF drafts %v, TLP %s\n\n", cfg.Alert.STIX, cfg.Alert.CSAF, cfg.Alert.TLP)
+	fmt.Fprintf(w, "alerts   STIX bundles %v, CSAF drafts %v, TLP %s\n", cfg.Alert.STIX, cfg.Alert.CSAF, cfg.Alert.TLP)
+	if n := cfg.Notify; n.Enabled {
+		how := "written only (no smtp)"
+		if n.SMTP != "" {
+			how = "sent through " + n.SMTP + " from " + n.From
+		}
+		fmt.Fprintf(w, "notify   owners %q, %d delegation files; %s; window %v, every %v\n", n.Owners, len(n.Delegations), how, n.Window.D(), n.Every.D())
+	}
+	fmt.Fprintln(w)
 	body, err := param.Marshal(cfg)
 	if err != nil {
 		return err

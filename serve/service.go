@@ -65,6 +65,11 @@ type Service struct {
 
 	taxii *taxii.Server  // [taxii], nil when not enabled (sharing.go)
 	csaf  *csafsite.Site // [csaf], nil when not enabled
+
+	notifyMu   sync.Mutex      // one notification at a time (notify.go)
+	notifyCtx  context.Context // the runs' context, done when the service stops
+	notifyWake chan struct{}   // a reload restarts the schedule
+	stopNotify func(context.Context)
 }
 
 // New opens the store in the data folder (locking it against a second
@@ -81,7 +86,7 @@ func New(ctx context.Context, cfg *Config, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Service{opt: opt, level: new(slog.LevelVar), done: make(chan struct{}), start: opt.Now()}
+	s := &Service{opt: opt, level: new(slog.LevelVar), done: make(chan struct{}), start: opt.Now(), notifyWake: make(chan struct{}, 1)}
 	s.log = opt.Logger
 	if s.log == nil {
 		s.log = newLogger(cfg, opt.Stderr, s.level)
@@ -212,6 +217,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 	stopDeliverer := s.runDeliverer()
+	s.stopNotify = s.runNotifier()
 	srv := s.server(cfg)
 	served := make(chan error, 1)
 	go func() { served <- s.serve(srv, cfg) }()
@@ -251,6 +257,7 @@ func (s *Service) shutdown(srv *http.Server, stopSources, stopLoop context.Cance
 		err = fmt.Errorf("the final commit took longer than the shutdown grace (%v): what came after the last commit is read again at the next start", grace)
 	}
 	s.hub.close()
+	s.stopNotify(deadline) // a run in progress ends: its request is answered
 	if e := srv.Shutdown(deadline); e != nil && err == nil {
 		srv.Close()
 		err = fmt.Errorf("requests still open after the shutdown grace (%v): closed", grace)
@@ -312,8 +319,9 @@ func (s *Service) serve(srv *http.Server, cfg *Config) error {
 // Reload applies a new configuration while the service runs: inputs
 // added are started, inputs removed stopped (their counts stay in
 // reports), inputs changed restarted; the log level, the tokens, the
-// remote sensors, the clock, the commit interval and the [alert] table
-// (webhooks, their URLs and secrets, retries, artifacts) change at once. Keys
+// remote sensors, the clock, the commit interval, the [alert] table
+// (webhooks, their URLs and secrets, retries, artifacts) and the [notify]
+// table (its files read again; its schedule starts again) change at once. Keys
 // that cannot change while the service runs (the address, the data
 // folder, TLS, the signatures, the watch's and forecast's settings, the
 // line cap, the HTTP ports, the [taxii] and [csaf] tables) keep their
@@ -353,6 +361,10 @@ func (s *Service) Reload(ctx context.Context, next *Config) error {
 	logAlertChanges(s.log, cur.Alert, merged.Alert)
 	s.cfg.Store(&merged)
 	s.setLevel(&merged)
+	select {
+	case s.notifyWake <- struct{}{}: // [notify] every starts again
+	default:
+	}
 	s.log.Info("configuration reloaded", "inputs", len(merged.Inputs), "remotes", len(merged.Remotes))
 	return nil
 }

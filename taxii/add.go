@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 )
 
 // AddResult is what Add filed: as the status resource of a POST says it.
@@ -69,4 +71,41 @@ func (s *Server) collectionByKey(key string) *coll {
 		}
 	}
 	return nil
+}
+
+// Objects returns the objects of a collection (its id or alias) that
+// member may read, exactly as a GET of its objects by that member with no
+// filter would give them over every page: the last version of each, in
+// the order they were added, TLP 2.0 enforced. It is the way the service
+// that embeds the server reads what members share (wormwatch serve's
+// notifications read their sightings). The read is recorded in the audit
+// log (credential "service", remote "internal") before it is returned.
+// An error means nothing was read: an unknown member or collection, no
+// read right, or the audit log's failure.
+func (s *Server) Objects(member, collection string) ([]json.RawMessage, error) {
+	mi, ok := s.byName[member]
+	if !ok {
+		return nil, fmt.Errorf("taxii: no member %q", member)
+	}
+	cl := s.collectionByKey(collection)
+	if cl == nil {
+		return nil, fmt.Errorf("taxii: no collection %q (an id or an alias)", collection)
+	}
+	if cl.readers[mi] == nil {
+		return nil, fmt.Errorf("taxii: member %s may not read collection %s", member, collection)
+	}
+	p := cl.query(cl.readers[mi], &filter{limit: math.MaxInt, addedAfter: -1, last: true}, nil)
+	a := auditRow{at: s.now().UnixMicro(), member: member, credential: "service", remote: "internal", action: "objects",
+		collection: cl.cfg.ID, status: 200, count: len(p.items)}
+	for _, it := range p.items {
+		a.seqs = append(a.seqs, it.seq)
+	}
+	if err := s.audit.record(a); err != nil {
+		return nil, fmt.Errorf("taxii: recording the read in the audit log: %w", err)
+	}
+	out := make([]json.RawMessage, len(p.items))
+	for i, it := range p.items {
+		out[i] = slices.Clone(it.data)
+	}
+	return out, nil
 }

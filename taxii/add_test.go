@@ -46,3 +46,51 @@ func TestAdd(t *testing.T) {
 		}
 	}
 }
+
+// TestObjects: the Go API reads a collection as a GET of the member
+// would, over every page: the objects it may see (TLP 2.0), each once in
+// its last version, and none it may not; the read is in the audit log;
+// an unknown member or collection, or no read right, is an error.
+func TestObjects(t *testing.T) {
+	e := example(t)
+	amber, green := newID(), newID()
+	e.post(north, collAmber, marked(amber, Amber), marked(green, Green))
+	for _, c := range []struct {
+		member string
+		want   []string
+	}{{"cert-north", []string{amber, green}}, {"isp-south", []string{amber, green}}, {"vendor-east", nil}} {
+		objs, err := e.s.Objects(c.member, "amber")
+		if err != nil {
+			t.Fatalf("%s: %v", c.member, err)
+		}
+		var ids []string
+		for _, o := range objs {
+			var v struct{ ID string }
+			if err := json.Unmarshal(o, &v); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, v.ID)
+		}
+		if strings.Join(ids, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s reads %v, want %v", c.member, ids, c.want)
+		}
+		// The same as the member reads over HTTP.
+		w := map[string]who{"cert-north": north, "isp-south": south, "vendor-east": east}[c.member]
+		var http []string
+		for _, id := range decode[envelope](t, e.get(w, objectsPath(collAmber), 200).body).ids() {
+			http = append(http, strings.Split(id, "@")[0]) // ids() gives id@modified
+		}
+		if strings.Join(http, " ") != strings.Join(ids, " ") {
+			t.Errorf("%s reads %v over HTTP, %v through Objects", c.member, http, ids)
+		}
+	}
+	entries, _, err := e.s.Audit(t.Context(), AuditQuery{Action: "objects", Member: "isp-south"})
+	if err != nil || len(entries) == 0 || entries[0].Credential != "service" || entries[0].Count != 2 {
+		t.Errorf("audit %+v %v: want isp-south's read of 2 objects with credential service", entries, err)
+	}
+	for _, c := range []struct{ member, coll string }{{"nobody", "amber"}, {"cert-north", "no-such"}} {
+		if _, err := e.s.Objects(c.member, c.coll); err == nil {
+			t.Errorf("Objects as %s of %s: no error", c.member, c.coll)
+		}
+	}
+}

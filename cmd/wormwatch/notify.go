@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -84,11 +82,7 @@ func runNotify(ctx context.Context, cmd *cobra.Command, args []string, f *notify
 	if err := checkNotify(cmd, args, f); err != nil {
 		return usageError{err}
 	}
-	owners, err := notify.LoadOwners(f.owners, f.delegations)
-	if err != nil {
-		return usageError{err}
-	}
-	optOut, err := notify.LoadOptOut(f.optOut)
+	job, err := notify.NewJob(notifyOptions(f))
 	if err != nil {
 		return usageError{err}
 	}
@@ -96,36 +90,44 @@ func runNotify(ctx context.Context, cmd *cobra.Command, args []string, f *notify
 	if err != nil {
 		return err
 	}
-	sum := &notify.Summary{Detections: d}
-	sum.Notices, sum.Left = notify.Plan(d.Sources, owners, notify.PlanOptions{OptOut: optOut, Families: f.families})
-	letter := &notify.Letter{Org: f.org, Contact: f.contact, Advisory: f.advisory, Families: d.Families, Listed: f.listed}
-	var state *notify.StateFile
-	if f.state != "" {
-		letter.Window = f.window // said in the notices only when it is kept
-		now := time.Now()
-		if state, err = notify.OpenState(ctx, f.state, now.Add(-f.window)); err != nil {
-			return usageError{err}
-		}
-		defer state.Close()
-		if sum.Notices, sum.Skipped, err = notify.Fresh(ctx, state, sum.Notices, now.Add(-f.window)); err != nil {
-			return err
-		}
-	}
-	if f.out != "" {
-		if err := letter.Write(ctx, f.out, sum.Notices); err != nil {
-			return notifyWriteError(err)
-		}
-		sum.Dir = f.out
-	}
-	if f.send {
-		sent, err := sendNotices(ctx, f, letter, state, sum.Notices)
-		sum.Sent = &sent
-		if err != nil {
+	sum, err := job.Run(ctx, d, f.out, f.send)
+	if err != nil {
+		if sum != nil && sum.Sent != nil {
 			sum.WriteText(cmd.OutOrStdout())
-			return err
 		}
+		return notifyRunError(err, f)
 	}
 	return sum.WriteText(cmd.OutOrStdout())
+}
+
+// notifyOptions are the job the flags ask for.
+func notifyOptions(f *notifyFlags) notify.Options {
+	o := notify.Options{Owners: f.owners, Delegations: f.delegations, OptOut: f.optOut, Families: f.families,
+		Org: f.org, Contact: f.contact, Advisory: f.advisory, Listed: f.listed, Window: f.window, State: f.state, Ledger: f.ledger}
+	if f.send {
+		o.Mail = &notify.MailOptions{SMTP: f.smtp, User: f.smtpUser, Password: os.Getenv("WORMWATCH_SMTP_PASSWORD"),
+			CA: f.smtpCA, From: f.from, Rate: f.rate}
+	}
+	return o
+}
+
+// notifyRunError gives a run's error its exit status: a file of the
+// flags that cannot be read or opened is a usage error, as is a folder
+// that cannot be made; an interruption has the usual message.
+func notifyRunError(err error, f *notifyFlags) error {
+	var oe *notify.OptionError
+	var we *notify.WriteError
+	switch {
+	case errors.As(err, &oe) && oe.Option == "smtp_ca":
+		return usagef("--smtp-ca %s: %v", f.smtpCA, oe.Err)
+	case errors.As(err, &oe) && oe.Option == "ledger":
+		return usagef("--ledger: %v", oe.Err)
+	case errors.As(err, &oe):
+		return usageError{oe.Err}
+	case errors.As(err, &we):
+		return notifyWriteError(we.Err)
+	}
+	return err
 }
 
 // checkNotify checks the flags before anything is read.
@@ -242,30 +244,6 @@ func notifyInputs(ctx context.Context, cmd *cobra.Command, args []string, f *not
 		d.Add(got)
 	}
 	return d, nil
-}
-
-// sendNotices e-mails the notices.
-func sendNotices(ctx context.Context, f *notifyFlags, letter *notify.Letter, state *notify.StateFile, notices []notify.Notice) (notify.Sent, error) {
-	cfg := &tls.Config{}
-	if f.smtpCA != "" {
-		pem, err := os.ReadFile(f.smtpCA)
-		if err != nil {
-			return notify.Sent{}, usagef("--smtp-ca %s: %v", f.smtpCA, err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return notify.Sent{}, usagef("--smtp-ca %s: no PEM certificate in it", f.smtpCA)
-		}
-	}
-	ledger, err := notify.OpenLedger(f.ledger)
-	if err != nil {
-		return notify.Sent{}, usagef("--ledger: %v", err)
-	}
-	defer ledger.Close()
-	m := &notify.SMTP{Addr: f.smtp, TLS: cfg, Username: f.smtpUser, Password: os.Getenv("WORMWATCH_SMTP_PASSWORD")}
-	defer m.Close()
-	s := &notify.Sender{Mailer: m, From: f.from, Letter: letter, Rate: f.rate, Window: f.window, State: state, Ledger: ledger}
-	return s.Send(ctx, notices)
 }
 
 // notifyWriteError makes a folder that exists, or cannot be made, a usage

@@ -3,29 +3,18 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
+	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
-	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
+	"wormwatch/internal/smtptest"
 )
 
 // notifyFiles writes the owner data of the notify tests into dir: a table
@@ -171,7 +160,7 @@ func TestNotifySend(t *testing.T) {
 	notifyFiles(t, dir)
 	srv := startSMTP(t, dir)
 	log := logPath(t, "honeynet2004_access_log.10")
-	args := []string{"notify", "--owners", "owners.csv", "--delegations", "delegated-test-extended", "--send", "--smtp", srv.addr,
+	args := []string{"notify", "--owners", "owners.csv", "--delegations", "delegated-test-extended", "--send", "--smtp", srv.Addr,
 		"--smtp-ca", "ca.pem", "--smtp-user", "notifier", "--from", "notices@cert.example.org", "--rate", "50",
 		"--state", "state.db", "--ledger", "ledger.jsonl", "--org", "Example CERT", log}
 	run := func(out string) string {
@@ -185,13 +174,13 @@ func TestNotifySend(t *testing.T) {
 		return so.String()
 	}
 	out := run("first")
-	msgs := srv.received()
-	if len(msgs) != 1 || !msgs[0].tls || !slices.Equal(msgs[0].to, []string{"abuse@low.example"}) {
+	msgs := srv.Received()
+	if len(msgs) != 1 || !msgs[0].TLS || !slices.Equal(msgs[0].To, []string{"abuse@low.example"}) {
 		t.Fatalf("%d messages %+v", len(msgs), msgs)
 	}
 	// The message holds the notice written to the folder.
 	text := readFile(t, filepath.Join(dir, "first", "low-half-networks.txt"))
-	if !bytes.Contains(bytes.ReplaceAll(msgs[0].data, []byte("=\r\n"), nil), bytes.ReplaceAll(text[:200], []byte("\n"), []byte("\r\n"))) {
+	if !bytes.Contains(bytes.ReplaceAll(msgs[0].Data, []byte("=\r\n"), nil), bytes.ReplaceAll(text[:200], []byte("\n"), []byte("\r\n"))) {
 		t.Error("the message does not hold the notice's text")
 	}
 	ledger := ledgerStatus(t, filepath.Join(dir, "ledger.jsonl"))
@@ -199,7 +188,7 @@ func TestNotifySend(t *testing.T) {
 		t.Errorf("ledger %v, summary:\n%s", ledger, out)
 	}
 	out = run("second")
-	if len(srv.received()) != 1 || !strings.Contains(out, "sent 0 messages") || strings.Contains(out, " 0 reported in the window already") {
+	if len(srv.Received()) != 1 || !strings.Contains(out, "sent 0 messages") || strings.Contains(out, " 0 reported in the window already") {
 		t.Errorf("the second run sent again, or its summary does not say why not:\n%s", out)
 	}
 	if ledger = ledgerStatus(t, filepath.Join(dir, "ledger.jsonl")); len(ledger) != 3 || ledger[2] != "ripencc:org-high:no_contact" {
@@ -225,100 +214,84 @@ func ledgerStatus(t *testing.T, path string) []string {
 	return out
 }
 
-// smtpServer is an SMTP server on loopback: STARTTLS with a certificate
-// signed by a CA made here (written to dir/ca.pem), AUTH PLAIN for
-// notifier/secret.
-type smtpServer struct {
-	addr string
-	mu   sync.Mutex
-	msgs []smtpMessage
-}
-
-type smtpMessage struct {
-	to   []string
-	data []byte
-	tls  bool
-}
-
-func (s *smtpServer) received() []smtpMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
-
-func startSMTP(t *testing.T, dir string) *smtpServer {
+// startSMTP starts an SMTP server on loopback (package smtptest: STARTTLS
+// with a certificate signed by a CA made here, written to dir/ca.pem, and
+// AUTH PLAIN for notifier/secret).
+func startSMTP(t *testing.T, dir string) *smtptest.Server {
 	t.Helper()
-	cert, caPEM := testCertificate(t)
-	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), caPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ss := &smtpServer{}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &smtpSession{s: ss, c: c}, nil }))
-	s.Domain, s.TLSConfig = "localhost", &tls.Config{Certificates: []tls.Certificate{cert}}
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ca := smtptest.NewCA(t, "127.0.0.1")
+	ca.WritePEM(t, dir, "ca.pem")
+	return smtptest.Start(t, ca, smtptest.Options{})
+}
+
+// TestServeNotifyKill9 runs wormwatch serve with [notify] sending through
+// a loopback SMTP server: POST /api/v1/notify mails the owner of the
+// addresses of the followed log; the service is then killed with SIGKILL
+// and started again: a second request sends nothing (the addresses told
+// are in the data folder's state, which the kill did not lose), and a new
+// address is told alone. The ledger holds every notice, across the kill.
+func TestServeNotifyKill9(t *testing.T) {
+	t.Setenv("WORMWATCH_SMTP_PASSWORD", smtptest.Password) // inherited by the service
+	dir := t.TempDir()
+	notifyFiles(t, dir)
+	srv := startSMTP(t, dir)
+	serveConfig(t, dir, `path = "access.log"`+"\nname = \"web\"")
+	f, err := os.OpenFile(filepath.Join(dir, "serve.toml"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss.addr = l.Addr().String()
-	go s.Serve(l)
-	t.Cleanup(func() { s.Close() })
-	return ss
-}
-
-// testCertificate makes a CA and a certificate it signs for 127.0.0.1.
-func testCertificate(t *testing.T) (tls.Certificate, []byte) {
-	t.Helper()
-	now := time.Now()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ = x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-}
-
-type smtpSession struct {
-	s    *smtpServer
-	c    *smtp.Conn
-	auth bool
-	to   []string
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "notifier" || pass != "secret" {
-			return errors.New("invalid credentials")
+	fmt.Fprintf(f, "\n[notify]\nenabled = true\nowners = \"owners.csv\"\nsmtp = %q\nsmtp_ca = \"ca.pem\"\nsmtp_user = \"notifier\"\nfrom = \"notices@cert.example.org\"\nrate = 50\n", srv.Addr)
+	f.Close()
+	probes := func(addrs ...string) []byte {
+		var b bytes.Buffer
+		for i, a := range addrs {
+			fmt.Fprintf(&b, "%s - - [19/Jul/2001:15:%02d:00 +0000] \"GET /default.ida?%s HTTP/1.0\" 404 290 \"-\" \"-\"\n", a, i, strings.Repeat("N", 224)+"%u9090%u6858%ucbd3%u7801%u9090")
 		}
-		s.auth = true
-		return nil
-	}), nil
-}
-func (s *smtpSession) Mail(string, *smtp.MailOptions) error {
-	if !s.auth {
-		return smtp.ErrAuthRequired
+		return b.Bytes()
 	}
-	return nil
+	log := filepath.Join(dir, "access.log")
+	appendFile(t, log, probes("24.1.2.3", "61.7.8.9", "200.1.1.1"))
+	notifyNow := func(s *server) (sum struct {
+		Notices, Skipped int
+		Sent             struct{ Messages, Addresses int }
+	}) {
+		t.Helper()
+		resp, err := serveClient.Post(s.url+"/api/v1/notify", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(body, &sum); resp.StatusCode != 200 || err != nil {
+			t.Fatalf("POST /api/v1/notify: %d %s", resp.StatusCode, body)
+		}
+		return sum
+	}
+	size := func() int64 { st, _ := os.Stat(log); return st.Size() }
+
+	s := startServer(t, dir, "--config", "serve.toml")
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	if sum := notifyNow(s); sum.Notices != 1 || sum.Sent.Messages != 1 || sum.Sent.Addresses != 2 || len(srv.Received()) != 1 {
+		t.Fatalf("first run: %+v, %d messages", sum, len(srv.Received()))
+	}
+	s.signal(t, syscall.SIGKILL)
+
+	s = startServer(t, dir, "--config", "serve.toml")
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	if sum := notifyNow(s); sum.Sent.Messages != 0 || sum.Skipped != 2 || len(srv.Received()) != 1 {
+		t.Fatalf("after the kill: %+v, %d messages: the addresses told were told again", sum, len(srv.Received()))
+	}
+	appendFile(t, log, probes("9.9.9.9"))
+	s.waitCommitted(t, map[string]int64{"access.log": size()})
+	sum := notifyNow(s)
+	msgs := srv.Received()
+	if sum.Sent.Messages != 1 || sum.Sent.Addresses != 1 || len(msgs) != 2 || !bytes.Contains(msgs[1].Data, []byte("9.9.9.9")) || bytes.Contains(msgs[1].Data, []byte("61.7.8.9")) {
+		t.Fatalf("a new address: %+v, %d messages", sum, len(msgs))
+	}
+	if got := ledgerStatus(t, filepath.Join(dir, "data", "notify-ledger.jsonl")); !slices.Equal(got, []string{"Low Half Networks:sent", "Low Half Networks:sent"}) {
+		t.Errorf("ledger %v", got)
+	}
+	if code := s.signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM: exit status %d:\n%s", code, s.stderr)
+	}
 }
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	_, isTLS := s.c.TLSConnectionState()
-	s.s.mu.Lock()
-	s.s.msgs = append(s.s.msgs, smtpMessage{to: s.to, data: b, tls: isTLS})
-	s.s.mu.Unlock()
-	return err
-}
-func (s *smtpSession) Reset()        { s.to = nil }
-func (s *smtpSession) Logout() error { return nil }
