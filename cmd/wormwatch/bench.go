@@ -225,7 +225,7 @@ func benchChild(w io.Writer, name string) error {
 			if b.write {
 				outs, err := runner.Seeds(context.Background(), sc, resolved, []uint64{uint64(i)}, func(s uint64) string {
 					return filepath.Join(tmp, results.SeedDirName(s))
-				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version})
+				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version, Infections: true}) // as run writes one seed
 				if err != nil {
 					return err
 				}
