@@ -100,3 +100,18 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPlain20 runs seeds 1-20 of issue 11's plain case (360,000 hosts
+// in 2^32 at 7 probes/s for 8 hours), as `wormwatch bench`'s
+// plain-reference case does; runner's BenchmarkPlain20 is the engine's.
+func BenchmarkPlain20(b *testing.B) {
+	p := Plain{Space: 1 << 32, Hosts: 360000, Rate: 7, Horizon: 8 * 3600}
+	b.ReportAllocs()
+	for b.Loop() {
+		for seed := uint64(1); seed <= 20; seed++ {
+			if len(p.Run(NewRand(seed))) < 2 {
+				b.Fatal("no infection")
+			}
+		}
+	}
+}
