@@ -36,12 +36,14 @@ const (
 	SensorsDir = results.SensorsDir
 )
 
-// writeOptions are test hooks; the zero value is what WriteRun uses.
+// writeOptions are what WriteRunWith asks for (contents) and test hooks.
 type writeOptions struct {
 	// wrap, when set, wraps the writer of each file (for failure injection).
 	wrap func(name string, w io.Writer) io.Writer
 	// tempName, when set, receives the temporary folder's path once created.
 	tempName func(path string)
+	// contents are the optional files to write.
+	contents Contents
 }
 
 // WriteRun writes a run's results folder dir atomically: every file goes to
@@ -54,8 +56,25 @@ type writeOptions struct {
 //
 // resolvedTOML is written verbatim as scenario.toml; version is the program
 // version recorded in summary.json and in the Parquet files' metadata.
+//
+// It writes every file, infections.parquet included: what a single run
+// writes. WriteRunWith chooses.
 func WriteRun(dir string, res *outcome.Result, resolvedTOML []byte, version string) error {
-	return writeRun(dir, res, resolvedTOML, version, writeOptions{})
+	return WriteRunWith(dir, res, resolvedTOML, version, Contents{Infections: true})
+}
+
+// Contents says which of a run folder's optional files are written
+// (docs/output.md): a single run writes them all; a run of an ensemble
+// (`run --seeds`, `replay`) only what its flags ask for.
+type Contents struct {
+	// Infections writes infections.parquet, one row per infection: tens of
+	// bytes per infection, most of the folder's size.
+	Infections bool
+}
+
+// WriteRunWith is WriteRun with the optional files of c only.
+func WriteRunWith(dir string, res *outcome.Result, resolvedTOML []byte, version string, c Contents) error {
+	return writeRun(dir, res, resolvedTOML, version, writeOptions{contents: c})
 }
 
 // file is one file of a results folder: its name inside the folder and
@@ -81,7 +100,9 @@ func writeRun(dir string, res *outcome.Result, resolvedTOML []byte, version stri
 		{SummaryFile, func(w io.Writer) error { return writeSummary(w, res, version) }},
 		{TimeseriesCSVFile, func(w io.Writer) error { return writeTimeseriesCSV(w, res) }},
 		{TimeseriesParquetFile, func(w io.Writer) error { return writeTimeseriesParquet(w, res, version) }},
-		{InfectionsFile, func(w io.Writer) error { return writeInfectionsParquet(w, res, version) }},
+	}
+	if opt.contents.Infections {
+		files = append(files, file{InfectionsFile, func(w io.Writer) error { return writeInfectionsParquet(w, res, version) }})
 	}
 	sp := ipv4.Space{Bits: res.SpaceBits}
 	for i := range res.Sensors {

@@ -107,6 +107,39 @@ func TestWriteRunFolder(t *testing.T) {
 	}
 }
 
+// TestWriteRunWithout: without Contents.Infections the folder holds every
+// file but infections.parquet, each the same bytes as WriteRun's.
+func TestWriteRunWithout(t *testing.T) {
+	t.Parallel()
+	all := writeSynthetic(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := WriteRunWith(dir, synthetic(), []byte("# resolved\nname = \"synthetic\"\n"), "v0.0.1-test", Contents{}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{"scenario.toml", "summary.json", "timeseries.csv", "timeseries.parquet"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("files %q, want %q", names, want)
+	}
+	for _, name := range want {
+		a, errA := os.ReadFile(filepath.Join(all, name))
+		b, errB := os.ReadFile(filepath.Join(dir, name))
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from WriteRun's", name)
+		}
+	}
+}
+
 func TestTimeseriesCSV(t *testing.T) {
 	t.Parallel()
 	dir := writeSynthetic(t)
@@ -670,6 +703,7 @@ func TestAtomicFailure(t *testing.T) {
 						return w
 					},
 					tempName: func(p string) { tmp = p },
+					contents: Contents{Infections: true},
 				}
 				err := writeRun(dir, res, toml, "v", opt)
 				if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), name) {

@@ -15,13 +15,15 @@ import (
 
 // ReplayOptions control Replay.
 type ReplayOptions struct {
-	Seeds    []uint64
-	Out      string // the replay folder, claimed by the caller (atomicfile.Claim)
-	Engine   string // sim.EngineFast or sim.EngineProbe
-	BaseDir  string // folder the scenario's relative paths are read from
-	Workers  int    // runs at once; 0 means one per CPU
-	Version  string
-	Progress func(done, total int) // after each seed, if set
+	Seeds   []uint64
+	Out     string // the replay folder, claimed by the caller (atomicfile.Claim)
+	Engine  string // sim.EngineFast or sim.EngineProbe
+	BaseDir string // folder the scenario's relative paths are read from
+	Workers int    // runs at once; 0 means one per CPU
+	Version string
+	// Infections writes infections.parquet in each seed's folder (Options).
+	Infections bool
+	Progress   func(done, total int) // after each seed, if set
 }
 
 // Replay runs a replay on this machine's cores: every seed's run into its
@@ -33,7 +35,7 @@ func Replay(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Rep
 	local := func(ctx context.Context, seeds []uint64, h replay.Hooks) error {
 		dirFor := func(s uint64) string { return filepath.Join(opt.Out, results.SeedDirName(s)) }
 		_, err := Seeds(ctx, sc, resolved, seeds, dirFor, Options{
-			Engine: opt.Engine, BaseDir: opt.BaseDir, Workers: opt.Workers, Version: opt.Version,
+			Engine: opt.Engine, BaseDir: opt.BaseDir, Workers: opt.Workers, Version: opt.Version, Infections: opt.Infections,
 			Configure: h.Configure, Keep: h.Keep, Done: func(o Outcome) { h.Done(o.Seed) },
 		})
 		return err

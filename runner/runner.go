@@ -18,12 +18,17 @@ import (
 
 // Options control a batch of runs.
 type Options struct {
-	Engine   string // sim.EngineFast or sim.EngineProbe
-	BaseDir  string // folder the scenario's relative paths are read from
-	Workers  int    // runs at once; 0 means one per CPU
-	Version  string
-	Progress func(seed uint64, p sim.Progress) // per bin of each run, if set
-	Done     func(o Outcome)                   // after each run is written, if set
+	Engine  string // sim.EngineFast or sim.EngineProbe
+	BaseDir string // folder the scenario's relative paths are read from
+	Workers int    // runs at once; 0 means one per CPU
+	Version string
+	// Infections writes infections.parquet in each run's folder; without
+	// it a folder holds the summary, time series and sensor series
+	// (report.Contents). The command line sets it for a single run and,
+	// with --infections, for an ensemble.
+	Infections bool
+	Progress   func(seed uint64, p sim.Progress) // per bin of each run, if set
+	Done       func(o Outcome)                   // after each run is written, if set
 	// Configure, if set, adjusts the engine's options of a seed's run.
 	Configure func(seed uint64, o *sim.Options)
 	// Keep, if set, sees each finished run's result after it is written
@@ -132,7 +137,7 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 	if res.Interrupted {
 		return nil, nil
 	}
-	if err := report.WriteRun(dir, res, resolved, opt.Version); err != nil {
+	if err := report.WriteRunWith(dir, res, resolved, opt.Version, report.Contents{Infections: opt.Infections}); err != nil {
 		return nil, fmt.Errorf("seed %d: %w", seed, err)
 	}
 	if opt.Keep != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
+	"wormwatch/sim/reference"
 )
 
 // benchCase is one whole-run benchmark. Each runs in a child process of its
@@ -37,7 +39,15 @@ type benchCase struct {
 	batch   int  // seeds in a batch case (0: single runs)
 	write   bool // also write the results folder
 	replay  bool // a whole replay with its report (batch seeds)
+	// reference runs sim/reference on the scenario's plain case instead
+	// of the engine (batch seeds, nothing written).
+	reference bool
 }
+
+// plainSets make fast-uniform issue 11's plain case: 360,000 hosts placed
+// uniformly in 2^32, uniform scanning at 7 probes/s, one initial host, no
+// defences, 8 hours.
+var plainSets = []string{"worm.rate.fixed=7", "population.placement=uniform", "end=2001-07-19T18:00:00Z"}
 
 var benchCases = []benchCase{
 	{name: "codered2", what: "codered2-july19, 2^32, 360,000 hosts, 14 h, 1-min bins (engine only)", scen: "codered2-july19", engine: sim.EngineFast, runs: 5},
@@ -50,6 +60,8 @@ var benchCases = []benchCase{
 	{name: "summer", what: "codered-2001, one seed of the whole summer, all variants, defences, /8 telescope (engine only)", scen: "codered-2001", engine: sim.EngineFast, runs: 3},
 	{name: "summer-write", what: "the same, with the results folder written", scen: "codered-2001", engine: sim.EngineFast, runs: 3, write: true},
 	{name: "replay-20", what: "replay codered-2001: 20 seeds, 2 workers, bands, validation, plots and report.html", scen: "codered-2001", engine: sim.EngineFast, batch: 20, workers: 2, replay: true},
+	{name: "plain", what: "the plain case: fast-uniform, 360,000 hosts uniform in 2^32, 7 probes/s, 8 h; 20 seeds written as run --seeds writes them, 1 worker", scen: "fast-uniform", sets: plainSets, engine: sim.EngineFast, batch: 20, workers: 1, write: true},
+	{name: "plain-reference", what: "the same 20 seeds by sim/reference (exact, Gillespie steps on infections only; writes nothing), 5 times", scen: "fast-uniform", sets: plainSets, runs: 5, batch: 20, reference: true},
 }
 
 type benchResult struct {
@@ -57,6 +69,7 @@ type benchResult struct {
 	Probes   int64     `json:"probes"`
 	Ever     int64     `json:"ever_infected"`
 	MaxRSSMB float64   `json:"max_rss_mb"`
+	CPU      float64   `json:"-"` // the child's user and system CPU seconds (rusage)
 }
 
 func newBenchCmd() *cobra.Command {
@@ -67,8 +80,10 @@ func newBenchCmd() *cobra.Command {
 		Short: "Time whole runs (the figures of BENCHMARKS.md) and print a Markdown table",
 		Long: `Run the whole-run benchmarks: the Code Red v2 outbreak at full scale (engine only and
 with its results written), 10 million hosts, the per-probe oracle against the fast engine
-at 2^24 addresses, and 20 seeds on one and on two workers. Each case runs in a child
-process, so the peak memory reported is that case's own. Takes a few minutes.`,
+at 2^24 addresses, 20 seeds on one and on two workers, and issue 11's plain case (20 seeds
+written as run --seeds writes them) beside the same seeds by sim/reference, the minimal
+exact simulator, with the ratio of their times. Each case runs in a child process, so the
+peak memory reported is that case's own. Takes a few minutes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if child != "" {
@@ -122,6 +137,7 @@ func benchAll(w, log io.Writer, only []string) error {
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.MaxRSSMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 		}
 		results[b.name] = r
 		sort.Float64s(r.Wall)
@@ -130,13 +146,22 @@ func benchAll(w, log io.Writer, only []string) error {
 		if b.batch > 0 {
 			runs = b.batch
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.3f | %.3f | %.4g | %.3g | %.0f |\n", b.name, b.what, runs, med, r.Wall[0], float64(r.Probes)/float64(len(r.Wall)), float64(r.Probes)/sum(r.Wall), r.MaxRSSMB)
+		probes, speed := fmt.Sprintf("%.4g", float64(r.Probes)/float64(len(r.Wall))), fmt.Sprintf("%.3g", float64(r.Probes)/sum(r.Wall))
+		if b.reference {
+			probes, speed = "-", "-" // the reference counts no probes
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.3f | %.3f | %s | %s | %.0f |\n", b.name, b.what, runs, med, r.Wall[0], probes, speed, r.MaxRSSMB)
 	}
 	if f, p := results["oracle-24-fast"], results["oracle-24-probe"]; len(f.Wall) > 0 && len(p.Wall) > 0 {
 		fmt.Fprintf(w, "\nper-probe / fast engine wall time at 2^24: %.0f x\n", median(p.Wall)/median(f.Wall))
 	}
 	if a, b := results["seeds-1-worker"], results["seeds-2-workers"]; len(a.Wall) > 0 && len(b.Wall) > 0 {
 		fmt.Fprintf(w, "20 seeds, speed-up from 1 to 2 workers: %.2f x\n", median(a.Wall)/median(b.Wall))
+	}
+	if e, r := results["plain"], results["plain-reference"]; len(e.Wall) > 0 && len(r.Wall) > 0 {
+		ec, rc := e.CPU/float64(len(e.Wall)), r.CPU/float64(len(r.Wall)) // per repetition, whole child process
+		fmt.Fprintf(w, "plain case, 20 seeds: engine with its files %.3f s (%.2f s CPU), exact reference %.3f s (%.2f s CPU): %.1f x (%.1f x in CPU)\n",
+			median(e.Wall), ec, median(r.Wall), rc, median(e.Wall)/median(r.Wall), ec/rc)
 	}
 	return nil
 }
@@ -189,6 +214,9 @@ func benchChild(w io.Writer, name string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if b.reference {
+		return benchReference(w, sc, b.runs, b.batch)
+	}
 	var r benchResult
 	if b.replay {
 		seeds := make([]uint64, b.batch)
@@ -225,7 +253,7 @@ func benchChild(w io.Writer, name string) error {
 			if b.write {
 				outs, err := runner.Seeds(context.Background(), sc, resolved, []uint64{uint64(i)}, func(s uint64) string {
 					return filepath.Join(tmp, results.SeedDirName(s))
-				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version})
+				}, runner.Options{Engine: b.engine, Workers: 1, Version: version.Version, Infections: true}) // as run writes one seed
 				if err != nil {
 					return err
 				}
@@ -241,6 +269,26 @@ func benchChild(w io.Writer, name string) error {
 			}
 			r.Wall = append(r.Wall, time.Since(start).Seconds())
 		}
+	}
+	return json.NewEncoder(w).Encode(r)
+}
+
+// benchReference runs sim/reference on the plain case of sc (its space,
+// hosts, fixed rate and span) for seeds 1..n, runs times over (it takes a
+// tenth of a second: once would be at the mercy of the scheduler).
+func benchReference(w io.Writer, sc *scenario.Scenario, runs, n int) error {
+	p := reference.Plain{Space: math.Exp2(float64(sc.Space.Bits)), Hosts: sc.Population.Hosts, Rate: sc.Worms[0].Rate.Fixed, Horizon: sc.End.Sub(sc.Start).Seconds()}
+	if err := p.Check(); err != nil {
+		return err
+	}
+	var r benchResult
+	for range runs {
+		start := time.Now()
+		r.Ever = 0
+		for s := 1; s <= n; s++ {
+			r.Ever += int64(len(p.Run(reference.NewRand(uint64(s)))))
+		}
+		r.Wall = append(r.Wall, time.Since(start).Seconds())
 	}
 	return json.NewEncoder(w).Encode(r)
 }

@@ -59,8 +59,12 @@ const (
 	smallBins  = 120 // 10:00 to 12:00 in bins of 1m
 )
 
-// runFiles are the files of a results folder (docs/output.md).
+// runFiles are the files of a single run's results folder (docs/output.md).
 var runFiles = []string{"infections.parquet", "scenario.toml", "summary.json", "timeseries.csv", "timeseries.parquet"}
+
+// seedFiles are the files of a seed's folder of an ensemble (run --seeds,
+// replay) without --infections: no infections.parquet.
+var seedFiles = []string{"scenario.toml", "summary.json", "timeseries.csv", "timeseries.parquet"}
 
 type result struct {
 	code           int
@@ -114,10 +118,23 @@ type summary struct {
 	Final           map[string]int64 `json:"final"`
 }
 
-// checkFolder fails unless dir is a complete results folder: exactly the
-// five files, and a summary.json with the keys the brief asks for. It
-// returns the summary.
+// checkFolder fails unless dir is a complete results folder of a single
+// run: exactly the five files, and a summary.json with the keys the brief
+// asks for. It returns the summary.
 func checkFolder(t *testing.T, dir string) summary {
+	t.Helper()
+	return checkFiles(t, dir, runFiles)
+}
+
+// checkSeedFolder is checkFolder for a seed's folder of an ensemble
+// written without --infections: exactly the four files of seedFiles.
+func checkSeedFolder(t *testing.T, dir string) summary {
+	t.Helper()
+	return checkFiles(t, dir, seedFiles)
+}
+
+// checkFiles is checkFolder with the files dir must hold.
+func checkFiles(t *testing.T, dir string, files []string) summary {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -127,8 +144,8 @@ func checkFolder(t *testing.T, dir string) summary {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if !slices.Equal(names, runFiles) {
-		t.Fatalf("%s holds %v, want exactly %v", dir, names, runFiles)
+	if !slices.Equal(names, files) {
+		t.Fatalf("%s holds %v, want exactly %v", dir, names, files)
 	}
 	b := readFile(t, filepath.Join(dir, "summary.json"))
 	var keys map[string]json.RawMessage
@@ -451,9 +468,11 @@ func TestPopulationFile(t *testing.T) {
 	}
 }
 
-// TestSeeds runs a batch of seeds on one and on two workers: one complete
-// folder per seed, a table with a row per seed, and the same files whatever
-// the number of workers or whether the seed ran alone.
+// TestSeeds runs a batch of seeds on one and on two workers with
+// --infections: one complete folder per seed, a table with a row per seed,
+// and the same files whatever the number of workers or whether the seed
+// ran alone. Without --infections the folders hold the same files but
+// infections.parquet.
 func TestSeeds(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -471,7 +490,7 @@ func TestSeeds(t *testing.T) {
 			dir := t.TempDir()
 			for _, workers := range []string{"1", "2"} {
 				out := "w" + workers
-				r := mustRun(t, dir, join([]string{"run", "codered2-july19", "--seeds", c.seeds, "--workers", workers, "--out", out}, small)...)
+				r := mustRun(t, dir, join([]string{"run", "codered2-july19", "--seeds", c.seeds, "--workers", workers, "--infections", "--out", out}, small)...)
 				var want []string
 				for _, s := range c.want {
 					want = append(want, fmt.Sprintf("seed-%04d", s))
@@ -509,6 +528,15 @@ func TestSeeds(t *testing.T) {
 			alone := fmt.Sprintf("alone-%d", c.want[0])
 			mustRun(t, dir, join([]string{"run", "codered2-july19", "--seed", strconv.FormatUint(c.want[0], 10), "--out", alone}, small)...)
 			sameFiles(t, filepath.Join(dir, "w2", fmt.Sprintf("seed-%04d", c.want[0])), filepath.Join(dir, alone), "timeseries.csv", "infections.parquet")
+			mustRun(t, dir, join([]string{"run", "codered2-july19", "--seeds", c.seeds, "--out", "plain"}, small)...)
+			for _, seed := range c.want {
+				sub := fmt.Sprintf("seed-%04d", seed)
+				checkSeedFolder(t, filepath.Join(dir, "plain", sub))
+				sameFiles(t, filepath.Join(dir, "w1", sub), filepath.Join(dir, "plain", sub), "timeseries.csv", "timeseries.parquet", "scenario.toml")
+				if a, b := summaryWithoutTiming(t, filepath.Join(dir, "w1", sub)), summaryWithoutTiming(t, filepath.Join(dir, "plain", sub)); !reflect.DeepEqual(a, b) {
+					t.Errorf("%s: summary.json differs with and without --infections beyond wall time:\n%v\n%v", sub, a, b)
+				}
+			}
 		})
 	}
 }

@@ -250,7 +250,7 @@ func TestHostile05NoLeftoverPartials(t *testing.T) {
 			}
 			kept := finished(filepath.Join(dir, "many"))
 			for _, k := range kept {
-				checkFolder(t, filepath.Join(dir, "many", k))
+				checkSeedFolder(t, filepath.Join(dir, "many", k))
 			}
 			if _, err := os.Stat(filepath.Join(dir, "many")); err == nil && len(kept) == 0 {
 				t.Error("a failed run --seeds that wrote nothing left its empty --out behind")
@@ -362,7 +362,7 @@ func TestHostile11Smaller(t *testing.T) {
 		mustRun(t, dir, join([]string{"run", "codered2-july19", "--quiet", "--out", name}, small)...)
 		checkFolder(t, filepath.Join(dir, name))
 		mustRun(t, dir, join([]string{"run", "codered2-july19", "--quiet", "--seeds", "2", "--out", name + "s"}, small)...)
-		checkFolder(t, filepath.Join(dir, name+"s", "seed-0002"))
+		checkSeedFolder(t, filepath.Join(dir, name+"s", "seed-0002"))
 	})
 	t.Run("gzip with trailing zeros", func(t *testing.T) {
 		t.Parallel()

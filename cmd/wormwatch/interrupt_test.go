@@ -118,7 +118,7 @@ func TestInterruptSeeds(t *testing.T) {
 			}
 			var seeds []uint64
 			for _, k := range kept {
-				s := checkFolder(t, filepath.Join(many, k))
+				s := checkSeedFolder(t, filepath.Join(many, k))
 				if k != fmt.Sprintf("seed-%04d", s.Seed) {
 					t.Errorf("folder %s holds seed %d", k, s.Seed)
 				}

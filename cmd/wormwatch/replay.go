@@ -23,6 +23,7 @@ type replayFlags struct {
 	sets    []string
 	workers int
 	quiet   bool
+	infect  bool // --infections
 }
 
 func newReplayCmd() *cobra.Command {
@@ -31,10 +32,11 @@ func newReplayCmd() *cobra.Command {
 		Use:   "replay NAME|FILE",
 		Short: "Replay a scenario over many seeds, check it against the measurements and write a report",
 		Long: `Replay a scenario (codered-2001: the whole Code Red summer of 2001) over many seeds in
-parallel, each run deterministic, and write: one run folder per seed, bands.csv (5%, 50%
-and 95% over seeds of every series, per bin), validation.json (each published figure
-beside the simulated median and 90% band), plots/ (PNG and SVG) and report.html, one
-self-contained page that opens from disk.`,
+parallel, each run deterministic, and write: one run folder per seed (summary, time series
+and sensor series; --infections adds infections.parquet), bands.csv (5%, 50% and 95% over
+seeds of every series, per bin), validation.json (each published figure beside the
+simulated median and 90% band), plots/ (PNG and SVG) and report.html, one self-contained
+page that opens from disk.`,
 		Example: `  wormwatch replay codered-2001
   wormwatch replay codered-2001 --seeds 50 --out runs/cr
   wormwatch replay codered-2001 --set defense.advisory.joint.time=2001-07-22T00:00:00Z --out runs/early`,
@@ -49,6 +51,7 @@ self-contained page that opens from disk.`,
 	fl.StringArrayVar(&f.sets, "set", nil, "override a scenario key: dotted.key=value (repeatable)")
 	fl.IntVar(&f.workers, "workers", 0, "runs at once (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVar(&f.infect, "infections", false, "also write each seed's infections.parquet (one row per infection; large)")
 	return c
 }
 
@@ -72,7 +75,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
-	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version}
+	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect}
 	if !f.quiet {
 		opt.Progress = func(done, total int) {
 			fmt.Fprintf(stderr, "\r%s: %d of %d seeds done (%.0f s)", sc.Name, done, total, time.Since(start).Seconds())

@@ -36,6 +36,7 @@ type runFlags struct {
 	engine  string
 	workers int
 	quiet   bool
+	infect  bool // --infections
 }
 
 func newRunCmd() *cobra.Command {
@@ -47,7 +48,7 @@ func newRunCmd() *cobra.Command {
 scenario file, and write its results folder (see docs/output.md).
 
 A run is a pure function of (scenario, seed). --seeds runs many seeds at once,
-in parallel, one folder per seed under --out.`,
+in parallel, one folder per seed under --out, without infections.parquet unless --infections.`,
 		Example: `  wormwatch run codered2-july19 --seed 7 --out runs/a
   wormwatch run my.toml --set worm.rate.threads=300 --set population.hosts=1000000 --out runs/b
   wormwatch run codered2-july19 --engine probe --set space.bits=20 --set population.hosts=1000
@@ -65,6 +66,7 @@ in parallel, one folder per seed under --out.`,
 	fl.StringVar(&f.engine, "engine", sim.EngineFast, "engine: fast (thinned, exact in distribution) or probe (every probe; at most 2^24 addresses)")
 	fl.IntVar(&f.workers, "workers", 0, "runs at once with --seeds (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	fl.BoolVar(&f.infect, "infections", false, "with --seeds, also write each seed's infections.parquet (a single run always writes it)")
 	return c
 }
 
@@ -192,7 +194,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 		baseDir = filepath.Dir(name)
 	}
 	stderr := cmd.ErrOrStderr()
-	opt := runner.Options{Engine: f.engine, BaseDir: baseDir, Workers: f.workers, Version: version.Version}
+	opt := runner.Options{Engine: f.engine, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: !many || f.infect}
 	bar := newProgress(stderr, f.quiet, sc, len(seeds))
 	if bar != nil {
 		opt.Progress, opt.Done = bar.progress, bar.done

@@ -96,6 +96,7 @@ var floor = map[string][]string{
 	"internal/atomicfile": nil, "internal/flock": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
 	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil,
 	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
+	"sim/reference":          nil, // the exact minimal simulator of the plain case: standard library only
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
 	"internal/gendoc":        {"internal/atomicfile"},
