@@ -285,29 +285,70 @@ func insertAudit(ctx context.Context, tx *sql.Tx, rows []auditRow) error {
 	return nil
 }
 
-// packSeqs writes increasing seqs as uvarint deltas from the first.
+// The formats of an audit row's seqs, told apart by their first byte.
+const (
+	seqsDeltas byte = 0 // uvarint deltas from seq_min, the first 0 (as written before runs)
+	seqsRuns   byte = 1 // runs of consecutive seqs
+)
+
+// packSeqs writes increasing seqs as runs of consecutive seqs, after the
+// byte seqsRuns: for each run, the uvarint gap from the end of the one
+// before (from seq_min, the first seq, for the first: 0) and its length
+// less one. A page of 1,000 consecutive versions is three bytes rather
+// than a thousand, which the audit log's commits write.
 func packSeqs(seqs []int64) []byte {
-	out := make([]byte, 0, len(seqs)+8)
+	out := []byte{seqsRuns}
 	prev := seqs[0]
-	for _, s := range seqs {
-		out = binary.AppendUvarint(out, uint64(s-prev))
-		prev = s
+	for i := 0; i < len(seqs); {
+		j := i + 1
+		for j < len(seqs) && seqs[j] == seqs[j-1]+1 {
+			j++
+		}
+		out = binary.AppendUvarint(out, uint64(seqs[i]-prev))
+		out = binary.AppendUvarint(out, uint64(j-i-1))
+		prev = seqs[j-1]
+		i = j
 	}
 	return out
 }
 
-// unpackSeqs reverses packSeqs, given the first seq.
+// maxAuditSeqs bounds the seqs of one audit row that unpackSeqs believes.
+const maxAuditSeqs = 1 << 24
+
+// unpackSeqs reverses packSeqs, given the first seq, and reads the
+// deltas written before runs.
 func unpackSeqs(first int64, b []byte) ([]int64, error) {
+	corrupt := errors.New("corrupt seqs in the audit log")
+	if len(b) == 0 {
+		return nil, nil
+	}
 	var out []int64
-	prev := first
+	prev, runs := first, b[0] == seqsRuns
+	switch b[0] {
+	case seqsRuns:
+		b = b[1:]
+	case seqsDeltas:
+	default:
+		return nil, corrupt
+	}
 	for len(b) > 0 {
 		d, n := binary.Uvarint(b)
 		if n <= 0 {
-			return nil, errors.New("corrupt seqs in the audit log")
+			return nil, corrupt
+		}
+		b = b[n:]
+		k := uint64(0)
+		if runs {
+			if k, n = binary.Uvarint(b); n <= 0 || k >= maxAuditSeqs-uint64(len(out)) {
+				return nil, corrupt
+			}
+			b = b[n:]
 		}
 		prev += int64(d)
-		out = append(out, prev)
-		b = b[n:]
+		for x := range int64(k) + 1 {
+			out = append(out, prev+x)
+		}
+		prev += int64(k)
 	}
 	return out, nil
 }
