@@ -15,9 +15,11 @@ type stored struct {
 	added   int64 // date_added, microseconds
 	vns     int64 // the version as nanoseconds
 	version string
+	id      string // the object's (coll.objs[obj].id), at hand for a page
 	obj     int32  // index in coll.objs
 	typ     uint16 // index in coll.types
 	deleted bool
+	single  bool // the object's only version held (deleted or not)
 	aud     audience
 	data    []byte
 }
@@ -99,10 +101,14 @@ func (c *coll) add(s stored, id, typ string) {
 		c.objs = append(c.objs, versions{id: id})
 		c.byID[id] = oi
 	}
-	s.obj = oi
+	s.obj, s.id = oi, c.objs[oi].id
+	o := &c.objs[oi]
+	s.single = len(o.idxs) == 0
+	if len(o.idxs) == 1 {
+		c.vers[o.idxs[0]].single = false
+	}
 	c.vers = append(c.vers, s)
 	idx := int32(len(c.vers) - 1)
-	o := &c.objs[oi]
 	at := sort.Search(len(o.idxs), func(i int) bool { return c.vers[o.idxs[i]].vns > s.vns })
 	o.idxs = slices.Insert(o.idxs, at, idx)
 }

@@ -142,6 +142,9 @@ func (c *coll) selected(rd *reader, f *filter, idx int32, v *stored) bool {
 	if !f.first && !f.last {
 		return false
 	}
+	if v.single {
+		return true
+	}
 	first, last := true, true
 	for _, j := range c.objs[v.obj].idxs {
 		if j == idx {
@@ -232,7 +235,7 @@ func (c *coll) query(rd *reader, f *filter, src []int32) page {
 			p.buf = pageBufs.Get().(*pageBuf)
 			p.items = p.buf.items[:0]
 		}
-		p.items = append(p.items, pageItem{seq: v.seq, added: v.added, id: c.objs[v.obj].id, version: v.version, data: v.data})
+		p.items = append(p.items, pageItem{seq: v.seq, added: v.added, id: v.id, version: v.version, data: v.data})
 		return true
 	}
 	if src != nil {
