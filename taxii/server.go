@@ -86,7 +86,7 @@ func newServer(cfg Config, file string, logger *slog.Logger, now func() time.Tim
 		return nil, fmt.Errorf("%s: loading the objects: %w", file, err)
 	}
 	s.audit = newAuditor(s.db, logger)
-	s.turns = newTurns(runtime.GOMAXPROCS(0), turnHold)
+	s.turns = newTurns(turnsPerProc*runtime.GOMAXPROCS(0), turnHold)
 	s.mux = s.routes()
 	return s, nil
 }

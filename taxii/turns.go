@@ -19,6 +19,12 @@ type turns struct {
 	hold time.Duration
 }
 
+// turnsPerProc is how many requests for pages are answered at once for
+// each processor Go runs on (GOMAXPROCS): more than one, so that while
+// some wait for their audit entries' group commit others are written, and
+// a commit holds several entries.
+const turnsPerProc = 4
+
 // turnHold bounds how long a page keeps its turn once its body is being
 // written: a client reading slowly (a page takes 5 ms at 800 Mbit/s)
 // holds up those queued after it that long at most, and the rest of its
