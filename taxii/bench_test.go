@@ -1,15 +1,12 @@
 package taxii
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,8 +23,12 @@ var (
 	benchErr  error
 )
 
-// TestMain removes the benchmarks' database after the run.
+// TestMain removes the benchmarks' database after the run; started as
+// BenchmarkReaders' client process, it is that client instead.
 func TestMain(m *testing.M) {
+	if url := os.Getenv(readersClientEnv); url != "" {
+		os.Exit(readersClient(url))
+	}
 	code := m.Run()
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
@@ -71,92 +72,6 @@ func benchDB(b *testing.B) string {
 		b.Fatal(benchErr)
 	}
 	return filepath.Join(benchDir, "taxii.db")
-}
-
-// BenchmarkReaders: 100 readers page concurrently through the objects
-// endpoint of a collection of 1,000,000 objects, 1,000 a page, over
-// loopback HTTP with bearer tokens, each from its own place in the
-// collection. An iteration is one page; reported: the pages' latency
-// percentiles, and the load of the database into memory.
-func BenchmarkReaders(b *testing.B) {
-	file := benchDB(b)
-	t0 := time.Now()
-	e := startAt(b, loadConfigFile(b, examplePath), file, false)
-	load := time.Since(t0)
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	const readers = 100
-	tr := &http.Transport{MaxIdleConnsPerHost: readers, MaxConnsPerHost: readers}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	lat := make([][]time.Duration, readers)
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	var wg sync.WaitGroup
-	for r := range readers {
-		wg.Go(func() {
-			next := fmt.Sprint(r * benchObjects / readers)
-			var buf bytes.Buffer
-			for left.Add(-1) >= 0 {
-				t := time.Now()
-				more, n, err := benchPage(hc, e.ts.URL+objectsPath(collClear)+"?limit=1000&next="+next, &buf)
-				lat[r] = append(lat[r], time.Since(t))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				next = n
-				if !more {
-					next = "0"
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/page")
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
-		return
-	}
-	q := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(q(0.5), "p50-ms/page")
-	b.ReportMetric(q(0.99), "p99-ms/page")
-	b.ReportMetric(load.Seconds(), "load-s")
-	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
-}
-
-// benchPage reads one page whole and returns its more and next, which
-// the envelope's first bytes hold (the client a reader would be parses
-// the objects; that work is the client's, not the server's, and on two
-// cores shared with the server it would be measured as the server's).
-func benchPage(hc *http.Client, url string, buf *bytes.Buffer) (bool, string, error) {
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Accept", MediaTAXII)
-	req.Header.Set("Authorization", "Bearer east-test-token")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return false, "", err
-	}
-	defer resp.Body.Close()
-	buf.Reset()
-	if _, err := buf.ReadFrom(resp.Body); err != nil || resp.StatusCode != 200 {
-		return false, "", fmt.Errorf("status %d %v", resp.StatusCode, err)
-	}
-	b := buf.Bytes()
-	if !bytes.HasPrefix(b, []byte(`{"more":true,"next":"`)) {
-		return false, "", nil
-	}
-	b = b[len(`{"more":true,"next":"`):]
-	end := bytes.IndexByte(b, '"')
-	if end < 0 || !bytes.Contains(b[end:min(len(b), end+20)], []byte(`,"objects":[{`)) {
-		return false, "", fmt.Errorf("not an envelope: %.100s", b)
-	}
-	return true, string(b[:end]), nil
 }
 
 // BenchmarkPost: clients POST envelopes of 1,000 new indicators each

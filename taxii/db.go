@@ -28,7 +28,8 @@ var migrationFiles embed.FS
 // dying (kill -9): a POST is acknowledged only after its commit.
 type db struct {
 	w, r *sql.DB
-	ckpt *sql.DB // checkpoints the WAL in the background
+	ckpt *sql.DB   // checkpoints the WAL in the background
+	ins  *sql.Stmt // auditInsert on w, prepared once: a group commit of reads' entries is often one or two rows
 	lock *os.File
 	stop chan struct{}
 	done chan struct{}
@@ -51,6 +52,10 @@ func openDB(ctx context.Context, file string) (*db, error) {
 	}
 	d.w.SetMaxOpenConns(1)
 	if err := migrate(ctx, d.w); err != nil {
+		d.close()
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if d.ins, err = d.w.PrepareContext(ctx, auditInsert); err != nil {
 		d.close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -114,6 +119,9 @@ func (d *db) close() error {
 		<-d.done
 	}
 	var errs []error
+	if d.ins != nil {
+		errs = append(errs, d.ins.Close())
+	}
 	for _, c := range []*sql.DB{d.ckpt, d.r, d.w} {
 		if c != nil {
 			errs = append(errs, c.Close())
@@ -230,7 +238,7 @@ func (d *db) commitPost(ctx context.Context, rows []objRow, st statusRow, a audi
 			st.id, st.poster, st.collection, st.requested, st.body); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, []auditRow{a})
+		return d.insertAudit(ctx, tx, []auditRow{a})
 	})
 }
 
@@ -243,13 +251,13 @@ func (d *db) deleteVersions(ctx context.Context, seqs []int64, at int64, a audit
 				return err
 			}
 		}
-		return insertAudit(ctx, tx, []auditRow{a})
+		return d.insertAudit(ctx, tx, []auditRow{a})
 	})
 }
 
 // writeAudit appends audit entries in one transaction.
 func (d *db) writeAudit(ctx context.Context, rows []auditRow) error {
-	return d.tx(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, rows) })
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.insertAudit(ctx, tx, rows) })
 }
 
 // tx runs fn in a write transaction.
@@ -265,14 +273,13 @@ func (d *db) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// insertAudit inserts audit rows.
-func insertAudit(ctx context.Context, tx *sql.Tx, rows []auditRow) error {
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, member, credential, remote, action, collection, object, query, status, count, seq_min, seq_max, seqs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
+// auditInsert inserts one audit row.
+const auditInsert = `INSERT INTO audit (at, member, credential, remote, action, collection, object, query, status, count, seq_min, seq_max, seqs)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertAudit inserts audit rows in tx, with the statement prepared once.
+func (d *db) insertAudit(ctx context.Context, tx *sql.Tx, rows []auditRow) error {
+	ins := tx.StmtContext(ctx, d.ins)
 	for _, r := range rows {
 		var lo, hi, blob any
 		if len(r.seqs) > 0 {
@@ -285,29 +292,70 @@ func insertAudit(ctx context.Context, tx *sql.Tx, rows []auditRow) error {
 	return nil
 }
 
-// packSeqs writes increasing seqs as uvarint deltas from the first.
+// The formats of an audit row's seqs, told apart by their first byte.
+const (
+	seqsDeltas byte = 0 // uvarint deltas from seq_min, the first 0 (as written before runs)
+	seqsRuns   byte = 1 // runs of consecutive seqs
+)
+
+// packSeqs writes increasing seqs as runs of consecutive seqs, after the
+// byte seqsRuns: for each run, the uvarint gap from the end of the one
+// before (from seq_min, the first seq, for the first: 0) and its length
+// less one. A page of 1,000 consecutive versions is three bytes rather
+// than a thousand, which the audit log's commits write.
 func packSeqs(seqs []int64) []byte {
-	out := make([]byte, 0, len(seqs)+8)
+	out := []byte{seqsRuns}
 	prev := seqs[0]
-	for _, s := range seqs {
-		out = binary.AppendUvarint(out, uint64(s-prev))
-		prev = s
+	for i := 0; i < len(seqs); {
+		j := i + 1
+		for j < len(seqs) && seqs[j] == seqs[j-1]+1 {
+			j++
+		}
+		out = binary.AppendUvarint(out, uint64(seqs[i]-prev))
+		out = binary.AppendUvarint(out, uint64(j-i-1))
+		prev = seqs[j-1]
+		i = j
 	}
 	return out
 }
 
-// unpackSeqs reverses packSeqs, given the first seq.
+// maxAuditSeqs bounds the seqs of one audit row that unpackSeqs believes.
+const maxAuditSeqs = 1 << 24
+
+// unpackSeqs reverses packSeqs, given the first seq, and reads the
+// deltas written before runs.
 func unpackSeqs(first int64, b []byte) ([]int64, error) {
+	corrupt := errors.New("corrupt seqs in the audit log")
+	if len(b) == 0 {
+		return nil, nil
+	}
 	var out []int64
-	prev := first
+	prev, runs := first, b[0] == seqsRuns
+	switch b[0] {
+	case seqsRuns:
+		b = b[1:]
+	case seqsDeltas:
+	default:
+		return nil, corrupt
+	}
 	for len(b) > 0 {
 		d, n := binary.Uvarint(b)
 		if n <= 0 {
-			return nil, errors.New("corrupt seqs in the audit log")
+			return nil, corrupt
+		}
+		b = b[n:]
+		k := uint64(0)
+		if runs {
+			if k, n = binary.Uvarint(b); n <= 0 || k >= maxAuditSeqs-uint64(len(out)) {
+				return nil, corrupt
+			}
+			b = b[n:]
 		}
 		prev += int64(d)
-		out = append(out, prev)
-		b = b[n:]
+		for x := range int64(k) + 1 {
+			out = append(out, prev+x)
+		}
+		prev += int64(k)
 	}
 	return out, nil
 }

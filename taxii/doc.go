@@ -41,4 +41,9 @@
 // request served or wrote) is in the same database: writes record their
 // entry in their own transaction, reads theirs by group commit before they
 // are answered. Server.Audit queries it.
+//
+// A page of objects is written from the objects' bytes in memory, which
+// lie there comma-separated as in an envelope, with no copy; requests for
+// pages are answered a few at a time (4 per processor), first come first
+// served, the others waiting their turn.
 package taxii

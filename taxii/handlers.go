@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
-	"sync"
 )
 
 // discovery answers GET /taxii2/: the server and its one API root.
@@ -121,12 +119,16 @@ func (s *Server) objects(c *call) {
 	if cl == nil {
 		return
 	}
+	c.turn = s.turns.take(c.r.Context())
+	defer c.turn.done()
 	f, err := parseFilter(c.r.URL.Query(), objectsParams, s.cfg.PageLimit, "last")
 	if err != nil {
 		c.fail(http.StatusBadRequest, "Bad request", err.Error())
 		return
 	}
-	c.envelope(cl.query(cl.readers[c.p.member], f, nil), false)
+	p := cl.query(cl.readers[c.p.member], f, nil)
+	defer p.release()
+	c.envelope(p, false)
 }
 
 // manifest answers GET /taxii2/ROOT/collections/ID/manifest/.
@@ -142,6 +144,7 @@ func (s *Server) manifest(c *call) {
 		return
 	}
 	p := cl.query(cl.readers[c.p.member], f, nil)
+	defer p.release()
 	c.pageHeaders(p)
 	var b bytes.Buffer
 	b.WriteString(`{"more":` + strconv.FormatBool(p.more))
@@ -174,6 +177,7 @@ func (s *Server) object(c *call) {
 	if !ok {
 		return
 	}
+	defer p.release()
 	c.envelope(p, false)
 }
 
@@ -196,6 +200,7 @@ func (s *Server) objectPage(c *call, action string, params []string, version str
 	}
 	p := cl.query(cl.readers[c.p.member], f, nonNil(cl.objectIdxs(id)))
 	if len(p.items) == 0 && f.after == 0 {
+		p.release()
 		c.fail(http.StatusNotFound, "Object not found", "no object "+id+" that you may read matches")
 		return page{}, false
 	}
@@ -208,6 +213,7 @@ func (s *Server) versions(c *call) {
 	if !ok {
 		return
 	}
+	defer p.release()
 	c.pageHeaders(p)
 	var b bytes.Buffer
 	b.WriteString(`{"more":` + strconv.FormatBool(p.more))
@@ -225,41 +231,48 @@ func (s *Server) versions(c *call) {
 	c.reply(http.StatusOK, MediaTAXII, b.Bytes())
 }
 
-// envelope answers with a page of objects as a TAXII envelope.
+// envelope answers with a page of objects as a TAXII envelope, written
+// from the arena: the versions of a page mostly lie one after another
+// there, commas between, so the body is its head, a few spans of the
+// arena and its end, with no copy of the objects.
 func (c *call) envelope(p page, _ bool) {
 	c.pageHeaders(p)
-	n := 64
-	for i := range p.items {
-		n += len(p.items[i].data) + 1
-	}
-	buf := pageBuffers.Get().(*[]byte)
-	defer pageBuffers.Put(buf)
-	b := slices.Grow((*buf)[:0], n)
-	b = append(b, `{"more":`...)
-	b = strconv.AppendBool(b, p.more)
+	head := make([]byte, 0, 64)
+	head = append(head, `{"more":`...)
+	head = strconv.AppendBool(head, p.more)
 	if p.more {
-		b = append(b, `,"next":"`...)
-		b = strconv.AppendInt(b, p.items[len(p.items)-1].seq, 10)
-		b = append(b, '"')
+		head = append(head, `,"next":"`...)
+		head = strconv.AppendInt(head, p.items[len(p.items)-1].seq, 10)
+		head = append(head, '"')
 	}
-	if len(p.items) > 0 {
-		b = append(b, `,"objects":[`...)
-		for i := range p.items {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, p.items[i].data...)
+	if len(p.items) == 0 {
+		c.reply(http.StatusOK, MediaTAXII, append(head, '}'))
+		return
+	}
+	head = append(head, `,"objects":[`...)
+	parts := [][]byte{head}
+	var run []byte
+	for i := range p.items {
+		d := p.items[i].data
+		switch {
+		case i == 0:
+			run = d
+		case follows(p.items[i-1].data, d):
+			run = span(run, d)
+		default:
+			parts = append(parts, run, comma)
+			run = d
 		}
-		b = append(b, ']')
 	}
-	b = append(b, '}')
-	c.reply(http.StatusOK, MediaTAXII, b)
-	*buf = b
+	parts = append(parts, run, envelopeEnd)
+	c.reply(http.StatusOK, MediaTAXII, parts...)
 }
 
-// pageBuffers are the buffers envelopes are written in, kept for the next
-// page: a page of 1,000 objects is half a megabyte.
-var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// The bytes between the spans of an envelope, and its end.
+var (
+	comma       = []byte{','}
+	envelopeEnd = []byte("]}")
+)
 
 // pageHeaders sets X-TAXII-Date-Added-First and -Last of a page, and
 // records the versions served in the audit entry.
@@ -268,9 +281,16 @@ func (c *call) pageHeaders(p page) {
 	if len(p.items) == 0 {
 		return
 	}
-	c.audit.seqs = make([]int64, len(p.items))
+	var seqs []int64
+	if p.buf != nil {
+		seqs = p.buf.seqs[:0]
+	}
 	for i := range p.items {
-		c.audit.seqs[i] = p.items[i].seq
+		seqs = append(seqs, p.items[i].seq)
+	}
+	c.audit.seqs = seqs
+	if p.buf != nil {
+		p.buf.seqs = seqs
 	}
 	h := c.w.Header()
 	h.Set("X-TAXII-Date-Added-First", timestamp(p.items[0].added))

@@ -23,7 +23,8 @@ type call struct {
 	r     *http.Request
 	p     principal
 	audit auditRow
-	quiet bool // not recorded in the audit log (requests without credentials)
+	quiet bool  // not recorded in the audit log (requests without credentials)
+	turn  *turn // a page of objects' turn (Server.turns), nil for the rest
 }
 
 type callKey struct{}
@@ -164,9 +165,9 @@ func (c *call) fail(status int, title, desc string) {
 	writeBody(c.w, status, MediaTAXII, body)
 }
 
-// reply records the audit entry, then answers (200 unless status). A read
-// that cannot be recorded is not served.
-func (c *call) reply(status int, contentType string, body []byte) {
+// reply records the audit entry, then answers (200 unless status) with
+// the body, given in parts. A read that cannot be recorded is not served.
+func (c *call) reply(status int, contentType string, body ...[]byte) {
 	c.audit.status = status
 	if err := c.s.audit.record(c.audit); err != nil {
 		c.s.log.Error("taxii: audit log", "err", err)
@@ -175,7 +176,8 @@ func (c *call) reply(status int, contentType string, body []byte) {
 		writeBody(c.w, http.StatusInternalServerError, MediaTAXII, body)
 		return
 	}
-	writeBody(c.w, status, contentType, body)
+	c.turn.writing()
+	writeBody(c.w, status, contentType, body...)
 }
 
 // replyJSON answers with v as TAXII JSON.
@@ -188,15 +190,23 @@ func (c *call) replyJSON(status int, v any) {
 	c.reply(status, MediaTAXII, body)
 }
 
-// writeBody writes a response with its length.
-func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+// writeBody writes a response with its length, the body given in parts.
+func writeBody(w http.ResponseWriter, status int, contentType string, body ...[]byte) {
+	n := 0
+	for _, b := range body {
+		n += len(b)
+	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(n))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(body)
+	for _, b := range body {
+		if _, err := w.Write(b); err != nil {
+			return
+		}
+	}
 }
 
 // baseURL is the URL of Prefix as the client reached it.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // stored is one version of an object as the server holds it in memory:
@@ -14,9 +15,11 @@ type stored struct {
 	added   int64 // date_added, microseconds
 	vns     int64 // the version as nanoseconds
 	version string
+	id      string // the object's (coll.objs[obj].id), at hand for a page
 	obj     int32  // index in coll.objs
 	typ     uint16 // index in coll.types
 	deleted bool
+	single  bool // the object's only version held (deleted or not)
 	aud     audience
 	data    []byte
 }
@@ -98,10 +101,14 @@ func (c *coll) add(s stored, id, typ string) {
 		c.objs = append(c.objs, versions{id: id})
 		c.byID[id] = oi
 	}
-	s.obj = oi
+	s.obj, s.id = oi, c.objs[oi].id
+	o := &c.objs[oi]
+	s.single = len(o.idxs) == 0
+	if len(o.idxs) == 1 {
+		c.vers[o.idxs[0]].single = false
+	}
 	c.vers = append(c.vers, s)
 	idx := int32(len(c.vers) - 1)
-	o := &c.objs[oi]
 	at := sort.Search(len(o.idxs), func(i int) bool { return c.vers[o.idxs[i]].vns > s.vns })
 	o.idxs = slices.Insert(o.idxs, at, idx)
 }
@@ -139,6 +146,9 @@ func (c *coll) visibleID(rd *reader, id string) bool {
 // arena holds the objects' bytes in large chunks, so that a million
 // objects are a few hundred allocations the collector need not look into.
 // Bytes are only appended: a slice handed out stays valid and unchanged.
+// Each copy is followed in its chunk by a comma, so that versions copied
+// one after another lie there as they do in an envelope, `{...},{...}`,
+// and a page of them is written from the arena itself (see span).
 type arena struct {
 	chunk []byte
 }
@@ -146,16 +156,37 @@ type arena struct {
 const arenaChunk = 4 << 20
 
 // copy returns a copy of b in the arena (the caller serialises calls).
+// The slice's length is b's; its capacity reaches over the comma to the
+// next copy's first byte, and no further, so that follows can tell where
+// the next copy lies without touching it.
 func (a *arena) copy(b []byte) []byte {
-	if len(b) > arenaChunk/4 {
-		return append([]byte(nil), b...)
+	if len(b) == 0 || len(b) > arenaChunk/4 {
+		return slices.Clip(append([]byte(nil), b...))
 	}
-	if cap(a.chunk)-len(a.chunk) < len(b) {
+	if cap(a.chunk)-len(a.chunk) < len(b)+2 {
 		a.chunk = make([]byte, 0, arenaChunk)
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)
-	return a.chunk[start:len(a.chunk):len(a.chunk)]
+	a.chunk = append(a.chunk, ',')
+	end := start + len(b)
+	return a.chunk[start : end : end+2]
+}
+
+// follows reports whether b was copied into the arena right after a, past
+// a's comma.
+func follows(a, b []byte) bool {
+	return len(b) > 0 && cap(a) == len(a)+2 && &a[:len(a)+2][len(a)+1] == &b[0]
+}
+
+// span returns the bytes of run, the comma after it and b, where b
+// follows the last copy in run (follows): one slice over a chunk of the
+// arena, whose bytes never change. Written by hand with unsafe because a
+// copy's capacity stops at the next one's first byte (so that no append
+// to a version's bytes can overwrite another's), while a page's bytes lie
+// together in one chunk.
+func span(run, b []byte) []byte {
+	return unsafe.Slice(unsafe.SliceData(run), len(run)+1+len(b))
 }
 
 // timestamp formats microseconds since 1970 as TAXII writes date_added.

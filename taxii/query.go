@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -141,6 +142,9 @@ func (c *coll) selected(rd *reader, f *filter, idx int32, v *stored) bool {
 	if !f.first && !f.last {
 		return false
 	}
+	if v.single {
+		return true
+	}
 	first, last := true, true
 	for _, j := range c.objs[v.obj].idxs {
 		if j == idx {
@@ -161,9 +165,33 @@ func (c *coll) selected(rd *reader, f *filter, idx int32, v *stored) bool {
 
 // page is one page of a list: what it shows of the versions (their data
 // shared with the arena, which never changes) and whether more follow.
+// Its buffers come from pageBufs: release gives them back once answered.
 type page struct {
 	items []pageItem
 	more  bool
+	buf   *pageBuf
+}
+
+// pageBuf is what a page is built in: its items and the seqs of its
+// audit entry.
+type pageBuf struct {
+	items []pageItem
+	seqs  []int64
+}
+
+// pageBufs keeps pages' buffers for the next pages: a page of 1,000
+// versions is 72 KB of items and 8 KB of seqs, garbage at each page
+// otherwise, and the collector's work grows with the heap, the versions
+// held in memory.
+var pageBufs = sync.Pool{New: func() any { return new(pageBuf) }}
+
+// release gives the page's buffers back: nothing of it may be used after.
+func (p *page) release() {
+	if p.buf != nil {
+		p.buf.items = p.items[:0]
+		pageBufs.Put(p.buf)
+		*p = page{}
+	}
 }
 
 // pageItem is what a page needs of one version.
@@ -203,10 +231,11 @@ func (c *coll) query(rd *reader, f *filter, src []int32) page {
 			p.more = true
 			return false
 		}
-		if p.items == nil {
-			p.items = make([]pageItem, 0, min(f.limit, 1024))
+		if p.buf == nil {
+			p.buf = pageBufs.Get().(*pageBuf)
+			p.items = p.buf.items[:0]
 		}
-		p.items = append(p.items, pageItem{seq: v.seq, added: v.added, id: c.objs[v.obj].id, version: v.version, data: v.data})
+		p.items = append(p.items, pageItem{seq: v.seq, added: v.added, id: v.id, version: v.version, data: v.data})
 		return true
 	}
 	if src != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -34,6 +35,7 @@ type Server struct {
 	order   []*coll // as configured
 	mux     *http.ServeMux
 	audit   *auditor
+	turns   *turns // of the requests for pages of objects
 
 	wmu   sync.Mutex // serialises writes: seq, date_added, arena
 	seq   int64
@@ -84,6 +86,7 @@ func newServer(cfg Config, file string, logger *slog.Logger, now func() time.Tim
 		return nil, fmt.Errorf("%s: loading the objects: %w", file, err)
 	}
 	s.audit = newAuditor(s.db, logger)
+	s.turns = newTurns(turnsPerProc*runtime.GOMAXPROCS(0), turnHold)
 	s.mux = s.routes()
 	return s, nil
 }
