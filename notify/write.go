@@ -1,13 +1,10 @@
 package notify
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,78 +64,68 @@ func slug(name string) string {
 
 // Write writes the notices into the folder dir, whole or not at all (dir
 // must not exist): per notice STEM.txt (WriteText) and STEM.csv
-// (WriteCSV), with the stems of Stems, and index.csv listing them. The
-// files are written by as many goroutines as there are processors (at
-// most 4) and flushed to disk together (one sync of the file system, not
-// one per file), then the folder is renamed into place.
+// (WriteCSV), with the stems of Stems, and index.csv listing them. Each
+// file is made in memory and written with one call; the files are written
+// by WriteWorkers goroutines and flushed to disk together (one sync of the
+// file system, not one per file), then the folder is renamed into place.
 func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error {
 	stems := Stems(notices)
 	return atomicfile.WriteDir(dir, func(root *os.Root) error {
-		workers := min(runtime.GOMAXPROCS(0), 4)
+		d, err := openFolder(root)
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		workers := cmp.Or(WriteWorkers, 4)
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for w := range workers {
-			wg.Go(func() { errs[w] = l.writeEvery(ctx, root, notices, stems, w, workers) })
+			wg.Go(func() { errs[w] = l.writeEvery(ctx, d, notices, stems, w, workers) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		if err := create(root, IndexName, func(w io.Writer) error { return l.writeIndex(w, notices, stems) }); err != nil {
+		if err := d.create(IndexName, l.index(nil, notices, stems)); err != nil {
 			return err
 		}
-		return syncAll(root)
+		return d.sync()
 	})
 }
 
+// WriteWorkers is how many goroutines Write creates files with; 0: 4. The
+// kernel creates the files of one folder one at a time (its lock), so
+// more goroutines than processors let some make the next files' text
+// while others wait for it (BenchmarkWrite measures 1 to 8).
+var WriteWorkers = 0
+
 // writeEvery writes the files of notices from, from+step, from+2*step...
-func (l *Letter) writeEvery(ctx context.Context, root *os.Root, notices []Notice, stems []string, from, step int) error {
+func (l *Letter) writeEvery(ctx context.Context, d *folder, notices []Notice, stems []string, from, step int) error {
+	r := l.render()
+	var b []byte
 	for i := from; i < len(notices); i += step {
 		if (i/step)%64 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		n := &notices[i]
-		if err := create(root, stems[i]+".txt", func(w io.Writer) error { return l.WriteText(w, n) }); err != nil {
+		b = r.text(b[:0], n)
+		if err := d.create(stems[i]+".txt", b); err != nil {
 			return err
 		}
-		if err := create(root, stems[i]+".csv", func(w io.Writer) error { return l.WriteCSV(w, n) }); err != nil {
+		b = r.csv(b[:0], n)
+		if err := d.create(stems[i]+".csv", b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// create writes a new file under root through fn, buffered, and closes it
-// (synced first where syncAll cannot sync the whole folder at once).
-func create(root *os.Root, name string, fn func(io.Writer) error) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	bw := bufio.NewWriterSize(f, 32<<10)
-	if err = fn(bw); err == nil {
-		err = bw.Flush()
-	}
-	if err == nil && !syncfs {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// writeIndex writes index.csv.
-func (l *Letter) writeIndex(w io.Writer, notices []Notice, stems []string) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(IndexColumns, ",") + "\n")
-	var b []byte
+// index appends index.csv to b.
+func (l *Letter) index(b []byte, notices []Notice, stems []string) []byte {
+	b = append(b, strings.Join(IndexColumns, ",")+"\n"...)
 	for i := range notices {
 		n := &notices[i]
-		b = appendField(b[:0], n.Owner.Name)
+		b = appendField(b, n.Owner.Name)
 		b = append(b, ',')
 		b = appendField(b, n.Owner.Contact)
 		b = append(b, ',')
@@ -153,7 +140,6 @@ func (l *Letter) writeIndex(w io.Writer, notices []Notice, stems []string) error
 		b = appendField(b, strings.Join(n.Families, ";"))
 		b = append(b, ',')
 		b = append(b, stems[i]+".txt,"+stems[i]+".csv\n"...)
-		bw.Write(b)
 	}
-	return bw.Flush()
+	return b
 }
