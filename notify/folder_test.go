@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,12 @@ func TestFolders(t *testing.T) {
 	}
 	if d.Hosts != 1 {
 		t.Errorf("%d host names, want 1", d.Hosts)
+	}
+	libraryOnly = true
+	ref, err := ReadReport(bytes.NewReader(folderReport()), "found.json", "sensor-a")
+	libraryOnly = false
+	if err != nil || !reflect.DeepEqual(d, ref) {
+		t.Errorf("the sources read differ from the JSON library's decoding of each (%v)", err)
 	}
 	bench, _ := Plan(d.Sources, owners, PlanOptions{})
 	small, _ := Plan(testSources(), testOwners(t), PlanOptions{OptOut: testOptOut(t)})
