@@ -3,8 +3,8 @@ package notify
 import (
 	"cmp"
 	"context"
-	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,9 +65,10 @@ func slug(name string) string {
 // Write writes the notices into the folder dir, whole or not at all (dir
 // must not exist): per notice STEM.txt (WriteText) and STEM.csv
 // (WriteCSV), with the stems of Stems, and index.csv listing them. Each
-// file is made in memory and written with one call; the files are written
-// by WriteWorkers goroutines and flushed to disk together (one sync of the
-// file system, not one per file), then the folder is renamed into place.
+// file is made in memory (by as many goroutines as there are processors)
+// and written with one call by WriteWorkers goroutines; the files are
+// flushed to disk together (one sync of the file system, not one per
+// file), then the folder is renamed into place.
 func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error {
 	stems := Stems(notices)
 	return atomicfile.WriteDir(dir, func(root *os.Root) error {
@@ -76,14 +77,7 @@ func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error 
 			return err
 		}
 		defer d.close()
-		workers := cmp.Or(WriteWorkers, 4)
-		errs := make([]error, workers)
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { errs[w] = l.writeEvery(ctx, d, notices, stems, w, workers) })
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		if err := l.writeAll(ctx, d, notices, stems); err != nil {
 			return err
 		}
 		if err := d.create(IndexName, l.index(nil, notices, stems)); err != nil {
@@ -93,31 +87,69 @@ func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error 
 	})
 }
 
-// WriteWorkers is how many goroutines Write creates files with; 0: 4. The
-// kernel creates the files of one folder one at a time (its lock), so
-// more goroutines than processors let some make the next files' text
-// while others wait for it (BenchmarkWrite measures 1 to 8).
+// WriteWorkers is how many goroutines Write creates files with; 0: 1. The
+// kernel creates the files of one folder one at a time (it locks the
+// folder), so more than one mostly wait, and spin, for the lock
+// (BenchmarkWrite measures 1, 2 and 4).
 var WriteWorkers = 0
 
-// writeEvery writes the files of notices from, from+step, from+2*step...
-func (l *Letter) writeEvery(ctx context.Context, d *folder, notices []Notice, stems []string, from, step int) error {
+// file is a file made in memory, to be created.
+type file struct {
+	name string
+	data *[]byte
+}
+
+// writeAll makes the notices' files in memory on every processor and
+// creates them with WriteWorkers goroutines; the buffers go round.
+func (l *Letter) writeAll(ctx context.Context, d *folder, notices []Notice, stems []string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	makers, creators := runtime.GOMAXPROCS(0), cmp.Or(WriteWorkers, 1)
+	files := make(chan file, 4*makers)
+	free := sync.Pool{New: func() any { return new([]byte) }}
+	var made, created sync.WaitGroup
+	for m := range makers {
+		made.Go(func() { l.makeEvery(ctx, notices, stems, m, makers, files, &free) })
+	}
+	for range creators {
+		created.Go(func() {
+			for f := range files {
+				if ctx.Err() == nil {
+					if err := d.create(f.name, *f.data); err != nil {
+						cancel(err)
+					}
+				}
+				free.Put(f.data)
+			}
+		})
+	}
+	made.Wait()
+	close(files)
+	created.Wait()
+	return context.Cause(ctx)
+}
+
+// makeEvery makes the files of notices from, from+step, from+2*step...
+// and sends them to files, until ctx is done.
+func (l *Letter) makeEvery(ctx context.Context, notices []Notice, stems []string, from, step int, files chan<- file, free *sync.Pool) {
 	r := l.render()
-	var b []byte
-	for i := from; i < len(notices); i += step {
-		if (i/step)%64 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		n := &notices[i]
-		b = r.text(b[:0], n)
-		if err := d.create(stems[i]+".txt", b); err != nil {
-			return err
-		}
-		b = r.csv(b[:0], n)
-		if err := d.create(stems[i]+".csv", b); err != nil {
-			return err
+	send := func(name string, fill func([]byte) []byte) bool {
+		b := free.Get().(*[]byte)
+		*b = fill((*b)[:0])
+		select {
+		case files <- file{name, b}:
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	return nil
+	for i := from; i < len(notices); i += step {
+		n := &notices[i]
+		if !send(stems[i]+".txt", func(b []byte) []byte { return r.text(b, n) }) ||
+			!send(stems[i]+".csv", func(b []byte) []byte { return r.csv(b, n) }) {
+			return
+		}
+	}
 }
 
 // index appends index.csv to b.
