@@ -19,57 +19,61 @@ const (
 )
 
 // benchData makes an owner table of benchOwners owners and detect's JSON
-// report of benchSources sources over it. Owners 0-499 hold a /16 each
-// (from 11.0.0.0), owners 500-44,999 a /22 each (after them), owners
-// 45,000-49,999 a /24 inside the /16s (ten in each: the longest prefix
+// report of benchSources sources over it (benchFull).
+func benchData() (table, report []byte) { return benchFull.table(), benchFull.report() }
+
+// benchSize is the shape of benchData: owners 0 to big-1 hold a /16 each
+// (from 11.0.0.0), the next small owners a /22 each (after them), the last
+// 10*big owners a /24 inside the /16s (ten in each: the longest prefix
 // wins). Half the sources fall in the /16s, 45% in the /22s and 5% in
 // 100.0.0.0/8, which no one holds; their families are Code Red II (70%),
 // Code Red (20%) or Nimda (10%), their times within one day.
-func benchData() (table, report []byte) { return benchTable(), benchReport() }
+type benchSize struct{ big, small, sources int }
 
-// The address space of benchData: the owners' /16s, then their /22s.
-const (
-	benchBig, benchSmall = 500, 44_500
-	benchBase            = uint32(11 << 24)
-	benchSmallBase       = benchBase + benchBig<<16
-)
+// benchFull is the size of BenchmarkNotify: 50,000 owners, 1,000,000
+// sources.
+var benchFull = benchSize{big: 500, small: 44_500, sources: benchSources}
 
-// benchTable makes benchData's owner table.
-func benchTable() []byte {
+// The address space of benchData: the owners' /16s from benchBase.
+const benchBase = uint32(11 << 24)
+
+// smallBase is where the /22s start.
+func (z benchSize) smallBase() uint32 { return benchBase + uint32(z.big)<<16 }
+
+// table makes the owner table.
+func (z benchSize) table() []byte {
 	var t bytes.Buffer
 	t.WriteString("prefix,owner,contact,asn\n")
-	const big, small, base, smallBase = benchBig, benchSmall, benchBase, benchSmallBase
-	for i := range benchOwners {
+	for i := range z.big + z.small + 10*z.big {
 		var p string
 		switch {
-		case i < big:
-			p = fmt.Sprintf("%v/16", addr4(base+uint32(i)<<16))
-		case i < big+small:
-			p = fmt.Sprintf("%v/22", addr4(smallBase+uint32(i-big)<<10))
+		case i < z.big:
+			p = fmt.Sprintf("%v/16", addr4(benchBase+uint32(i)<<16))
+		case i < z.big+z.small:
+			p = fmt.Sprintf("%v/22", addr4(z.smallBase()+uint32(i-z.big)<<10))
 		default:
-			j := i - big - small // ten /24s in each /16
-			p = fmt.Sprintf("%v/24", addr4(base+uint32(j/10)<<16+uint32(j%10*20)<<8))
+			j := i - z.big - z.small // ten /24s in each /16
+			p = fmt.Sprintf("%v/24", addr4(benchBase+uint32(j/10)<<16+uint32(j%10*20)<<8))
 		}
 		fmt.Fprintf(&t, "%s,Owner %d,abuse@owner%d.example,%d\n", p, i, i, 64512+i%1000)
 	}
 	return t.Bytes()
 }
 
-// benchReport makes benchData's report.
-func benchReport() []byte {
-	const big, small, base, smallBase = benchBig, benchSmall, benchBase, benchSmallBase
+// report makes the report.
+func (z benchSize) report() []byte {
 	r := rand.New(rand.NewPCG(2001, 719))
 	var rep bytes.Buffer
 	rep.WriteString(`{"schema": "wormwatch-detect/1", "families": {}, "sources": [`)
 	day := time.Date(2001, 7, 19, 10, 0, 0, 0, time.UTC)
 	fams := []string{`["codered2","ida-idq"]`, `["codered1","ida-idq"]`, `["nimda","root-exe","cmd-exe","unicode-traversal"]`}
-	for i := range benchSources {
+	for i := range z.sources {
 		var a uint32
 		switch x := r.IntN(100); {
 		case x < 50:
-			a = base + r.Uint32N(big<<16)
+			a = benchBase + r.Uint32N(uint32(z.big)<<16)
 		case x < 95:
-			a = smallBase + r.Uint32N(small<<10)
+			a = z.smallBase() + r.Uint32N(uint32(z.small)<<10)
 		default:
 			a = 100<<24 + r.Uint32N(1<<24)
 		}
@@ -153,7 +157,7 @@ func BenchmarkNotify(b *testing.B) {
 
 // BenchmarkLookup is the owner of one address among benchOwners owners.
 func BenchmarkLookup(b *testing.B) {
-	as, err := ParseTable(bytes.NewReader(benchTable()), "owners.csv")
+	as, err := ParseTable(bytes.NewReader(benchFull.table()), "owners.csv")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -174,12 +178,47 @@ func BenchmarkLookup(b *testing.B) {
 
 // BenchmarkReadReport reads detect's JSON report of benchSources sources.
 func BenchmarkReadReport(b *testing.B) {
-	report := benchReport()
+	report := benchFull.report()
 	b.SetBytes(int64(len(report)))
 	b.ResetTimer()
 	for range b.N {
 		if _, err := ReadReport(bytes.NewReader(report), "found.json", "wormwatch"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkWrite writes the notices folder of benchData (99,813 files),
+// creating the files with 1, 2 and 4 goroutines (WriteWorkers).
+func BenchmarkWrite(b *testing.B) {
+	table, report := benchData()
+	as, err := ParseTable(bytes.NewReader(table), "owners.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	owners, err := NewOwners(as, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := ReadReport(bytes.NewReader(report), "found.json", "wormwatch")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, _ := Plan(d.Sources, owners, PlanOptions{})
+	defer func(w int) { WriteWorkers = w }(WriteWorkers)
+	for _, workers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			WriteWorkers = workers
+			tmp := b.TempDir()
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := range b.N {
+				l := &Letter{Org: "Example CERT", Families: d.Families}
+				if err := l.Write(b.Context(), filepath.Join(tmp, strconv.Itoa(i)), ns); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+		})
 	}
 }

@@ -1,10 +1,8 @@
 package notify
 
 import (
-	"bufio"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -36,42 +34,8 @@ var CSVColumns = []string{"timestamp", "protocol", "src_ip", "src_port", "src_as
 // WriteCSV writes a notice's addresses as CSV, one row per address in
 // address order, under the header CSVColumns.
 func (l *Letter) WriteCSV(w io.Writer, n *Notice) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(CSVColumns, ",") + "\n")
-	var b []byte
-	owner := appendField(nil, n.Owner.Name)
-	for i := range n.Sources {
-		s := &n.Sources[i]
-		b = appendTime(b[:0], s.LastSeen)
-		b = append(b, ",tcp,"...)
-		b = s.Addr.AppendTo(b)
-		b = append(b, ",,"...)
-		if n.ASNs[i] != 0 {
-			b = strconv.AppendUint(b, uint64(n.ASNs[i]), 10)
-		}
-		b = append(b, ',')
-		b = append(b, n.Owner.Country...)
-		b = append(b, ',')
-		if s.Port != 0 {
-			b = strconv.AppendUint(b, uint64(s.Port), 10)
-		}
-		b = append(b, ',')
-		b = appendField(b, l.set(s.Reporters).joined)
-		b = append(b, ",http-scan,"...)
-		fs := l.set(s.Families)
-		b = appendField(b, fs.joined)
-		b = append(b, ',')
-		b = append(b, fs.cves...)
-		b = append(b, ',')
-		b = appendTime(b, s.FirstSeen)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, s.Count, 10)
-		b = append(b, ',')
-		b = append(b, owner...)
-		b = append(b, '\n')
-		bw.Write(b)
-	}
-	return bw.Flush()
+	_, err := w.Write(l.render().csv(nil, n))
+	return err
 }
 
 // cves returns the CVE ids of the advice for some families.

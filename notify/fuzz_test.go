@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,11 +126,25 @@ func FuzzReport(f *testing.F) {
 	f.Add([]byte(`{"schema": "wormwatch-detect/1", "families": {"codered2": {"title": "Code Red II", "references": [{"source": "cve", "id": "CVE-2001-0500"}]}},
 "sources": [{"source":"192.0.2.1","first_seen":"2004-08-01T11:02:57Z","last_seen":"2004-08-01T11:02:57Z","lines":1,"families":["codered2"]}], "hourly": []}`))
 	f.Add([]byte(`{"schema": "wormwatch-detect/1", "sources": [{"source":"host.example","lines":2,"families":["x"]}]}`))
+	f.Add([]byte(`{"schema": "wormwatch-detect/1", "sources": [ { "families" : [ "b" , "a","b" ] , "x": [1, {"y": "]}\\""}, null], "lines" : 12 ,
+"source" : "2001:db8::1%eth0", "first_seen": "2004-02-29T23:59:59Z", "last_seen" : "2004-03-01T00:00:00.5+01:00"},
+{"source":"10.0.0.\u0031","lines":1e0,"families":["a\u0062"],"first_seen":"2004-02-30T00:00:00Z","last_seen":"2004-08-01T11:02:57z"},
+{"source":"10.0.0.1","lines":3,"families":[null],"first_seen":"2004-08-01T11:02:57Z","last_seen":"2004-08-01T11:02:57Z","z":-0.5e+3},
+7, null, {"source":"010.0.0.1","lines":01}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ReadReport(bytes.NewReader(data), "found.json", "me")
+		libraryOnly = true
+		ref, refErr := ReadReport(bytes.NewReader(data), "found.json", "me")
+		libraryOnly = false
+		if fmt.Sprint(err) != fmt.Sprint(refErr) {
+			t.Fatalf("error %v; decoding every source with the library: %v", err, refErr)
+		}
 		if err != nil {
 			checkFuzzError(t, err, "found.json", data)
 			return
+		}
+		if !slices.EqualFunc(d.Sources, ref.Sources, func(a, b Source) bool { return reflect.DeepEqual(a, b) }) || d.Hosts != ref.Hosts {
+			t.Fatalf("sources %+v, %d hosts; decoding every source with the library: %+v, %d", d.Sources, d.Hosts, ref.Sources, ref.Hosts)
 		}
 		for _, s := range d.Sources {
 			if !s.Addr.IsValid() || s.Addr.Is4In6() || s.Count < 1 || len(s.Families) == 0 || s.LastSeen.Before(s.FirstSeen) {

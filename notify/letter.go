@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -48,8 +46,11 @@ type setID struct {
 
 // setInfo is what is written of one set of names.
 type setInfo struct {
-	joined string // the names, ";"-separated (CSV)
+	joined string // the names, ";"-separated
+	field  string // joined as a CSV field
+	comma  string // the names, ", "-separated (text)
 	titles string // the titles, ", "-separated (text)
+	and    string // the titles as "a, b and c" (text)
 	cves   string // the CVE ids of their advice, ";"-separated (CSV)
 }
 
@@ -78,7 +79,9 @@ func (l *Letter) set(names []string) *setInfo {
 	if si != nil {
 		return si
 	}
-	si = &setInfo{joined: strings.Join(names, ";"), titles: strings.Join(l.titleList(names), ", "), cves: strings.Join(l.cves(names), ";")}
+	titles := l.titleList(names)
+	joined := strings.Join(names, ";")
+	si = &setInfo{joined: joined, field: string(appendField(nil, joined)), comma: strings.Join(names, ", "), titles: strings.Join(titles, ", "), and: joinAnd(titles), cves: strings.Join(l.cves(names), ";")}
 	m.mu.Lock()
 	m.sets[id] = si
 	m.mu.Unlock()
@@ -122,19 +125,8 @@ func plural(n int, one, many string) string {
 // families), what it means, how to clean and patch, the advisory and
 // references, and how to answer or opt out.
 func (l *Letter) WriteText(w io.Writer, n *Notice) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "To the abuse team of %s,\n\n", n.Owner.Name)
-	wrap(bw, fmt.Sprintf("Between %s and %s UTC, %s in your network sent worm requests (%s) to the sensors of %s and its partners: %s in all. "+
-		"Each of these addresses is very likely a machine infected by a worm. Please find who uses these machines "+
-		"and have them cleaned and patched, as said below.",
-		n.FirstSeen.UTC().Format("2006-01-02 15:04"), n.LastSeen.UTC().Format("2006-01-02 15:04"),
-		plural(len(n.Sources), "address", "addresses"), joinAnd(l.titleList(n.Families)), l.org(),
-		plural(int(min(n.Count, 1<<31)), "request", "requests")), "", TextWidth)
-	bw.WriteString("\n")
-	l.table(bw, n)
-	bw.Write(l.adviceBlock(n.Families))
-	l.footer(bw, n)
-	return bw.Flush()
+	_, err := w.Write(l.render().text(nil, n))
+	return err
 }
 
 // adviceBlock returns what the text says of a set of families: per
@@ -149,31 +141,29 @@ func (l *Letter) adviceBlock(fams []string) []byte {
 	if ok {
 		return b
 	}
-	var buf bytes.Buffer
-	bw := bufio.NewWriter(&buf)
+	var buf []byte
 	var links []string
 	if l.Advisory != "" {
 		links = append(links, l.Advisory)
 	}
 	written := map[string]bool{}
 	for _, a := range l.guide().For(fams, l.Families) {
-		section(bw, "What it means: "+a.Title, a.Means, written)
-		section(bw, "How to clean the machine", a.Clean, written)
-		section(bw, "How to patch it", a.Patch, written)
+		buf = section(buf, "What it means: "+a.Title, a.Means, written)
+		buf = section(buf, "How to clean the machine", a.Clean, written)
+		buf = section(buf, "How to patch it", a.Patch, written)
 		links = append(links, a.Links...)
 	}
 	if links = dedup(links); len(links) > 0 {
-		bw.WriteString("Advisory and references\n")
+		buf = append(buf, "Advisory and references\n"...)
 		for _, u := range links {
-			bw.WriteString("  " + u + "\n")
+			buf = append(append(append(buf, "  "...), u...), '\n')
 		}
-		bw.WriteString("\n")
+		buf = append(buf, '\n')
 	}
-	bw.Flush()
 	m.mu.Lock()
-	m.blocks[k] = buf.Bytes()
+	m.blocks[k] = buf
 	m.mu.Unlock()
-	return buf.Bytes()
+	return buf
 }
 
 // titleList returns the families' titles.
@@ -206,77 +196,19 @@ func dedup(ss []string) []string {
 	return out
 }
 
-// table writes the addresses seen.
-func (l *Letter) table(bw *bufio.Writer, n *Notice) {
-	listed := min(len(n.Sources), cmp.Or(l.Listed, DefaultListed))
-	width := len("address")
-	for i := range listed {
-		width = max(width, len(n.Sources[i].Addr.String()))
-	}
-	bw.WriteString("What was seen (times in UTC)\n\n")
-	fmt.Fprintf(bw, "  %-*s  %-19s  %-19s  %8s  %s\n", width, "address", "first seen", "last seen", "requests", "worms")
-	var row []byte
-	for i := range listed {
-		s := &n.Sources[i]
-		row = append(row[:0], "  "...)
-		row = s.Addr.AppendTo(row)
-		row = append(row, pad[:width-(len(row)-2)+2]...)
-		row = appendTime(row, s.FirstSeen)
-		row = append(row, "  "...)
-		row = appendTime(row, s.LastSeen)
-		c := strconv.FormatInt(s.Count, 10)
-		row = append(row, pad[:2+max(0, 8-len(c))]...)
-		row = append(row, c...)
-		row = append(row, "  "...)
-		row = append(row, l.set(s.Families).titles...)
-		bw.Write(append(row, '\n'))
-	}
-	if more := len(n.Sources) - listed; more > 0 {
-		fmt.Fprintf(bw, "  ... and %d more: the attached CSV lists every address.\n", more)
-	}
-	bw.WriteString("\n")
-}
-
-// pad is spaces to pad the table's columns with.
-var pad = strings.Repeat(" ", 64)
-
-// section writes a heading and its paragraph, or "As above." for a
+// section appends a heading and its paragraph, or "As above." for a
 // paragraph written already.
-func section(bw *bufio.Writer, head, text string, written map[string]bool) {
+func section(b []byte, head, text string, written map[string]bool) []byte {
 	if text == "" {
-		return
+		return b
 	}
-	bw.WriteString(head + "\n")
+	b = append(append(b, head...), '\n')
 	if written[text] {
 		text = "As above."
 	}
 	written[text] = true
-	wrap(bw, text, "  ", TextWidth)
-	bw.WriteString("\n")
-}
-
-// footer writes why the owner receives the notice and how to answer.
-func (l *Letter) footer(bw *bufio.Writer, n *Notice) {
-	answer := "reply to this message"
-	if l.Contact != "" {
-		answer = "write to " + l.Contact
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Seen by: %s. ", strings.Join(n.Reporters, ", "))
-	if n.Owner.Contact != "" {
-		fmt.Fprintf(&b, "You receive this notice as the abuse contact of %s for these addresses. ", n.Owner.Name)
-	}
-	if l.Window > 0 {
-		fmt.Fprintf(&b, "An address is reported at most once in %s. ", window(l.Window))
-	}
-	fmt.Fprintf(&b, "The attached CSV file lists every address, one a row, in the columns of Shadowserver's Honeypot HTTP Scanner Events report. "+
-		"For questions, or to receive no more of these notices, %s.", answer)
-	wrap(bw, b.String(), "", TextWidth)
-	sig := l.org()
-	if sig != "wormwatch" {
-		sig += ", with wormwatch"
-	}
-	fmt.Fprintf(bw, "\n-- \n%s\n", sig)
+	b = wrap(b, text, "  ", TextWidth)
+	return append(b, '\n')
 }
 
 // window writes a duration for people: 24 hours, 7 days, 90 minutes.
@@ -290,28 +222,4 @@ func window(d time.Duration) string {
 		return plural(int(d/time.Minute), "minute", "minutes")
 	}
 	return d.String()
-}
-
-// wrap writes text as lines of at most width bytes (a longer word alone
-// on its line), each starting with indent.
-func wrap(bw *bufio.Writer, text, indent string, width int) {
-	n := 0
-	for _, word := range strings.Fields(text) {
-		switch {
-		case n == 0:
-			bw.WriteString(indent)
-			n = len(indent)
-		case n+1+len(word) > width:
-			bw.WriteString("\n" + indent)
-			n = len(indent)
-		default:
-			bw.WriteByte(' ')
-			n++
-		}
-		bw.WriteString(word)
-		n += len(word)
-	}
-	if n > 0 {
-		bw.WriteByte('\n')
-	}
 }

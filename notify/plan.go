@@ -60,18 +60,21 @@ func Plan(sources []Source, owners *Owners, opt PlanOptions) ([]Notice, Left) {
 		}
 	}
 	var out []Notice
+	// The notices' sources and AS numbers: one slice each, in owner order.
+	all, asns := make([]Source, len(order)), make([]uint32, len(order))
 	for o := range owners.Len() {
-		idx := order[perOwner[o]:perOwner[o+1]]
-		if len(idx) == 0 {
+		lo, hi := perOwner[o], perOwner[o+1]
+		if lo == hi {
 			continue
 		}
 		ow := owners.Owner(o)
 		if opt.OptOut.Owner(ow) {
 			left.OptedOutOwners++
-			left.OptedOutAddrs += int64(len(idx))
+			left.OptedOutAddrs += int64(hi - lo)
 			continue
 		}
-		out = append(out, notice(*ow, sources, asnOf, idx, in))
+		n := Notice{Owner: *ow, Sources: all[lo:hi:hi], ASNs: asns[lo:hi:hi]}
+		out = append(out, fill(n, sources, asnOf, order[lo:hi], in))
 	}
 	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.Owner.Key, b.Owner.Key) })
 	return out, left
@@ -107,28 +110,82 @@ func assign(sources []Source, owners *Owners, opt PlanOptions, in *interner) (ow
 
 // sortedByAddr returns the sources sorted by address (IPv4-mapped IPv6 as
 // IPv4, zones dropped), those of one address in their given order: a
-// sort of 24-byte keys, then one copy, faster than sorting the sources.
+// radix sort of their keys, then one copy.
 func sortedByAddr(sources []Source) []Source {
-	type ord struct {
-		k key
-		i int
-	}
 	ords := make([]ord, len(sources))
 	for i := range sources {
 		sources[i].Addr = sources[i].Addr.Unmap().WithZone("")
-		ords[i] = ord{keyOf(sources[i].Addr), i}
+		ords[i] = ord{keyOf(sources[i].Addr), uint32(i)} // 2^32 sources of 136 bytes are not held in memory
 	}
-	slices.SortFunc(ords, func(a, b ord) int { return cmp.Or(a.k.cmp(b.k), cmp.Compare(a.i, b.i)) })
 	out := make([]Source, len(sources))
-	for j, o := range ords {
+	for j, o := range radixSort(ords) {
 		out[j] = sources[o.i]
 	}
 	return out
 }
 
+// ord is a source's key and index.
+type ord struct {
+	k key
+	i uint32
+}
+
+// radixSort sorts ords by key, those of one key in their given order,
+// and returns them (in ords or in a slice of its size): a stable
+// least-significant-byte-first radix sort that skips the bytes every key
+// shares (12 of the 16 when every address is IPv4). Written by hand: the
+// standard library sorts by comparisons, about four times slower on a
+// million addresses.
+func radixSort(ords []ord) []ord {
+	if len(ords) < 2 {
+		return ords
+	}
+	var counts [16][256]int
+	for i := range ords {
+		k := &ords[i].k
+		for b := range 8 {
+			counts[b][byte(k.lo>>(8*b))]++
+			counts[8+b][byte(k.hi>>(8*b))]++
+		}
+	}
+	tmp := make([]ord, len(ords))
+	first := &ords[0].k
+	for pass := range 16 {
+		hi, shift := pass >= 8, 8*uint(pass%8)
+		byteOf := func(k *key) byte {
+			if hi {
+				return byte(k.hi >> shift)
+			}
+			return byte(k.lo >> shift)
+		}
+		c := &counts[pass]
+		if c[byteOf(first)] == len(ords) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for b := range c {
+			c[b], sum = sum, sum+c[b]
+		}
+		for i := range ords {
+			b := byteOf(&ords[i].k)
+			tmp[c[b]] = ords[i]
+			c[b]++
+		}
+		ords, tmp = tmp, ords
+		first = &ords[0].k
+	}
+	return ords
+}
+
 // notice makes the notice of one owner from the sources at idx.
 func notice(ow Owner, sources []Source, asnOf []uint32, idx []int32, in *interner) Notice {
 	n := Notice{Owner: ow, Sources: make([]Source, len(idx)), ASNs: make([]uint32, len(idx))}
+	return fill(n, sources, asnOf, idx, in)
+}
+
+// fill fills the notice of one owner, whose Sources and ASNs have room
+// for them, from the sources at idx.
+func fill(n Notice, sources []Source, asnOf []uint32, idx []int32, in *interner) Notice {
 	var fams, reps []string
 	for j, i := range idx {
 		s := sources[i]

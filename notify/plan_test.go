@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"slices"
@@ -140,5 +141,29 @@ func TestPlanRandom(t *testing.T) {
 	}
 	if int64(len(seen))+left.Unowned != int64(len(distinct)) {
 		t.Errorf("%d addresses in notices and %d unowned, of %d", len(seen), left.Unowned, len(distinct))
+	}
+}
+
+// TestRadixSort: radixSort orders as a stable sort by key does, on keys
+// that share some bytes and differ in others, with repeats.
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 2, 3, 1000, 20000} {
+		ords := make([]ord, n)
+		for i := range ords {
+			k := keyOf(addr4(11<<24 + r.Uint32N(1<<(8+r.IntN(17)))))
+			switch r.IntN(4) {
+			case 0:
+				k = key{0x20010db8<<32 | r.Uint64N(4), r.Uint64()}
+			case 1:
+				k = key{r.Uint64(), r.Uint64N(3) << 60}
+			}
+			ords[i] = ord{k, uint32(i)}
+		}
+		want := slices.Clone(ords)
+		slices.SortStableFunc(want, func(a, b ord) int { return a.k.cmp(b.k) })
+		if got := radixSort(ords); !slices.Equal(got, want) {
+			t.Errorf("%d keys: radixSort differs from a stable sort", n)
+		}
 	}
 }

@@ -69,7 +69,10 @@ type interner struct {
 
 // of returns names sorted and without repeats, shared with every equal
 // set (names itself is not kept: a caller may reuse it).
-func (in *interner) of(names []string) []string {
+func (in *interner) of(names []string) []string { return intern(in, names) }
+
+// intern is interner.of of names as strings or bytes.
+func intern[T string | []byte](in *interner, names []T) []string {
 	in.key = in.key[:0]
 	for _, n := range names {
 		in.key = append(append(in.key, n...), 0)
@@ -80,7 +83,11 @@ func (in *interner) of(names []string) []string {
 	if in.sets == nil {
 		in.sets = map[string][]string{}
 	}
-	s := slices.Compact(slices.Sorted(slices.Values(names)))
+	strs := make([]string, len(names))
+	for i, n := range names {
+		strs[i] = string(n)
+	}
+	s := slices.Compact(slices.Sorted(slices.Values(strs)))
 	in.sets[string(in.key)] = s
 	return s
 }

@@ -1,11 +1,8 @@
 package notify
 
 import (
-	"bufio"
+	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -67,78 +64,100 @@ func slug(name string) string {
 
 // Write writes the notices into the folder dir, whole or not at all (dir
 // must not exist): per notice STEM.txt (WriteText) and STEM.csv
-// (WriteCSV), with the stems of Stems, and index.csv listing them. The
-// files are written by as many goroutines as there are processors (at
-// most 4) and flushed to disk together (one sync of the file system, not
-// one per file), then the folder is renamed into place.
+// (WriteCSV), with the stems of Stems, and index.csv listing them. Each
+// file is made in memory (by as many goroutines as there are processors)
+// and written with one call by WriteWorkers goroutines; the files are
+// flushed to disk together (one sync of the file system, not one per
+// file), then the folder is renamed into place.
 func (l *Letter) Write(ctx context.Context, dir string, notices []Notice) error {
 	stems := Stems(notices)
 	return atomicfile.WriteDir(dir, func(root *os.Root) error {
-		workers := min(runtime.GOMAXPROCS(0), 4)
-		errs := make([]error, workers)
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { errs[w] = l.writeEvery(ctx, root, notices, stems, w, workers) })
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		d, err := openFolder(root)
+		if err != nil {
 			return err
 		}
-		if err := create(root, IndexName, func(w io.Writer) error { return l.writeIndex(w, notices, stems) }); err != nil {
+		defer d.close()
+		if err := l.writeAll(ctx, d, notices, stems); err != nil {
 			return err
 		}
-		return syncAll(root)
+		if err := d.create(IndexName, l.index(nil, notices, stems)); err != nil {
+			return err
+		}
+		return d.sync()
 	})
 }
 
-// writeEvery writes the files of notices from, from+step, from+2*step...
-func (l *Letter) writeEvery(ctx context.Context, root *os.Root, notices []Notice, stems []string, from, step int) error {
+// WriteWorkers is how many goroutines Write creates files with; 0: 1. The
+// kernel creates the files of one folder one at a time (it locks the
+// folder), so more than one mostly wait, and spin, for the lock
+// (BenchmarkWrite measures 1, 2 and 4).
+var WriteWorkers = 0
+
+// file is a file made in memory, to be created.
+type file struct {
+	name string
+	data *[]byte
+}
+
+// writeAll makes the notices' files in memory on every processor and
+// creates them with WriteWorkers goroutines; the buffers go round.
+func (l *Letter) writeAll(ctx context.Context, d *folder, notices []Notice, stems []string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	makers, creators := runtime.GOMAXPROCS(0), cmp.Or(WriteWorkers, 1)
+	files := make(chan file, 4*makers)
+	free := sync.Pool{New: func() any { return new([]byte) }}
+	var made, created sync.WaitGroup
+	for m := range makers {
+		made.Go(func() { l.makeEvery(ctx, notices, stems, m, makers, files, &free) })
+	}
+	for range creators {
+		created.Go(func() {
+			for f := range files {
+				if ctx.Err() == nil {
+					if err := d.create(f.name, *f.data); err != nil {
+						cancel(err)
+					}
+				}
+				free.Put(f.data)
+			}
+		})
+	}
+	made.Wait()
+	close(files)
+	created.Wait()
+	return context.Cause(ctx)
+}
+
+// makeEvery makes the files of notices from, from+step, from+2*step...
+// and sends them to files, until ctx is done.
+func (l *Letter) makeEvery(ctx context.Context, notices []Notice, stems []string, from, step int, files chan<- file, free *sync.Pool) {
+	r := l.render()
+	send := func(name string, fill func([]byte) []byte) bool {
+		b := free.Get().(*[]byte)
+		*b = fill((*b)[:0])
+		select {
+		case files <- file{name, b}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	for i := from; i < len(notices); i += step {
-		if (i/step)%64 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
 		n := &notices[i]
-		if err := create(root, stems[i]+".txt", func(w io.Writer) error { return l.WriteText(w, n) }); err != nil {
-			return err
-		}
-		if err := create(root, stems[i]+".csv", func(w io.Writer) error { return l.WriteCSV(w, n) }); err != nil {
-			return err
+		if !send(stems[i]+".txt", func(b []byte) []byte { return r.text(b, n) }) ||
+			!send(stems[i]+".csv", func(b []byte) []byte { return r.csv(b, n) }) {
+			return
 		}
 	}
-	return nil
 }
 
-// create writes a new file under root through fn, buffered, and closes it
-// (synced first where syncAll cannot sync the whole folder at once).
-func create(root *os.Root, name string, fn func(io.Writer) error) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	bw := bufio.NewWriterSize(f, 32<<10)
-	if err = fn(bw); err == nil {
-		err = bw.Flush()
-	}
-	if err == nil && !syncfs {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// writeIndex writes index.csv.
-func (l *Letter) writeIndex(w io.Writer, notices []Notice, stems []string) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(IndexColumns, ",") + "\n")
-	var b []byte
+// index appends index.csv to b.
+func (l *Letter) index(b []byte, notices []Notice, stems []string) []byte {
+	b = append(b, strings.Join(IndexColumns, ",")+"\n"...)
 	for i := range notices {
 		n := &notices[i]
-		b = appendField(b[:0], n.Owner.Name)
+		b = appendField(b, n.Owner.Name)
 		b = append(b, ',')
 		b = appendField(b, n.Owner.Contact)
 		b = append(b, ',')
@@ -153,7 +172,6 @@ func (l *Letter) writeIndex(w io.Writer, notices []Notice, stems []string) error
 		b = appendField(b, strings.Join(n.Families, ";"))
 		b = append(b, ',')
 		b = append(b, stems[i]+".txt,"+stems[i]+".csv\n"...)
-		bw.Write(b)
 	}
-	return bw.Flush()
+	return b
 }

@@ -133,7 +133,7 @@ var floor = map[string][]string{
 	"store":           {"internal/flock"},
 	"taxii":           {"internal/flock", "internal/names", "internal/param"},
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
-	"notify":          {"detect", "internal/atomicfile", "internal/thousands"},
+	"notify":          {"detect", "internal/atomicfile", "internal/ipv4text", "internal/thousands"},
 	"serve":           {"alert", "csafsite", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/ipv4text", "internal/names", "internal/param", "internal/paramcli", "notify", "pool", "results", "serve/dashboard", "serve/metrics", "share", "store", "taxii", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
 	"csafsite":        {"internal/atomicfile", "internal/param", "share"},
