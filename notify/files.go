@@ -97,8 +97,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	l := s.Left
 	fmt.Fprintf(&b, "left out: %s addresses no owner is known to hold, %s in opted-out prefixes, %s of %s opted-out owners, %s of other families, %s reported in the window already",
 		n(l.Unowned), n(l.OptedOut), n(l.OptedOutAddrs), n(int64(l.OptedOutOwners)), n(l.OtherFamilies), n(s.Skipped))
-	if d := s.Detections; d != nil && (d.Hosts > 0 || d.RedTLP > 0) {
-		fmt.Fprintf(&b, ", %s sources logged as host names, %s TLP:RED sightings", n(d.Hosts), n(d.RedTLP))
+	if d := s.Detections; d != nil && (d.Hosts > 0 || d.WithheldTLP > 0) {
+		fmt.Fprintf(&b, ", %s sources logged as host names, %s TLP:RED or AMBER+STRICT sightings withheld", n(d.Hosts), n(d.WithheldTLP))
 	}
 	if d := s.Detections; d != nil && d.Unresolved > 0 {
 		fmt.Fprintf(&b, ", %s sightings whose indicator or observed-data was not read", n(d.Unresolved))

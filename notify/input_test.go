@@ -115,8 +115,8 @@ func TestSTIXRed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Sources) != 0 || d.RedTLP == 0 {
-		t.Errorf("TLP:RED bundle: %d sources, %d red sightings", len(d.Sources), d.RedTLP)
+	if len(d.Sources) != 0 || d.WithheldTLP == 0 {
+		t.Errorf("TLP:RED bundle: %d sources, %d red sightings", len(d.Sources), d.WithheldTLP)
 	}
 	// TLP 2.0: a marking-definition named TLP:RED.
 	amber := "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"

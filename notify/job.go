@@ -217,23 +217,23 @@ func (s *Summary) Describe() SummaryJSON {
 	}
 	out.Notices = len(s.Notices)
 	if d := s.Detections; d != nil {
-		out.Hosts, out.RedTLP, out.Unresolved = d.Hosts, d.RedTLP, d.Unresolved
+		out.Hosts, out.WithheldTLP, out.Unresolved = d.Hosts, d.WithheldTLP, d.Unresolved
 	}
 	return out
 }
 
 // SummaryJSON is a summary as `wormwatch serve` answers it.
 type SummaryJSON struct {
-	Folder     string      `json:"folder"`     // where the notices were written; "" if not
-	Notices    int         `json:"notices"`    // notices, one per owner
-	Addresses  int64       `json:"addresses"`  // addresses in them
-	Owners     []OwnerJSON `json:"owners"`     // the notices, by owner key
-	Left       Left        `json:"left"`       // addresses left out by Plan, and why
-	Skipped    int64       `json:"skipped"`    // addresses left out: reported in the window already
-	Hosts      int64       `json:"hosts"`      // sources logged as host names: left out
-	RedTLP     int64       `json:"red_tlp"`    // TLP:RED sightings: left out
-	Unresolved int64       `json:"unresolved"` // sightings whose objects were not read: left out
-	Sent       *Sent       `json:"sent"`       // null when nothing was sent
+	Folder      string      `json:"folder"`       // where the notices were written; "" if not
+	Notices     int         `json:"notices"`      // notices, one per owner
+	Addresses   int64       `json:"addresses"`    // addresses in them
+	Owners      []OwnerJSON `json:"owners"`       // the notices, by owner key
+	Left        Left        `json:"left"`         // addresses left out by Plan, and why
+	Skipped     int64       `json:"skipped"`      // addresses left out: reported in the window already
+	Hosts       int64       `json:"hosts"`        // sources logged as host names: left out
+	WithheldTLP int64       `json:"withheld_tlp"` // TLP:RED and TLP:AMBER+STRICT sightings: left out
+	Unresolved  int64       `json:"unresolved"`   // sightings whose objects were not read: left out
+	Sent        *Sent       `json:"sent"`         // null when nothing was sent
 }
 
 // OwnerJSON is one notice of a SummaryJSON.

@@ -67,7 +67,22 @@ func TestReadObjects(t *testing.T) {
 		t.Fatal("the bundle has no TLP:AMBER marking to replace")
 	}
 	got, err = ReadObjects(objects(red2), "collection", "")
-	if err != nil || len(got.Sources) != 0 || got.RedTLP == 0 {
-		t.Errorf("TLP 2.0 RED: %v, %d sources, %d red sightings", err, len(got.Sources), got.RedTLP)
+	if err != nil || len(got.Sources) != 0 || got.WithheldTLP == 0 {
+		t.Errorf("TLP 2.0 RED: %v, %d sources, %d red sightings", err, len(got.Sources), got.WithheldTLP)
+	}
+	// TLP 2.0: AMBER+STRICT is withheld (the recipient's organisation
+	// only), AMBER is told (clients who need it), as TLP 1.0's AMBER is.
+	for _, c := range []struct {
+		name, marking string
+		withheld      bool
+	}{
+		{"TLP 2.0 AMBER+STRICT", tlpAmberStrict, true},
+		{"TLP 2.0 AMBER", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", false},
+		{"TLP 1.0 AMBER", amber, false},
+	} {
+		got, err := ReadObjects(objects(strings.ReplaceAll(bundle.String(), amber, c.marking)), "collection", "")
+		if err != nil || (len(got.Sources) == 0) != c.withheld || (got.WithheldTLP > 0) != c.withheld {
+			t.Errorf("%s: %v, %d sources, %d withheld; want withheld %v", c.name, err, len(got.Sources), got.WithheldTLP, c.withheld)
+		}
 	}
 }

@@ -36,10 +36,10 @@ func (f *Family) DisplayName() string { return cmp.Or(f.Title, f.Name) }
 // Detections are sources read from one input or more, with the families
 // they name. Add gathers several; Plan merges the sources of one address.
 type Detections struct {
-	Sources  []Source
-	Families map[string]Family // by name
-	Hosts    int64             // sources logged as host names, not addresses: left out
-	RedTLP   int64             // sightings marked TLP:RED, which may not be passed on: left out
+	Sources     []Source
+	Families    map[string]Family // by name
+	Hosts       int64             // sources logged as host names, not addresses: left out
+	WithheldTLP int64             // sightings marked TLP:RED or TLP:AMBER+STRICT, which may not be passed on: left out
 	// Unresolved counts the sightings ReadObjects left out: their
 	// indicator or observed-data was not among the objects read.
 	Unresolved int64
@@ -57,7 +57,7 @@ func (d *Detections) Add(o *Detections) {
 		}
 	}
 	d.Hosts += o.Hosts
-	d.RedTLP += o.RedTLP
+	d.WithheldTLP += o.WithheldTLP
 	d.Unresolved += o.Unresolved
 }
 

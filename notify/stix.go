@@ -11,13 +11,20 @@ import (
 	"time"
 )
 
-// tlpRed is the TLP 1.0 RED marking-definition of STIX 2.1 (section
-// 7.2.1.4 of the specification, as package share writes it), tlpRed2 TLP
-// 2.0's (the OASIS marking of the TLP 2.0 extension definition). A
-// marking defined in the bundle and named "TLP:RED" counts as red too.
+// The markings whose sightings are not passed on to owners: tlpRed is
+// the TLP 1.0 RED marking-definition of STIX 2.1 (section 7.2.1.4 of the
+// specification, as package share writes it), tlpRed2 and
+// tlpAmberStrict TLP 2.0's (the OASIS markings of the TLP 2.0 extension
+// definition). TLP 2.0's AMBER+STRICT restricts sharing to the
+// recipient's own organisation, so an owner outside it may not be told;
+// AMBER allows the recipient's clients who need to know to protect
+// themselves, which is what an owner told of its own machines is. A
+// marking defined in the bundle and named "TLP:RED" or "TLP:AMBER+STRICT"
+// counts too.
 const (
-	tlpRed  = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
-	tlpRed2 = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+	tlpRed         = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+	tlpRed2        = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+	tlpAmberStrict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
 )
 
 // stixObject holds the properties of the objects ReadSTIX reads.
@@ -49,7 +56,7 @@ type stixObject struct {
 type bundle struct {
 	name string
 	objs map[string]*stixObject
-	red  map[string]bool // marking-definitions that are TLP:RED
+	red  map[string]bool // marking-definitions that are TLP:RED or TLP:AMBER+STRICT
 }
 
 // ReadSTIX reads the sightings of a STIX 2.1 bundle, as `wormwatch detect
@@ -59,8 +66,8 @@ type bundle struct {
 // span, number_observed times. Every address observed (not a network in
 // CIDR notation) becomes a Source
 // seen by reporter (the identity that created the sighting when reporter
-// is ""). Sightings marked TLP:RED may not be passed on: they are counted
-// in RedTLP and left out. name is the file's name in errors.
+// is ""). Sightings marked TLP:RED or TLP:AMBER+STRICT may not be passed on: they are counted
+// in WithheldTLP and left out. name is the file's name in errors.
 func ReadSTIX(r io.Reader, name, reporter string) (*Detections, error) {
 	var doc struct {
 		Type    string            `json:"type"`
@@ -105,14 +112,14 @@ func readObjects(objects []json.RawMessage, name, reporter string, lenient bool)
 			continue
 		}
 		d.Sources = append(d.Sources, part.Sources...)
-		d.RedTLP += part.RedTLP
+		d.WithheldTLP += part.WithheldTLP
 	}
 	return d, nil
 }
 
 // readBundle reads a bundle's objects.
 func readBundle(objects []json.RawMessage, name string) (*bundle, error) {
-	b := &bundle{name: name, objs: map[string]*stixObject{}, red: map[string]bool{tlpRed: true, tlpRed2: true}}
+	b := &bundle{name: name, objs: map[string]*stixObject{}, red: map[string]bool{tlpRed: true, tlpRed2: true, tlpAmberStrict: true}}
 	raws := map[string]json.RawMessage{}
 	for i, raw := range objects {
 		o := &stixObject{index: i}
@@ -129,11 +136,18 @@ func readBundle(objects []json.RawMessage, name string) (*bundle, error) {
 			return nil, inputErr(name, 0, fmt.Sprintf("objects[%d].id", i), "%s appears twice, with different content", o.ID)
 		}
 		b.objs[o.ID], raws[o.ID] = o, raw
-		if o.Type == "marking-definition" && strings.EqualFold(strings.TrimSpace(o.Name), "TLP:RED") {
+		if o.Type == "marking-definition" && withheldName(o.Name) {
 			b.red[o.ID] = true
 		}
 	}
 	return b, nil
+}
+
+// withheldName reports whether a marking-definition's name is TLP:RED or
+// TLP:AMBER+STRICT.
+func withheldName(name string) bool {
+	name = strings.TrimSpace(name)
+	return strings.EqualFold(name, "TLP:RED") || strings.EqualFold(name, "TLP:AMBER+STRICT")
 }
 
 // sorted returns the objects of a type in bundle order.
@@ -157,7 +171,7 @@ func (b *bundle) ref(from *stixObject, field, id, typ string) (*stixObject, erro
 	return o, nil
 }
 
-// isRed reports whether an object is marked TLP:RED.
+// isRed reports whether an object is marked TLP:RED or TLP:AMBER+STRICT.
 func (b *bundle) isRed(o *stixObject) bool {
 	return slices.ContainsFunc(o.Markings, func(m string) bool { return b.red[m] })
 }
@@ -169,7 +183,7 @@ func (b *bundle) sighting(s *stixObject, d *Detections, in *interner, reporter s
 		return err
 	}
 	if b.isRed(s) {
-		d.RedTLP++
+		d.WithheldTLP++
 		return nil
 	}
 	fam := b.family(ind)

@@ -34,8 +34,8 @@ type NotifyConfig struct {
 	Delegations      []string       `toml:"delegations" maxlen:"16" doc:"RIR delegation files (delegated-REGISTRY-extended-latest): the holders of what the owner table does not name (their notices are written, not sent: no contact)"`
 	OptOut           string         `toml:"opt_out" doc:"the opt-out list: lines prefix P, owner NAME or contact ADDRESS"`
 	Families         []string       `toml:"families" maxlen:"256" doc:"tell only of these worm families (names of the signature table); empty: every family detected"`
-	TAXIIMember      string         `toml:"taxii_member" doc:"with taxii_collections: read the sightings members share in the service's TAXII server ([taxii]) as this member, TLP 2.0 enforced as for its own reads; their addresses are told too, each seen by the identity that created its sighting (TLP:RED sightings are not passed on)"`
-	TAXIICollections []string       `toml:"taxii_collections" maxlen:"64" doc:"the TAXII collections (ids or aliases) whose sightings are read as taxii_member; a collection whose TLP floor is red is refused"`
+	TAXIIMember      string         `toml:"taxii_member" doc:"with taxii_collections: read the sightings members share in the service's TAXII server ([taxii]) as this member, TLP 2.0 enforced as for its own reads; their addresses are told too, each seen by the identity that created its sighting (TLP:RED and TLP:AMBER+STRICT sightings are not passed on: AMBER+STRICT is for the recipient's own organisation)"`
+	TAXIICollections []string       `toml:"taxii_collections" maxlen:"64" doc:"the TAXII collections (ids or aliases) whose sightings are read as taxii_member; a collection whose TLP floor is red or amber+strict is refused"`
 	Reporter         string         `toml:"reporter" default:"wormwatch" doc:"who saw the detections, in the notices (the CSV's public_source)"`
 	Org              string         `toml:"org" default:"wormwatch" doc:"who writes the notices (the letter's signature, the From name)"`
 	Contact          string         `toml:"contact" doc:"where owners answer and opt out: an e-mail address or an https URL; empty: reply to the message"`
@@ -131,7 +131,7 @@ func (c *checker) checkNotifyMail() error {
 
 // checkNotifyTAXII checks taxii_member and taxii_collections against the
 // [taxii] table: the server on, the member known and allowed to read each
-// collection, no collection whose floor is TLP:RED.
+// collection, no collection whose floor is TLP:RED or TLP:AMBER+STRICT.
 func (c *checker) checkNotifyTAXII() error {
 	n, t := &c.cfg.Notify, &c.cfg.TAXII
 	switch {
@@ -151,8 +151,8 @@ func (c *checker) checkNotifyTAXII() error {
 		switch {
 		case i < 0:
 			return c.at("notify.taxii_collections", "%q is no [[taxii.collection]] (its id or alias)", key)
-		case t.Collections[i].TLP == "red":
-			return c.at("notify.taxii_collections", "%q has the TLP floor red: what it holds may not be passed on to owners", key)
+		case t.Collections[i].TLP == "red" || t.Collections[i].TLP == "amber+strict":
+			return c.at("notify.taxii_collections", "%q has the TLP floor %s: what it holds may not be passed on to owners", key, t.Collections[i].TLP)
 		case !c.reads(n.TAXIIMember, t.Collections[i]):
 			return c.at("notify.taxii_member", "%s may not read collection %s (no group of its in the collection's read list)", n.TAXIIMember, key)
 		}

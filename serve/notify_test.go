@@ -347,6 +347,7 @@ func TestNotifyConfigErrors(t *testing.T) {
 	}
 	for _, tc := range []struct{ keys, want string }{
 		{"taxii_member = \"cert-north\"\ntaxii_collections = [\"red\"]\n", "notify.taxii_collections: \"red\" has the TLP floor red"},
+		{"taxii_member = \"cert-north\"\ntaxii_collections = [\"amber-strict\"]\n", "notify.taxii_collections: \"amber-strict\" has the TLP floor amber+strict"},
 		{"taxii_member = \"cert-north\"\ntaxii_collections = [\"nope\"]\n", "notify.taxii_collections: \"nope\" is no [[taxii.collection]]"},
 		{"taxii_member = \"nobody\"\ntaxii_collections = [\"amber\"]\n", "notify.taxii_member: \"nobody\" is no [[taxii.member]]"},
 		{"taxii_member = \"vendor-east\"\ntaxii_collections = [\"sightings-inbox\"]\n", "notify.taxii_member: vendor-east may not read collection sightings-inbox"},
