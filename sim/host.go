@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 
 	"wormwatch/worm"
 )
@@ -65,26 +66,56 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 }
 
 // seed infects a variant's seed hosts, uniform among the susceptible hosts
-// it can infect.
+// it can infect: the first k of a uniform shuffle of those hosts in id
+// order (a partial Fisher-Yates shuffle). The shuffle is kept sparse (the
+// positions it swapped, in a map) and a position is turned into its host
+// by counting candidates from the start of its chunk, so a seed costs one
+// pass over the hosts and no list of them.
 func (w *world) seed(vi uint8, t float64) {
 	w.g.activate(int(vi))
 	v := w.vars[vi]
-	var cand []int32
+	picked := map[int32]bool{} // hosts infected here: candidates still, for nth
+	cand := func(h int) bool {
+		return (w.h[h].state == stSusceptible && v.Infects[w.h[h].os]) || picked[int32(h)]
+	}
+	const chunk = 1024
+	starts := make([]int, 0, w.n/chunk+1) // candidates before each chunk
+	m := 0
 	for h := 0; h < w.n; h++ {
+		if h%chunk == 0 {
+			starts = append(starts, m)
+		}
 		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] {
-			cand = append(cand, int32(h))
+			m++
 		}
 	}
-	k := v.P.Seeds
-	if k > len(cand) {
-		k = len(cand)
+	// nth returns the host at position p of the candidates in id order.
+	nth := func(p int) int32 {
+		c, _ := slices.BinarySearch(starts, p+1)
+		h, left := (c-1)*chunk, p-starts[c-1]
+		for ; !cand(h) || left > 0; h++ {
+			if cand(h) {
+				left--
+			}
+		}
+		return int32(h)
 	}
+	k := min(v.P.Seeds, m)
 	w.seedK[vi] = k
-	// Partial Fisher-Yates: the first k of a uniform shuffle.
+	swapped := map[int]int{} // position -> the position whose host it holds
+	at := func(p int) int {
+		if q, ok := swapped[p]; ok {
+			return q
+		}
+		return p
+	}
 	for i := 0; i < k; i++ {
-		j := i + w.rng.IntN(len(cand)-i)
-		cand[i], cand[j] = cand[j], cand[i]
-		w.infect(cand[i], -1, vi, t)
+		j := i + w.rng.IntN(m-i)
+		pi, pj := at(i), at(j)
+		swapped[i], swapped[j] = pj, pi
+		h := nth(pj)
+		picked[h] = true
+		w.infect(h, -1, vi, t)
 	}
 }
 
