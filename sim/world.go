@@ -97,7 +97,7 @@ type runSpec struct {
 
 // hostTable is the state of every host (host.go).
 type hostTable struct {
-	h []hrec // one record (one cache line or less) per host
+	h []hrec // one record (24 bytes) per host
 }
 
 // counters are the hosts in each state, kept as hosts change, and what
@@ -242,7 +242,7 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 		if stop.Stop() {
 			return nil, stop.Err()
 		}
-		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i], utc: hosts.UTCOffset[i]}
+		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
 		if hosts.Flags[i]&ipv4.FlagHome != 0 {
 			w.h[i].flags |= flHome
 			if w.def.SwitchesOff(int32(i), true) {
