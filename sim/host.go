@@ -50,6 +50,9 @@ type hrec struct {
 // the probe is lost to congestion. (Both are exact thinnings of the probe
 // process.) It reports whether h was infected.
 func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
+	// The clock error is read first, so that its cache miss overlaps the
+	// miss on the host's record instead of following it.
+	clock := w.hosts.ClockError[h]
 	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.hosts.UTCOffset[h], t) {
 		// Switched off: no infection. Take it out of the target sets until
 		// it is switched on (it has no hazard meanwhile, so this changes
@@ -62,7 +65,7 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 	if w.def.Congested() && !w.def.Accept(w.nScan, int64(w.n), w.rng.Float64()) {
 		return false
 	}
-	w.infect(h, infector, vi, t)
+	w.infect(h, infector, vi, t, clock)
 	return true
 }
 
@@ -116,12 +119,13 @@ func (w *world) seed(vi uint8, t float64) {
 		swapped[i], swapped[j] = pj, pi
 		h := nth(pj)
 		picked[h] = true
-		w.infect(h, -1, vi, t)
+		w.infect(h, -1, vi, t, w.hosts.ClockError[h])
 	}
 }
 
-// infect makes susceptible host h infected by variant vi at time t.
-func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
+// infect makes susceptible host h, whose clock error is clock, infected by
+// variant vi at time t.
+func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32) {
 	w.h[h].state = stInfected
 	w.h[h].varOf = vi
 	if w.h[h].flags&flDark != 0 {
@@ -176,7 +180,7 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 	w.h[h].cureAt = cure
 	w.push(event{t: cure, host: h, gen: w.h[h].gen, kind: kind})
 	w.g.infected(h, infector, t)
-	w.calendar(h, t, false)
+	w.calendar(h, t, false, clock)
 }
 
 // push schedules an event if it falls before the end of the run.
@@ -186,12 +190,13 @@ func (w *world) push(e event) {
 	}
 }
 
-// calendar puts infected host h in the phase its calendar gives at t and
-// schedules the next change. After dormancy (or flooding) a monthly worm
-// that reaches its spreading days waits its wake-up delay first.
-func (w *world) calendar(h int32, t float64, boundary bool) {
+// calendar puts infected host h, whose clock error is clock, in the phase
+// its calendar gives at t and schedules the next change. After dormancy (or
+// flooding) a monthly worm that reaches its spreading days waits its
+// wake-up delay first.
+func (w *world) calendar(h int32, t float64, boundary bool, clock int32) {
 	v := w.vars[w.h[h].varOf]
-	ph, next := v.PhaseAt(t, w.hosts.ClockError[h])
+	ph, next := v.PhaseAt(t, clock)
 	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.WakeDelay().AlwaysZero() {
 		w.setPhase(h, worm.Dormant, t)
 		if wake := t + v.WakeDelay().Sample(w.rng); wake < w.h[h].cureAt {

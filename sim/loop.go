@@ -209,7 +209,7 @@ func (w *world) handle(e event) {
 	}
 	switch e.kind {
 	case evPhase:
-		w.calendar(h, e.t, true)
+		w.calendar(h, e.t, true, w.hosts.ClockError[h])
 	case evWake:
 		ph, _ := w.vars[w.h[h].varOf].PhaseAt(e.t, w.hosts.ClockError[h])
 		if ph == worm.Scanning && w.h[h].phase == worm.Dormant {
