@@ -258,22 +258,12 @@ func allocate(cells []cell, hosts uint64, rng *rand.Rand, stop *ctxpoll.Poller) 
 			}
 			break
 		}
+		g := newGuide(cum)
 		for range left {
 			if stop.Stop() {
 				return counts
 			}
-			u := rng.Float64() * sum
-			// First k with cum[k] > u; the top one if rounding says none.
-			lo, hi := 0, len(cum)-1
-			for lo < hi {
-				m := int(uint(lo+hi) >> 1)
-				if cum[m] > u {
-					hi = m
-				} else {
-					lo = m + 1
-				}
-			}
-			counts[active[lo]]++
+			counts[active[g.first(rng.Float64()*sum)]]++
 		}
 		left = 0
 		for _, i := range active {
@@ -284,4 +274,41 @@ func allocate(cells []cell, hosts uint64, rng *rand.Rand, stop *ctxpoll.Poller) 
 		}
 	}
 	return counts
+}
+
+// guide finds in a cumulative sum the first index k with cum[k] > u (the
+// last one if rounding says none) in O(1) expected steps: the inverse of
+// the distribution's CDF, as a binary search would find it, through a
+// guide table (Chen and Asau's method). Bucket j = int(u*scale) of u starts
+// at the first k whose int(cum[k]*scale) >= j: since x -> int(x*scale) is
+// non-decreasing, the answer is never before it, so the search from there
+// finds the same index a search from 0 would.
+type guide struct {
+	cum   []float64
+	start []int32
+	scale float64
+}
+
+func newGuide(cum []float64) guide {
+	g := guide{cum: cum, start: make([]int32, len(cum)+1)}
+	if top := cum[len(cum)-1]; top > 0 {
+		g.scale = float64(len(cum)) / top
+	}
+	k := 0
+	for j := range g.start {
+		for k < len(cum)-1 && int(cum[k]*g.scale) < j {
+			k++
+		}
+		g.start[j] = int32(k)
+	}
+	return g
+}
+
+func (g guide) first(u float64) int {
+	j := min(int(u*g.scale), len(g.start)-1)
+	k := int(g.start[j])
+	for k < len(g.cum)-1 && !(g.cum[k] > u) {
+		k++
+	}
+	return k
 }

@@ -552,3 +552,52 @@ func TestPlacementsDocumented(t *testing.T) {
 		t.Errorf("unknown placement: %v", err)
 	}
 }
+
+// TestGuideIsBinarySearch checks that the guide table of allocate finds
+// the index a binary search finds (the first k with cum[k] > u, the last
+// one if none), for weights with zeros, ties and wide ranges, at random
+// points and at the cumulative sums themselves and their neighbours.
+func TestGuideIsBinarySearch(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 12))
+	binary := func(cum []float64, u float64) int {
+		lo, hi := 0, len(cum)-1
+		for lo < hi {
+			m := (lo + hi) / 2
+			if cum[m] > u {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		return lo
+	}
+	for trial := range 300 {
+		n := 1 + rng.IntN(50)
+		cum := make([]float64, n)
+		sum := 0.0
+		for i := range cum {
+			switch rng.IntN(4) {
+			case 0: // zero weight
+			case 1:
+				sum += math.Ldexp(rng.Float64(), rng.IntN(60)-30)
+			default:
+				sum += rng.Float64()
+			}
+			cum[i] = sum
+		}
+		g := newGuide(cum)
+		us := []float64{0, sum, math.Nextafter(sum, 0), math.Nextafter(sum, math.Inf(1))}
+		for _, c := range cum {
+			us = append(us, c, math.Nextafter(c, 0), math.Nextafter(c, math.Inf(1)))
+		}
+		for range 200 {
+			us = append(us, rng.Float64()*sum)
+		}
+		for _, u := range us {
+			if got, want := g.first(u), binary(cum, u); got != want {
+				t.Fatalf("trial %d: cum %v, u %v: guide gives %d, binary search %d", trial, cum, u, got, want)
+			}
+		}
+	}
+}

@@ -32,7 +32,7 @@ type fast struct {
 	vinfo  []*fastVariant
 
 	lambda float64 // total rate of infecting probes; recomputed when dirty
-	dirty  bool
+	dirty  bool    // a set, class count or tree changed since lambda (and each variant's lam, sr)
 
 	walk *walker // nil when no variant walks
 }
@@ -64,6 +64,7 @@ type fastVariant struct {
 	hitMass float64 // integral of the infecting-probe rate in this bin
 	mass    float64 // integral of the probe rate in this bin
 	hits    int64   // random-mode infecting probes in this bin
+	lam, sr float64 // lambda() and scanRate(), as of the last rate() (see fast.dirty)
 }
 
 type fastComp struct {
@@ -279,7 +280,8 @@ func (f *fast) rate() float64 {
 	if f.dirty {
 		f.lambda = 0
 		for _, fv := range f.vinfo {
-			f.lambda += fv.lambda()
+			fv.lam, fv.sr = fv.lambda(), fv.scanRate()
+			f.lambda += fv.lam
 		}
 		f.dirty = false
 	}
@@ -376,12 +378,16 @@ func (fv *fastVariant) scanRate() float64 {
 	return r
 }
 
+// advance accounts the probes of (t0, t1] to each variant's bin. The
+// rates are those rate() last computed, recomputed first if anything
+// changed since: the same numbers as computing them here.
 func (f *fast) advance(t0, t1 float64) {
 	dt := t1 - t0
+	f.rate()
 	for _, fv := range f.vinfo {
-		if r := fv.scanRate(); r > 0 {
-			fv.mass += r * dt
-			fv.hitMass += fv.lambda() * dt
+		if fv.sr > 0 {
+			fv.mass += fv.sr * dt
+			fv.hitMass += fv.lam * dt
 		}
 	}
 }
@@ -401,6 +407,7 @@ func (f *fast) scanStart(h int32, t float64) {
 	f.w.h[h].cls = uint8(c.id)
 	if fv.walks && f.walk.start(h, t) {
 		c.walkN++
+		f.dirty = true // the variant's scanRate
 		return
 	}
 	f.randomStart(h, c)
@@ -429,6 +436,7 @@ func (f *fast) scanStop(h int32, t float64) {
 	c := fv.classes[f.w.h[h].cls]
 	if fv.walks && f.walk.stop(h, t) {
 		c.walkN--
+		f.dirty = true // the variant's scanRate
 		return
 	}
 	a := f.w.h[h].addr

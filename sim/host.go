@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 
 	"wormwatch/worm"
 )
@@ -24,10 +25,12 @@ const (
 )
 
 // hrec is one host's record: what the engine reads and writes for a host
-// sits together, so touching a host costs one cache miss, not ten.
+// on every infection sits together, so touching a host costs one cache
+// miss, not ten. It is 24 bytes; the host's clock error and time zone,
+// read once per calendar change or only for machines switched off at
+// night, stay in the population's slices (world.hosts).
 type hrec struct {
 	addr  uint32
-	clock int32  // seconds the host's clock is ahead of UTC
 	gen   uint32 // generation: bumped when an infection ends, so its events go stale
 	state uint8
 	phase worm.Phase
@@ -37,7 +40,6 @@ type hrec struct {
 	lang  uint8
 	cls   uint8 // rate class while scanning (fast engine)
 	grp   uint8 // bitmask of the susceptible groups the host belongs to (fast engine)
-	utc   int16 // the owner's time zone, minutes east of UTC
 	// cureAt is when the current infection's memory is cleared (a reboot,
 	// the machine switched off): calendar events after it are not scheduled.
 	cureAt float64
@@ -48,48 +50,82 @@ type hrec struct {
 // the probe is lost to congestion. (Both are exact thinnings of the probe
 // process.) It reports whether h was infected.
 func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
-	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.h[h].utc, t) {
+	// The clock error is read first, so that its cache miss overlaps the
+	// miss on the host's record instead of following it.
+	clock := w.hosts.ClockError[h]
+	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.hosts.UTCOffset[h], t) {
 		// Switched off: no infection. Take it out of the target sets until
 		// it is switched on (it has no hazard meanwhile, so this changes
 		// nothing in distribution and saves drawing it again all night).
 		w.h[h].flags |= flDark
 		w.g.suscRemove(h)
-		w.push(event{t: w.def.NextOn(h, w.h[h].utc, t), host: h, gen: w.h[h].gen, kind: evPowerOn})
+		w.push(event{t: w.def.NextOn(h, w.hosts.UTCOffset[h], t), host: h, gen: w.h[h].gen, kind: evPowerOn})
 		return false
 	}
 	if w.def.Congested() && !w.def.Accept(w.nScan, int64(w.n), w.rng.Float64()) {
 		return false
 	}
-	w.infect(h, infector, vi, t)
+	w.infect(h, infector, vi, t, clock)
 	return true
 }
 
 // seed infects a variant's seed hosts, uniform among the susceptible hosts
-// it can infect.
+// it can infect: the first k of a uniform shuffle of those hosts in id
+// order (a partial Fisher-Yates shuffle). The shuffle is kept sparse (the
+// positions it swapped, in a map) and a position is turned into its host
+// by counting candidates from the start of its chunk, so a seed costs one
+// pass over the hosts and no list of them.
 func (w *world) seed(vi uint8, t float64) {
 	w.g.activate(int(vi))
 	v := w.vars[vi]
-	var cand []int32
+	picked := map[int32]bool{} // hosts infected here: candidates still, for nth
+	cand := func(h int) bool {
+		return (w.h[h].state == stSusceptible && v.Infects[w.h[h].os]) || picked[int32(h)]
+	}
+	const chunk = 1024
+	starts := make([]int, 0, w.n/chunk+1) // candidates before each chunk
+	m := 0
 	for h := 0; h < w.n; h++ {
+		if h%chunk == 0 {
+			starts = append(starts, m)
+		}
 		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] {
-			cand = append(cand, int32(h))
+			m++
 		}
 	}
-	k := v.P.Seeds
-	if k > len(cand) {
-		k = len(cand)
+	// nth returns the host at position p of the candidates in id order.
+	nth := func(p int) int32 {
+		c, _ := slices.BinarySearch(starts, p+1)
+		h, left := (c-1)*chunk, p-starts[c-1]
+		for ; !cand(h) || left > 0; h++ {
+			if cand(h) {
+				left--
+			}
+		}
+		return int32(h)
 	}
+	k := min(v.P.Seeds, m)
 	w.seedK[vi] = k
-	// Partial Fisher-Yates: the first k of a uniform shuffle.
+	swapped := map[int]int{} // position -> the position whose host it holds
+	at := func(p int) int {
+		if q, ok := swapped[p]; ok {
+			return q
+		}
+		return p
+	}
 	for i := 0; i < k; i++ {
-		j := i + w.rng.IntN(len(cand)-i)
-		cand[i], cand[j] = cand[j], cand[i]
-		w.infect(cand[i], -1, vi, t)
+		j := i + w.rng.IntN(m-i)
+		pi, pj := at(i), at(j)
+		swapped[i], swapped[j] = pj, pi
+		h := nth(pj)
+		picked[h] = true
+		w.infect(h, -1, vi, t, w.hosts.ClockError[h])
 	}
 }
 
-// infect makes susceptible host h infected by variant vi at time t.
-func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
+// infect makes susceptible host h, whose clock error is clock, infected by
+// variant vi at time t.
+func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32) {
 	w.h[h].state = stInfected
 	w.h[h].varOf = vi
 	if w.h[h].flags&flDark != 0 {
@@ -137,14 +173,14 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64) {
 		cure, kind = t+d, evOwnerReboot
 	}
 	if w.h[h].flags&flOff != 0 {
-		if off := w.def.NextOff(h, w.h[h].utc, t); off < cure {
+		if off := w.def.NextOff(h, w.hosts.UTCOffset[h], t); off < cure {
 			cure, kind = off, evPowerOff
 		}
 	}
 	w.h[h].cureAt = cure
 	w.push(event{t: cure, host: h, gen: w.h[h].gen, kind: kind})
 	w.g.infected(h, infector, t)
-	w.calendar(h, t, false)
+	w.calendar(h, t, false, clock)
 }
 
 // push schedules an event if it falls before the end of the run.
@@ -154,12 +190,13 @@ func (w *world) push(e event) {
 	}
 }
 
-// calendar puts infected host h in the phase its calendar gives at t and
-// schedules the next change. After dormancy (or flooding) a monthly worm
-// that reaches its spreading days waits its wake-up delay first.
-func (w *world) calendar(h int32, t float64, boundary bool) {
+// calendar puts infected host h, whose clock error is clock, in the phase
+// its calendar gives at t and schedules the next change. After dormancy (or
+// flooding) a monthly worm that reaches its spreading days waits its
+// wake-up delay first.
+func (w *world) calendar(h int32, t float64, boundary bool, clock int32) {
 	v := w.vars[w.h[h].varOf]
-	ph, next := v.PhaseAt(t, w.h[h].clock)
+	ph, next := v.PhaseAt(t, clock)
 	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.WakeDelay().AlwaysZero() {
 		w.setPhase(h, worm.Dormant, t)
 		if wake := t + v.WakeDelay().Sample(w.rng); wake < w.h[h].cureAt {

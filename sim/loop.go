@@ -209,9 +209,9 @@ func (w *world) handle(e event) {
 	}
 	switch e.kind {
 	case evPhase:
-		w.calendar(h, e.t, true)
+		w.calendar(h, e.t, true, w.hosts.ClockError[h])
 	case evWake:
-		ph, _ := w.vars[w.h[h].varOf].PhaseAt(e.t, w.h[h].clock)
+		ph, _ := w.vars[w.h[h].varOf].PhaseAt(e.t, w.hosts.ClockError[h])
 		if ph == worm.Scanning && w.h[h].phase == worm.Dormant {
 			w.setPhase(h, worm.Scanning, e.t)
 		}

@@ -97,7 +97,7 @@ type runSpec struct {
 
 // hostTable is the state of every host (host.go).
 type hostTable struct {
-	h []hrec // one record (one cache line or less) per host
+	h []hrec // one record (24 bytes) per host
 }
 
 // counters are the hosts in each state, kept as hosts change, and what
@@ -211,7 +211,15 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 	if pseed == 0 {
 		pseed = seed
 	}
-	return ipv4.Place(ctx, sc.Population, sp, reserved, opt.BaseDir, stream(pseed, "population"))
+	pop := sc.Population
+	if sc.Defense.Diurnal.OffShare == 0 {
+		// The owners' time zones are read only for machines switched off
+		// at night: with none, the zones need not be drawn. They are the
+		// last draws of the population's stream, so every other attribute
+		// is the same (the loader has checked the regions already).
+		pop.Regions = nil
+	}
+	return ipv4.Place(ctx, pop, sp, reserved, opt.BaseDir, stream(pseed, "population"))
 }
 
 // newWorld sets up the world of a run over hosts: the variants compiled,
@@ -242,7 +250,7 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 		if stop.Stop() {
 			return nil, stop.Err()
 		}
-		w.h[i] = hrec{addr: hosts.Addr[i], clock: hosts.ClockError[i], os: hosts.OS[i], lang: hosts.Lang[i], utc: hosts.UTCOffset[i]}
+		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
 		if hosts.Flags[i]&ipv4.FlagHome != 0 {
 			w.h[i].flags |= flHome
 			if w.def.SwitchesOff(int32(i), true) {
@@ -335,6 +343,7 @@ func (w *world) scheduleDefences(seed uint64) error {
 		w.nS++
 		w.g.suscAdd(int32(h))
 	}
+	w.dropSetupAttributes()
 	slices.SortFunc(w.sched, func(a, b event) int {
 		if w.stop.Stop() {
 			return 0 // cancelled: the order no longer matters (sorting ends fast)
@@ -348,6 +357,19 @@ func (w *world) scheduleDefences(seed uint64) error {
 		return cmp.Compare(a.kind, b.kind)
 	})
 	return w.stop.Err()
+}
+
+// dropSetupAttributes lets go of the population's slices that only the
+// setup reads (OS, language and flags are in the host table or the
+// schedule by now; time zones are read only for machines switched off at
+// night), so that the collector can reuse them while the run grows: up to
+// 5 bytes a host of 80 at 10^8 hosts. What is read later stays.
+func (w *world) dropSetupAttributes() {
+	keep := &ipv4.Hosts{Space: w.hosts.Space, Addr: w.hosts.Addr, ClockError: w.hosts.ClockError, UTCOffset: w.hosts.UTCOffset}
+	if w.sc.Defense.Diurnal.OffShare == 0 {
+		keep.UTCOffset = nil // no host has flOff, the only reason to read it
+	}
+	w.hosts = keep
 }
 
 // scheduleSeeds schedules the infection of each variant's seeds at its
@@ -365,7 +387,7 @@ func (w *world) finish() {
 	res := w.res
 	for i := range res.Infections {
 		if id := res.Infections[i].Infector; id != NoInfector {
-			res.Infections[i].Infector = w.h[id].addr
+			res.Infections[i].Infector = w.hosts.Addr[id] // 4 bytes a host: fewer cache misses than w.h
 		}
 	}
 	res.Final, res.EverInfected = w.counts(), w.nEver
