@@ -15,6 +15,7 @@ import (
 	"wormwatch/internal/param"
 	"wormwatch/internal/paramcli"
 	"wormwatch/notify"
+	"wormwatch/pool"
 	"wormwatch/watch"
 )
 
@@ -58,6 +59,10 @@ type Input struct {
 type Remote struct {
 	Sensor    string `toml:"sensor" valid:"name" doc:"the remote sensor's name: its series' key"`
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
+	Sources   bool   `toml:"sources" default:"false" doc:"the sensor pushes the sources it saw per interval (POST /api/v1/sources/SENSOR), not its series: its series is made of them, and a pool of such sensors counts their union exactly (docs/serve.md, Pools)"`
+	Block     string `toml:"block" doc:"with sources: the IPv4 block the sensor watches, as CIDR (192.0.2.0/24): its size, and a pool of such sensors needs them disjoint"`
+
+	block pool.Block // Block parsed (with sources)
 }
 
 // Pool is a pool of the service's sensors watched as one telescope
@@ -79,6 +84,28 @@ func (c *Config) remotePool(p Pool) bool {
 		}
 	}
 	return false
+}
+
+// remote returns the [[remote]] of sensor name, nil for none.
+func (c *Config) remote(name string) *Remote {
+	for i := range c.Remotes {
+		if c.Remotes[i].Sensor == name {
+			return &c.Remotes[i]
+		}
+	}
+	return nil
+}
+
+// exactPool reports whether every sensor of pool p pushes its sources:
+// the pool then counts their union exactly (pool.Union), not pool.Sum of
+// their series.
+func (c *Config) exactPool(p Pool) bool {
+	for _, s := range p.Sensors {
+		if r := c.remote(s); r == nil || !r.Sources {
+			return false
+		}
+	}
+	return true
 }
 
 // poolSize returns the size of pool p: the sum of its sensors' sizes.
