@@ -56,7 +56,7 @@ type rowPool struct {
 	locals map[string]int   // a sensor of the inputs: its watch series of every record
 	err    string           // why it is not analysed; "" when it is
 	abs    poolAbsences
-	dirty  bool // abs changed since the last commit
+	dirty  bool        // abs changed since the last commit
 	exact  bool        // every sensor pushes its sources: the rows are their union's (exact.go)
 	u      *pool.Union // an exact pool's union; nil before its first row
 }
