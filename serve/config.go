@@ -71,7 +71,7 @@ type Remote struct {
 // sensor (a [[remote]]) is made of its sensors' series (pools.go).
 type Pool struct {
 	Name    string         `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
-	Sensors []string       `toml:"sensors" maxlen:"1024" doc:"the sensors it pools (two or more), watching disjoint address blocks: sensors of the inputs (their records are counted once more, exactly) and remote sensors of [[remote]] (then the pool is the sum of its sensors' series: docs/serve.md, Pools); its size is the sum of theirs"`
+	Sensors []string       `toml:"sensors" maxlen:"1024" doc:"the sensors it pools (two or more), watching disjoint address blocks: sensors of the inputs (their records are counted once more, exactly) and remote sensors of [[remote]] (then the pool is the sum of its sensors' series, or the exact union of their sources when every sensor is a [[remote]] with sources = true: docs/serve.md, Pools); its size is the sum of theirs"`
 	Lag     param.Duration `toml:"lag" default:"0s" min:"0s" max:"30d" doc:"a pool with remote sensors: an interval closes when every sensor has its row, or once a sensor has a row this much later (data time), the sensors without their row counted absent; 0s: wait for every sensor"`
 }
 
@@ -131,7 +131,7 @@ type Config struct {
 	Signatures []string          `toml:"signatures" maxlen:"64" doc:"signature files (TOML, as detect --signatures) added to the built-in table, in order"`
 	HTTPPorts  []int             `toml:"http_ports" default:"80,8000,8008,8080,8888" min:"0" max:"65535" maxlen:"1024" doc:"in captures, the TCP ports whose streams are reassembled and read as HTTP requests (detect --http-ports)"`
 	Inputs     []Input           `toml:"input" maxlen:"1024" doc:"the inputs"`
-	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series"`
+	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series (or their sources)"`
 	Pools      []Pool            `toml:"pool" maxlen:"64" doc:"pools of sensors watched as one telescope besides each on its own (docs/serve.md, Pools)"`
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`

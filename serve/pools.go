@@ -16,9 +16,10 @@ import (
 )
 
 // The pools with remote sensors (docs/serve.md, Pools). A remote sensor
-// pushes counts, not sources, so a [[pool]] that names one is made of its
-// sensors' series: its row of an interval is pool.Sum of its sensors'
-// rows of that interval (the probes exact; the sources and new sources
+// that pushes its series gives counts, not sources, so a [[pool]] that
+// names one is made of its sensors' series: its row of an interval is
+// pool.Sum of its sensors' rows of that interval (a pool whose sensors all
+// push their sources counts their union exactly instead: exact.go) (the probes exact; the sources and new sources
 // upper bounds of the union's, exact when no source reaches two sensors),
 // fed, as a remote sensor's rows are, to a watch.RowSeries: the watch's
 // filter and alarm state machine. A sensor of the inputs in such a pool
