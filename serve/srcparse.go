@@ -26,10 +26,10 @@ import (
 //
 // time is the start of the interval (RFC 3339, on the service's
 // intervals: whole multiples of watch.interval from 1970), source an IPv4
-// address, probes its probes in that interval (1 or more). The push
-// covers the intervals from its first row's to its last row's: those in
-// between without a row had no source, and a row with no source and 0
-// probes gives an interval with none at an end.
+// address, probes its probes in that interval (1 or more). Every interval
+// from the push's first to its last has a row: one with no source and 0
+// probes gives an interval with none (a gap is an error, so that a short
+// body cannot make many intervals).
 
 // srcCount is one source of an interval and its probes.
 type srcCount struct {
@@ -141,8 +141,8 @@ func sourceTime(s string, ivl time.Duration) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// openInterval makes t the last interval of out: the same, or a later one
-// (the intervals in between added with no source).
+// openInterval makes t the last interval of out: the same, or the next
+// one.
 func openInterval(out []srcInterval, seen map[uint32]bool, t time.Time, ivl time.Duration) ([]srcInterval, error) {
 	if len(out) == 0 {
 		return append(out, srcInterval{Time: t}), nil
@@ -153,14 +153,13 @@ func openInterval(out []srcInterval, seen map[uint32]bool, t time.Time, ivl time
 		return out, nil
 	case d < 0:
 		return out, fmt.Errorf("field time %s: before the row above's %s (the intervals come in time order)", t.Format(time.RFC3339), last.Format(time.RFC3339))
-	case d == math.MaxInt64 || int64(len(out))+int64(d/ivl) > forecast.MaxRows:
-		return out, fmt.Errorf("field time %s: the push would cover more than %d intervals (forecast's cap)", t.Format(time.RFC3339), forecast.MaxRows)
+	case d != ivl:
+		return out, fmt.Errorf("field time %s: the interval of %s has no row (give an interval with no source as a row with no source and 0 probes)", t.Format(time.RFC3339), last.Add(ivl).Format(time.RFC3339))
+	case len(out) >= forecast.MaxRows:
+		return out, fmt.Errorf("field time %s: more than %d intervals (forecast's cap)", t.Format(time.RFC3339), forecast.MaxRows)
 	}
 	clear(seen)
-	for next := last.Add(ivl); !next.After(t); next = next.Add(ivl) {
-		out = append(out, srcInterval{Time: next})
-	}
-	return out, nil
+	return append(out, srcInterval{Time: t}), nil
 }
 
 // row returns the probes and distinct sources of an interval (the columns
