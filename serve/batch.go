@@ -48,6 +48,7 @@ func (l *loop) commit(ctx context.Context) error {
 	l.addRemote(ctx, b, n)         // remote.go: pushed rows, their transitions, forecasts
 	metas := l.addPools(ctx, b, n) // pools.go: the rows of the pools with remote sensors
 	l.addSourceMetas(metas)        // srcmember.go: the sources pushed, with the rows they made
+	l.pruneSources()
 	l.warnSizes()
 	l.addForecasts(ctx, b, moved)
 	l.addSnapshot(b)

@@ -171,7 +171,8 @@ const exactTable = "[[pool]]\nname = \"alliance\"\nsensors = [\"m1\", \"m2\", \"
 // intervals again); each member's series is its own sources' (a Union of
 // its block), and the pools' rows are pool.Union's of the members'
 // probes counted one by one, bit for bit, where pool.Sum of the members'
-// series counts more sources; the status says the pools count the union.
+// series counts more sources; the status says the pools count the union;
+// the sources kept in memory are dropped once the pools made their rows.
 func TestExactPool(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -198,6 +199,14 @@ func TestExactPool(t *testing.T) {
 	for _, p := range poolsOf(t, r) {
 		if p.Counted != "union" || p.Rows != srcIntervals {
 			t.Errorf("pool %s in the status: %+v", p.Name, p)
+		}
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range poolMembers { // every pool made every row: no sources are needed any more
+		if n := len(r.svc.l.remote.byName[name].src.held); n != 0 {
+			t.Errorf("member %s: the sources of %d intervals kept after the pools made their rows", name, n)
 		}
 	}
 }

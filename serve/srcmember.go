@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,7 +27,9 @@ import (
 // serve.sources.SENSOR.UNIXSECONDS (the interval's start): one text line
 // "ADDRESS PROBES" per source, 9 to 26 bytes a source (about 15 for an
 // address of 12 digits and a few probes), besides SQLite's own per key. A
-// restart (a kill -9 too) reads them back for the committed rows.
+// restart (a kill -9 too) reads them back for the committed rows. In
+// memory, an interval's sources are kept (16 bytes a source) until every
+// exact pool the sensor is in has made its row (pruneSources).
 
 // srcMember is the part of a remote sensor that pushes its sources.
 type srcMember struct {
@@ -218,6 +221,36 @@ func (l *loop) addSourceMetas(metas map[string]string) {
 		}
 		for _, si := range rem.src.fresh {
 			metas[metaSources(rem.key.Sensor, si.Time)] = encodeSources(si.Sources)
+		}
+	}
+}
+
+// pruneSources drops the sources kept of the intervals no exact pool
+// needs any more: before the open interval of each (started) exact pool
+// the sensor is in; all of them for a sensor in none. A restart reads
+// those of the committed rows back from the store.
+func (l *loop) pruneSources() {
+	for _, rem := range l.remote.list {
+		if rem.src == nil {
+			continue
+		}
+		keep, all := int64(math.MaxInt64), false
+		for _, p := range l.pools {
+			switch {
+			case !p.exact || p.err != "" || !slices.Contains(p.cfg.Sensors, rem.key.Sensor):
+			case p.u == nil:
+				all = true
+			default:
+				keep = min(keep, p.u.Open().UnixNano())
+			}
+		}
+		if all {
+			continue
+		}
+		for t := range rem.src.held {
+			if t < keep {
+				delete(rem.src.held, t)
+			}
 		}
 	}
 }
