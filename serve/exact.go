@@ -46,14 +46,9 @@ func (l *loop) unionRow(p *rowPool, t time.Time) (pool.Row, error) {
 	return p.u.Close(), nil
 }
 
-// poolBlocks returns the blocks of an exact pool's sensors, in order.
-func (l *loop) poolBlocks(p *rowPool) []pool.Block {
-	var bs []pool.Block
-	for _, m := range p.cfg.Sensors {
-		bs = append(bs, l.cfg.remote(m).block)
-	}
-	return bs
-}
+// poolBlocks returns the blocks of an exact pool's sensors, in order, as
+// the configuration the service started with gives them.
+func (l *loop) poolBlocks(p *rowPool) []pool.Block { return p.blocks }
 
 // restoreUnion rebuilds an exact pool's union from its sensors' committed
 // sources of its restored rows, each row made again and checked.

@@ -364,3 +364,40 @@ func TestSourcesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestExactPoolReload: a reload that turns a member's sources off and
+// moves another's block keeps the sources and blocks of the running
+// configuration (they apply at the next start): the member still pushes
+// its sources, and the exact pool goes on with pool.Union's rows.
+func TestExactPoolReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ps := srcProbes()
+	r := srcService(t, dir, filepath.Join(dir, "data"), exactTable)
+	for m := range poolMembers {
+		pushSrcOK(t, r, ps, m, 0, 50)
+	}
+	tok := filepath.Join(dir, "push.token")
+	next := fmt.Sprintf("[[remote]]\nsensor = \"m1\"\ntoken_file = %q\n[[remote]]\nsensor = \"m2\"\ntoken_file = %q\nsources = true\nblock = \"10.9.0.0/16\"\n", tok, tok) +
+		fmt.Sprintf("[[remote]]\nsensor = \"m3\"\ntoken_file = %q\nsources = true\nblock = \"10.3.0.0/16\"\n", tok) + exactTable
+	path := filepath.Join(dir, "next.toml")
+	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.Reload(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	for m := range poolMembers {
+		pushSrcOK(t, r, ps, m, 48, srcIntervals)
+	}
+	if got, want := storedRows(t, r, "alliance"), unionOf(t, ps, srcIntervals, 0, 1, 2); !equalRows(got, rowsJSON(want)) {
+		t.Fatalf("after the reload, the pool's rows (%d) are not pool.Union's (%d)", len(got), len(want))
+	}
+	if p := poolsOf(t, r); p[0].Counted != "union" || p[0].Error != "" {
+		t.Fatalf("after the reload: %+v", p[0])
+	}
+}

@@ -57,9 +57,10 @@ type rowPool struct {
 	locals map[string]int   // a sensor of the inputs: its watch series of every record
 	err    string           // why it is not analysed; "" when it is
 	abs    poolAbsences
-	dirty  bool        // abs changed since the last commit
-	exact  bool        // every sensor pushes its sources: the rows are their union's (exact.go)
-	u      *pool.Union // an exact pool's union; nil before its first row
+	dirty  bool         // abs changed since the last commit
+	exact  bool         // every sensor pushes its sources: the rows are their union's (exact.go)
+	u      *pool.Union  // an exact pool's union; nil before its first row
+	blocks []pool.Block // an exact pool's sensors' blocks, in order
 }
 
 // poolAbsences are the rows a pool closed without some of its sensors
@@ -86,8 +87,13 @@ func (l *loop) newRowPools() {
 		}
 		k := store.SeriesKey{Key: watch.Key{Sensor: p.Name, Class: watch.AllClass}.String(), Sensor: p.Name, Kind: "all",
 			Interval: l.cfg.Watch.Interval.D(), Origin: "watch"}
-		l.pools = append(l.pools, &rowPool{cfg: p, ivl: k.Interval, key: k, locals: map[string]int{}, abs: poolAbsences{Absent: map[string]int64{}},
-			exact: l.cfg.exactPool(p)})
+		rp := &rowPool{cfg: p, ivl: k.Interval, key: k, locals: map[string]int{}, abs: poolAbsences{Absent: map[string]int64{}}, exact: l.cfg.exactPool(p)}
+		for _, m := range p.Sensors {
+			if rp.exact {
+				rp.blocks = append(rp.blocks, l.cfg.remote(m).block)
+			}
+		}
+		l.pools = append(l.pools, rp)
 	}
 }
 

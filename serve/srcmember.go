@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -309,4 +310,24 @@ func (l *loop) restoreSources(ctx context.Context, rem *remoteSeries, r *Remote,
 func sameRow(a, b pool.Row) bool {
 	return a.Time.Equal(b.Time) && a.Probes == b.Probes && a.Sources == b.Sources &&
 		a.NewSources == b.NewSources && a.CumulativeSources == b.CumulativeSources
+}
+
+// fixedSources returns the remote sensors of a reload, those of the
+// running configuration keeping their sources and block (a sensor's
+// series is made of sources or not for its data folder, and the exact
+// pools' blocks are fixed): a change is logged for the next start.
+func fixedSources(log *slog.Logger, cur, next []Remote) []Remote {
+	out := slices.Clone(next)
+	for i := range out {
+		r := &out[i]
+		j := slices.IndexFunc(cur, func(c Remote) bool { return c.Sensor == r.Sensor })
+		if j < 0 {
+			continue
+		}
+		if r.Sources != cur[j].Sources || r.Block != cur[j].Block {
+			log.Warn("configuration key changed: applies at the next start", "key", "remote."+r.Sensor+".sources, block")
+		}
+		r.Sources, r.Block, r.block = cur[j].Sources, cur[j].Block, cur[j].block
+	}
+	return out
 }
