@@ -302,6 +302,7 @@ func TestSourcesPushRefused(t *testing.T) {
 		{h + "2001-07-19T10:00:00Z,,2\n", "line 2: field probes 2: a row with no source"},
 		{h + "2001-07-19T10:01:00Z,1.2.3.4,1\n2001-07-19T10:00:00Z,1.2.3.5,1\n", "line 3: field time 2001-07-19T10:00:00Z: before the row above's"},
 		{h + "2001-07-19T10:00:00Z,1.2.3.4\n", "line 2: wrong number of fields"},
+		{h + "2300-07-19T10:00:00Z,1.2.3.4,1\n", "line 2: field time 2300-07-19T10:00:00Z: want a time from 1970-01-01 to 2262-01-01"},
 		{h + "2001-07-19T10:00:00Z,1.2.3.4,1\n2001-07-19T10:02:00Z,1.2.3.5,1\n", "line 3: field time 2001-07-19T10:02:00Z: the interval of 2001-07-19T10:01:00Z has no row"},
 	} {
 		code, body := pushSrc(t, r, "m1", []byte(c.body))

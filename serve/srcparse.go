@@ -43,6 +43,10 @@ type srcInterval struct {
 	Sources []srcCount
 }
 
+// lastSourceTime is the latest time of a sources push: its Unix
+// nanoseconds, and an interval's end, fit an int64.
+var lastSourceTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // sourceColumns are the header of a sources push.
 var sourceColumns = []string{"time", "source", "probes"}
 
@@ -133,8 +137,8 @@ func sourceTime(s string, ivl time.Duration) (time.Time, error) {
 	switch {
 	case err != nil:
 		return t, fmt.Errorf("field time %q: want an RFC 3339 time (2001-07-19T10:00:00Z)", s)
-	case t.Year() < 1970 || t.Year() > 9999:
-		return t, fmt.Errorf("field time %s: want a year from 1970 to 9999", s)
+	case t.Before(forecast.MinTime) || t.After(lastSourceTime):
+		return t, fmt.Errorf("field time %s: want a time from 1970-01-01 to 2262-01-01 (the store keeps Unix nanoseconds)", s)
 	case t.UnixNano()%int64(ivl) != 0:
 		return t, fmt.Errorf("field time %s: not the start of an interval (whole multiples of %v from 1970-01-01T00:00:00Z)", s, ivl)
 	}
