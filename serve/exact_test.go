@@ -402,3 +402,44 @@ func TestExactPoolReload(t *testing.T) {
 		t.Fatalf("after the reload: %+v", p[0])
 	}
 }
+
+// TestMixedSourcesPool: a pool of two members that push their sources and
+// one that pushes its series is pool.Sum of their series (its status
+// says sum), not their union.
+func TestMixedSourcesPool(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ps := srcProbes()
+	tok := filepath.Join(dir, "push.token")
+	if err := os.WriteFile(tok, []byte(remoteToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("[[remote]]\nsensor = \"m1\"\ntoken_file = %q\nsources = true\nblock = %q\n", tok, srcBlocks[0]) +
+		fmt.Sprintf("[[remote]]\nsensor = \"m2\"\ntoken_file = %q\nsources = true\nblock = %q\n", tok, srcBlocks[1]) +
+		fmt.Sprintf("[[remote]]\nsensor = \"m3\"\ntoken_file = %q\n", tok) + "[[pool]]\nname = \"alliance\"\nsensors = [\"m1\", \"m2\", \"m3\"]\n"
+	path := filepath.Join(dir, "serve.toml")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, Overrides{Sets: servetest.Sets(filepath.Join(dir, "data"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, cfg, Options{})
+	pushSrcOK(t, r, ps, 0, 0, srcIntervals)
+	pushSrcOK(t, r, ps, 1, 0, srcIntervals)
+	m3 := unionOf(t, ps, srcIntervals, 2)
+	if code, body := push(t, r, "m3", "text/csv", rowsCSV(t, m3, 1<<16)); code != 200 {
+		t.Fatalf("m3's series: %d %s", code, body)
+	}
+	sum, err := pool.Sum(unionOf(t, ps, srcIntervals, 0), unionOf(t, ps, srcIntervals, 1), m3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := storedRows(t, r, "alliance"); !equalRows(got, rowsJSON(sum)) || equalRows(got, rowsJSON(unionOf(t, ps, srcIntervals, 0, 1, 2))) {
+		t.Fatalf("the mixed pool's rows (%d) are not pool.Sum's of its members' series (or are the union's)", len(got))
+	}
+	if p := poolsOf(t, r); p[0].Counted != "sum" {
+		t.Fatalf("the mixed pool in the status: %+v", p[0])
+	}
+}
