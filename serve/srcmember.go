@@ -38,6 +38,7 @@ type srcMember struct {
 	block pool.Block           // its block
 	held  map[int64][]srcCount // the sources of every interval received, by start (Unix ns)
 	fresh []srcInterval        // intervals received and not committed
+	err   error                // why the series took no more intervals (its filter refused one); nil when it takes them
 }
 
 // metaSources is the meta key of a sensor's sources of the interval from t.
@@ -101,9 +102,10 @@ func (l *loop) pushSources(ctx context.Context, name string, ivls []srcInterval)
 			return out, &pushError{http.StatusConflict, err}
 		}
 	}
+	var takeErr error // cannot be: the intervals follow one another, and a union makes sensor rows
 	for _, si := range fresh {
-		if err := rem.takeSources(si); err != nil { // cannot be: the intervals follow one another
-			return out, &pushError{http.StatusConflict, err}
+		if takeErr = rem.takeSources(si); takeErr != nil {
+			break
 		}
 		out.Added++
 	}
@@ -114,7 +116,13 @@ func (l *loop) pushSources(ctx context.Context, name string, ivls []srcInterval)
 		l.changed = true
 	}
 	out.State = rem.rs.Info().State.String()
-	return out, l.commitPush(ctx, out.Added)
+	if perr := l.commitPush(ctx, out.Added); perr != nil {
+		return out, perr
+	}
+	if takeErr != nil {
+		return out, &pushError{http.StatusConflict, fmt.Errorf("%v (the %d intervals before it were taken)", takeErr, out.Added)}
+	}
+	return out, nil
 }
 
 // sourcesRemote returns the series of a remote sensor that pushes its
@@ -124,6 +132,9 @@ func (l *loop) sourcesRemote(name string, first time.Time) (*remoteSeries, *push
 	if rem := l.remote.byName[name]; rem != nil {
 		if rem.src == nil {
 			return nil, &pushError{http.StatusConflict, fmt.Errorf("sensor %s pushed its series before: its series cannot be made of sources now (name a new sensor)", name)}
+		}
+		if rem.src.err != nil {
+			return nil, &pushError{http.StatusConflict, fmt.Errorf("sensor %s takes no more sources until the service restarts: %v", name, rem.src.err)}
 		}
 		if rem.src.u == nil {
 			u, err := pool.NewUnion([]pool.Block{rem.src.block}, first, rem.key.Interval)
@@ -190,6 +201,7 @@ func (rem *remoteSeries) takeSources(si srcInterval) error {
 	}
 	row := rem.src.u.Close()
 	if err := rem.rs.Add(forecast.Row(row)); err != nil {
+		rem.src.err = fmt.Errorf("interval %s: %v", si.Time.Format(time.RFC3339), err) // the union is ahead of the series from here on
 		return err
 	}
 	rem.fresh = append(rem.fresh, store.Row(row))
