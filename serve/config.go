@@ -55,7 +55,8 @@ type Input struct {
 }
 
 // Remote is a remote sensor allowed to push its series
-// (POST /api/v1/series/SENSOR): a [[remote]] table.
+// (POST /api/v1/series/SENSOR), or with Sources its sources
+// (POST /api/v1/sources/SENSOR): a [[remote]] table.
 type Remote struct {
 	Sensor    string `toml:"sensor" valid:"name" doc:"the remote sensor's name: its series' key"`
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
