@@ -71,18 +71,40 @@ func (u *Union) Add(sensor int, sources ...uint32) error {
 	if sensor < 0 || sensor >= len(u.blocks) {
 		return fmt.Errorf("sensor %d: no such sensor in the union (it has %d)", sensor, len(u.blocks))
 	}
-	cur := int32(len(u.rows))
 	for _, src := range sources {
-		switch u.last.see(src, cur) {
-		case -1:
-			u.open.NewSources++
-			u.open.Sources++
-		case cur:
-		default:
-			u.open.Sources++
-		}
+		u.see(src)
 	}
 	u.open.Probes += int64(len(sources))
+	return nil
+}
+
+// see counts source src in the open interval's sources (once) and new
+// sources (the first time it is seen).
+func (u *Union) see(src uint32) {
+	cur := int32(len(u.rows))
+	switch u.last.see(src, cur) {
+	case -1:
+		u.open.NewSources++
+		u.open.Sources++
+	case cur:
+	default:
+		u.open.Sources++
+	}
+}
+
+// AddN counts probes probes (1 or more) from source src received by
+// sensor in the open interval: Add of src probes times, for a sensor that
+// reports its sources with their counts. A bad index or a count below 1
+// is an error, and nothing is counted.
+func (u *Union) AddN(sensor int, src uint32, probes int64) error {
+	if probes < 1 {
+		return fmt.Errorf("source %d: %d probes, want 1 or more", src, probes)
+	}
+	if err := u.Add(sensor); err != nil {
+		return err
+	}
+	u.see(src)
+	u.open.Probes = add(u.open.Probes, probes)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package pool
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,41 @@ func TestBlocks(t *testing.T) {
 	}
 	if _, err := NewUnion([]Block{b}, t0, 0); err == nil {
 		t.Error("an interval of 0 was taken")
+	}
+}
+
+// TestAddN: counting each source of an interval once with its count of
+// probes (AddN) gives the rows of Add probe by probe; a count below 1 or
+// a bad sensor is refused and counts nothing.
+func TestAddN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const intervals, sensors = 25, 3
+	ps := randomProbes(rng, 2000, intervals, sensors, 300)
+	want := feed(t, ps, testBlocks(sensors), intervals).Rows()
+	u, err := NewUnion(testBlocks(sensors), t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for i := range intervals {
+		counts := map[probe]int64{}
+		for ; k < len(ps) && ps[k].interval == i; k++ {
+			counts[ps[k]]++
+		}
+		for p, n := range counts {
+			if err := u.AddN(p.sensor, p.src, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := u.AddN(0, 1, 0); err == nil {
+			t.Fatal("AddN of 0 probes: no error")
+		}
+		if err := u.AddN(sensors, 1, 1); err == nil {
+			t.Fatal("AddN of a sensor out of range: no error")
+		}
+		u.Close()
+	}
+	if got := u.Rows(); !slices.Equal(got, want) {
+		t.Fatalf("AddN's rows differ from Add's:\n%+v\n%+v", got, want)
 	}
 }

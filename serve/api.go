@@ -347,6 +347,66 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 	writeJSON(w, http.StatusOK, out)
 }
 
+// handleSourcesPush takes the sources of a remote sensor that pushes them
+// (POST /api/v1/sources/{sensor}, srcparse.go), with the sensor's token:
+// the rows they make go through the watch's filter and alarm state
+// machine, and rows and sources are committed before the answer.
+func (s *Service) handleSourcesPush(w http.ResponseWriter, r *http.Request) {
+	if !allowed(r.Method, http.MethodPost) {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	cfg := s.cfg.Load()
+	r.Body = http.MaxBytesReader(w, r.Body, cfg.Service.MaxPushBytes)
+	sensor := r.PathValue("key")
+	if err := names.Check(sensor); err != nil {
+		writeError(w, http.StatusBadRequest, "sensor %q: %v (a push of sources goes to /api/v1/sources/SENSOR)", sensor, err)
+		return
+	}
+	tok, ok := cfg.PushTokens[sensor]
+	if !ok {
+		writeError(w, http.StatusForbidden, "sensor %s may not push: it is no [[remote]] of the configuration", sensor)
+		return
+	}
+	if !s.authorized(r, tok) {
+		unauthorized(w)
+		return
+	}
+	if !cfg.remote(sensor).Sources {
+		writeError(w, http.StatusConflict, "sensor %s pushes its series (POST /api/v1/series/%s): its [[remote]] has no sources = true", sensor, sensor)
+		return
+	}
+	if !noParams(w, r) {
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than %d bytes (max_push_bytes)", cfg.Service.MaxPushBytes)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the body: %v", err)
+		return
+	}
+	ivls, err := parseSources(body, cfg.Watch.Interval.D())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	var out pushOutcome
+	var perr *pushError
+	if !s.onLoop(w, r, func() { out, perr = s.l.pushSources(r.Context(), sensor, ivls) }) {
+		return
+	}
+	if perr != nil {
+		writeError(w, perr.status, "%v", perr.err)
+		return
+	}
+	s.log.Info("sources pushed", "sensor", sensor, "intervals", out.Rows, "added", out.Added, "unchanged", out.Unchanged, "state", out.State)
+	writeJSON(w, http.StatusOK, out)
+}
+
 // handleAlarms answers the alarm transitions stored.
 func (s *Service) handleAlarms(w http.ResponseWriter, r *http.Request) {
 	q, err := parseAlarmsQuery(r.URL.Query())

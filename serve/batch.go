@@ -47,6 +47,8 @@ func (l *loop) commit(ctx context.Context) error {
 	l.addEvents(b, n)
 	l.addRemote(ctx, b, n)         // remote.go: pushed rows, their transitions, forecasts
 	metas := l.addPools(ctx, b, n) // pools.go: the rows of the pools with remote sensors
+	l.addSourceMetas(metas)        // srcmember.go: the sources pushed, with the rows they made
+	l.pruneSources()
 	l.warnSizes()
 	l.addForecasts(ctx, b, moved)
 	l.addSnapshot(b)
@@ -77,6 +79,7 @@ func (l *loop) commit(ctx context.Context) error {
 	}
 	l.commits, l.carry, l.changed = n, nil, false
 	l.committedPools()
+	l.committedSources()
 	l.recs.reuse(b.Records)
 	l.hot = b.WatchHot
 	l.log.Debug("committed", "commit", n, "records", l.records, "rows", len(b.Series), "transitions", len(b.Transitions), "took", time.Since(start))

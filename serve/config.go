@@ -15,6 +15,7 @@ import (
 	"wormwatch/internal/param"
 	"wormwatch/internal/paramcli"
 	"wormwatch/notify"
+	"wormwatch/pool"
 	"wormwatch/watch"
 )
 
@@ -54,10 +55,15 @@ type Input struct {
 }
 
 // Remote is a remote sensor allowed to push its series
-// (POST /api/v1/series/SENSOR): a [[remote]] table.
+// (POST /api/v1/series/SENSOR), or with Sources its sources
+// (POST /api/v1/sources/SENSOR): a [[remote]] table.
 type Remote struct {
 	Sensor    string `toml:"sensor" valid:"name" doc:"the remote sensor's name: its series' key"`
 	TokenFile string `toml:"token_file" doc:"file whose first line is the sensor's push token (Authorization: Bearer TOKEN)"`
+	Sources   bool   `toml:"sources" default:"false" doc:"the sensor pushes the sources it saw per interval (POST /api/v1/sources/SENSOR), not its series: its series is made of them, and a pool of such sensors counts their union exactly (docs/serve.md, Pools)"`
+	Block     string `toml:"block" doc:"with sources: the IPv4 block the sensor watches, as CIDR (192.0.2.0/24): its size, and a pool of such sensors needs them disjoint"`
+
+	block pool.Block // Block parsed (with sources)
 }
 
 // Pool is a pool of the service's sensors watched as one telescope
@@ -66,7 +72,7 @@ type Remote struct {
 // sensor (a [[remote]]) is made of its sensors' series (pools.go).
 type Pool struct {
 	Name    string         `toml:"name" valid:"name" doc:"the pool's name: the sensor name of its series (not a sensor of the inputs or a remote sensor)"`
-	Sensors []string       `toml:"sensors" maxlen:"1024" doc:"the sensors it pools (two or more), watching disjoint address blocks: sensors of the inputs (their records are counted once more, exactly) and remote sensors of [[remote]] (then the pool is the sum of its sensors' series: docs/serve.md, Pools); its size is the sum of theirs"`
+	Sensors []string       `toml:"sensors" maxlen:"1024" doc:"the sensors it pools (two or more), watching disjoint address blocks: sensors of the inputs (their records are counted once more, exactly) and remote sensors of [[remote]] (then the pool is the sum of its sensors' series, or the exact union of their sources when every sensor is a [[remote]] with sources = true: docs/serve.md, Pools); its size is the sum of theirs"`
 	Lag     param.Duration `toml:"lag" default:"0s" min:"0s" max:"30d" doc:"a pool with remote sensors: an interval closes when every sensor has its row, or once a sensor has a row this much later (data time), the sensors without their row counted absent; 0s: wait for every sensor"`
 }
 
@@ -79,6 +85,28 @@ func (c *Config) remotePool(p Pool) bool {
 		}
 	}
 	return false
+}
+
+// remote returns the [[remote]] of sensor name, nil for none.
+func (c *Config) remote(name string) *Remote {
+	for i := range c.Remotes {
+		if c.Remotes[i].Sensor == name {
+			return &c.Remotes[i]
+		}
+	}
+	return nil
+}
+
+// exactPool reports whether every sensor of pool p pushes its sources:
+// the pool then counts their union exactly (pool.Union), not pool.Sum of
+// their series.
+func (c *Config) exactPool(p Pool) bool {
+	for _, s := range p.Sensors {
+		if r := c.remote(s); r == nil || !r.Sources {
+			return false
+		}
+	}
+	return true
 }
 
 // poolSize returns the size of pool p: the sum of its sensors' sizes.
@@ -104,7 +132,7 @@ type Config struct {
 	Signatures []string          `toml:"signatures" maxlen:"64" doc:"signature files (TOML, as detect --signatures) added to the built-in table, in order"`
 	HTTPPorts  []int             `toml:"http_ports" default:"80,8000,8008,8080,8888" min:"0" max:"65535" maxlen:"1024" doc:"in captures, the TCP ports whose streams are reassembled and read as HTTP requests (detect --http-ports)"`
 	Inputs     []Input           `toml:"input" maxlen:"1024" doc:"the inputs"`
-	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series"`
+	Remotes    []Remote          `toml:"remote" maxlen:"1024" doc:"remote sensors that push their series (or their sources)"`
 	Pools      []Pool            `toml:"pool" maxlen:"64" doc:"pools of sensors watched as one telescope besides each on its own (docs/serve.md, Pools)"`
 	Watch      watch.Settings    `toml:"watch" doc:"the online analysis (docs/serve.md, watch)"`
 	Forecast   forecast.Settings `toml:"forecast" doc:"the early-warning filter and the forecasts (docs/forecast.md)"`

@@ -26,6 +26,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.Handle("/api/v1/forecast", s.api(http.MethodGet, s.handleForecast))
 	mux.Handle("/api/v1/series", s.api(http.MethodGet, s.handleSeriesList))
 	mux.Handle("/api/v1/series/{key...}", http.HandlerFunc(s.handleSeries))
+	mux.Handle("/api/v1/sources/{key}", http.HandlerFunc(s.handleSourcesPush))
 	mux.Handle("/api/v1/alarms", s.api(http.MethodGet, s.handleAlarms))
 	mux.Handle("/api/v1/events", queryToken(s.api(http.MethodGet, s.handleEvents)))
 	mux.Handle("/api/v1/status", s.api(http.MethodGet, s.handleStatus))

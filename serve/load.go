@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"wormwatch/internal/infile"
 	"wormwatch/internal/names"
 	"wormwatch/internal/param"
+	"wormwatch/pool"
 )
 
 // MaxConfigBytes is the largest configuration file read, 4 MiB.
@@ -248,11 +250,36 @@ func (c *checker) checkRemotes() error {
 			return c.at(fmt.Sprintf("remote.%d.token_file", i), "missing: a remote sensor pushes with a token of its own")
 		}
 		sensors[r.Sensor] = true
+		if err := c.checkBlock(i); err != nil {
+			return err
+		}
 		tok, err := readToken(r.TokenFile)
 		if err != nil {
 			return c.at(fmt.Sprintf("remote.%d.token_file", i), "%v", err)
 		}
 		cfg.PushTokens[r.Sensor] = tok
+	}
+	return nil
+}
+
+// checkBlock checks the block of remote i: a CIDR IPv4 prefix when it
+// pushes its sources, none when it does not.
+func (c *checker) checkBlock(i int) error {
+	r := &c.cfg.Remotes[i]
+	key := fmt.Sprintf("remote.%d.block", i)
+	if !r.Sources {
+		if r.Block != "" {
+			return c.at(key, "%q: only a remote sensor with sources = true gives its block (a series gives its size)", r.Block)
+		}
+		return nil
+	}
+	p, err := netip.ParsePrefix(r.Block)
+	if err != nil || !p.Addr().Is4() || p.Masked() != p {
+		return c.at(key, "%q: want the IPv4 block the sensor watches, as CIDR (192.0.2.0/24)", r.Block)
+	}
+	r.block, err = pool.PrefixBlock(r.Sensor, p)
+	if err != nil {
+		return c.at(key, "%v", err)
 	}
 	return nil
 }
@@ -288,6 +315,9 @@ func (c *checker) checkPools() error {
 			case slices.Contains(p.Sensors[:j], s):
 				return c.at(key+".sensors", "%q is given twice", s)
 			}
+		}
+		if err := c.checkExactPool(key, p); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -417,4 +447,24 @@ func (cfg *Config) Describe(w io.Writer) error {
 	}
 	_, err = w.Write(body)
 	return err
+}
+
+// checkExactPool checks a pool whose sensors all push their sources:
+// their blocks disjoint (pool.Size), and no lag (its rows are rebuilt
+// from every sensor's sources at a restart).
+func (c *checker) checkExactPool(key string, p Pool) error {
+	if !c.cfg.exactPool(p) {
+		return nil
+	}
+	if p.Lag != 0 {
+		return c.at(key+".lag", "%v: a pool whose sensors all push their sources waits for every sensor (lag 0s)", p.Lag.D())
+	}
+	var blocks []pool.Block
+	for _, s := range p.Sensors {
+		blocks = append(blocks, c.cfg.remote(s).block)
+	}
+	if _, err := pool.Size(blocks); err != nil {
+		return c.at(key+".sensors", "%v", err)
+	}
+	return nil
 }

@@ -16,9 +16,10 @@ import (
 )
 
 // The pools with remote sensors (docs/serve.md, Pools). A remote sensor
-// pushes counts, not sources, so a [[pool]] that names one is made of its
-// sensors' series: its row of an interval is pool.Sum of its sensors'
-// rows of that interval (the probes exact; the sources and new sources
+// that pushes its series gives counts, not sources, so a [[pool]] that
+// names one is made of its sensors' series: its row of an interval is
+// pool.Sum of its sensors' rows of that interval (a pool whose sensors all
+// push their sources counts their union exactly instead: exact.go) (the probes exact; the sources and new sources
 // upper bounds of the union's, exact when no source reaches two sensors),
 // fed, as a remote sensor's rows are, to a watch.RowSeries: the watch's
 // filter and alarm state machine. A sensor of the inputs in such a pool
@@ -56,7 +57,10 @@ type rowPool struct {
 	locals map[string]int   // a sensor of the inputs: its watch series of every record
 	err    string           // why it is not analysed; "" when it is
 	abs    poolAbsences
-	dirty  bool // abs changed since the last commit
+	dirty  bool         // abs changed since the last commit
+	exact  bool         // every sensor pushes its sources: the rows are their union's (exact.go)
+	u      *pool.Union  // an exact pool's union; nil before its first row
+	blocks []pool.Block // an exact pool's sensors' blocks, in order
 }
 
 // poolAbsences are the rows a pool closed without some of its sensors
@@ -83,7 +87,13 @@ func (l *loop) newRowPools() {
 		}
 		k := store.SeriesKey{Key: watch.Key{Sensor: p.Name, Class: watch.AllClass}.String(), Sensor: p.Name, Kind: "all",
 			Interval: l.cfg.Watch.Interval.D(), Origin: "watch"}
-		l.pools = append(l.pools, &rowPool{cfg: p, ivl: k.Interval, key: k, locals: map[string]int{}, abs: poolAbsences{Absent: map[string]int64{}}})
+		rp := &rowPool{cfg: p, ivl: k.Interval, key: k, locals: map[string]int{}, abs: poolAbsences{Absent: map[string]int64{}}, exact: l.cfg.exactPool(p)}
+		for _, m := range p.Sensors {
+			if rp.exact {
+				rp.blocks = append(rp.blocks, l.cfg.remote(m).block)
+			}
+		}
+		l.pools = append(l.pools, rp)
 	}
 }
 
@@ -251,14 +261,19 @@ func (l *loop) advancePool(p *rowPool) {
 // (none: a zero row), its cumulative sources grown by its new sources.
 func (l *loop) poolRow(p *rowPool, t time.Time, rows [][]pool.Row, absent []string) error {
 	row := pool.Row{Time: t}
-	if len(rows) > 0 {
+	if p.exact {
+		var err error
+		if row, err = l.unionRow(p, t); err != nil {
+			return err
+		}
+	} else if len(rows) > 0 {
 		sum, err := pool.Sum(rows...)
 		if err != nil {
 			return err
 		}
 		row = sum[0]
 	}
-	if held := p.rs.Rows(); len(held) > 0 {
+	if held := p.rs.Rows(); len(held) > 0 && !p.exact {
 		row.CumulativeSources = held[len(held)-1].CumulativeSources + row.NewSources
 	}
 	if err := p.rs.Add(forecast.Row(row)); err != nil {
@@ -357,6 +372,9 @@ func (l *loop) restorePool(ctx context.Context, p *rowPool, k store.SeriesKey) e
 		}
 	}
 	p.rs.Events(nil)
+	if err := l.restoreUnion(p); err != nil {
+		return err
+	}
 	v, ok, err := l.st.Meta(ctx, metaPool(p.cfg.Name))
 	if err != nil || !ok {
 		return err
@@ -399,6 +417,7 @@ type poolJSON struct {
 	WaitingFor []string         `json:"waiting_for"` // the sensors without the next row (or, before it starts, without a push)
 	Absent     map[string]int64 `json:"absent"`      // rows closed without each sensor (its lag passed)
 	LastAbsent *absentRow       `json:"last_absent"` // the latest such row: time, sensors
+	Counted    string           `json:"counted"`     // union: every sensor pushes its sources, the rows are exact; sum: pool.Sum of the sensors' series (sources upper bounds)
 	Error      string           `json:"error,omitempty"`
 }
 
@@ -407,7 +426,10 @@ func (l *loop) poolStatus() []poolJSON {
 	out := []poolJSON{}
 	for _, p := range l.pools {
 		j := poolJSON{Name: p.cfg.Name, Sensors: p.cfg.Sensors, LagSeconds: p.cfg.Lag.Seconds(), State: watch.Quiet.String(), WaitingFor: []string{},
-			Absent: p.abs.Absent, LastAbsent: p.abs.Last, Error: p.err}
+			Absent: p.abs.Absent, LastAbsent: p.abs.Last, Counted: "sum", Error: p.err}
+		if p.exact {
+			j.Counted = "union"
+		}
 		if p.rs == nil {
 			_, j.WaitingFor = l.poolSize(p)
 			j.WaitingFor = append([]string{}, j.WaitingFor...)

@@ -33,6 +33,7 @@ type remoteSeries struct {
 	key   store.SeriesKey
 	rs    *watch.RowSeries
 	fresh []store.Row // rows taken and not yet in a batch
+	src   *srcMember  // a sensor that pushes its sources (srcmember.go); nil for one that pushes its series
 }
 
 // remotes are the remote sensors' series of the loop, and the series whose
@@ -94,6 +95,11 @@ func (l *loop) restoreRemotes(ctx context.Context) error {
 			}
 		}
 		rem.rs.Events(nil)
+		if r := l.cfg.remote(k.Sensor); r != nil && r.Sources {
+			if err := l.restoreSources(ctx, rem, r, rows); err != nil {
+				return err
+			}
+		}
 		l.addRemoteSeries(rem)
 		if err := l.checkRemoteState(ctx, rem); err != nil {
 			return err
@@ -146,6 +152,9 @@ func (l *loop) pushRows(ctx context.Context, sr store.SeriesRows) (pushOutcome, 
 		return out, &pushError{http.StatusConflict, fmt.Errorf("sensor %s is counted by this service from its inputs: a remote sensor needs a name of its own", name)}
 	}
 	rem := l.remote.byName[name]
+	if r := l.cfg.remote(name); (rem != nil && rem.src != nil) || (r != nil && r.Sources) {
+		return out, &pushError{http.StatusConflict, fmt.Errorf("sensor %s pushes its sources (POST /api/v1/sources/%s): its series is made of them", name, name)}
+	}
 	if rem == nil {
 		var err error
 		if rem, err = l.newRemote(sr.Series); err != nil {

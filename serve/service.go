@@ -345,6 +345,7 @@ func (s *Service) Reload(ctx context.Context, next *Config) error {
 		s.log.Warn("configuration key changed: applies at the next start", "key", "pool")
 	}
 	merged.Pools = cur.Pools
+	merged.Remotes = fixedSources(s.log, cur.Remotes, next.Remotes)
 	if err := s.reloadAlerts(&merged); err != nil {
 		return err // nothing changed
 	}
