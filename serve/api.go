@@ -270,20 +270,8 @@ func (s *Service) handleRows(w http.ResponseWriter, r *http.Request) {
 // sensor's token: its new rows go through the watch's filter and alarm
 // state machine (remote.go) and are committed before the answer.
 func (s *Service) handlePush(w http.ResponseWriter, r *http.Request) {
-	cfg := s.cfg.Load()
-	r.Body = http.MaxBytesReader(w, r.Body, cfg.Service.MaxPushBytes)
-	sensor := r.PathValue("key")
-	if err := names.Check(sensor); err != nil {
-		writeError(w, http.StatusBadRequest, "sensor %q: %v (a push goes to /api/v1/series/SENSOR)", sensor, err)
-		return
-	}
-	tok, ok := cfg.PushTokens[sensor]
+	cfg, sensor, ok := s.pushSensor(w, r, "a push goes to /api/v1/series/SENSOR")
 	if !ok {
-		writeError(w, http.StatusForbidden, "sensor %s may not push: it is no [[remote]] of the configuration", sensor)
-		return
-	}
-	if !s.authorized(r, tok) {
-		unauthorized(w)
 		return
 	}
 	q := r.URL.Query()
@@ -347,6 +335,30 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 	writeJSON(w, http.StatusOK, out)
 }
 
+// pushSensor checks a push's sensor and token (the sensor a [[remote]],
+// the request bearing its token) and caps its body; where says where a
+// push goes, in the error for a bad name. When it answers the request
+// itself, ok is false.
+func (s *Service) pushSensor(w http.ResponseWriter, r *http.Request, where string) (cfg *Config, sensor string, ok bool) {
+	cfg = s.cfg.Load()
+	r.Body = http.MaxBytesReader(w, r.Body, cfg.Service.MaxPushBytes)
+	sensor = r.PathValue("key")
+	if err := names.Check(sensor); err != nil {
+		writeError(w, http.StatusBadRequest, "sensor %q: %v (%s)", sensor, err, where)
+		return nil, "", false
+	}
+	tok, known := cfg.PushTokens[sensor]
+	if !known {
+		writeError(w, http.StatusForbidden, "sensor %s may not push: it is no [[remote]] of the configuration", sensor)
+		return nil, "", false
+	}
+	if !s.authorized(r, tok) {
+		unauthorized(w)
+		return nil, "", false
+	}
+	return cfg, sensor, true
+}
+
 // handleSourcesPush takes the sources of a remote sensor that pushes them
 // (POST /api/v1/sources/{sensor}, srcparse.go), with the sensor's token:
 // the rows they make go through the watch's filter and alarm state
@@ -356,20 +368,8 @@ func (s *Service) handleSourcesPush(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, "POST")
 		return
 	}
-	cfg := s.cfg.Load()
-	r.Body = http.MaxBytesReader(w, r.Body, cfg.Service.MaxPushBytes)
-	sensor := r.PathValue("key")
-	if err := names.Check(sensor); err != nil {
-		writeError(w, http.StatusBadRequest, "sensor %q: %v (a push of sources goes to /api/v1/sources/SENSOR)", sensor, err)
-		return
-	}
-	tok, ok := cfg.PushTokens[sensor]
+	cfg, sensor, ok := s.pushSensor(w, r, "a push of sources goes to /api/v1/sources/SENSOR")
 	if !ok {
-		writeError(w, http.StatusForbidden, "sensor %s may not push: it is no [[remote]] of the configuration", sensor)
-		return
-	}
-	if !s.authorized(r, tok) {
-		unauthorized(w)
 		return
 	}
 	if !cfg.remote(sensor).Sources {
