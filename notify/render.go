@@ -34,25 +34,20 @@ func idOf(names []string) setID {
 }
 
 // set is Letter.set, kept.
-func (r *render) set(names []string) *setInfo {
-	id := idOf(names)
-	si, ok := r.sets[id]
-	if !ok {
-		si = r.l.set(names)
-		r.sets[id] = si
-	}
-	return si
-}
+func (r *render) set(names []string) *setInfo { return kept(r.sets, names, r.l.set) }
 
 // adviceBlock is Letter.adviceBlock, kept.
-func (r *render) adviceBlock(fams []string) []byte {
-	id := idOf(fams)
-	b, ok := r.advice[id]
+func (r *render) adviceBlock(fams []string) []byte { return kept(r.advice, fams, r.l.adviceBlock) }
+
+// kept returns build(names), built once for each set of names in m.
+func kept[V any](m map[setID]V, names []string, build func([]string) V) V {
+	id := idOf(names)
+	v, ok := m[id]
 	if !ok {
-		b = r.l.adviceBlock(fams)
-		r.advice[id] = b
+		v = build(names)
+		m[id] = v
 	}
-	return b
+	return v
 }
 
 // text appends the text of a notice (Letter.WriteText) to b.
