@@ -13,7 +13,10 @@
 # load1 is the 1-minute load average just before the run. Runs go in the
 # order given, smallest first; 10^8 hosts needs about 8 GB and minutes, so
 # it is not in the default SIZES (add 100000000 to run it, alone).
-# The CSV is what scripts/scalingplot reads.
+# The CSV is what scripts/scalingplot reads. Each run's results folder (and
+# the binary, when built here) goes to a temporary folder under
+# $TMPDIR_SCALING (default: the repository; /tmp may be noexec), removed at
+# the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
