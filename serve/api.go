@@ -322,16 +322,23 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request, sensor string, in
 		writeError(w, http.StatusConflict, "series %s has interval %v and size %d: the push has %v and %d", sensor, have.Interval, have.Size, sr.Series.Interval, sr.Series.Size)
 		return
 	}
+	s.answerPush(w, r, "series pushed", "rows", sensor, func() (pushOutcome, *pushError) { return s.l.pushRows(r.Context(), sr) })
+}
+
+// answerPush runs a push on the ingest loop and answers it: the outcome
+// as JSON, logged as msg (its rows counted as rowsKey), or the push's
+// error.
+func (s *Service) answerPush(w http.ResponseWriter, r *http.Request, msg, rowsKey, sensor string, push func() (pushOutcome, *pushError)) {
 	var out pushOutcome
 	var perr *pushError
-	if !s.onLoop(w, r, func() { out, perr = s.l.pushRows(r.Context(), sr) }) {
+	if !s.onLoop(w, r, func() { out, perr = push() }) {
 		return
 	}
 	if perr != nil {
 		writeError(w, perr.status, "%v", perr.err)
 		return
 	}
-	s.log.Info("series pushed", "sensor", sensor, "rows", out.Rows, "added", out.Added, "unchanged", out.Unchanged, "state", out.State)
+	s.log.Info(msg, "sensor", sensor, rowsKey, out.Rows, "added", out.Added, "unchanged", out.Unchanged, "state", out.State)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -394,17 +401,7 @@ func (s *Service) handleSourcesPush(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	var out pushOutcome
-	var perr *pushError
-	if !s.onLoop(w, r, func() { out, perr = s.l.pushSources(r.Context(), sensor, ivls) }) {
-		return
-	}
-	if perr != nil {
-		writeError(w, perr.status, "%v", perr.err)
-		return
-	}
-	s.log.Info("sources pushed", "sensor", sensor, "intervals", out.Rows, "added", out.Added, "unchanged", out.Unchanged, "state", out.State)
-	writeJSON(w, http.StatusOK, out)
+	s.answerPush(w, r, "sources pushed", "intervals", sensor, func() (pushOutcome, *pushError) { return s.l.pushSources(r.Context(), sensor, ivls) })
 }
 
 // handleAlarms answers the alarm transitions stored.

@@ -306,14 +306,7 @@ func (l *loop) addPools(ctx context.Context, b *store.Batch, commit int64) map[s
 		if p.rs == nil {
 			continue
 		}
-		if len(p.fresh) > 0 {
-			b.Series = append(b.Series, store.SeriesRows{Series: p.key, Rows: p.fresh})
-			p.fresh = nil
-			if p.rs.Info().State == watch.Alarm {
-				l.addRowsForecast(ctx, b, p.key.Key, p.rs)
-			}
-		}
-		l.addSeriesEvents(b, p.rs, commit)
+		l.addRowSeries(ctx, b, p.key, p.rs, &p.fresh, commit)
 		if p.dirty {
 			j, _ := json.Marshal(p.abs) // plain data: it cannot fail
 			metas[metaPool(p.cfg.Name)] = string(j)

@@ -252,15 +252,22 @@ func rowDiff(got, held store.Row) string {
 // in alarm that took rows, a forecast.
 func (l *loop) addRemote(ctx context.Context, b *store.Batch, commit int64) {
 	for _, rem := range l.remote.list {
-		if len(rem.fresh) > 0 {
-			b.Series = append(b.Series, store.SeriesRows{Series: rem.key, Rows: rem.fresh})
-			rem.fresh = nil
-			if rem.rs.Info().State == watch.Alarm {
-				l.addRowsForecast(ctx, b, rem.key.Key, rem.rs)
-			}
-		}
-		l.addSeriesEvents(b, rem.rs, commit)
+		l.addRowSeries(ctx, b, rem.key, rem.rs, &rem.fresh, commit)
 	}
+}
+
+// addRowSeries puts in b a series of rows' rows taken since the last
+// batch (*fresh, emptied), their transitions and, for a series in alarm
+// that took rows, a forecast: for the remote series and the pools alike.
+func (l *loop) addRowSeries(ctx context.Context, b *store.Batch, key store.SeriesKey, rs *watch.RowSeries, fresh *[]store.Row, commit int64) {
+	if len(*fresh) > 0 {
+		b.Series = append(b.Series, store.SeriesRows{Series: key, Rows: *fresh})
+		*fresh = nil
+		if rs.Info().State == watch.Alarm {
+			l.addRowsForecast(ctx, b, key.Key, rs)
+		}
+	}
+	l.addSeriesEvents(b, rs, commit)
 }
 
 // addSeriesEvents puts in b the transitions of a series of rows since the
