@@ -50,6 +50,7 @@ func synthetic() *sim.Result {
 			{Seconds: 30.25, Address: 0xC0A801, Infector: 0x0A0B0C, Variant: 0},
 			{Seconds: 61.0000016, Address: 0xFFFFFF, Infector: 0xC0A801, Variant: 1, Backdoor: true},
 			{Seconds: 90.5, Address: 0x000000, Infector: 0x0A0B0C, Variant: 1},
+			{Seconds: 100, Address: 0x0A0B0D, Infector: 0x0A0B0C, Variant: 0},
 			{Seconds: 150, Address: 0xC0A801, Infector: 0xFFFFFF, Variant: 0}, // re-infection
 		},
 		SimulatedProbes: 4500,
@@ -322,6 +323,7 @@ func TestInfectionsParquet(t *testing.T) {
 		{us + 30_250_000, 30.25, "192.168.1.0", 0xC0A801, "10.11.12.0", "crv2", false},
 		{us + 61_000_002, 61.0000016, "255.255.255.0", 0xFFFFFF, "192.168.1.0", "crii", true},
 		{us + 90_500_000, 90.5, "0.0.0.0", 0, "10.11.12.0", "crii", false},
+		{us + 100_000_000, 100, "10.11.13.0", 0x0A0B0D, "10.11.12.0", "crv2", false},
 		{us + 150_000_000, 150, "192.168.1.0", 0xC0A801, "255.255.255.0", "crv2", false},
 	}
 	if len(rows) != len(want) {
@@ -492,7 +494,7 @@ func TestSummaryJSON(t *testing.T) {
 		"probes_per_wall_second": 9000.0, // 4500 / 0.5
 		"events":                 17.0,
 		"ever_infected":          5.0,
-		"infection_events":       5.0,
+		"infection_events":       6.0, // the rows' new infections: 2 + 3 + 1 + 0
 		"final": map[string]any{
 			"susceptible": 95.0, "infected": 3.0, "infected_scanning": 0.0, "infected_flooding": 3.0,
 			"infected_dormant": 0.0, "patched": 1.0, "removed": 1.0,

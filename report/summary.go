@@ -75,7 +75,7 @@ func NewSummary(res *outcome.Result, version string) Summary {
 		SimulatedProbes: res.SimulatedProbes,
 		Events:          res.Events,
 		EverInfected:    res.EverInfected,
-		InfectionEvents: len(res.Infections),
+		InfectionEvents: infectionEvents(res),
 		Final:           res.Final,
 	}
 	if res.WallSeconds > 0 {
@@ -102,6 +102,18 @@ func NewSummary(res *outcome.Result, version string) Summary {
 		}
 	}
 	return s
+}
+
+// infectionEvents counts the infections of the run from its time series,
+// which has them whether or not the run kept Result.Infections (ensembles
+// do not: sim.Options.NoInfections). Where it kept them, the two agree:
+// the series' rows count the infections of each whole bin.
+func infectionEvents(res *outcome.Result) int {
+	n := int64(0)
+	for _, b := range res.Bins {
+		n += b.NewInfections
+	}
+	return int(n)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -153,7 +153,9 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32
 	if infector >= 0 {
 		inf.Infector = uint32(infector)
 	}
-	w.res.Infections = append(w.res.Infections, inf)
+	if !w.opt.NoInfections {
+		w.res.Infections = append(w.res.Infections, inf)
+	}
 	if w.opt.Observe != nil {
 		if infector >= 0 {
 			inf.Infector = w.h[infector].addr

@@ -187,6 +187,10 @@ func (w *world) handle(e event) {
 	h := e.host
 	switch e.kind {
 	case evSeed:
+		if l, ok := w.g.(*lumped); ok {
+			l.seed(e.t)
+			return
+		}
 		w.seed(e.v, e.t)
 		return
 	case evPatch:

@@ -52,10 +52,10 @@ type plainSample struct {
 	at  []float64
 }
 
-// plainEngine runs seeds 1..plainSeeds of the engine on two workers: the
+// plainEngine runs seeds 1..plainSeeds of engine on two workers: the
 // time of the infection that reaches half the hosts, and the infected
 // column of the time series at the end of the bins ending at plainAt.
-func plainEngine(t *testing.T) []plainSample {
+func plainEngine(t *testing.T, engine string) []plainSample {
 	out := make([]plainSample, plainSeeds)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -69,7 +69,7 @@ func plainEngine(t *testing.T) []plainSample {
 				return
 			}
 			for i := range next {
-				res := mustRun(t, sc, uint64(i+1), EngineFast)
+				res := mustRun(t, sc, uint64(i+1), engine)
 				s := plainSample{t50: 2 * plainHorizon}
 				if len(res.Infections) >= plainHosts/2 {
 					s.t50 = res.Infections[plainHosts/2-1].Seconds
@@ -148,15 +148,23 @@ func plainDiffer(a, b []plainSample) (failed []string, desc string) {
 // time to half the hosts and of the infected hosts at three times with
 // two-sample Kolmogorov-Smirnov tests at level plainAlpha, and the mean
 // times to half with each other and with their exact mean, within plainZ
-// standard errors. A reference worm 10% faster must be told apart.
+// standard errors. A reference worm 10% faster must be told apart. The
+// engine runs the plain case by counts (lumped.go) unless told to run it
+// host by host: both ways are checked.
 func TestEngineAgreesWithReference(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct{ name, engine string }{{"lumped", EngineFast}, {"host by host", engineHost}} {
+		t.Run(c.name, func(t *testing.T) { engineAgreesWithReference(t, c.engine) })
+	}
+}
+
+func engineAgreesWithReference(t *testing.T, engine string) {
 	sc, _, err := scenario.Load("fast-uniform", plainSets())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := plainRef(sc)
-	eng, exact := plainEngine(t), plainReference(ref)
+	eng, exact := plainEngine(t, engine), plainReference(ref)
 	failed, desc := plainDiffer(eng, exact)
 	t.Logf("engine vs reference: %s", desc)
 	for _, f := range failed {

@@ -49,6 +49,15 @@ type Options struct {
 	// Snapshots are times (seconds from the start) at which to record the
 	// infected hosts per /16 (Result.Snapshots), for maps.
 	Snapshots []float64
+	// NoInfections tells that the caller does not read Result.Infections
+	// (ensembles written without --infections): the run leaves it empty
+	// and, where the hosts are interchangeable (see lumpable), does not
+	// place them at all. Nothing else in the result changes.
+	NoInfections bool
+	// Unlumped runs a run whose hosts are interchangeable host by host
+	// like any other, instead of by counts (lumped.go): for the tests and
+	// the bench that hold the two against each other.
+	Unlumped bool
 }
 
 // Progress is the state of a run after a bin, for progress displays.
@@ -165,6 +174,34 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	if err != nil {
 		return nil, err
 	}
+	var w *world
+	if lumpable(sc, opt) == "" {
+		w, err = newLumpedWorld(ctx, stop, sc, seed, opt)
+	} else {
+		w, err = newHostWorld(ctx, stop, eng, sc, seed, opt)
+	}
+	if err != nil {
+		if stop.Err() != nil {
+			return nil, stop.Err()
+		}
+		return nil, err
+	}
+	w.scheduleSeeds()
+	if !w.loop(w.nbins) {
+		if len(w.res.Bins) == 0 {
+			return nil, stop.Err() // not one whole bin: nothing to keep
+		}
+		w.res.Interrupted = true
+		w.cut()
+	}
+	w.finish()
+	w.res.WallSeconds = time.Since(wall).Seconds()
+	return w.res, nil
+}
+
+// newHostWorld sets up a run host by host: the population placed, the
+// host table, the sensors, the engine's generator, the defences' schedule.
+func newHostWorld(ctx context.Context, stop *ctxpoll.Poller, eng engine, sc *scenario.Scenario, seed uint64, opt Options) (*world, error) {
 	hosts, err := placeHosts(ctx, sc, seed, opt)
 	if err != nil {
 		return nil, err
@@ -182,17 +219,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 	if err := w.scheduleDefences(seed); err != nil {
 		return nil, err
 	}
-	w.scheduleSeeds()
-	if !w.loop(w.nbins) {
-		if len(w.res.Bins) == 0 {
-			return nil, stop.Err() // not one whole bin: nothing to keep
-		}
-		w.res.Interrupted = true
-		w.cut()
-	}
-	w.finish()
-	w.res.WallSeconds = time.Since(wall).Seconds()
-	return w.res, nil
+	return w, nil
 }
 
 // placeHosts returns the population of the run: the one given in the
@@ -226,9 +253,38 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 // the defences with their per-host traits, the host table, the event
 // queue's bins and the result to fill.
 func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *ipv4.Hosts, opt Options) (*world, error) {
+	w, err := newBareWorld(stop, sc, seed, hosts.Len(), opt)
+	if err != nil {
+		return nil, err
+	}
+	w.hosts = hosts
+	w.def = defense.New(sc.Defense, w.start, stream(seed, "defense-traits").Uint64())
+	w.h = make([]hrec, w.n)
+	for i := range w.h {
+		if stop.Stop() {
+			return nil, stop.Err()
+		}
+		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
+		if hosts.Flags[i]&ipv4.FlagHome != 0 {
+			w.h[i].flags |= flHome
+			if w.def.SwitchesOff(int32(i), true) {
+				w.h[i].flags |= flOff
+			}
+		}
+	}
+	if !opt.NoInfections {
+		w.res.Infections = make([]Infection, 0, hosts.Len())
+	}
+	return w, nil
+}
+
+// newBareWorld sets up what every run of n hosts has, whatever its engine:
+// the variants compiled, the clock, the random streams, the event queue's
+// bins and the result to fill; no host table (newWorld adds it).
+func newBareWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, n int, opt Options) (*world, error) {
 	w := &world{
 		runSpec: runSpec{
-			stop: stop, sc: sc, sp: ipv4.Space{Bits: sc.Space.Bits}, hosts: hosts, n: hosts.Len(), start: sc.Start.UTC(),
+			stop: stop, sc: sc, sp: ipv4.Space{Bits: sc.Space.Bits}, n: n, start: sc.Start.UTC(),
 			end: sc.End.Sub(sc.Start).Seconds(), binW: sc.Bin.Seconds(), opt: opt,
 		},
 		streams: streams{rng: stream(seed, "engine"), trng: stream(seed, "traffic")},
@@ -244,25 +300,11 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 	w.floodHosts = make([]int64, len(w.vars))
 	w.seedK = make([]int, len(w.vars))
 	w.floodMass = make([]float64, len(w.vars))
-	w.def = defense.New(sc.Defense, w.start, stream(seed, "defense-traits").Uint64())
-	w.h = make([]hrec, w.n)
-	for i := range w.h {
-		if stop.Stop() {
-			return nil, stop.Err()
-		}
-		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
-		if hosts.Flags[i]&ipv4.FlagHome != 0 {
-			w.h[i].flags |= flHome
-			if w.def.SwitchesOff(int32(i), true) {
-				w.h[i].flags |= flOff
-			}
-		}
-	}
 	w.nbins = int(math.Ceil(w.end/w.binW - 1e-9))
 	w.heap = newBinQueue(w.nbins, w.binW)
 	w.res = &Result{
 		Scenario: sc.Name, Seed: seed, Engine: opt.Engine, Start: w.start, BinSeconds: w.binW,
-		SpaceBits: w.sp.Bits, Bins: make([]Bin, 0, w.nbins), Infections: make([]Infection, 0, hosts.Len()),
+		SpaceBits: w.sp.Bits, Bins: make([]Bin, 0, w.nbins),
 	}
 	for _, v := range w.vars {
 		w.res.Variants = append(w.res.Variants, v.Name)
