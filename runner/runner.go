@@ -73,25 +73,48 @@ func Seeds(ctx context.Context, sc *scenario.Scenario, resolved []byte, seeds []
 		firstErr error
 		wg       sync.WaitGroup
 	)
+	record := func(o *Outcome, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+		} else if o != nil {
+			outcomes = append(outcomes, *o)
+			if opt.Done != nil {
+				opt.Done(*o)
+			}
+		}
+	}
 	next := make(chan uint64)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Each worker writes a run's folder while it simulates the
+			// next seed: writing is mostly waiting for the disk (every file
+			// is synced), which the next run's computing hides. One write
+			// at a time per worker, so at most one finished result waits.
+			var writing chan struct{}
 			for seed := range next {
-				o, err := one(ctx, sc, resolved, seed, dirFor(seed), opt)
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-				} else if o != nil {
-					outcomes = append(outcomes, *o)
-					if opt.Done != nil {
-						opt.Done(*o)
-					}
+				res, err := simulate(ctx, sc, seed, opt)
+				if writing != nil {
+					<-writing
 				}
-				mu.Unlock()
+				if err != nil || res == nil {
+					record(nil, err)
+					writing = nil
+					continue
+				}
+				writing = make(chan struct{})
+				go func(done chan struct{}) {
+					defer close(done)
+					record(write(res, resolved, seed, dirFor(seed), opt))
+				}(writing)
+			}
+			if writing != nil {
+				<-writing
 			}
 		}()
 	}
@@ -118,9 +141,9 @@ feed:
 	return outcomes, ctx.Err()
 }
 
-// one runs and writes a single seed; an interrupted run returns nil, nil.
-func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint64, dir string, opt Options) (*Outcome, error) {
-	so := sim.Options{Engine: opt.Engine, BaseDir: opt.BaseDir}
+// simulate runs a single seed; an interrupted run returns nil, nil.
+func simulate(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (*sim.Result, error) {
+	so := sim.Options{Engine: opt.Engine, BaseDir: opt.BaseDir, NoInfections: !opt.Infections}
 	if opt.Progress != nil {
 		so.Progress = func(p sim.Progress) { opt.Progress(seed, p) }
 	}
@@ -137,6 +160,11 @@ func one(ctx context.Context, sc *scenario.Scenario, resolved []byte, seed uint6
 	if res.Interrupted {
 		return nil, nil
 	}
+	return res, nil
+}
+
+// write writes the results folder of one finished run.
+func write(res *sim.Result, resolved []byte, seed uint64, dir string, opt Options) (*Outcome, error) {
 	if err := report.WriteRunWith(dir, res, resolved, opt.Version, report.Contents{Infections: opt.Infections}); err != nil {
 		return nil, fmt.Errorf("seed %d: %w", seed, err)
 	}
