@@ -42,6 +42,9 @@ type benchCase struct {
 	// reference runs sim/reference on the scenario's plain case instead
 	// of the engine (batch seeds, nothing written).
 	reference bool
+	// unlumped runs the engine host by host where it would lump the hosts
+	// into counts (sim.Options.Unlumped).
+	unlumped bool
 }
 
 // plainSets make fast-uniform issue 11's plain case: 360,000 hosts placed
@@ -60,7 +63,8 @@ var benchCases = []benchCase{
 	{name: "summer", what: "codered-2001, one seed of the whole summer, all variants, defences, /8 telescope (engine only)", scen: "codered-2001", engine: sim.EngineFast, runs: 3},
 	{name: "summer-write", what: "the same, with the results folder written", scen: "codered-2001", engine: sim.EngineFast, runs: 3, write: true},
 	{name: "replay-20", what: "replay codered-2001: 20 seeds, 2 workers, bands, validation, plots and report.html", scen: "codered-2001", engine: sim.EngineFast, batch: 20, workers: 2, replay: true},
-	{name: "plain", what: "the plain case: fast-uniform, 360,000 hosts uniform in 2^32, 7 probes/s, 8 h; 20 seeds written as run --seeds writes them, 1 worker", scen: "fast-uniform", sets: plainSets, engine: sim.EngineFast, batch: 20, workers: 1, write: true},
+	{name: "plain", what: "the plain case: fast-uniform, 360,000 hosts uniform in 2^32, 7 probes/s, 8 h; 20 seeds written as run --seeds writes them, 1 worker (lumped into counts), 5 times", scen: "fast-uniform", sets: plainSets, engine: sim.EngineFast, runs: 5, batch: 20, workers: 1, write: true},
+	{name: "plain-host", what: "the same 20 seeds run host by host (sim.Options.Unlumped), once", scen: "fast-uniform", sets: plainSets, engine: sim.EngineFast, batch: 20, workers: 1, write: true, unlumped: true},
 	{name: "plain-reference", what: "the same 20 seeds by sim/reference (exact, Gillespie steps on infections only; writes nothing), 5 times", scen: "fast-uniform", sets: plainSets, runs: 5, batch: 20, reference: true},
 }
 
@@ -74,7 +78,7 @@ type benchResult struct {
 
 func newBenchCmd() *cobra.Command {
 	var only []string
-	var child string
+	var child, scratch string
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Time whole runs (the figures of BENCHMARKS.md) and print a Markdown table",
@@ -87,12 +91,17 @@ peak memory reported is that case's own. Takes a few minutes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if child != "" {
-				return benchChild(cmd.OutOrStdout(), child)
+				return benchChild(cmd.OutOrStdout(), child, scratch)
 			}
-			return benchAll(cmd.OutOrStdout(), cmd.ErrOrStderr(), only)
+			return benchAll(cmd.OutOrStdout(), cmd.ErrOrStderr(), only, scratch)
 		},
 	}
 	c.Flags().StringSliceVar(&only, "only", nil, "run only these cases: "+benchNames())
+	// Results are written where users write them (run's --out is under the
+	// working folder by default), not to the system's temporary folder,
+	// which on some machines costs far more per file created: on the
+	// 2-core VMs of BENCHMARKS.md about 1 ms against 22 us in /work.
+	c.Flags().StringVar(&scratch, "scratch", ".", "folder under which the cases write their results (a hidden temporary folder, removed afterwards)")
 	c.Flags().StringVar(&child, "child", "", "internal: run one case in this process")
 	c.Flags().MarkHidden("child")
 	return c
@@ -106,7 +115,7 @@ func benchNames() string {
 	return strings.Join(n, ", ")
 }
 
-func benchAll(w, log io.Writer, only []string) error {
+func benchAll(w, log io.Writer, only []string, scratch string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -125,7 +134,7 @@ func benchAll(w, log io.Writer, only []string) error {
 			continue
 		}
 		fmt.Fprintf(log, "bench %s ...\n", b.name)
-		cmd := exec.Command(self, "bench", "--child", b.name)
+		cmd := exec.Command(self, "bench", "--child", b.name, "--scratch", scratch)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, log
 		if err := cmd.Run(); err != nil {
@@ -162,6 +171,11 @@ func benchAll(w, log io.Writer, only []string) error {
 		ec, rc := e.CPU/float64(len(e.Wall)), r.CPU/float64(len(r.Wall)) // per repetition, whole child process
 		fmt.Fprintf(w, "plain case, 20 seeds: engine with its files %.3f s (%.2f s CPU), exact reference %.3f s (%.2f s CPU): %.1f x (%.1f x in CPU)\n",
 			median(e.Wall), ec, median(r.Wall), rc, median(e.Wall)/median(r.Wall), ec/rc)
+		if h := results["plain-host"]; len(h.Wall) > 0 {
+			hc := h.CPU / float64(len(h.Wall))
+			fmt.Fprintf(w, "plain case host by host: %.3f s (%.2f s CPU): %.1f x the reference (%.1f x in CPU)\n",
+				median(h.Wall), hc, median(h.Wall)/median(r.Wall), hc/rc)
+		}
 	}
 	return nil
 }
@@ -195,7 +209,7 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-func benchChild(w io.Writer, name string) error {
+func benchChild(w io.Writer, name, scratch string) error {
 	var b *benchCase
 	for i := range benchCases {
 		if benchCases[i].name == name {
@@ -209,7 +223,7 @@ func benchChild(w io.Writer, name string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "wormwatch-bench-")
+	tmp, err := os.MkdirTemp(scratch, ".wormwatch-bench-")
 	if err != nil {
 		return err
 	}
@@ -236,16 +250,22 @@ func benchChild(w io.Writer, name string) error {
 		for i := range seeds {
 			seeds[i] = uint64(i + 1)
 		}
-		start := time.Now()
-		outs, err := runner.Seeds(context.Background(), sc, resolved, seeds, func(s uint64) string {
-			return filepath.Join(tmp, results.SeedDirName(s))
-		}, runner.Options{Engine: b.engine, Workers: b.workers, Version: version.Version})
-		if err != nil {
-			return err
+		opt := runner.Options{Engine: b.engine, Workers: b.workers, Version: version.Version}
+		if b.unlumped {
+			opt.Configure = func(_ uint64, o *sim.Options) { o.Unlumped = true }
 		}
-		r.Wall = []float64{time.Since(start).Seconds()}
-		for _, o := range outs {
-			r.Probes += o.Summary.SimulatedProbes
+		for rep := range max(b.runs, 1) {
+			start := time.Now()
+			outs, err := runner.Seeds(context.Background(), sc, resolved, seeds, func(s uint64) string {
+				return filepath.Join(tmp, fmt.Sprintf("rep%d", rep), results.SeedDirName(s))
+			}, opt)
+			if err != nil {
+				return err
+			}
+			r.Wall = append(r.Wall, time.Since(start).Seconds())
+			for _, o := range outs {
+				r.Probes += o.Summary.SimulatedProbes
+			}
 		}
 	} else {
 		for i := 1; i <= b.runs; i++ {
