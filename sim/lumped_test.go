@@ -149,14 +149,15 @@ func ipString(a uint32) string { return fmt.Sprintf("%d.%d.%d.%d", a>>24, a>>16&
 // the recorded infections show, between the lumped and the host-by-host
 // run of the plain case over 200 seeds each: the infections the first
 // host makes, the most infections one host makes, and the hosts that
-// infect at least one other, with two-sample Kolmogorov-Smirnov tests at
+// infect at least one other; and the traffic, the probes and the bytes on
+// the wire of the whole run; with two-sample Kolmogorov-Smirnov tests at
 // level plainAlpha each (the counts are discrete: the test is
 // conservative). The same seed places the same population both ways, so
 // once every host is infected the two runs infected the same addresses.
 func TestLumpedAgreesWithHostByHost(t *testing.T) {
 	t.Parallel()
 	sc := lumpedCase(t)
-	type tree struct{ first, most, infectors float64 }
+	type tree struct{ first, most, infectors, probes, bytes float64 }
 	measure := func(res *Result) tree {
 		by := map[uint32]int{}
 		for _, in := range res.Infections {
@@ -168,7 +169,12 @@ func TestLumpedAgreesWithHostByHost(t *testing.T) {
 		for _, n := range by {
 			most = max(most, n)
 		}
-		return tree{first: float64(by[res.Infections[0].Address]), most: float64(most), infectors: float64(len(by))}
+		bytes := 0.0
+		for _, b := range res.Bins {
+			bytes += float64(b.BytesOnWire)
+		}
+		return tree{first: float64(by[res.Infections[0].Address]), most: float64(most), infectors: float64(len(by)),
+			probes: float64(res.SimulatedProbes), bytes: bytes}
 	}
 	run := func(engine string) ([]tree, [][]uint32) {
 		out := make([]tree, plainSeeds)
@@ -208,6 +214,8 @@ func TestLumpedAgreesWithHostByHost(t *testing.T) {
 		{"infections by the first host", func(x tree) float64 { return x.first }},
 		{"most infections by one host", func(x tree) float64 { return x.most }},
 		{"hosts that infect", func(x tree) float64 { return x.infectors }},
+		{"probes", func(x tree) float64 { return x.probes }},
+		{"bytes on the wire", func(x tree) float64 { return x.bytes }},
 	} {
 		a, b := make([]float64, plainSeeds), make([]float64, plainSeeds)
 		for i := range a {
