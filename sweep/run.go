@@ -10,8 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"wormwatch/report"
 	"wormwatch/results"
-	"wormwatch/runner"
 	"wormwatch/scenario"
 	"wormwatch/sim"
 )
@@ -101,13 +101,36 @@ func NewPlan(s *Spec) (*Plan, error) {
 // Runs returns the number of runs of the plan: points × seeds.
 func (p *Plan) Runs() int { return len(p.Points) * len(p.Seeds) }
 
+// Job is one run of a sweep: a point's scenario for one seed.
+type Job struct {
+	Scenario *scenario.Scenario
+	Resolved []byte // the scenario's resolved TOML (scenario.toml of the run's folder)
+	Seed     uint64
+	Engine   string // sim.EngineFast or sim.EngineProbe
+	BaseDir  string // folder the scenario's relative paths are read from
+	// Dir is the folder to write the run's results folder to; the sweep
+	// removes it once it has read the summary.
+	Dir string
+	// Keep must be called with the finished run's result (it must not keep
+	// the infections).
+	Keep func(res *sim.Result)
+}
+
+// RunFunc runs one Job and returns the run's summary. The command line
+// passes runner.Seeds for the job's one seed, on one worker (the sweep runs
+// Workers jobs at once); an error that is the input's fault should be a
+// runner.SetupError. Like replay's SeedsFunc, it keeps this package free of
+// the runner (and lets another runner, on other machines, take its place).
+type RunFunc func(ctx context.Context, job Job) (report.Summary, error)
+
 // Options control Run.
 type Options struct {
-	Workers int    // runs at once; 0 means one per CPU
-	Version string // the program's version, recorded in each run's summary
-	// Scratch is a folder for the runs' results folders: runner writes each
-	// run there, the sweep reads what it needs and removes the folder.
+	Run     RunFunc // runs one job
+	Workers int     // jobs at once; 0 means one per CPU
+	// Scratch is a folder for the runs' results folders: each run is
+	// written there, the sweep reads what it needs and removes the folder.
 	Scratch  string
+	Version  string                // the program's version, recorded in sweep.json
 	Progress func(done, total int) // after each run, if set
 }
 
@@ -119,8 +142,9 @@ type Result struct {
 	version string
 }
 
-// Run runs every point of the plan for every seed, through runner.Seeds
-// (the path of `wormwatch run --seeds`), Workers runs at once. Each run is
+// Run runs every point of the plan for every seed through opt.Run (the
+// command line: runner.Seeds, the path of `wormwatch run --seeds`),
+// Workers runs at once. Each run is
 // a pure function of its scenario and seed, so the result does not depend
 // on Workers. When ctx is cancelled Run stops and returns ctx's error.
 func Run(ctx context.Context, p *Plan, opt Options) (*Result, error) {
@@ -191,9 +215,9 @@ func (p *Plan) runOne(ctx context.Context, point, seedIdx int, opt Options) ([]f
 	seed := p.Seeds[seedIdx]
 	dir := filepath.Join(opt.Scratch, fmt.Sprintf("point-%06d-%s", point+1, results.SeedDirName(seed)))
 	var peak int64
-	outs, err := runner.Seeds(ctx, l.sc, l.resolved, []uint64{seed}, func(uint64) string { return dir }, runner.Options{
-		Engine: p.Spec.Engine, BaseDir: p.BaseDir, Workers: 1, Version: opt.Version,
-		Keep: func(_ uint64, r *sim.Result) {
+	sum, err := opt.Run(ctx, Job{
+		Scenario: l.sc, Resolved: l.resolved, Seed: seed, Engine: p.Spec.Engine, BaseDir: p.BaseDir, Dir: dir,
+		Keep: func(r *sim.Result) {
 			for _, b := range r.Bins {
 				peak = max(peak, b.Infected)
 			}
@@ -201,19 +225,12 @@ func (p *Plan) runOne(ctx context.Context, point, seedIdx int, opt Options) ([]f
 	})
 	os.RemoveAll(dir)
 	if err != nil {
-		var se runner.SetupError
-		if errors.As(err, &se) {
-			return nil, p.Spec.fail("factor", "point %d (%s), seed %d: %v", point+1, strings.Join(p.Points[point].Sets(p.Spec.Factors), " "), seed, se.Err)
-		}
-		return nil, err
-	}
-	if len(outs) != 1 {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("point %d, seed %d: the run gave no result", point+1, seed)
+		return nil, fmt.Errorf("%s: point %d (%s), seed %d: %w", p.Spec.File, point+1, strings.Join(p.Points[point].Sets(p.Spec.Factors), " "), seed, err)
 	}
-	rv := runValues{summary: outs[0].Summary, peakInfected: peak}
+	rv := runValues{summary: sum, peakInfected: peak}
 	v := make([]float64, len(p.Spec.Outputs))
 	for i, name := range p.Spec.Outputs {
 		v[i] = outputs[name].of(rv)

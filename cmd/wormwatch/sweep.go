@@ -18,6 +18,9 @@ import (
 
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
+	"wormwatch/report"
+	"wormwatch/runner"
+	"wormwatch/sim"
 	"wormwatch/sweep"
 )
 
@@ -79,7 +82,7 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 		return userWriteError(&atomicfile.CreateError{Err: err})
 	}
 	defer os.RemoveAll(scratch)
-	opt := sweep.Options{Workers: f.workers, Version: version.Version, Scratch: scratch}
+	opt := sweep.Options{Run: sweepRun, Workers: f.workers, Version: version.Version, Scratch: scratch}
 	bar := sweepBar(cmd.ErrOrStderr(), f.quiet, plan.Runs())
 	if bar != nil {
 		opt.Progress = func(done, _ int) { bar.Set(done) }
@@ -91,10 +94,6 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	}
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{"interrupted: the sweep was stopped; nothing was written"}
-	}
-	var se *sweep.Error
-	if errors.As(err, &se) {
-		return usageError{err}
 	}
 	if err != nil {
 		return err
@@ -112,6 +111,25 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	}
 	printSweep(cmd.OutOrStdout(), res, out, time.Since(start))
 	return nil
+}
+
+// sweepRun runs one job of a sweep with runner.Seeds, on one worker: the
+// sweep runs its jobs in parallel itself.
+func sweepRun(ctx context.Context, j sweep.Job) (report.Summary, error) {
+	outs, err := runner.Seeds(ctx, j.Scenario, j.Resolved, []uint64{j.Seed}, func(uint64) string { return j.Dir }, runner.Options{
+		Engine: j.Engine, BaseDir: j.BaseDir, Workers: 1, Version: version.Version,
+		Keep: func(_ uint64, res *sim.Result) { j.Keep(res) },
+	})
+	if err != nil {
+		return report.Summary{}, err
+	}
+	if len(outs) != 1 {
+		if err := ctx.Err(); err != nil {
+			return report.Summary{}, err
+		}
+		return report.Summary{}, fmt.Errorf("seed %d: the run gave no result", j.Seed)
+	}
+	return outs[0].Summary, nil
 }
 
 // claimSweepOut claims the output folder: --out, which must not exist or
