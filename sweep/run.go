@@ -71,8 +71,7 @@ func NewPlan(s *Spec) (*Plan, error) {
 		}
 		for _, t := range texts {
 			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), f.Key+"="+t)); err != nil {
-				var se *scenario.Error
-				if errors.As(err, &se) && strings.HasSuffix(se.Msg, "unknown key") || strings.Contains(err.Error(), "no key") {
+				if keyProblem(err) {
 					field = "key"
 				}
 				return nil, s.failFactor(i, field, "%v", err)
@@ -96,6 +95,22 @@ func NewPlan(s *Spec) (*Plan, error) {
 		p.loaded[k] = loadedScenario{sc, resolved}
 	}
 	return p, nil
+}
+
+// keyProblem tells an error of a --set whose key the scenario does not
+// have (reported at the factor's key) from one whose value it refuses (at
+// its values), by the messages of package param's key lookup.
+func keyProblem(err error) bool {
+	var se *scenario.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	for _, m := range []string{"unknown key", "has no elements to set", "is out of range (0 to", "has no element named", "so it has no key"} {
+		if strings.Contains(se.Msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // Runs returns the number of runs of the plan: points × seeds.
