@@ -98,6 +98,10 @@ func TestNewPlanScenarioErrors(t *testing.T) {
 			"bad.toml:2: set: --set space.bitz=16"},
 		{"unknown scenario", strings.Replace(goodGrid, "fast-uniform", "nosuch", 1),
 			"bad.toml:1: scenario: nosuch"},
+		{"bound out of range", "scenario = \"fast-uniform\"\ndesign = \"lhs\"\npoints = 4\n[[factor]]\nkey = \"population.patched\"\nmin = 0.0\nmax = 1.5\n",
+			"bad.toml:7: factor[1].max: --set population.patched=1.5"},
+		{"float bounds of an integer key", "scenario = \"fast-uniform\"\ndesign = \"lhs\"\npoints = 4\n[[factor]]\nkey = \"population.hosts\"\nmin = 100.0\nmax = 200.0\n",
+			"bad.toml:5: factor[1].key: point 1: --set population.hosts=152.78: population.hosts: want an integer"},
 		{"advisory that is not there", strings.Replace(goodGrid, "population.patched", "defense.advisory.cert.time", 1),
 			"bad.toml:11: factor[2].key: --set defense.advisory.cert.time=0.0"},
 	}

@@ -58,19 +58,20 @@ func NewPlan(s *Spec) (*Plan, error) {
 	// Each factor alone, at each of its values or at both bounds, so that a
 	// key the scenario does not take is reported at its factor.
 	for i, f := range s.Factors {
-		field, texts := "values", []string(nil)
+		var fields, texts []string
 		if s.Design == DesignGrid {
 			for _, v := range f.Values {
 				t, _ := valueText(v)
-				texts = append(texts, t)
+				fields, texts = append(fields, "values"), append(texts, t)
 			}
 		} else {
 			lo, _ := f.at(0)
 			hi, _ := f.at(1)
-			field, texts = "key", []string{lo, hi}
+			fields, texts = []string{"min", "max"}, []string{lo, hi}
 		}
-		for _, t := range texts {
+		for j, t := range texts {
 			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), f.Key+"="+t)); err != nil {
+				field := fields[j]
 				if keyProblem(err) {
 					field = "key"
 				}
@@ -87,7 +88,7 @@ func NewPlan(s *Spec) (*Plan, error) {
 	for k, pt := range pts {
 		sc, resolved, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), pt.Sets(s.Factors)...))
 		if err != nil {
-			return nil, s.fail("factor", "point %d (%s): %v", k+1, strings.Join(pt.Sets(s.Factors), " "), err)
+			return nil, s.pointError(p.Scenario, k, pt, err)
 		}
 		if s.Engine == sim.EngineProbe && sc.Space.Bits > sim.MaxProbeEngineBits {
 			return nil, s.fail("engine", "the probe engine takes spaces of at most 2^%d addresses; point %d has 2^%d (set space.bits)", sim.MaxProbeEngineBits, k+1, sc.Space.Bits)
@@ -95,6 +96,19 @@ func NewPlan(s *Spec) (*Plan, error) {
 		p.loaded[k] = loadedScenario{sc, resolved}
 	}
 	return p, nil
+}
+
+// pointError reports a point whose scenario cannot be loaded: at the first
+// factor whose value alone is refused, or else (values that do not fit
+// together) at the first [[factor]] table.
+func (s *Spec) pointError(scen string, k int, pt Point, err error) error {
+	sets := pt.Sets(s.Factors)
+	for i, a := range sets {
+		if _, _, e := scenario.Load(scen, append(append([]string(nil), s.Set...), a)); e != nil {
+			return s.failFactor(i, "key", "point %d: %v", k+1, e)
+		}
+	}
+	return &Error{File: s.File, Line: s.lines["factor.0"], Field: "factor", Msg: fmt.Sprintf("point %d (%s): %v", k+1, strings.Join(sets, " "), err)}
 }
 
 // keyProblem tells an error of a --set whose key the scenario does not

@@ -72,11 +72,13 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if plan.BaseDir != "" {
 		inputs = append(inputs, plan.Scenario)
 	}
-	out, old, err := claimSweepOut(f.out, spec, inputs, f.force)
+	out, replace, err := claimSweepOut(f.out, spec, inputs, f.force)
 	if err != nil {
 		return err
 	}
-	defer atomicfile.Release(out)
+	if !replace {
+		defer atomicfile.Release(out)
+	}
 	scratch, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".runs"+atomicfile.PartialInfix)
 	if err != nil {
 		return userWriteError(&atomicfile.CreateError{Err: err})
@@ -98,9 +100,13 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if err != nil {
 		return err
 	}
-	if old != "" {
-		// --force over an existing folder: it was moved aside; put it back
-		// if the new one cannot be written.
+	if replace {
+		// --force over an existing folder: moved aside only now that the
+		// sweep is done, and put back if the new one cannot be written.
+		old := filepath.Join(filepath.Dir(out), atomicfile.TempName(filepath.Base(out)+".old"))
+		if err := os.Rename(out, old); err != nil {
+			return userWriteError(&atomicfile.CreateError{Err: err})
+		}
 		if err := res.Write(out); err != nil {
 			os.Rename(old, out)
 			return userWriteError(err)
@@ -133,56 +139,49 @@ func sweepRun(ctx context.Context, j sweep.Job) (report.Summary, error) {
 }
 
 // claimSweepOut claims the output folder: --out, which must not exist or
-// be empty, or with --force may be an existing folder (moved aside to a
-// hidden name, returned as old, and removed once the new one is in place)
-// unless it holds one of the inputs; or a new folder under ./runs.
-func claimSweepOut(flagOut string, spec *sweep.Spec, inputs []string, force bool) (out, old string, err error) {
+// be empty; or, with --force, an existing folder that holds none of the
+// inputs, to be replaced once the sweep is done (replace is true, and
+// nothing is claimed); or a new folder under ./runs.
+func claimSweepOut(flagOut string, spec *sweep.Spec, inputs []string, force bool) (out string, replace bool, err error) {
 	if flagOut == "" {
 		stem := strings.TrimSuffix(filepath.Base(spec.File), filepath.Ext(spec.File))
 		out, err = claimOut("", "sweep-"+stem)
-		return out, "", err
+		return out, false, err
 	}
 	out = filepath.Clean(flagOut)
-	fi, err := os.Lstat(out)
-	if err == nil {
+	if fi, err := os.Lstat(out); err == nil {
 		if !fi.IsDir() {
-			return "", "", usagef("--out %s: exists and is not a folder", out)
+			return "", false, usagef("--out %s: exists and is not a folder", out)
 		}
 		absOut, _ := filepath.Abs(out)
 		for _, in := range inputs {
 			absIn, _ := filepath.Abs(in)
 			if strings.HasPrefix(absIn, absOut+string(filepath.Separator)) {
-				return "", "", usagef("--out %s: holds %s, an input of the sweep; choose another folder", out, in)
+				return "", false, usagef("--out %s: holds %s, an input of the sweep; choose another folder", out, in)
 			}
 		}
 		if cwd, err := os.Getwd(); err == nil && (cwd == absOut || strings.HasPrefix(cwd, absOut+string(filepath.Separator))) {
-			return "", "", usagef("--out %s: is the working folder or holds it; choose another folder", out)
+			return "", false, usagef("--out %s: is the working folder or holds it; choose another folder", out)
 		}
 		ents, _ := os.ReadDir(out)
-		if len(ents) == 0 {
-			if err := os.Remove(out); err != nil {
-				return "", "", userWriteError(&atomicfile.CreateError{Err: err})
-			}
-		} else if !force {
-			return "", "", usagef("--out %s: exists and is not empty (give --force to replace it)", out)
-		} else {
-			old = filepath.Join(filepath.Dir(out), atomicfile.TempName(filepath.Base(out)+".old"))
-			if err := os.Rename(out, old); err != nil {
-				return "", "", userWriteError(&atomicfile.CreateError{Err: err})
-			}
+		switch {
+		case len(ents) > 0 && !force:
+			return "", false, usagef("--out %s: exists and is not empty (give --force to replace it)", out)
+		case len(ents) > 0:
+			return out, true, nil
+		}
+		if err := os.Remove(out); err != nil {
+			return "", false, userWriteError(&atomicfile.CreateError{Err: err})
 		}
 	}
 	if err := atomicfile.Claim(out); err != nil {
-		if old != "" {
-			os.Rename(old, out)
-		}
 		var ee *atomicfile.ExistsError
 		if errors.As(err, &ee) {
-			return "", "", usagef("--out %w", err)
+			return "", false, usagef("--out %w", err)
 		}
-		return "", "", userWriteError(err)
+		return "", false, userWriteError(err)
 	}
-	return out, old, nil
+	return out, false, nil
 }
 
 func sweepBar(w io.Writer, quiet bool, runs int) *progressbar.ProgressBar {

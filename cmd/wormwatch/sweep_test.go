@@ -110,8 +110,16 @@ func TestSweepOut(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "o", "extra")); err == nil {
 		t.Error("--force kept a file of the old folder")
 	}
-	if left := leftovers(t, dir, "tiny.toml", "o"); len(left) > 0 {
+	if left := leftovers(t, dir, "tiny.toml", "bad.toml", "o"); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
+	}
+	// A bad sweep with --force leaves the old folder as it was.
+	os.WriteFile(filepath.Join(dir, "bad.toml"), []byte(strings.Replace(tinySweep, "design =", "desing =", 1)), 0o644)
+	if r := wormwatch(t, dir, "sweep", "bad.toml", "--out", "o", "--force"); r.code != 2 {
+		t.Errorf("bad sweep file with --force: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if kept, _ := os.ReadFile(filepath.Join(dir, "o", "points.csv")); string(kept) != string(first) {
+		t.Error("a bad sweep with --force changed the old folder")
 	}
 	// The sweep file inside the output folder: never replaced.
 	os.WriteFile(filepath.Join(dir, "o", "tiny.toml"), []byte(tinySweep), 0o644)
