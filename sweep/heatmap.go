@@ -22,11 +22,17 @@ type grid2 struct {
 	cols, rows int
 }
 
-func (g grid2) Dims() (int, int)      { return g.cols, g.rows }
-func (g grid2) Z(c, r int) float64    { return g.z[c][r] }
-func (g grid2) X(c int) float64       { return float64(c) }
-func (g grid2) Y(r int) float64       { return float64(r) }
-func (g grid2) min() (lo, hi float64) { return minMax(g.z) }
+// Dims implements plotter.GridXYZ: columns and rows.
+func (g grid2) Dims() (int, int) { return g.cols, g.rows }
+
+// Z implements plotter.GridXYZ: the mean at column c and row r.
+func (g grid2) Z(c, r int) float64 { return g.z[c][r] }
+
+// X implements plotter.GridXYZ: column c is drawn at x = c.
+func (g grid2) X(c int) float64 { return float64(c) }
+
+// Y implements plotter.GridXYZ: row r is drawn at y = r.
+func (g grid2) Y(r int) float64 { return float64(r) }
 
 func minMax(z [][]float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
@@ -69,7 +75,7 @@ func (r *Result) HeatMaps() ([]chart.Figure, error) {
 		p.Y.Tick.Marker = labelTicks(r.texts(1, nx, ny, false))
 		p.X.Min, p.X.Max = -0.5, float64(nx)-0.5
 		p.Y.Min, p.Y.Max = -0.5, float64(ny)-0.5
-		lo, hi := g.min()
+		lo, hi := minMax(g.z)
 		if math.IsInf(lo, 1) { // no value at all
 			lo, hi = 0, 1
 		}
