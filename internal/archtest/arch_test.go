@@ -146,6 +146,10 @@ var floor = map[string][]string{
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// sweep runs a scenario over a design of its keys; like replay it does
+	// not run seeds itself (its caller passes runner.Seeds), and draws its
+	// heat maps with chart.
+	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "report", "results", "scenario", "sim"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
