@@ -5,8 +5,8 @@ import (
 	"io"
 	"net/netip"
 	"strings"
-	"time"
 
+	"wormwatch/internal/timespan"
 	"wormwatch/share"
 )
 
@@ -103,7 +103,7 @@ func (r *Report) stixSources() (*stixSources, error) {
 			k := stixKey{f.Name, a}
 			if p := out.bySrc[k]; p != nil { // the same address logged in two forms
 				p.Count += f.Lines
-				p.FirstSeen, p.LastSeen = minTime(p.FirstSeen, f.FirstSeen), maxTime(p.LastSeen, f.LastSeen)
+				p.FirstSeen, p.LastSeen = timespan.Earlier(p.FirstSeen, f.FirstSeen), timespan.Later(p.LastSeen, f.LastSeen)
 				continue
 			}
 			if len(out.byFam[f.Name]) >= MaxSTIXSources {
@@ -135,19 +135,3 @@ func (r Reference) ShareText() string {
 // referenceSources are the words for the sources of references share
 // knows, by the name a signatures file gives.
 var referenceSources = map[string]string{"snort": "Snort sid", "emerging-threats": "Emerging Threats sid", "cert": "CERT", "microsoft": "Microsoft"}
-
-// minTime returns the earlier of a and b, a zero a counting as unset.
-func minTime(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// maxTime returns the later of a and b.
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"wormwatch/internal/timespan"
 )
 
 // Notice is what one owner is told: its infected addresses and a summary.
@@ -190,7 +192,7 @@ func fill(n Notice, sources []Source, asnOf []uint32, idx []int32, in *interner)
 	for j, i := range idx {
 		s := sources[i]
 		n.Sources[j], n.ASNs[j] = s, asnOf[i]
-		n.FirstSeen, n.LastSeen = earlier(n.FirstSeen, s.FirstSeen), later(n.LastSeen, s.LastSeen)
+		n.FirstSeen, n.LastSeen = timespan.Earlier(n.FirstSeen, s.FirstSeen), timespan.Later(n.LastSeen, s.LastSeen)
 		n.Count += s.Count
 		if j == 0 || !slices.Equal(s.Families, n.Sources[j-1].Families) {
 			fams = append(fams, s.Families...)

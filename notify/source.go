@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"wormwatch/detect"
+	"wormwatch/internal/timespan"
 )
 
 // Source is one infected address as detections saw it.
@@ -134,7 +135,7 @@ func merge(src []Source) []Source {
 		j := i + 1
 		for ; j < len(src) && src[j].Addr == s.Addr; j++ {
 			t := &src[j]
-			s.FirstSeen, s.LastSeen = earlier(s.FirstSeen, t.FirstSeen), later(s.LastSeen, t.LastSeen)
+			s.FirstSeen, s.LastSeen = timespan.Earlier(s.FirstSeen, t.FirstSeen), timespan.Later(s.LastSeen, t.LastSeen)
 			s.Count += t.Count
 			s.Families = in.of(append(slices.Clone(s.Families), t.Families...))
 			s.Reporters = in.of(append(slices.Clone(s.Reporters), t.Reporters...))
@@ -146,20 +147,4 @@ func merge(src []Source) []Source {
 		i = j
 	}
 	return out
-}
-
-// earlier returns the earlier of a and b, a zero time counting as unset.
-func earlier(a, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
-	}
-	return a
-}
-
-// later returns the later of a and b.
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

@@ -94,7 +94,7 @@ func own(paths []string) []string {
 var floor = map[string][]string{
 	// Floor 0, the foundation: the standard library and one another only.
 	"internal/atomicfile": nil, "internal/flock": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
-	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil,
+	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil, "internal/timespan": nil,
 	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
 	"sim/reference":          nil, // the exact minimal simulator of the plain case: standard library only
 	"internal/names":         {"internal/param"},
@@ -124,7 +124,7 @@ var floor = map[string][]string{
 	"replay": {"internal/atomicfile", "internal/thousands", "results", "scenario", "scenario/builtin/reference", "sim"},
 	// The data side: real data as well as simulated; never the engine.
 	"share":           {"internal/atomicfile", "internal/outpath", "internal/thousands", "results"},
-	"detect":          {"internal/ctxpoll", "internal/ipv4text", "internal/names", "internal/param", "internal/thousands", "results", "share"},
+	"detect":          {"internal/ctxpoll", "internal/ipv4text", "internal/names", "internal/param", "internal/thousands", "internal/timespan", "results", "share"},
 	"forecast":        {"internal/ctxpoll", "internal/infile", "internal/names", "internal/param", "internal/paramcli", "internal/thousands", "results"},
 	"forecast/gendoc": {"forecast", "internal/gendoc"},
 	"watch":           {"detect", "forecast", "internal/ipv4text", "internal/param"},
@@ -133,7 +133,7 @@ var floor = map[string][]string{
 	"store":           {"internal/flock"},
 	"taxii":           {"internal/flock", "internal/names", "internal/param"},
 	"alert":           {"detect", "forecast", "internal/names", "internal/param", "internal/thousands", "internal/version", "share", "store"},
-	"notify":          {"detect", "internal/atomicfile", "internal/ipv4text", "internal/thousands"},
+	"notify":          {"detect", "internal/atomicfile", "internal/ipv4text", "internal/thousands", "internal/timespan"},
 	"serve":           {"alert", "csafsite", "detect", "forecast", "ingest/follow", "ingest/packet", "internal/infile", "internal/ipv4text", "internal/names", "internal/param", "internal/paramcli", "notify", "pool", "results", "serve/dashboard", "serve/metrics", "share", "store", "taxii", "watch"},
 	"serve/metrics":   {"detect", "results", "watch"},
 	"csafsite":        {"internal/atomicfile", "internal/param", "share"},
