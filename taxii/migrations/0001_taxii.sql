@@ -41,7 +41,7 @@ CREATE TABLE audit (
   count      INTEGER NOT NULL DEFAULT 0,
   seq_min    INTEGER,           -- the object versions served or written: their seqs,
   seq_max    INTEGER,           -- from seq_min to seq_max,
-  seqs       BLOB               -- as varint deltas from seq_min
+  seqs       BLOB               -- packed by packSeqs (taxii/db.go): a format byte, then uvarint deltas or runs
 );
 CREATE INDEX audit_member ON audit (member, seq);
 CREATE INDEX audit_collection ON audit (collection, seq);
