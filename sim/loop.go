@@ -184,13 +184,13 @@ func poisson(r *rand.Rand, mean float64) int64 {
 // calendar phase, a wake-up, a reboot, a switch-off), which is stale if the
 // infection it belongs to is over.
 func (w *world) handle(e event) {
+	if l, ok := w.g.(*lumped); ok {
+		l.handle(e)
+		return
+	}
 	h := e.host
 	switch e.kind {
 	case evSeed:
-		if l, ok := w.g.(*lumped); ok {
-			l.seed(e.t)
-			return
-		}
 		w.seed(e.v, e.t)
 		return
 	case evPatch:

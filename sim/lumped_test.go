@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"wormwatch/internal/stattest"
+	"wormwatch/ipv4"
 	"wormwatch/scenario"
+	"wormwatch/worm"
 )
 
 // TestLumpable: the plain case lumps, and each thing that makes hosts
@@ -37,7 +39,6 @@ func TestLumpable(t *testing.T) {
 		sc   *scenario.Scenario
 		opt  Options
 	}{
-		{"codered2-july19", load("codered2-july19"), fast},
 		{"codered-2001", load("codered-2001"), fast},
 		{"hitlist", load("hitlist"), fast},
 		{"unlumped", load("fast-uniform"), Options{Engine: EngineFast, Unlumped: true}},
@@ -54,7 +55,7 @@ func TestLumpable(t *testing.T) {
 		{"diurnal", load("fast-uniform", "defense.diurnal.off_share=0.5"), fast},
 		{"congestion", load("fast-uniform", "defense.congestion.eta=3"), fast},
 		{"worm reboots", load("fast-uniform", "worm.reboot.after=24h"), fast},
-		{"calendar", load("fast-uniform", "worm.calendar.kind=monthly"), fast},
+		{"wake delay", load("codered2-july19", "worm.calendar.wake_delay.kind=exponential", "worm.calendar.wake_delay.mean=1h"), fast},
 	} {
 		if why := lumpable(c.sc, c.opt); why == "" {
 			t.Errorf("%s: lumped, but its hosts are not interchangeable (or are watched one by one)", c.name)
@@ -62,9 +63,19 @@ func TestLumpable(t *testing.T) {
 			t.Logf("%s: %s", c.name, why)
 		}
 	}
-	// Threads at one rate whatever the language lump.
-	if why := lumpable(load("fast-uniform", "worm.rate.model=threads"), fast); why != "" {
-		t.Errorf("threads, one rate: not lumped (%s)", why)
+	// Threads at one rate whatever the language lump, and so does Code Red
+	// v2's monthly calendar read on clocks of their own (no wake delay).
+	for _, c := range []struct {
+		name string
+		sc   *scenario.Scenario
+	}{
+		{"threads, one rate", load("fast-uniform", "worm.rate.model=threads")},
+		{"codered2-july19", load("codered2-july19")},
+		{"monthly, till September", load("codered2-july19", "end=2001-09-01T00:00:00Z")},
+	} {
+		if why := lumpable(c.sc, fast); why != "" {
+			t.Errorf("%s: not lumped (%s)", c.name, why)
+		}
 	}
 }
 
@@ -269,5 +280,165 @@ func TestLumpedInterrupted(t *testing.T) {
 	}
 	if n := len(res.Infections); n > 0 && res.Infections[n-1].Seconds >= whole {
 		t.Errorf("an infection at %.0f s, after the last whole bin (%.0f s)", res.Infections[n-1].Seconds, whole)
+	}
+}
+
+// calendarSets make codered2-july19 small (2^24 addresses, 1,406 hosts:
+// the density of 360,000 in 2^32) and long (to 2 August: the flood from
+// the 20th, the sleep from the 28th, the wake on the 1st), with wrong
+// clocks on a third of the hosts so that the hosts on clocks of their own
+// matter.
+func calendarSets(wrong string) []string {
+	return []string{"space.bits=24", "population.hosts=1406", "population.placement=uniform",
+		"end=2001-08-02T00:00:00Z", "population.clock.wrong_share=" + wrong}
+}
+
+// calendarAt are the times (seconds from the start, 19 July 10:00 UTC;
+// bin ends) at which the lumped and host-by-host runs are compared: the
+// spread, the flood, the sleep, the wake.
+var calendarAt = []float64{8 * 3600, 20 * 3600, 9*86400 + 2*3600, 13*86400 + 4*3600}
+
+// calendarSample is what is compared of one run.
+func calendarSample(res *Result) []float64 {
+	var v []float64
+	for _, a := range calendarAt {
+		b := res.Bins[int(a/res.BinSeconds)-1]
+		v = append(v, float64(b.Infected), float64(b.InfectedScanning), float64(b.InfectedFlooding))
+	}
+	flood := 0.0
+	for _, b := range res.Bins {
+		flood += float64(b.FloodBytes)
+	}
+	return append(v, float64(res.EverInfected), float64(res.SimulatedProbes), flood)
+}
+
+func calendarNames() []string {
+	var n []string
+	for _, a := range calendarAt {
+		for _, c := range []string{"infected", "scanning", "flooding"} {
+			n = append(n, fmt.Sprintf("%s(%gh)", c, a/3600))
+		}
+	}
+	return append(n, "ever infected", "probes", "flood bytes")
+}
+
+// runCalendar runs seeds first..first+n-1 of the scenario on two workers.
+func runCalendar(t *testing.T, sc *scenario.Scenario, engine string, first uint64, n int) [][]float64 {
+	out := make([][]float64, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = calendarSample(mustRun(t, sc, first+uint64(i), engine))
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// calendarDiffer compares two sets of samples statistic by statistic (KS
+// at level plainAlpha) and returns the tests that fail.
+func calendarDiffer(t *testing.T, label string, a, b [][]float64) []string {
+	var failed []string
+	crit := ksCritical(plainAlpha, len(a), len(b))
+	for k, name := range calendarNames() {
+		x, y := make([]float64, len(a)), make([]float64, len(b))
+		for i := range a {
+			x[i] = a[i][k]
+		}
+		for i := range b {
+			y[i] = b[i][k]
+		}
+		d, p := stattest.KS(x, y)
+		t.Logf("%s: %s: D=%.3f (critical %.3f) p=%.3g", label, name, d, crit, p)
+		if d > crit {
+			failed = append(failed, fmt.Sprintf("%s D=%.3f", name, d))
+		}
+	}
+	return failed
+}
+
+// TestLumpedCalendarAgreesWithHostByHost: Code Red v2's monthly calendar,
+// with a third of the clocks wrong, lumped (the class of right clocks
+// counted, the others one by one) against host by host, 200 seeds each:
+// infected, scanning and flooding hosts at four times (spreading,
+// flooding, asleep, awake again), ever infected, probes and flood bytes,
+// by KS at level plainAlpha each (15 statistics: a false alarm under 1.5%
+// of the time). A run whose clocks are all right must be told apart.
+func TestLumpedCalendarAgreesWithHostByHost(t *testing.T) {
+	t.Parallel()
+	load := func(wrong string) *scenario.Scenario {
+		sc, _, err := scenario.Load("codered2-july19", calendarSets(wrong))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	sc := load("0.33")
+	if why := lumpable(sc, Options{Engine: EngineFast}); why != "" {
+		t.Fatalf("not lumped: %s", why)
+	}
+	lumped := runCalendar(t, sc, EngineFast, 1, plainSeeds)
+	host := runCalendar(t, sc, engineHost, 1_000_001, plainSeeds)
+	for _, f := range calendarDiffer(t, "lumped vs host by host", lumped, host) {
+		t.Errorf("the lumped and host-by-host runs differ in distribution: %s", f)
+	}
+	right := runCalendar(t, load("0"), engineHost, 2_000_001, plainSeeds)
+	if len(calendarDiffer(t, "lumped vs host by host, all clocks right", lumped, right)) == 0 {
+		t.Error("the comparison cannot tell a third of the clocks wrong from all right")
+	}
+}
+
+// TestLumpedCalendarInfectors: in a recorded lumped run on the monthly
+// calendar, every infector was infected before its victim and was
+// scanning, by its own clock, when it infected it.
+func TestLumpedCalendarInfectors(t *testing.T) {
+	t.Parallel()
+	sc, _, err := scenario.Load("codered2-july19", calendarSets("0.33"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 5; seed++ {
+		res := mustRun(t, sc, seed, EngineFast)
+		hosts, err := placeHosts(context.Background(), sc, seed, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := map[uint32]int32{}
+		for h, a := range hosts.Addr {
+			clock[a] = hosts.ClockError[h]
+		}
+		v, err := worm.Compile(0, sc.Worms[0], ipv4.Space{Bits: sc.Space.Bits}, sc.Start.UTC(), sc.Space.AnswerFraction+sc.Space.Unreachable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		when := map[uint32]float64{}
+		wrong := 0
+		for i, in := range res.Infections {
+			if clock[in.Address] != 0 {
+				wrong++
+			}
+			if in.Infector != NoInfector {
+				t0, ok := when[in.Infector]
+				if !ok || t0 > in.Seconds {
+					t.Fatalf("seed %d: infection %d by %s, not infected before", seed, i, ipString(in.Infector))
+				}
+				if ph, _ := v.PhaseAt(in.Seconds, clock[in.Infector]); ph != worm.Scanning {
+					t.Fatalf("seed %d: infection %d at %.0f s by %s, whose calendar says %v", seed, i, in.Seconds, ipString(in.Infector), ph)
+				}
+			}
+			when[in.Address] = in.Seconds
+		}
+		if wrong == 0 {
+			t.Errorf("seed %d: no host with a wrong clock infected: the check saw only the class", seed)
+		}
 	}
 }

@@ -142,9 +142,12 @@ type streams struct {
 
 // output is what the run hands back, as it builds up.
 type output struct {
-	res       *Result
-	snaps     []float64       // snapshot times still to take, ascending
-	saturated map[string]bool // counters that reached satint.Max, by name (Result.Saturated)
+	res *Result
+	// infectorAddrs tells that Result.Infections name infectors by address
+	// already (a lumped run), not by host id.
+	infectorAddrs bool
+	snaps         []float64       // snapshot times still to take, ascending
+	saturated     map[string]bool // counters that reached satint.Max, by name (Result.Saturated)
 }
 
 // stream returns an independent random stream for one purpose of a run.
@@ -193,6 +196,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (
 		}
 		w.res.Interrupted = true
 		w.cut()
+	}
+	if l, ok := w.g.(*lumped); ok {
+		l.resolve()
 	}
 	w.finish()
 	w.res.WallSeconds = time.Since(wall).Seconds()
@@ -428,7 +434,7 @@ func (w *world) scheduleSeeds() {
 func (w *world) finish() {
 	res := w.res
 	for i := range res.Infections {
-		if id := res.Infections[i].Infector; id != NoInfector {
+		if id := res.Infections[i].Infector; id != NoInfector && !w.infectorAddrs {
 			res.Infections[i].Infector = w.hosts.Addr[id] // 4 bytes a host: fewer cache misses than w.h
 		}
 	}
