@@ -397,14 +397,20 @@ func TestRunFolder(t *testing.T) {
 // checks that the folder names its engine. The default engine is fast.
 func TestEngines(t *testing.T) {
 	t.Parallel()
-	for _, engine := range []string{"fast", "probe"} {
-		t.Run(engine, func(t *testing.T) {
+	// codered2-july19's hosts differ only by their clocks: the fast engine
+	// counts them unless told to follow them one by one (--host-by-host).
+	for _, c := range []struct {
+		name, engine string
+		extra        []string
+	}{{"fast", "fast", nil}, {"probe", "probe", nil}, {"fast-host-by-host", "fast", []string{"--host-by-host"}}} {
+		engine := c.engine
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			var outs []string
 			for i := range 2 {
-				out := fmt.Sprintf("%s-%d", engine, i)
-				r := mustRun(t, dir, join([]string{"run", "codered2-july19", "--engine", engine, "--seed", "3", "--out", out}, small)...)
+				out := fmt.Sprintf("%s-%d", c.name, i)
+				r := mustRun(t, dir, join([]string{"run", "codered2-july19", "--engine", engine, "--seed", "3", "--out", out}, c.extra, small)...)
 				if !strings.Contains(r.stdout, ", seed 3, "+engine+" engine,") {
 					t.Errorf("printed summary does not name the %s engine:\n%s", engine, r.stdout)
 				}
@@ -418,9 +424,16 @@ func TestEngines(t *testing.T) {
 				outs = append(outs, filepath.Join(dir, out))
 			}
 			sameFiles(t, outs[0], outs[1], "timeseries.csv", "timeseries.parquet", "infections.parquet", "scenario.toml")
-			if engine == "fast" {
+			if c.name == "fast" {
 				mustRun(t, dir, join([]string{"run", "codered2-july19", "--seed", "3", "--out", "default"}, small)...)
 				sameFiles(t, outs[0], filepath.Join(dir, "default"), "timeseries.csv", "infections.parquet")
+			}
+			if c.extra != nil {
+				// The flag takes effect: the same seed counted draws otherwise.
+				mustRun(t, dir, join([]string{"run", "codered2-july19", "--seed", "3", "--out", "lumped"}, small)...)
+				if bytes.Equal(readFile(t, filepath.Join(outs[0], "infections.parquet")), readFile(t, filepath.Join(dir, "lumped", "infections.parquet"))) {
+					t.Error("--host-by-host wrote the same infections as the run by counts")
+				}
 			}
 		})
 	}

@@ -37,6 +37,7 @@ type runFlags struct {
 	workers int
 	quiet   bool
 	infect  bool // --infections
+	host    bool // --host-by-host
 }
 
 func newRunCmd() *cobra.Command {
@@ -67,6 +68,7 @@ in parallel, one folder per seed under --out, without infections.parquet unless 
 	fl.IntVar(&f.workers, "workers", 0, "runs at once with --seeds (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.BoolVar(&f.infect, "infections", false, "with --seeds, also write each seed's infections.parquet (a single run always writes it)")
+	fl.BoolVar(&f.host, "host-by-host", false, "follow every host one by one even where the hosts are interchangeable and the fast engine would count them (slower; the same process in distribution, for comparison)")
 	return c
 }
 
@@ -195,6 +197,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, name string, f runFlags) er
 	}
 	stderr := cmd.ErrOrStderr()
 	opt := runner.Options{Engine: f.engine, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: !many || f.infect}
+	if f.host {
+		opt.Configure = func(_ uint64, o *sim.Options) { o.Unlumped = true }
+	}
 	bar := newProgress(stderr, f.quiet, sc, len(seeds))
 	if bar != nil {
 		opt.Progress, opt.Done = bar.progress, bar.done
