@@ -9,10 +9,12 @@
 #   scripts/scaling.sh > scaling.csv
 #   SIZES="10000 100000" PLACEMENTS=uniform RUNS=2 scripts/scaling.sh >> scaling.csv
 #   BIN=/work/bin/wormwatch scripts/scaling.sh   # an already built binary
+#   EXTRA=--host-by-host scripts/scaling.sh        # more arguments of run for every run
 #
 # load1 is the 1-minute load average just before the run. Runs go in the
-# order given, smallest first; 10^8 hosts needs about 8 GB and minutes, so
-# it is not in the default SIZES (add 100000000 to run it, alone).
+# order given, smallest first; 10^8 hosts takes under a minute and 4 GB (8 GB
+# and minutes host by host), so it is not in the default SIZES (add
+# 100000000 to run it, alone).
 # The CSV is what scripts/scalingplot reads. Each run's results folder (and
 # the binary, when built here) goes to a temporary folder under
 # $TMPDIR_SCALING (default: the repository; /tmp may be noexec), removed at
@@ -24,6 +26,7 @@ SIZES=${SIZES:-"10000 100000 1000000 10000000"}
 PLACEMENTS=${PLACEMENTS:-"uniform clustered"}
 RUNS=${RUNS:-1}
 HEADER=${HEADER:-1}
+read -r -a extra <<< "${EXTRA:-}"
 
 tmp=$(mktemp -d -p "${TMPDIR_SCALING:-$PWD}" scaling.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,7 +52,7 @@ for hosts in $SIZES; do
 			load=$(cut -d' ' -f1 /proc/loadavg)
 			rm -rf "$tmp/out"
 			/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$bin" run codered2-july19 --quiet \
-				--out "$tmp/out" --set "population.hosts=$hosts" "${set_placement[@]}" \
+				--out "$tmp/out" --set "population.hosts=$hosts" "${set_placement[@]}" "${extra[@]}" \
 				> "$tmp/stdout" 2> "$tmp/stderr" || {
 				echo "run at $hosts hosts, $placement, failed:" >&2
 				cat "$tmp/stderr" >&2
