@@ -21,7 +21,6 @@
 package sim
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -33,6 +32,7 @@ import (
 
 	"wormwatch/defense"
 	"wormwatch/internal/ctxpoll"
+	"wormwatch/internal/radix"
 	"wormwatch/ipv4"
 	"wormwatch/scenario"
 	"wormwatch/sensor"
@@ -371,39 +371,43 @@ func (w *world) startGenerator(e engine, seed uint64) error {
 func (w *world) scheduleDefences(seed uint64) error {
 	drng := stream(seed, "defense")
 	patches := w.def.Patches()
+	// The events are appended in the order (host, kind) (a patch, then a
+	// removal), so that a stable sort by time orders them by (time, host,
+	// kind).
 	for h := 0; h < w.n; h++ {
 		if w.stop.Stop() {
 			return w.stop.Err()
 		}
+		remove := event{t: math.Inf(1), host: int32(h), kind: evRemove}
 		if ft := w.def.FilterTime(w.hosts.Addr[h] >> uint(max(w.sp.Bits-16, 0))); ft < w.end {
-			w.sched = append(w.sched, event{t: math.Max(ft, 0), host: int32(h), kind: evRemove})
+			remove.t = math.Max(ft, 0)
 		}
 		if w.hosts.Flags[h]&ipv4.FlagPatched != 0 {
 			w.h[h].state = stPatched
 			w.nP++
-			continue
-		}
-		if patches {
-			if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0); pt < w.end {
-				w.sched = append(w.sched, event{t: pt, host: int32(h), kind: evPatch})
+		} else {
+			if patches {
+				if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0); pt < w.end {
+					w.sched = append(w.sched, event{t: pt, host: int32(h), kind: evPatch})
+				}
 			}
+			w.nS++
+			w.g.suscAdd(int32(h))
 		}
-		w.nS++
-		w.g.suscAdd(int32(h))
+		if remove.t < w.end {
+			w.sched = append(w.sched, remove)
+		}
 	}
 	w.dropSetupAttributes()
-	slices.SortFunc(w.sched, func(a, b event) int {
-		if w.stop.Stop() {
-			return 0 // cancelled: the order no longer matters (sorting ends fast)
-		}
-		if c := cmp.Compare(a.t, b.t); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.host, b.host); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.kind, b.kind)
-	})
+	keys := make([]uint64, len(w.sched))
+	for i, e := range w.sched {
+		keys[i] = radix.Float64Key(e.t)
+	}
+	sorted := make([]event, len(w.sched))
+	for i, j := range radix.Order(keys) {
+		sorted[i] = w.sched[j]
+	}
+	w.sched = sorted
 	return w.stop.Err()
 }
 

@@ -94,7 +94,7 @@ func own(paths []string) []string {
 var floor = map[string][]string{
 	// Floor 0, the foundation: the standard library and one another only.
 	"internal/atomicfile": nil, "internal/flock": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
-	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil, "internal/timespan": nil,
+	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil, "internal/timespan": nil, "internal/radix": nil,
 	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
 	"sim/reference":          nil, // the exact minimal simulator of the plain case: standard library only
 	"internal/names":         {"internal/param"},
@@ -118,7 +118,7 @@ var floor = map[string][]string{
 	"scenario/gendoc": {"internal/gendoc", "scenario"},
 	"sim/outcome":     {"sensor"},
 	// Floor 3: the engine.
-	"sim": {"defense", "internal/ctxpoll", "internal/param", "internal/randx", "internal/satint", "ipv4", "scenario", "sensor", "sim/outcome", "worm"},
+	"sim": {"defense", "internal/ctxpoll", "internal/param", "internal/radix", "internal/randx", "internal/satint", "ipv4", "scenario", "sensor", "sim/outcome", "worm"},
 	// Floor 4: what is made of runs, without running them.
 	"report": {"internal/atomicfile", "internal/names", "ipv4", "results", "sensor", "sensor/capture", "sim/outcome"},
 	"replay": {"internal/atomicfile", "internal/thousands", "results", "scenario", "scenario/builtin/reference", "sim"},
