@@ -151,6 +151,10 @@ var floor = map[string][]string{
 	// not run seeds itself (its caller passes runner.Seeds), and draws its
 	// heat maps with chart.
 	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "report", "results", "scenario", "sim"},
+	// calibrate fits scenario keys to observations by ABC-SMC; it runs
+	// simulations through sweep's RunFunc (runner.Seeds from the command
+	// line), and writes its report with chart and page.
+	"calibrate": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "page", "report", "scenario", "sim", "sweep"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
