@@ -25,7 +25,7 @@ func directRun(ctx context.Context, j sweep.Job) (report.Summary, error) {
 // three times.
 const small = `
 scenario = "fast-uniform"
-set = ["space.bits=16", "population.hosts=200", "end=2001-07-19T12:00:00Z"]
+set = ["space.bits=16", "population.hosts=200", "population.placement=uniform", "end=2001-07-19T12:00:00Z"]
 seed = 7
 particles = 40
 max_generations = 4
