@@ -193,7 +193,11 @@ func (s *Spec) has(key string) bool { _, ok := s.lines[key]; return ok }
 
 // fail returns an *Error at the line of the top-level key.
 func (s *Spec) fail(key, format string, a ...any) error {
-	return &Error{File: s.File, Line: s.lines[key], Field: key, Msg: fmt.Sprintf(format, a...)}
+	line, ok := s.lines[key]
+	if !ok && (key == "param" || key == "target") {
+		line = s.lines[key+".0"] // the first table of the array
+	}
+	return &Error{File: s.File, Line: line, Field: key, Msg: fmt.Sprintf(format, a...)}
 }
 
 // failIn returns an *Error at the line of a key of the i-th (from 0) table

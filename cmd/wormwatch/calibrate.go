@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"wormwatch/calibrate"
 	"wormwatch/internal/atomicfile"
@@ -62,7 +63,7 @@ the posterior predictive), figures and report.html.`,
 	fl.StringVar(&f.out, "out", "", "output folder (default: a new folder under ./runs); must not exist")
 	fl.StringVar(&f.resume, "resume", "", "continue the calibration stored in this folder")
 	fl.IntVar(&f.workers, "workers", 0, "simulations at once (default: one per CPU); the result does not depend on it")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines (there are none either when stderr is not a terminal)")
 	return c
 }
 
@@ -105,7 +106,7 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 	errw := cmd.ErrOrStderr()
 	lastGen := -2
 	opt := calibrate.Options{Run: sweepRun, Workers: f.workers, Version: version.Version, Scratch: scratch}
-	if !f.quiet {
+	if file, ok := errw.(*os.File); ok && !f.quiet && term.IsTerminal(int(file.Fd())) {
 		opt.Progress = func(gen, accepted, particles, attempts int) {
 			if gen != lastGen {
 				lastGen = gen
