@@ -158,7 +158,7 @@ feed:
 // When ctx is cancelled Run stops and returns ctx's error; the complete
 // generations stay in dir.
 func Run(ctx context.Context, p *Plan, dir string, opt Options) (*Result, error) {
-	st, gens, err := loadState(dir, p)
+	st, gens, err := loadState(dir, p, opt.Version)
 	if err != nil {
 		return nil, err
 	}

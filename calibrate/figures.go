@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -55,6 +56,7 @@ func (r *Result) marginals() (chart.Figure, error) {
 	var plots []*plot.Plot
 	for m, prm := range r.Plan.Spec.Params {
 		p := plot.New()
+		p.Title.Text = prm.Label + " (" + prm.Key + ")"
 		p.X.Label.Text = prm.Label
 		p.Y.Label.Text = "posterior weight"
 		xys := make(plotter.XYs, len(post.Particles))
@@ -106,6 +108,7 @@ func (r *Result) pairs() (chart.Figure, error) {
 	for a := range s.Params {
 		for b := a + 1; b < len(s.Params); b++ {
 			p := plot.New()
+			p.Title.Text = s.Params[b].Label + " against " + s.Params[a].Label
 			p.X.Label.Text, p.Y.Label.Text = s.Params[a].Label, s.Params[b].Label
 			xys := make(plotter.XYs, len(post.Particles))
 			for i, pt := range post.Particles {
@@ -157,7 +160,9 @@ func (r *Result) targetFigure(i int) (chart.Figure, error) {
 	if t.Source != "" {
 		src = " Source: " + t.Source + "."
 	}
-	if stats[t.Stat].series {
+	// A series of two points or more: bands over time (a band needs two
+	// points; a series of one is drawn as a point).
+	if stats[t.Stat].series && len(t.obs) > 1 {
 		p := chart.NewTimePlot("", t.Stat)
 		pn := chart.NewPanel(p)
 		n := len(t.obs)
@@ -193,6 +198,9 @@ func (r *Result) targetFigure(i int) (chart.Figure, error) {
 	}
 	p := plot.New()
 	p.X.Label.Text = t.Stat
+	if len(t.offsets) == 1 {
+		p.X.Label.Text += " at " + r.Plan.Start.Add(time.Duration(t.offsets[0]*float64(time.Second))).UTC().Format("2006-01-02 15:04 UTC")
+	}
 	p.Y.Label.Text = "runs"
 	if len(vals[0]) > 0 {
 		h, err := plotter.NewHist(plotter.Values(vals[0]), 20)
@@ -216,6 +224,7 @@ func (r *Result) targetFigure(i int) (chart.Figure, error) {
 		l.Color, l.Width = orange, vg.Points(2)
 		p.Add(l)
 		p.Legend.Add("observed", l)
+		p.Legend.Top = true
 		p.X.Min = min(p.X.Min, o-t.sds[0])
 		p.X.Max = max(p.X.Max, o+t.sds[0])
 	}

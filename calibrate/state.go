@@ -64,14 +64,14 @@ func ReadState(dir string) (*State, error) {
 // loadState reads the folder's state and generations, or starts a new
 // state (written at once, so that a calibration stopped during its first
 // generation can be resumed).
-func loadState(dir string, p *Plan) (*State, []Generation, error) {
+func loadState(dir string, p *Plan, version string) (*State, []Generation, error) {
 	st, err := ReadState(dir)
 	if err != nil {
 		if _, serr := os.Stat(filepath.Join(dir, StateFile)); !errors.Is(serr, fs.ErrNotExist) {
 			return nil, nil, err
 		}
 		abs, _ := filepath.Abs(p.Spec.File)
-		st = &State{Format: 1, File: abs, Hash: p.Hash}
+		st = &State{Format: 1, File: abs, Hash: p.Hash, Version: version}
 		return st, nil, writeState(dir, st)
 	}
 	if st.Hash != p.Hash {
