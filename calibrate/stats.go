@@ -44,7 +44,7 @@ var stats = map[string]statistic{
 	"peak_new_per_minute": {doc: "the most new infections per minute in a bin (summary.json peak_new_infections_per_minute)", point: func(r *run) float64 {
 		return deref(r.summary.PeakNewInfectionsPerMinute, 1)
 	}},
-	"hours_to_50_percent": {doc: "hours from the start until half the vulnerable hosts were infected (summary.json time_to_50_percent_infected_seconds); no value when never", point: func(r *run) float64 {
+	"hours_to_50_percent": {doc: "hours from the start until half of the hosts ever infected were infected (summary.json time_to_50_percent_infected_seconds); no value when none was", point: func(r *run) float64 {
 		return deref(r.summary.TimeTo50PercentSeconds, 1.0/3600)
 	}},
 	"infected_at":      {doc: "hosts infected at the end of the bin holding each time (column infected)", series: true, at: func(_ *run, b sim.Bin) float64 { return float64(b.Infected) }},
