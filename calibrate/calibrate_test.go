@@ -176,6 +176,26 @@ func TestPosteriorParquet(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// report.html is self-contained: a Content-Security-Policy that forbids
+	// other sources, no address outside the page, every figure embedded.
+	h, _ := os.ReadFile(filepath.Join(dir, PosteriorDir, ReportFile))
+	html := string(h)
+	if !strings.Contains(html, `http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;`) {
+		t.Errorf("report.html has no Content-Security-Policy forbidding other sources")
+	}
+	for _, bad := range []string{"http://", "https://", "<script"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("report.html contains %q", bad)
+		}
+	}
+	if n := strings.Count(html, `src="data:image/`); n != 3 {
+		t.Errorf("report.html embeds %d figures, want 3 (marginals, two targets)", n)
+	}
+	for _, want := range []string{"<code>worm.rate.fixed</code>", "<td>ever</td><td>—</td><td>200</td>", "max_generations = 4 reached"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
 	v, _ := os.ReadFile(filepath.Join(dir, PosteriorDir, ValidationFile))
 	if lines := strings.Split(strings.TrimSpace(string(v)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "ever,1,,200,") {
 		t.Errorf("validation.csv:\n%s\nwant a header and the row of target ever", v)

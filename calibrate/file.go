@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
@@ -357,6 +358,9 @@ func (s *Spec) checkParam(i int) error {
 		}
 		if p.SD == nil || !finite(*p.SD) || *p.SD <= 0 {
 			return f("sd", "missing or not above 0: prior = \"normal\" takes mean and sd > 0")
+		}
+		if n := (distuv.Normal{Mu: *p.Mean, Sigma: *p.SD}); n.CDF(hi)-n.CDF(lo) < 1e-9 {
+			return f("mean", "%v: the normal prior has almost no mass within [min, max] (mean and sd put it elsewhere)", *p.Mean)
 		}
 		return extra("mean", "sd")
 	case PriorBeta:

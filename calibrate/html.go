@@ -47,7 +47,7 @@ func (r *Result) html(figs []chart.Figure, bands []Band) ([]byte, error) {
 		t := byName[b.Target]
 		at := r.atText(b)
 		if at == "" {
-			at = "end"
+			at = "—"
 		}
 		rows = append(rows, bandRow{b.Target, b.Role, t.Stat, at, g4(b.Observed) + " ± " + g4(b.SD), g4(b.P05), g4(b.P50), g4(b.P95), t.Source})
 		if b.Role == RoleValidate {

@@ -62,8 +62,7 @@ func NewPlan(s *Spec) (*Plan, error) {
 		}{{"min", *prm.Min}, {"max", *prm.Max}} {
 			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), prm.Key+"="+setText(b.v))); err != nil {
 				field := b.field
-				var se *scenario.Error
-				if errors.As(err, &se) && strings.Contains(se.Msg, "unknown key") || strings.Contains(err.Error(), "has no") {
+				if sweep.KeyProblem(err) {
 					field = "key"
 				}
 				return nil, s.failIn("param", i, field, "%v", err)
