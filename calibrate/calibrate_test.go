@@ -209,3 +209,31 @@ func mustSize(t *testing.T, f *os.File) int64 {
 	}
 	return fi.Size()
 }
+
+// TestIntegerParam: an integer key (population.hosts) takes the nearest
+// integer with integer = true; without it the plan is refused at the
+// param's key, before anything runs.
+func TestIntegerParam(t *testing.T) {
+	t.Parallel()
+	doc := strings.Replace(small, `key = "worm.rate.fixed"
+prior = "log-uniform"
+min = 0.2
+max = 5.0`, `key = "population.hosts"
+prior = "uniform"
+min = 150.0
+max = 250.0
+integer = true`, 1)
+	doc = strings.Replace(doc, "particles = 40", "particles = 8", 1)
+	doc = strings.Replace(doc, "max_generations = 4", "max_generations = 2", 1)
+	if _, err := Run(context.Background(), mustPlan(t, "int.toml", doc), t.TempDir(), Options{Run: directRun}); err != nil {
+		t.Errorf("integer = true: %v", err)
+	}
+	s, err := ParseFile("int.toml", []byte(strings.Replace(doc, "integer = true", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewPlan(s)
+	if err == nil || !strings.HasPrefix(err.Error(), "int.toml:10: param[1].key: --set population.hosts=187.19: population.hosts: want an integer") || !strings.Contains(err.Error(), "integer = true") {
+		t.Errorf("without integer = true: %v, want the scenario's refusal at the key", err)
+	}
+}

@@ -84,6 +84,10 @@ type Param struct {
 	Alpha *float64 `toml:"alpha"` // beta: first shape
 	Beta  *float64 `toml:"beta"`  // beta: second shape
 	Label string   `toml:"label"` // a short name for plots (default: the key)
+	// Integer: the scenario receives the nearest integer to each value
+	// (for integer keys such as worm.NAME.rate.threads); the posterior
+	// keeps the continuous values.
+	Integer bool `toml:"integer"`
 }
 
 // Target is one observation: a point or a series of a documented summary
@@ -154,7 +158,7 @@ var fieldTags = map[string]string{
 	"Spec.MaxGenerations": "max_generations", "Spec.MinAcceptance": "min_acceptance", "Spec.Predictive": "predictive",
 	"Spec.Params": "param", "Spec.Targets": "target",
 	"Param.Key": "key", "Param.Prior": "prior", "Param.Min": "min", "Param.Max": "max", "Param.Mean": "mean",
-	"Param.SD": "sd", "Param.Alpha": "alpha", "Param.Beta": "beta", "Param.Label": "label",
+	"Param.SD": "sd", "Param.Alpha": "alpha", "Param.Beta": "beta", "Param.Label": "label", "Param.Integer": "integer",
 	"Target.Name": "name", "Target.Stat": "stat", "Target.Role": "role", "Target.Source": "source",
 	"Target.Value": "value", "Target.At": "at", "Target.Values": "values", "Target.CSV": "csv",
 	"Target.Error": "error", "Target.SD": "sd", "Target.SDMin": "sd_min",
@@ -162,7 +166,7 @@ var fieldTags = map[string]string{
 
 func allowedKeys(key []string) string {
 	if len(key) > 1 && key[0] == "param" {
-		return "key, prior, min, max, mean, sd, alpha, beta, label"
+		return "key, prior, min, max, mean, sd, alpha, beta, label, integer"
 	}
 	if len(key) > 1 && key[0] == "target" {
 		return "name, stat, role, source, value, at, values, csv, error, sd, sd_min"

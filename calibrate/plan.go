@@ -60,13 +60,22 @@ func NewPlan(s *Spec) (*Plan, error) {
 			field string
 			v     float64
 		}{{"min", *prm.Min}, {"max", *prm.Max}} {
-			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), prm.Key+"="+setText(b.v))); err != nil {
+			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), prm.Key+"="+prm.text(b.v))); err != nil {
 				field := b.field
 				if sweep.KeyProblem(err) {
 					field = "key"
 				}
 				return nil, s.failIn("param", i, field, "%v", err)
 			}
+		}
+		// A value inside the bounds, not a whole number: refused by an
+		// integer key unless integer = true.
+		mid := *prm.Min + (*prm.Max-*prm.Min)*0.3719
+		if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), prm.Key+"="+prm.text(mid))); err != nil {
+			if !prm.Integer && strings.Contains(err.Error(), "want an integer") {
+				return nil, s.failIn("param", i, "key", "%v: an integer key takes integer = true (each value is then rounded)", err)
+			}
+			return nil, s.failIn("param", i, "key", "%v", err)
 		}
 	}
 	span := p.End.Sub(p.Start)
@@ -102,7 +111,7 @@ func (p *Plan) simulate(ctx context.Context, opt Options, theta []float64, seed 
 	s := p.Spec
 	sets := append([]string(nil), s.Set...)
 	for i, prm := range s.Params {
-		sets = append(sets, prm.Key+"="+setText(theta[i]))
+		sets = append(sets, prm.Key+"="+prm.text(theta[i]))
 	}
 	sc, resolved, err := scenario.Load(p.Scenario, sets)
 	if err != nil {

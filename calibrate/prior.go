@@ -103,3 +103,12 @@ func setText(x float64) string {
 	}
 	return t
 }
+
+// text writes the value the scenario receives for θ: setText's, or for an
+// integer parameter the nearest integer.
+func (p *Param) text(theta float64) string {
+	if p.Integer {
+		return strconv.FormatFloat(math.Round(theta), 'f', 0, 64)
+	}
+	return setText(theta)
+}
