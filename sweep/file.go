@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
 
 	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
+	"wormwatch/internal/tomlfile"
 )
 
 // The designs of a sweep.
@@ -84,26 +84,10 @@ const (
 // and the field, like
 //
 //	sweep.toml:12: factor[2].max: 0.5 is below min 2
-type Error struct {
-	File  string
-	Line  int    // from 1; 0 when unknown (a key left out)
-	Field string // "design", "factor[2].min" (factors counted from 1); may be empty
-	Msg   string
-}
-
-// Error formats the error as one line.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Field != "" {
-		b.WriteString(": " + e.Field)
-	}
-	b.WriteString(": " + e.Msg)
-	return param.OneLine(b.String())
-}
+//
+// It is the error of the project's strict TOML files (package tomlfile),
+// shared with calibration files.
+type Error = tomlfile.Error
 
 // ReadFile reads and parses the sweep file at path (ParseFile).
 func ReadFile(path string) (*Spec, error) {
@@ -145,47 +129,15 @@ func ParseFile(name string, data []byte) (*Spec, error) {
 
 // decodeError turns an error of go-toml into an *Error with line and key.
 func decodeError(name string, data []byte, err error) error {
-	var se *toml.StrictMissingError
-	if errors.As(err, &se) && len(se.Errors) > 0 {
-		e := se.Errors[0]
-		row, _ := e.Position()
-		return &Error{File: name, Line: row, Field: fieldName(e.Key()), Msg: "unknown key (allowed: " + allowedKeys(e.Key()) + ")"}
-	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		row, _ := de.Position()
-		return &Error{File: name, Line: row, Field: fieldName(de.Key()), Msg: de.Error()}
-	}
-	// A value of the wrong type: go-toml names neither line nor key, so
-	// find the key in its message ("... into struct field Spec.Seeds of
-	// type int") and its line in the document.
-	msg := strings.TrimPrefix(err.Error(), "toml: ")
-	e := &Error{File: name, Msg: msg}
-	if _, rest, ok := strings.Cut(msg, "struct field "); ok {
-		goName, _, _ := strings.Cut(rest, " ")
-		if tag, ok := tagOf(goName); ok {
-			pos := positions(data)
-			e.Field = tag
-			for k, line := range pos { // the first line holding the key
-				if (k == tag || strings.HasSuffix(k, "."+tag)) && (e.Line == 0 || line < e.Line) {
-					e.Line = line
-				}
-			}
-		}
-	}
-	return e
+	return tomlfile.DecodeError(name, data, err, fieldTags, allowedKeys)
 }
 
-// tagOf returns the TOML key of a field named "Spec.Seeds" or "Factor.Min".
-func tagOf(goName string) (string, bool) {
-	tags := map[string]string{
-		"Spec.Scenario": "scenario", "Spec.Set": "set", "Spec.Engine": "engine", "Spec.Design": "design",
-		"Spec.Seeds": "seeds", "Spec.FirstSeed": "first_seed", "Spec.Points": "points", "Spec.N": "n",
-		"Spec.SampleSeed": "sample_seed", "Spec.Bootstrap": "bootstrap", "Spec.Outputs": "outputs", "Spec.Factors": "factor",
-		"Factor.Key": "key", "Factor.Values": "values", "Factor.Min": "min", "Factor.Max": "max", "Factor.Log": "log",
-	}
-	t, ok := tags[strings.TrimRight(goName, ".,:;")]
-	return t, ok
+// fieldTags maps the Go fields of a sweep file to their TOML keys.
+var fieldTags = map[string]string{
+	"Spec.Scenario": "scenario", "Spec.Set": "set", "Spec.Engine": "engine", "Spec.Design": "design",
+	"Spec.Seeds": "seeds", "Spec.FirstSeed": "first_seed", "Spec.Points": "points", "Spec.N": "n",
+	"Spec.SampleSeed": "sample_seed", "Spec.Bootstrap": "bootstrap", "Spec.Outputs": "outputs", "Spec.Factors": "factor",
+	"Factor.Key": "key", "Factor.Values": "values", "Factor.Min": "min", "Factor.Max": "max", "Factor.Log": "log",
 }
 
 // allowedKeys lists the keys allowed next to an unknown key.
@@ -196,59 +148,10 @@ func allowedKeys(key []string) string {
 	return "scenario, set, engine, design, seeds, first_seed, points, n, sample_seed, bootstrap, outputs, [[factor]]"
 }
 
-// fieldName writes a go-toml key path as the field of an Error.
-func fieldName(key []string) string { return strings.Join(key, ".") }
-
 // positions maps each top-level key to its line, and each key of the I-th
 // [[factor]] table (from 0) to "factor.I.key"; "factor.I" is the line of
-// the table's header. It walks the document with go-toml's unstable parser
-// (the decoded structs have no positions).
-func positions(data []byte) map[string]int {
-	pos := map[string]int{}
-	var p unstable.Parser
-	p.Reset(data)
-	line := func(n *unstable.Node) int {
-		if n == nil || n.Raw.Length == 0 {
-			return 0
-		}
-		off := min(int(n.Raw.Offset), len(data))
-		return 1 + bytes.Count(data[:off], []byte("\n"))
-	}
-	keyOf := func(it unstable.Iterator) (string, *unstable.Node) {
-		var parts []string
-		var first *unstable.Node
-		for it.Next() {
-			if first == nil {
-				first = it.Node()
-			}
-			parts = append(parts, string(it.Node().Data))
-		}
-		return strings.Join(parts, "."), first
-	}
-	table, factors := "", 0
-	for p.NextExpression() {
-		e := p.Expression()
-		switch e.Kind {
-		case unstable.KeyValue:
-			k, first := keyOf(e.Key())
-			if table != "" {
-				k = table + "." + k
-			}
-			if _, ok := pos[k]; !ok {
-				pos[k] = line(first)
-			}
-		case unstable.Table, unstable.ArrayTable:
-			k, first := keyOf(e.Key())
-			table = k
-			if k == "factor" && e.Kind == unstable.ArrayTable {
-				table = "factor." + strconv.Itoa(factors)
-				factors++
-			}
-			pos[table] = line(first)
-		}
-	}
-	return pos
-}
+// the table's header.
+func positions(data []byte) map[string]int { return tomlfile.Positions(data, "factor") }
 
 // fail returns an *Error at the line of the top-level key.
 func (s *Spec) fail(key, format string, a ...any) error {

@@ -72,7 +72,7 @@ func NewPlan(s *Spec) (*Plan, error) {
 		for j, t := range texts {
 			if _, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), f.Key+"="+t)); err != nil {
 				field := fields[j]
-				if keyProblem(err) {
+				if KeyProblem(err) {
 					field = "key"
 				}
 				return nil, s.failFactor(i, field, "%v", err)
@@ -111,10 +111,10 @@ func (s *Spec) pointError(scen string, k int, pt Point, err error) error {
 	return &Error{File: s.File, Line: s.lines["factor.0"], Field: "factor", Msg: fmt.Sprintf("point %d (%s): %v", k+1, strings.Join(sets, " "), err)}
 }
 
-// keyProblem tells an error of a --set whose key the scenario does not
+// KeyProblem tells an error of a --set whose key the scenario does not
 // have (reported at the factor's key) from one whose value it refuses (at
 // its values), by the messages of package param's key lookup.
-func keyProblem(err error) bool {
+func KeyProblem(err error) bool {
 	var se *scenario.Error
 	if !errors.As(err, &se) {
 		return false

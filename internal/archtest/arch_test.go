@@ -103,6 +103,7 @@ var floor = map[string][]string{
 	"internal/chrometest":    nil,
 	"internal/smtptest":      nil,
 	"internal/paramcli":      {"internal/param"},
+	"internal/tomlfile":      {"internal/param"},
 	"share/schematest":       nil,
 	"forecast/eval":          nil,
 	"chart/charttest":        {"results"},
@@ -149,7 +150,11 @@ var floor = map[string][]string{
 	// sweep runs a scenario over a design of its keys; like replay it does
 	// not run seeds itself (its caller passes runner.Seeds), and draws its
 	// heat maps with chart.
-	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "report", "results", "scenario", "sim"},
+	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "report", "results", "scenario", "sim"},
+	// calibrate fits scenario keys to observations by ABC-SMC; it runs
+	// simulations through sweep's RunFunc (runner.Seeds from the command
+	// line), and writes its report with chart and page.
+	"calibrate": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "page", "report", "scenario", "sim", "sweep"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tinyCalibration fits worm.rate.fixed of a small fast-uniform scenario
+// in two generations of 12 particles.
+const tinyCalibration = `scenario = "fast-uniform"
+set = ["space.bits=16", "population.hosts=200", "population.placement=uniform", "end=2001-07-19T12:00:00Z"]
+particles = 12
+max_generations = 2
+predictive = 6
+
+[[param]]
+key = "worm.rate.fixed"
+prior = "log-uniform"
+min = 0.2
+max = 5.0
+
+[[target]]
+name = "infected"
+stat = "infected_at"
+role = "calibrate"
+at = ["20m", "40m"]
+values = [40.0, 160.0]
+error = "relative"
+sd = 0.1
+
+[[target]]
+name = "peak"
+stat = "peak_new_per_minute"
+role = "validate"
+value = 12.0
+error = "absolute"
+sd = 2.0
+`
+
+// TestCalibrateBadFile: a bad calibration file gives one line naming the
+// file, the line and the field, exit status 2, and writes nothing.
+func TestCalibrateBadFile(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"unknown key", strings.Replace(tinyCalibration, "particles =", "particle =", 1), "bad.toml:3: particle: unknown key"},
+		{"unknown scenario key", strings.Replace(tinyCalibration, "worm.rate.fixed", "worm.rate.fixd", 1), "bad.toml:8: param[1].key: --set worm.rate.fixd=0.2: worm.rate.fixd: unknown key"},
+		{"bad bounds", strings.Replace(tinyCalibration, "max = 5.0", "max = 0.1", 1), "bad.toml:11: param[1].max: 0.1 is not above min 0.2"},
+		{"bad role", strings.Replace(tinyCalibration, "\"validate\"", "\"valid\"", 1), "bad.toml:25: target[2].role: \"valid\": want calibrate or validate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte(c.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := wormwatch(t, dir, "calibrate", "bad.toml", "--out", "o")
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
+			}
+			want := "wormwatch: " + c.want
+			if !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr\n  %q\nwant one line starting with\n  %q", r.stderr, want)
+			}
+			if left := leftovers(t, dir, "bad.toml"); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+// TestCalibrateCommand: a calibration writes its generations, state and
+// posterior folder; resuming a complete one, or a folder that is not a
+// calibration, is a usage error.
+func TestCalibrateCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.toml"), []byte(tinyCalibration), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, dir, "calibrate", "c.toml", "--out", "o", "--workers", "2")
+	for _, want := range []string{"2 generations of 12 particles", "worm.rate.fixed  log-uniform", "peak", "results: o/posterior"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, f := range []string{"state.json", "gen-000.csv", "gen-001.csv", "posterior/posterior.parquet", "posterior/report.html", "posterior/validation.csv", "posterior/calibration.json"} {
+		if _, err := os.Stat(filepath.Join(dir, "o", f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if left := leftovers(t, filepath.Join(dir, "o"), "state.json", "gen-000.csv", "gen-001.csv", "posterior"); len(left) > 0 {
+		t.Errorf("left in the folder: %v", left)
+	}
+	r = wormwatch(t, dir, "calibrate", "--resume", "o")
+	if r.code != 2 || !strings.Contains(r.stderr, "is complete") {
+		t.Errorf("resume of a complete calibration: exit %d, %q", r.code, r.stderr)
+	}
+	r = wormwatch(t, dir, "calibrate", "--resume", ".")
+	if r.code != 2 || !strings.Contains(r.stderr, "no state.json") {
+		t.Errorf("resume of a folder without state: exit %d, %q", r.code, r.stderr)
+	}
+}
