@@ -36,10 +36,7 @@ type Generation struct {
 type Options struct {
 	Run     RunFunc // runs one simulation
 	Workers int     // simulations at once; 0 means one per CPU
-	// Scratch is a folder for the runs' results folders (each removed as
-	// soon as read); "" when Run writes none.
-	Scratch string
-	Version string // the program's version, recorded in the outputs
+	Version string  // the program's version, recorded in the outputs
 	// Progress is called after each simulation of a generation (index
 	// gen; accepted particles so far, of particles; simulations so far),
 	// and with gen = -1 during the posterior predictive draws.

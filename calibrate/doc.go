@@ -20,7 +20,7 @@
 // predictive bands, the validation table and report.html.
 //
 // Like package sweep, whose RunFunc it takes, it does not run seeds
-// itself: the command line passes runner.Seeds. The ABC-SMC loop is
+// itself: the command line passes runner.Simulate. The ABC-SMC loop is
 // written by hand (gonum gives the distributions, the covariance and the
 // multivariate normal; no Go library the module uses has ABC).
 package calibrate

@@ -10,7 +10,7 @@ import (
 )
 
 // directRun runs a job with the engine alone, writing nothing: the tests'
-// RunFunc (the command line's goes through runner.Seeds).
+// RunFunc (the command line's goes through runner.Simulate).
 func directRun(ctx context.Context, j sweep.Job) (report.Summary, error) {
 	res, err := sim.Run(ctx, j.Scenario, j.Seed, sim.Options{Engine: j.Engine, BaseDir: j.BaseDir, NoInfections: true})
 	if err != nil {

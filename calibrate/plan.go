@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -118,16 +117,12 @@ func (p *Plan) simulate(ctx context.Context, opt Options, theta []float64, seed 
 		return nil, fmt.Errorf("%s: %s: %w", s.File, strings.Join(sets[len(s.Set):], " "), err)
 	}
 	var r run
-	dir := filepath.Join(opt.Scratch, tag)
 	sum, err := opt.Run(ctx, sweep.Job{
-		Scenario: sc, Resolved: resolved, Seed: seed, Engine: s.Engine, BaseDir: p.BaseDir, Dir: dir,
+		Scenario: sc, Resolved: resolved, Seed: seed, Engine: s.Engine, BaseDir: p.BaseDir,
 		Keep: func(res *sim.Result) {
 			r.start, r.bin, r.bins = res.Start, res.BinSeconds, res.Bins
 		},
 	})
-	if opt.Scratch != "" {
-		os.RemoveAll(dir)
-	}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
@@ -165,7 +160,7 @@ func (s *Spec) distance(x [][]float64) float64 {
 
 // RunFunc runs one simulation: sweep's, so that `wormwatch calibrate` runs
 // each simulation on the same path as `wormwatch sweep` and `run --seeds`
-// (runner.Seeds), and this package does not depend on the runner.
+// (runner.Simulate), and this package does not depend on the runner.
 type RunFunc = sweep.RunFunc
 
 // Summary is a run's summary (report.Summary), as a RunFunc returns it.

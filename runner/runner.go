@@ -98,7 +98,7 @@ func Seeds(ctx context.Context, sc *scenario.Scenario, resolved []byte, seeds []
 			// at a time per worker, so at most one finished result waits.
 			var writing chan struct{}
 			for seed := range next {
-				res, err := simulate(ctx, sc, seed, opt)
+				res, err := Simulate(ctx, sc, seed, opt)
 				if writing != nil {
 					<-writing
 				}
@@ -141,8 +141,12 @@ feed:
 	return outcomes, ctx.Err()
 }
 
-// simulate runs a single seed; an interrupted run returns nil, nil.
-func simulate(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (*sim.Result, error) {
+// Simulate runs a single seed as Seeds runs it (opt's engine, base
+// folder, Infections, Progress and Configure), without writing anything:
+// for sweeps and calibrations, which read a run's summary and series. An
+// interrupted run returns nil, nil; a scenario the engine refuses, a
+// SetupError.
+func Simulate(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Options) (*sim.Result, error) {
 	so := sim.Options{Engine: opt.Engine, BaseDir: opt.BaseDir, NoInfections: !opt.Infections}
 	if opt.Progress != nil {
 		so.Progress = func(p sim.Progress) { opt.Progress(seed, p) }

@@ -7,7 +7,7 @@
 // a Latin hypercube, or Saltelli's Sobol design) and the outputs to report,
 // taken from each run's summary (report.Summary, docs/output.md). Every
 // point of the design is run for the same seeds through a RunFunc the
-// caller passes (the command line: runner.Seeds, as `wormwatch run --seeds`
+// caller passes (the command line: runner.Simulate, as `wormwatch run --seeds`
 // runs), so that, like package replay, this package does not depend on the
 // runner. Write turns the results into points.csv,
 // summary.csv, sensitivity.csv (Sobol indices with bootstrap intervals),

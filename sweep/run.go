@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 
 	"wormwatch/report"
-	"wormwatch/results"
 	"wormwatch/scenario"
 	"wormwatch/sim"
 )
@@ -137,28 +135,22 @@ type Job struct {
 	Seed     uint64
 	Engine   string // sim.EngineFast or sim.EngineProbe
 	BaseDir  string // folder the scenario's relative paths are read from
-	// Dir is the folder to write the run's results folder to; the sweep
-	// removes it once it has read the summary.
-	Dir string
 	// Keep must be called with the finished run's result (it must not keep
 	// the infections).
 	Keep func(res *sim.Result)
 }
 
 // RunFunc runs one Job and returns the run's summary. The command line
-// passes runner.Seeds for the job's one seed, on one worker (the sweep runs
-// Workers jobs at once); an error that is the input's fault should be a
-// runner.SetupError. Like replay's SeedsFunc, it keeps this package free of
+// passes runner.Simulate for the job's one seed, which writes nothing (the
+// sweep runs Workers jobs at once); an error that is the input's fault
+// should be a runner.SetupError. Like replay's SeedsFunc, it keeps this package free of
 // the runner (and lets another runner, on other machines, take its place).
 type RunFunc func(ctx context.Context, job Job) (report.Summary, error)
 
 // Options control Run.
 type Options struct {
-	Run     RunFunc // runs one job
-	Workers int     // jobs at once; 0 means one per CPU
-	// Scratch is a folder for the runs' results folders: each run is
-	// written there, the sweep reads what it needs and removes the folder.
-	Scratch  string
+	Run      RunFunc               // runs one job
+	Workers  int                   // jobs at once; 0 means one per CPU
 	Version  string                // the program's version, recorded in sweep.json
 	Progress func(done, total int) // after each run, if set
 }
@@ -172,7 +164,7 @@ type Result struct {
 }
 
 // Run runs every point of the plan for every seed through opt.Run (the
-// command line: runner.Seeds, the path of `wormwatch run --seeds`),
+// command line: runner.Simulate, the path of `wormwatch run --seeds`),
 // Workers runs at once. Each run is
 // a pure function of its scenario and seed, so the result does not depend
 // on Workers. When ctx is cancelled Run stops and returns ctx's error.
@@ -242,17 +234,15 @@ feed:
 func (p *Plan) runOne(ctx context.Context, point, seedIdx int, opt Options) ([]float64, error) {
 	l := p.loaded[point]
 	seed := p.Seeds[seedIdx]
-	dir := filepath.Join(opt.Scratch, fmt.Sprintf("point-%06d-%s", point+1, results.SeedDirName(seed)))
 	var peak int64
 	sum, err := opt.Run(ctx, Job{
-		Scenario: l.sc, Resolved: l.resolved, Seed: seed, Engine: p.Spec.Engine, BaseDir: p.BaseDir, Dir: dir,
+		Scenario: l.sc, Resolved: l.resolved, Seed: seed, Engine: p.Spec.Engine, BaseDir: p.BaseDir,
 		Keep: func(r *sim.Result) {
 			for _, b := range r.Bins {
 				peak = max(peak, b.Infected)
 			}
 		},
 	})
-	os.RemoveAll(dir)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err

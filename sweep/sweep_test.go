@@ -17,22 +17,19 @@ import (
 	"wormwatch/internal/atomicfile"
 	"wormwatch/report"
 	"wormwatch/runner"
-	"wormwatch/sim"
 )
 
-// runSeed is the command line's RunFunc: runner.Seeds for one seed.
+// runSeed is the command line's RunFunc: runner.Simulate for one seed.
 func runSeed(ctx context.Context, j Job) (report.Summary, error) {
-	outs, err := runner.Seeds(ctx, j.Scenario, j.Resolved, []uint64{j.Seed}, func(uint64) string { return j.Dir }, runner.Options{
-		Engine: j.Engine, BaseDir: j.BaseDir, Workers: 1, Version: "test",
-		Keep: func(_ uint64, res *sim.Result) { j.Keep(res) },
-	})
+	res, err := runner.Simulate(ctx, j.Scenario, j.Seed, runner.Options{Engine: j.Engine, BaseDir: j.BaseDir})
 	if err != nil {
 		return report.Summary{}, err
 	}
-	if len(outs) != 1 {
-		return report.Summary{}, fmt.Errorf("%d outcomes", len(outs))
+	if res == nil {
+		return report.Summary{}, fmt.Errorf("seed %d: no result", j.Seed)
 	}
-	return outs[0].Summary, nil
+	j.Keep(res)
+	return report.NewSummary(res, "test"), nil
 }
 
 func sweepInto(t *testing.T, doc, out string, workers int) *Result {
@@ -45,13 +42,9 @@ func sweepInto(t *testing.T, doc, out string, workers int) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scratch := t.TempDir()
-	r, err := Run(t.Context(), p, Options{Run: runSeed, Workers: workers, Scratch: scratch, Version: "test"})
+	r, err := Run(t.Context(), p, Options{Run: runSeed, Workers: workers, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if ents, _ := os.ReadDir(scratch); len(ents) != 0 {
-		t.Errorf("the scratch folder keeps %d entries", len(ents))
 	}
 	if err := r.Write(out); err != nil {
 		t.Fatal(err)

@@ -98,14 +98,9 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 		}
 		defer atomicfile.Release(out) // removed only while still empty
 	}
-	scratch, err := os.MkdirTemp(out, ".runs"+atomicfile.PartialInfix)
-	if err != nil {
-		return userWriteError(&atomicfile.CreateError{Err: err})
-	}
-	defer os.RemoveAll(scratch)
 	errw := cmd.ErrOrStderr()
 	lastGen := -2
-	opt := calibrate.Options{Run: sweepRun, Workers: f.workers, Version: version.Version, Scratch: scratch}
+	opt := calibrate.Options{Run: sweepRun, Workers: f.workers, Version: version.Version}
 	if file, ok := errw.(*os.File); ok && !f.quiet && term.IsTerminal(int(file.Fd())) {
 		opt.Progress = func(gen, accepted, particles, attempts int) {
 			if gen != lastGen {

@@ -20,7 +20,6 @@ import (
 	"wormwatch/internal/version"
 	"wormwatch/report"
 	"wormwatch/runner"
-	"wormwatch/sim"
 	"wormwatch/sweep"
 )
 
@@ -79,12 +78,7 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if !replace {
 		defer atomicfile.Release(out)
 	}
-	scratch, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".runs"+atomicfile.PartialInfix)
-	if err != nil {
-		return userWriteError(&atomicfile.CreateError{Err: err})
-	}
-	defer os.RemoveAll(scratch)
-	opt := sweep.Options{Run: sweepRun, Workers: f.workers, Version: version.Version, Scratch: scratch}
+	opt := sweep.Options{Run: sweepRun, Workers: f.workers, Version: version.Version}
 	bar := sweepBar(cmd.ErrOrStderr(), f.quiet, plan.Runs())
 	if bar != nil {
 		opt.Progress = func(done, _ int) { bar.Set(done) }
@@ -119,23 +113,23 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	return nil
 }
 
-// sweepRun runs one job of a sweep with runner.Seeds, on one worker: the
-// sweep runs its jobs in parallel itself.
+// sweepRun runs one job of a sweep or a calibration with
+// runner.Simulate: the engine as run --seeds runs it, nothing written (the
+// sweep reads the summary and the series; they run their jobs in parallel
+// themselves).
 func sweepRun(ctx context.Context, j sweep.Job) (report.Summary, error) {
-	outs, err := runner.Seeds(ctx, j.Scenario, j.Resolved, []uint64{j.Seed}, func(uint64) string { return j.Dir }, runner.Options{
-		Engine: j.Engine, BaseDir: j.BaseDir, Workers: 1, Version: version.Version,
-		Keep: func(_ uint64, res *sim.Result) { j.Keep(res) },
-	})
+	res, err := runner.Simulate(ctx, j.Scenario, j.Seed, runner.Options{Engine: j.Engine, BaseDir: j.BaseDir})
 	if err != nil {
 		return report.Summary{}, err
 	}
-	if len(outs) != 1 {
+	if res == nil {
 		if err := ctx.Err(); err != nil {
 			return report.Summary{}, err
 		}
 		return report.Summary{}, fmt.Errorf("seed %d: the run gave no result", j.Seed)
 	}
-	return outs[0].Summary, nil
+	j.Keep(res)
+	return report.NewSummary(res, version.Version), nil
 }
 
 // claimSweepOut claims the output folder: --out, which must not exist or
