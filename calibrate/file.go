@@ -16,6 +16,7 @@ import (
 	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
 	"wormwatch/internal/tomlfile"
+	"wormwatch/sweep"
 )
 
 // The priors of a free parameter (docs/calibrate.md).
@@ -52,9 +53,7 @@ const (
 // Spec is a calibration file, decoded and checked. Field tags are the keys
 // of the file; docs/calibrate.md documents each.
 type Spec struct {
-	Scenario       string   `toml:"scenario"`        // built-in name, or a path relative to the calibration file
-	Set            []string `toml:"set"`             // --set assignments applied before the parameters
-	Engine         string   `toml:"engine"`          // "fast" (default) or "probe"
+	sweep.Base              // scenario, set (applied before the parameters), engine
 	Seed           uint64   `toml:"seed"`            // the calibration seed (default 1)
 	Particles      int      `toml:"particles"`       // particles per generation (default 200)
 	Quantile       float64  `toml:"quantile"`        // next tolerance: this quantile of the last distances (default 0.5)
@@ -219,20 +218,8 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // check sets defaults and checks what can be checked without the scenario.
 func (s *Spec) check() error {
-	if s.Scenario == "" {
-		return s.fail("scenario", "missing: give scenario = \"NAME\" (a built-in, see 'wormwatch scenario list') or a path to a scenario file")
-	}
-	switch s.Engine {
-	case "":
-		s.Engine = "fast"
-	case "fast", "probe":
-	default:
-		return s.fail("engine", "%q: want fast or probe", s.Engine)
-	}
-	for i, a := range s.Set {
-		if k, _, ok := strings.Cut(a, "="); !ok || strings.TrimSpace(k) == "" {
-			return s.fail("set", "element %d, %q: want key=value", i+1, a)
-		}
+	if err := s.Base.Check(s.fail); err != nil {
+		return err
 	}
 	if !s.has("seed") {
 		s.Seed = 1

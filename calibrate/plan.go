@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,21 +34,12 @@ type Plan struct {
 // target time falls within the scenario's span. Problems are *Errors
 // naming the calibration file's line and field.
 func NewPlan(s *Spec) (*Plan, error) {
-	p := &Plan{Spec: s, Scenario: s.Scenario}
-	if _, err := scenario.Builtin(s.Scenario); err != nil || strings.ContainsAny(s.Scenario, `/\`) || strings.HasSuffix(s.Scenario, ".toml") {
-		if !filepath.IsAbs(s.Scenario) {
-			p.Scenario = filepath.Join(filepath.Dir(s.File), s.Scenario)
-		}
-		p.BaseDir = filepath.Dir(p.Scenario)
-	}
-	sc, resolved, err := scenario.Load(p.Scenario, s.Set)
+	p := &Plan{Spec: s}
+	sc, resolved, name, baseDir, err := s.Load(s.File, s.fail)
 	if err != nil {
-		var se *scenario.Error
-		if errors.As(err, &se) && se.Set != "" {
-			return nil, s.fail("set", "%v", err)
-		}
-		return nil, s.fail("scenario", "%v", err)
+		return nil, err
 	}
+	p.Scenario, p.BaseDir = name, baseDir
 	if s.Engine == sim.EngineProbe && sc.Space.Bits > sim.MaxProbeEngineBits {
 		return nil, s.fail("engine", "the probe engine takes spaces of at most 2^%d addresses (set space.bits)", sim.MaxProbeEngineBits)
 	}

@@ -38,9 +38,7 @@ const (
 // Spec is a sweep file, decoded and checked. Field tags are the keys of the
 // file; docs/sweep.md documents each.
 type Spec struct {
-	Scenario   string   `toml:"scenario"`    // built-in name, or a path relative to the sweep file
-	Set        []string `toml:"set"`         // --set assignments applied to every point first
-	Engine     string   `toml:"engine"`      // "fast" (default) or "probe"
+	Base                // scenario, set (applied to every point first), engine
 	Design     string   `toml:"design"`      // grid, lhs or sobol
 	Seeds      int      `toml:"seeds"`       // seeds per point (default 1)
 	FirstSeed  uint64   `toml:"first_seed"`  // the seeds are FirstSeed ... FirstSeed+Seeds-1 (default 1)
@@ -173,20 +171,8 @@ func (s *Spec) has(key string) bool { _, ok := s.lines[key]; return ok }
 
 // check sets defaults and checks what can be checked without the scenario.
 func (s *Spec) check() error {
-	if s.Scenario == "" {
-		return s.fail("scenario", "missing: give scenario = \"NAME\" (a built-in, see 'wormwatch scenario list') or a path to a scenario file")
-	}
-	switch s.Engine {
-	case "":
-		s.Engine = "fast"
-	case "fast", "probe":
-	default:
-		return s.fail("engine", "%q: want fast or probe", s.Engine)
-	}
-	for i, a := range s.Set {
-		if k, _, ok := strings.Cut(a, "="); !ok || strings.TrimSpace(k) == "" {
-			return s.fail("set", "element %d, %q: want key=value", i+1, a)
-		}
+	if err := s.Base.Check(s.fail); err != nil {
+		return err
 	}
 	if !s.has("seeds") {
 		s.Seeds = 1

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -36,19 +35,10 @@ type loadedScenario struct {
 // an *Error naming the sweep file's line and field, with the scenario's
 // message.
 func NewPlan(s *Spec) (*Plan, error) {
-	p := &Plan{Spec: s, Scenario: s.Scenario}
-	if _, err := scenario.Builtin(s.Scenario); err != nil || strings.ContainsAny(s.Scenario, `/\`) || strings.HasSuffix(s.Scenario, ".toml") {
-		if !filepath.IsAbs(s.Scenario) {
-			p.Scenario = filepath.Join(filepath.Dir(s.File), s.Scenario)
-		}
-		p.BaseDir = filepath.Dir(p.Scenario)
-	}
-	if _, _, err := scenario.Load(p.Scenario, s.Set); err != nil {
-		var se *scenario.Error
-		if errors.As(err, &se) && se.Set != "" {
-			return nil, s.fail("set", "%v", err)
-		}
-		return nil, s.fail("scenario", "%v", err)
+	p := &Plan{Spec: s}
+	var err error
+	if _, _, p.Scenario, p.BaseDir, err = s.Load(s.File, s.fail); err != nil {
+		return nil, err
 	}
 	for i := range s.Seeds {
 		p.Seeds = append(p.Seeds, s.FirstSeed+uint64(i))
