@@ -146,6 +146,10 @@ var floor = map[string][]string{
 	"compare":         {"chart", "internal/atomicfile", "internal/names", "internal/thousands", "page", "results"},
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
+	// scale runs a job's seeds on workers through NATS JetStream (the
+	// engine and the writer of run folders, as runner does; runner does
+	// not import it, cmd/wormwatch joins them).
+	"scale": {"internal/atomicfile", "replay", "report", "results", "scenario", "sim"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},

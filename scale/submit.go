@@ -1,0 +1,166 @@
+package scale
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Client submits jobs to the workers.
+type Client struct {
+	Conn   *nats.Conn
+	Config Config
+	// Log, if set, gets a line when the job's tasks are published.
+	Log func(format string, a ...any)
+}
+
+// newJobID returns a fresh job id: 12 hex digits, usable in subjects and
+// bucket names.
+func newJobID() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Run publishes the job's tasks and calls each once per seed of every
+// task, from one goroutine, as the workers' results come in (in no
+// particular order; a seed stored twice, by a redelivered task, is handed
+// on once). It returns when every seed is in, or with the first error: a
+// seed a worker could not run or a task handed out Config.MaxDeliver times
+// without an ack (a *RemoteError), an error of each, or ctx's error. Either
+// way the job's tasks still queued are removed and its bucket deleted.
+func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error) (err error) {
+	js, err := jetstream.New(c.Conn)
+	if err != nil {
+		return err
+	}
+	if _, err := ensure(ctx, js, c.Config); err != nil {
+		return err
+	}
+	id, err := newJobID()
+	if err != nil {
+		return err
+	}
+	obj, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      bucketName(id),
+		Description: "results of wormwatch job " + id,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the results bucket %s: %w", bucketName(id), err)
+	}
+	defer func() {
+		// Removes what is left of the job, also when ctx was cancelled.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if s, e := js.Stream(cctx, Stream); e == nil {
+			s.Purge(cctx, jetstream.WithPurgeSubject("job."+id+".>"))
+		}
+		if e := js.DeleteObjectStore(cctx, bucketName(id)); e != nil && err == nil {
+			err = fmt.Errorf("deleting the results bucket %s: %w", bucketName(id), e)
+		}
+	}()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watch, err := obj.Watch(wctx)
+	if err != nil {
+		return err
+	}
+	defer watch.Stop()
+	// A task handed out MaxDeliver times without an ack is given up by the
+	// server, which says so in an advisory naming its stream sequence.
+	given := make(chan uint64, 16)
+	sub, err := c.Conn.Subscribe(maxDeliverAd, func(m *nats.Msg) {
+		var a struct {
+			StreamSeq uint64 `json:"stream_seq"`
+		}
+		if json.Unmarshal(m.Data, &a) == nil {
+			select {
+			case given <- a.StreamSeq:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+
+	want := map[[2]uint64]bool{} // (task, seed) not yet in
+	seqTask := map[uint64]int{}
+	for n, t := range job.Tasks {
+		for _, s := range t.Seeds {
+			want[[2]uint64{uint64(n), s.Seed}] = true
+		}
+		data, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		ack, err := js.Publish(ctx, subject(id, n), data, jetstream.WithMsgID(subject(id, n)))
+		if err != nil {
+			return fmt.Errorf("publishing task %d: %w", n, err)
+		}
+		seqTask[ack.Sequence] = n
+	}
+	if c.Log != nil {
+		c.Log("job %s: %d task(s), %d seed(s) published to stream %s; results in bucket %s", id, len(job.Tasks), len(want), Stream, bucketName(id))
+	}
+	for len(want) > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case seq := <-given:
+			if n, ok := seqTask[seq]; ok {
+				return &RemoteError{Task: n, Msg: fmt.Sprintf("handed out %d times without an ack (every worker that took it died, disconnected or stalled); the job is given up", c.Config.orDefault().MaxDeliver)}
+			}
+		case info, ok := <-watch.Updates():
+			if !ok {
+				return errors.New("the watch of the results bucket ended early")
+			}
+			if info == nil || info.Deleted {
+				continue // the end of the initial values, or a deletion
+			}
+			n, seed, ok := parseObjectName(info.Name)
+			key := [2]uint64{uint64(n), seed}
+			if !ok || !want[key] {
+				continue // not a seed of the job, or already in
+			}
+			data, err := obj.GetBytes(ctx, info.Name)
+			if err != nil {
+				return fmt.Errorf("reading %s from bucket %s: %w", info.Name, bucketName(id), err)
+			}
+			r, err := decodeResult(data)
+			if err != nil {
+				return fmt.Errorf("%s in bucket %s: %w", info.Name, bucketName(id), err)
+			}
+			if r.Task != n || r.Seed != seed {
+				return fmt.Errorf("%s in bucket %s holds task %d, seed %d", info.Name, bucketName(id), r.Task, r.Seed)
+			}
+			if r.Err != "" {
+				return &RemoteError{Task: n, Seed: seed, Msg: r.Err + " (worker " + r.Worker + ")"}
+			}
+			if r.Result == nil {
+				return &RemoteError{Task: n, Seed: seed, Msg: "no result stored (worker " + r.Worker + ")"}
+			}
+			for _, f := range r.Files {
+				if !validFileName(f.Name) {
+					return &RemoteError{Task: n, Seed: seed, Msg: fmt.Sprintf("file name %q leaves the seed folder (worker %s)", f.Name, r.Worker)}
+				}
+			}
+			if err := each(r); err != nil {
+				return err
+			}
+			delete(want, key)
+		}
+	}
+	return nil
+}
