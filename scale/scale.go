@@ -18,7 +18,7 @@
 //     while it runs a task, so long tasks are not redelivered, and a task
 //     whose worker died (no ack, no heartbeat) is redelivered after AckWait;
 //   - Object Store bucket "wormwatch-<job>": one object per seed, named
-//     task-<n>/seed-<seed> (gob, SeedResult: the seed folder's files and the
+//     task-<n>/seed-<seed> (gob in zstd, SeedResult: the seed folder's files and the
 //     result without its infections). A redelivered task puts the same
 //     bytes under the same names, so running it twice is harmless; the
 //     submitter takes each seed once and deletes the bucket when done.
@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -238,17 +239,32 @@ func Connect(url, name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// The zstd coders are shared: EncodeAll and DecodeAll are safe for
+// concurrent use, and making a coder costs more than a small result.
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(4<<30))
+)
+
+// encodeResult returns r as gob compressed with zstd at its fastest level:
+// the CSV files of a long run compress several fold, and the object
+// store of the Debian server (2.9) has no compression of its own.
 func encodeResult(r *SeedResult) ([]byte, error) {
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(r); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return zenc.EncodeAll(b.Bytes(), nil), nil
 }
 
+// decodeResult reads what encodeResult wrote.
 func decodeResult(data []byte) (*SeedResult, error) {
+	raw, err := zdec.DecodeAll(data, nil)
+	if err != nil {
+		return nil, err
+	}
 	r := new(SeedResult)
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(r); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(r); err != nil {
 		return nil, err
 	}
 	return r, nil

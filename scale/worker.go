@@ -154,7 +154,7 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 	if w.Log != nil {
 		w.Log("job %s task %d: %d seed(s)", job, n, len(t.Seeds))
 	}
-	err = w.runTask(ctx, obj, n, &t)
+	stored, err := w.runTask(ctx, obj, n, &t)
 	close(stop)
 	hwg.Wait()
 	switch {
@@ -172,14 +172,14 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 			w.Log("job %s task %d: ack: %v", job, n, err)
 		}
 		if w.Log != nil {
-			w.Log("job %s task %d: done in %.2f s", job, n, time.Since(start).Seconds())
+			w.Log("job %s task %d: done in %.2f s, %.3g MB stored", job, n, time.Since(start).Seconds(), float64(stored)/1e6)
 		}
 	}
 }
 
 // runTask runs and stores each seed of t that the bucket does not hold yet
 // (a redelivered task resumes where its first worker stopped).
-func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, t *Task) error {
+func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, t *Task) (stored int64, err error) {
 	var sc *scenario.Scenario
 	resolved := t.Scenario
 	var setupErr error
@@ -195,30 +195,33 @@ func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, 
 		name := objectName(n, s.Seed)
 		if _, err := obj.GetInfo(ctx, name); err == nil {
 			continue // stored by an earlier delivery
+		} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return stored, fmt.Errorf("looking up %s: %w", name, err)
 		}
 		r := &SeedResult{Task: n, Seed: s.Seed, Worker: w.Name}
 		if setupErr != nil {
 			r.Err = setupErr.Error()
 		} else if err := w.runSeed(ctx, sc, resolved, t, s, r); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return stored, ctx.Err()
 			}
 			r.Err = err.Error()
 		}
 		data, err := encodeResult(r)
 		if err != nil {
-			return err
+			return stored, err
 		}
 		if _, err := obj.PutBytes(ctx, name, data); err != nil {
-			return fmt.Errorf("storing %s: %w", name, err)
+			return stored, fmt.Errorf("storing %s: %w", name, err)
 		}
+		stored += int64(len(data))
 		if w.afterStore != nil {
 			if err := w.afterStore(n, s.Seed); err != nil {
-				return err
+				return stored, err
 			}
 		}
 	}
-	return nil
+	return stored, nil
 }
 
 // runSeed runs one seed as runner.Seeds does (sim.Run, then
