@@ -43,8 +43,13 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 	if err != nil {
 		return err
 	}
-	if _, err := ensure(ctx, js, c.Config); err != nil {
+	cons, err := ensure(ctx, js, c.Config)
+	if err != nil {
 		return err
+	}
+	maxDeliver := c.Config.orDefault().MaxDeliver
+	if info := cons.CachedInfo(); info != nil && info.Config.MaxDeliver > 0 {
+		maxDeliver = info.Config.MaxDeliver
 	}
 	id, err := newJobID()
 	if err != nil {
@@ -120,7 +125,7 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 			return ctx.Err()
 		case seq := <-given:
 			if n, ok := seqTask[seq]; ok {
-				return &RemoteError{Task: n, Msg: fmt.Sprintf("handed out %d times without an ack (every worker that took it died, disconnected or stalled); the job is given up", c.Config.orDefault().MaxDeliver)}
+				return &RemoteError{Task: n, Msg: fmt.Sprintf("handed out %d times without an ack (every worker that took it died, disconnected or stalled); the job is given up", maxDeliver)}
 			}
 		case info, ok := <-watch.Updates():
 			if !ok {

@@ -50,6 +50,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Heartbeats follow the consumer's AckWait as the server holds it
+	// (set by whoever created the consumer), not this worker's Config.
+	ackWait := w.Config.orDefault().AckWait
+	if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		ackWait = info.Config.AckWait
+	}
 	if w.Name == "" {
 		h, _ := os.Hostname()
 		w.Name = fmt.Sprintf("%s:%d", h, os.Getpid())
@@ -61,7 +67,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- w.loop(ctx, js, cons)
+			errs <- w.loop(ctx, js, cons, ackWait)
 		}()
 	}
 	wg.Wait()
@@ -75,7 +81,7 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // loop takes one task at a time.
-func (w *Worker) loop(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer) error {
+func (w *Worker) loop(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, ackWait time.Duration) error {
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -105,14 +111,14 @@ func (w *Worker) loop(ctx context.Context, js jetstream.JetStream, cons jetstrea
 			}
 			continue
 		}
-		w.handle(ctx, js, msg)
+		w.handle(ctx, js, msg, ackWait)
 	}
 }
 
 // handle runs one task: each seed not yet stored is run, written, read back
 // and put in the job's bucket; then the task is acked. While it runs, a
 // heartbeat (InProgress) every AckWait/3 keeps it from being redelivered.
-func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstream.Msg) {
+func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstream.Msg, ackWait time.Duration) {
 	job, n, err := jobOfSubject(msg.Subject())
 	if err != nil {
 		msg.Term() // not ours to understand: never redeliver it
@@ -133,7 +139,7 @@ func (w *Worker) handle(ctx context.Context, js jetstream.JetStream, msg jetstre
 		msg.Nak()
 		return
 	}
-	hb := max(w.Config.orDefault().AckWait/3, 100*time.Millisecond)
+	hb := max(ackWait/3, 100*time.Millisecond)
 	stop := make(chan struct{})
 	var hwg sync.WaitGroup
 	hwg.Add(1)
