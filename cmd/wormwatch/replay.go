@@ -28,6 +28,7 @@ type replayFlags struct {
 	infect  bool // --infections
 	nats    string
 	block   int
+	shard   string
 }
 
 func newReplayCmd() *cobra.Command {
@@ -59,6 +60,7 @@ page that opens from disk.`,
 	fl.BoolVar(&f.infect, "infections", false, "also write each seed's infections.parquet (one row per infection; large)")
 	fl.StringVar(&f.nats, "nats", "", "run the seeds on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.IntVar(&f.block, "block", 1, "with --nats: seeds per task")
+	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the seeds (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards")
 	return c
 }
 
@@ -76,6 +78,16 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	if f.nats == "" && cmd.Flags().Changed("block") {
 		return usagef("--block applies to --nats only")
+	}
+	if f.shard != "" {
+		if f.nats != "" {
+			return usagef("give --shard or --nats, not both")
+		}
+		i, n, err := scale.ParseShard(f.shard)
+		if err != nil {
+			return usageError{err}
+		}
+		return runShard(ctx, cmd, name, sc, resolved, seeds, i, n, f)
 	}
 	var nc *nats.Conn
 	if f.nats != "" {
