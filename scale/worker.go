@@ -28,7 +28,10 @@ type Worker struct {
 	// Workers is how many tasks run at once; 0 means 1.
 	Workers int
 	// Scratch is the folder each seed's results folder is written to
-	// before it is stored (removed at once); "" means os.TempDir().
+	// before it is stored (removed at once); "" means /dev/shm where it
+	// is a folder (memory: the writer syncs every file, which on a disk
+	// costs more than a small seed), else os.TempDir(). The worker holds
+	// the folder in memory anyway to store it.
 	Scratch string
 	// Name identifies the worker in the results; "" means host:pid.
 	Name string
@@ -241,7 +244,7 @@ func (w *Worker) runSeed(ctx context.Context, sc *scenario.Scenario, resolved []
 	if res.Interrupted {
 		return ctx.Err()
 	}
-	scratch, err := os.MkdirTemp(w.Scratch, "wormwatch-worker-")
+	scratch, err := os.MkdirTemp(scratchDir(w.Scratch), "wormwatch-worker-")
 	if err != nil {
 		return err
 	}
@@ -290,4 +293,15 @@ func validFileName(name string) bool {
 		}
 	}
 	return true
+}
+
+// scratchDir is Worker.Scratch or its default.
+func scratchDir(s string) string {
+	if s != "" {
+		return s
+	}
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		return "/dev/shm"
+	}
+	return os.TempDir()
 }

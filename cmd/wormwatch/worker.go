@@ -42,7 +42,7 @@ the submitter's version. See docs/scale.md.`,
 	fl := c.Flags()
 	fl.StringVar(&f.nats, "nats", "", "NATS server URL, e.g. nats://127.0.0.1:4222 (required)")
 	fl.IntVar(&f.workers, "workers", 0, "tasks run at once (default: one per CPU)")
-	fl.StringVar(&f.scratch, "scratch", "", "folder for the seed folders before they are stored (default: the system's temporary folder)")
+	fl.StringVar(&f.scratch, "scratch", "", "folder for the seed folders before they are stored (default: /dev/shm if there, else the system's temporary folder)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no line per task")
 	return c
 }
