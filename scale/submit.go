@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,6 +20,9 @@ type Client struct {
 	Config Config
 	// Log, if set, gets a line when the job's tasks are published.
 	Log func(format string, a ...any)
+	// Parallel is how many results are fetched and handed on at once;
+	// 0 means 4.
+	Parallel int
 }
 
 // newJobID returns a fresh job id: 12 hex digits, usable in subjects and
@@ -32,9 +36,10 @@ func newJobID() (string, error) {
 }
 
 // Run publishes the job's tasks and calls each once per seed of every
-// task, from one goroutine, as the workers' results come in (in no
-// particular order; a seed stored twice, by a redelivered task, is handed
-// on once). It returns when every seed is in, or with the first error: a
+// task as the workers' results come in, from up to Parallel goroutines at
+// once (in no particular order; a seed stored twice, by a redelivered
+// task, is handed on once). Run returns only after every call of each
+// has returned. It returns when every seed is in, or with the first error: a
 // seed a worker could not run or a task handed out Config.MaxDeliver times
 // without an ack (a *RemoteError), an error of each, or ctx's error. Either
 // way the job's tasks still queued are removed and its bucket deleted.
@@ -119,7 +124,72 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 	if c.Log != nil {
 		c.Log("job %s: %d task(s), %d seed(s) published to stream %s; results in bucket %s", id, len(job.Tasks), len(want), Stream, bucketName(id))
 	}
+	// Results are fetched, decoded and handed on by up to Parallel
+	// goroutines; this loop only dispatches names and counts what is in.
+	type outcome struct {
+		key [2]uint64
+		err error
+	}
+	fetch := func(fctx context.Context, name string, n int, seed uint64) error {
+		data, err := obj.GetBytes(fctx, name)
+		if err != nil {
+			return fmt.Errorf("reading %s from bucket %s: %w", name, bucketName(id), err)
+		}
+		r, err := decodeResult(data)
+		if err != nil {
+			return fmt.Errorf("%s in bucket %s: %w", name, bucketName(id), err)
+		}
+		if r.Task != n || r.Seed != seed {
+			return fmt.Errorf("%s in bucket %s holds task %d, seed %d", name, bucketName(id), r.Task, r.Seed)
+		}
+		if r.Err != "" {
+			return &RemoteError{Task: n, Seed: seed, Msg: r.Err + " (worker " + r.Worker + ")"}
+		}
+		if r.Result == nil {
+			return &RemoteError{Task: n, Seed: seed, Msg: "no result stored (worker " + r.Worker + ")"}
+		}
+		for _, f := range r.Files {
+			if !validFileName(f.Name) {
+				return &RemoteError{Task: n, Seed: seed, Msg: fmt.Sprintf("file name %q leaves the seed folder (worker %s)", f.Name, r.Worker)}
+			}
+		}
+		return each(r)
+	}
+	par := c.Parallel
+	if par <= 0 {
+		par = 4
+	}
+	fctx, fcancel := context.WithCancel(ctx)
+	jobs := make(chan string)
+	done := make(chan outcome)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range jobs {
+				n, seed, _ := parseObjectName(name)
+				done <- outcome{[2]uint64{uint64(n), seed}, fetch(fctx, name, n, seed)}
+			}
+		}()
+	}
+	defer func() {
+		// Stop the fetchers and wait for them: nothing is handed on
+		// after Run returns.
+		fcancel()
+		close(jobs)
+		go func() { wg.Wait(); close(done) }()
+		for range done {
+		}
+	}()
+	inFlight := map[[2]uint64]bool{}
+	var queue []string
 	for len(want) > 0 {
+		var send chan string
+		next := ""
+		if len(queue) > 0 {
+			send, next = jobs, queue[0]
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -127,6 +197,13 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 			if n, ok := seqTask[seq]; ok {
 				return &RemoteError{Task: n, Msg: fmt.Sprintf("handed out %d times without an ack (every worker that took it died, disconnected or stalled); the job is given up", maxDeliver)}
 			}
+		case send <- next:
+			queue = queue[1:]
+		case o := <-done:
+			if o.err != nil {
+				return o.err
+			}
+			delete(want, o.key)
 		case info, ok := <-watch.Updates():
 			if !ok {
 				return errors.New("the watch of the results bucket ended early")
@@ -136,35 +213,11 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 			}
 			n, seed, ok := parseObjectName(info.Name)
 			key := [2]uint64{uint64(n), seed}
-			if !ok || !want[key] {
-				continue // not a seed of the job, or already in
+			if !ok || !want[key] || inFlight[key] {
+				continue // not a seed of the job, or already in or on its way
 			}
-			data, err := obj.GetBytes(ctx, info.Name)
-			if err != nil {
-				return fmt.Errorf("reading %s from bucket %s: %w", info.Name, bucketName(id), err)
-			}
-			r, err := decodeResult(data)
-			if err != nil {
-				return fmt.Errorf("%s in bucket %s: %w", info.Name, bucketName(id), err)
-			}
-			if r.Task != n || r.Seed != seed {
-				return fmt.Errorf("%s in bucket %s holds task %d, seed %d", info.Name, bucketName(id), r.Task, r.Seed)
-			}
-			if r.Err != "" {
-				return &RemoteError{Task: n, Seed: seed, Msg: r.Err + " (worker " + r.Worker + ")"}
-			}
-			if r.Result == nil {
-				return &RemoteError{Task: n, Seed: seed, Msg: "no result stored (worker " + r.Worker + ")"}
-			}
-			for _, f := range r.Files {
-				if !validFileName(f.Name) {
-					return &RemoteError{Task: n, Seed: seed, Msg: fmt.Sprintf("file name %q leaves the seed folder (worker %s)", f.Name, r.Worker)}
-				}
-			}
-			if err := each(r); err != nil {
-				return err
-			}
-			delete(want, key)
+			inFlight[key] = true
+			queue = append(queue, info.Name)
 		}
 	}
 	return nil
