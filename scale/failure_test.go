@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,5 +164,57 @@ func TestTaskWithSets(t *testing.T) {
 		if err != nil || len(a) == 0 || !bytes.Equal(a, b) {
 			t.Errorf("%s differs from runner.Seeds' (%v)", f, err)
 		}
+	}
+}
+
+// TestStoppedWorkerHandsBack: a worker stopped (its context cancelled, as
+// Ctrl-C does) in the middle of a task hands it back at once (Nak), so
+// another worker finishes it long before the consumer's AckWait of a
+// minute would have let it: the job's deadline of 45 s is shorter.
+func TestStoppedWorkerHandsBack(t *testing.T) {
+	url := embedded(t)
+	cfg := Config{AckWait: time.Minute, MaxDeliver: 5}
+	_, resolved := smallSummer(t)
+	job := Job{Tasks: []Task{{Scenario: resolved, Name: "codered-2001.toml", Version: testVersion, Seeds: []Seed{{Seed: 1}, {Seed: 2}}}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	actx, stopA := context.WithCancel(ctx)
+	defer stopA()
+	startB := make(chan struct{})
+	a := &Worker{Conn: connect(t, url), Config: cfg, Version: testVersion, Name: "a"}
+	a.afterStore = func(int, uint64) error {
+		stopA() // Ctrl-C after the first seed is stored, before the second runs
+		close(startB)
+		return nil
+	}
+	aDone := make(chan error, 1)
+	go func() { aDone <- a.Run(actx) }()
+	var bSeeds []uint64
+	b := &Worker{Conn: connect(t, url), Config: cfg, Version: testVersion, Name: "b"}
+	b.afterStore = func(_ int, seed uint64) error { bSeeds = append(bSeeds, seed); return nil }
+	go func() {
+		select {
+		case <-startB:
+			b.Run(ctx)
+		case <-ctx.Done():
+		}
+	}()
+	c := &Client{Conn: connect(t, url), Config: cfg}
+	got := map[uint64]string{}
+	var mu sync.Mutex
+	err := c.Run(ctx, job, func(r *SeedResult) error {
+		mu.Lock()
+		got[r.Seed] = r.Worker
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Run = %v; want both seeds before the deadline (the task was not handed back?)", err)
+	}
+	if got[1] != "a" || got[2] != "b" || len(bSeeds) != 1 {
+		t.Errorf("seeds were run by %v (b ran %v); want seed 1 by a, seed 2 by b only", got, bSeeds)
+	}
+	if err := <-aDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("worker a's Run = %v; want context.Canceled", err)
 	}
 }
