@@ -189,9 +189,17 @@ func TestStoppedWorkerHandsBack(t *testing.T) {
 	}
 	aDone := make(chan error, 1)
 	go func() { aDone <- a.Run(actx) }()
-	var bSeeds []uint64
+	var (
+		mu     sync.Mutex
+		bSeeds []uint64
+	)
 	b := &Worker{Conn: connect(t, url), Config: cfg, Version: testVersion, Name: "b"}
-	b.afterStore = func(_ int, seed uint64) error { bSeeds = append(bSeeds, seed); return nil }
+	b.afterStore = func(_ int, seed uint64) error {
+		mu.Lock()
+		bSeeds = append(bSeeds, seed)
+		mu.Unlock()
+		return nil
+	}
 	go func() {
 		select {
 		case <-startB:
@@ -201,7 +209,6 @@ func TestStoppedWorkerHandsBack(t *testing.T) {
 	}()
 	c := &Client{Conn: connect(t, url), Config: cfg}
 	got := map[uint64]string{}
-	var mu sync.Mutex
 	err := c.Run(ctx, job, func(r *SeedResult) error {
 		mu.Lock()
 		got[r.Seed] = r.Worker
@@ -211,6 +218,8 @@ func TestStoppedWorkerHandsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v; want both seeds before the deadline (the task was not handed back?)", err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if got[1] != "a" || got[2] != "b" || len(bSeeds) != 1 {
 		t.Errorf("seeds were run by %v (b ran %v); want seed 1 by a, seed 2 by b only", got, bSeeds)
 	}
