@@ -227,3 +227,54 @@ func TestStoppedWorkerHandsBack(t *testing.T) {
 		t.Errorf("worker a's Run = %v; want context.Canceled", err)
 	}
 }
+
+// TestHeartbeatKeepsLongTask: a task that runs for twice the consumer's
+// AckWait is not redelivered, because its worker sends InProgress every
+// AckWait/3: a second worker, idle all along, runs none of its seeds.
+func TestHeartbeatKeepsLongTask(t *testing.T) {
+	url := embedded(t)
+	cfg := Config{AckWait: 1500 * time.Millisecond, MaxDeliver: 5}
+	_, resolved := smallSummer(t)
+	job := Job{Tasks: []Task{{Scenario: resolved, Name: "codered-2001.toml", Version: testVersion, Seeds: []Seed{{Seed: 1}, {Seed: 2}, {Seed: 3}}}}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		ran = map[string]int{}
+	)
+	started := make(chan struct{})
+	var once sync.Once
+	a := &Worker{Conn: connect(t, url), Config: cfg, Version: testVersion, Name: "a"}
+	a.afterStore = func(int, uint64) error {
+		once.Do(func() { close(started) })
+		mu.Lock()
+		ran["a"]++
+		mu.Unlock()
+		time.Sleep(time.Second) // a long seed: three of them outlast AckWait twice
+		return nil
+	}
+	go a.Run(ctx)
+	b := &Worker{Conn: connect(t, url), Config: cfg, Version: testVersion, Name: "b"}
+	b.afterStore = func(int, uint64) error {
+		mu.Lock()
+		ran["b"]++
+		mu.Unlock()
+		return nil
+	}
+	go func() {
+		select {
+		case <-started: // a holds the task: b may only get it by redelivery
+			b.Run(ctx)
+		case <-ctx.Done():
+		}
+	}()
+	c := &Client{Conn: connect(t, url), Config: cfg}
+	if err := c.Run(ctx, job, func(*SeedResult) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if ran["a"] != 3 || ran["b"] != 0 {
+		t.Errorf("seeds stored: %v; want all 3 by a, none by b (the task was redelivered despite the heartbeats)", ran)
+	}
+}
