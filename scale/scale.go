@@ -190,6 +190,9 @@ func jobOfSubject(subj string) (job string, task int, err error) {
 	return p[1], n, nil
 }
 
+// ErrNoJetStream is a NATS server that answers without JetStream.
+var ErrNoJetStream = errors.New("the NATS server has no JetStream: start it with -js (and -sd DIR for where it keeps the streams), see docs/scale.md")
+
 // ensure creates the stream and the consumer if missing (a server that
 // already holds them keeps their configuration).
 func ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Consumer, error) {
@@ -207,6 +210,9 @@ func ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			s, err = js.Stream(ctx, Stream)
 		}
+	}
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		return nil, ErrNoJetStream
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", Stream, err)

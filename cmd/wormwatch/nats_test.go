@@ -102,3 +102,32 @@ func TestNATSUsage(t *testing.T) {
 		t.Error("a refused replay left its --out folder")
 	}
 }
+
+// TestNATSWithoutJetStream: a server without JetStream is named as the
+// problem (start it with -js), exit status 2, and the replay leaves no
+// folder.
+func TestNATSWithoutJetStream(t *testing.T) {
+	t.Parallel()
+	s, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready after 10 s")
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"replay", "codered2-july19", "--nats", s.ClientURL(), "--out", "x", "-q"},
+		{"worker", "--nats", s.ClientURL(), "-q"},
+	} {
+		r := wormwatch(t, dir, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "has no JetStream: start it with -js") {
+			t.Errorf("wormwatch %s: exit %d, stderr %q; want 2 and the advice to start it with -js", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+		t.Error("the refused replay left its --out folder")
+	}
+}

@@ -131,6 +131,9 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	r, err := runner.Replay(ctx, sc, resolved, opt)
 	err = userWriteError(err)
+	if errors.Is(err, scale.ErrNoJetStream) {
+		return usagef("--nats %s: %w", f.nats, err)
+	}
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{fmt.Sprintf("interrupted: the finished seeds' folders are kept in %s; no bands, validation or report were written", out)}
 	}

@@ -72,6 +72,9 @@ func runWorker(ctx context.Context, cmd *cobra.Command, f workerFlags) error {
 		fmt.Fprintf(stderr, "wormwatch worker %s: %d at once, pulling from %s (stream %s, consumer %s); Ctrl-C stops\n", version.Version, n, f.nats, scale.Stream, scale.Consumer)
 	}
 	err = w.Run(ctx)
+	if errors.Is(err, scale.ErrNoJetStream) {
+		return usagef("--nats %s: %w", f.nats, err)
+	}
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{"worker stopped; its task in progress, if any, was handed back to the queue"}
 	}
