@@ -299,6 +299,12 @@ func TestReplayOverNATSWorkerKilled(t *testing.T) {
 func TestReplayOverDebianNATSServer(t *testing.T) {
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
+		// Debian installs it in /usr/sbin, which a user's PATH may lack.
+		if _, serr := os.Stat("/usr/sbin/nats-server"); serr == nil {
+			bin, err = "/usr/sbin/nats-server", nil
+		}
+	}
+	if err != nil {
 		if os.Getenv("WORMWATCH_CI") != "" {
 			t.Fatal("nats-server not found, and WORMWATCH_CI is set: .ci/run installs it (apt-get install nats-server)")
 		}
