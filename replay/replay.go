@@ -104,7 +104,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 	if len(opt.Seeds) == 0 {
 		return nil, fmt.Errorf("replay: no seeds")
 	}
-	snapTimes, snapLabels := snapshotTimes(sc)
+	_, snapLabels := snapshotTimes(sc)
 	first := opt.Seeds[0]
 	var (
 		mu     sync.Mutex
@@ -113,11 +113,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 		done   int
 	)
 	h := Hooks{
-		Configure: func(seed uint64, o *sim.Options) {
-			if seed == first {
-				o.Snapshots = snapTimes
-			}
-		},
+		Configure: Configure(sc, opt.Seeds),
 		Keep: func(seed uint64, res *sim.Result) {
 			s := keep(res)
 			mu.Lock()
@@ -167,6 +163,19 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 		return nil, err
 	}
 	return r, nil
+}
+
+// Configure returns the hook that sets the engine's options of each seed
+// of a replay of seeds (Hooks.Configure): the first seed takes the map
+// snapshots. A replay split into shards (run --shard, merge) runs each
+// shard's seeds with it, so that merged they equal the replay in one go.
+func Configure(sc *scenario.Scenario, seeds []uint64) func(seed uint64, o *sim.Options) {
+	snapTimes, _ := snapshotTimes(sc)
+	return func(seed uint64, o *sim.Options) {
+		if len(seeds) > 0 && seed == seeds[0] {
+			o.Snapshots = snapTimes
+		}
+	}
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

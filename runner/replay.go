@@ -24,6 +24,10 @@ type ReplayOptions struct {
 	// Infections writes infections.parquet in each seed's folder (Options).
 	Infections bool
 	Progress   func(done, total int) // after each seed, if set
+	// Remote, if set, runs the seeds instead of this machine's cores
+	// (scale.ReplaySeeds: workers pulling from NATS JetStream); it must
+	// write the seed folders and call the hooks as the local runs do.
+	Remote replay.SeedsFunc
 }
 
 // Replay runs a replay on this machine's cores: every seed's run into its
@@ -39,6 +43,9 @@ func Replay(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Rep
 			Configure: h.Configure, Keep: h.Keep, Done: func(o Outcome) { h.Done(o.Seed) },
 		})
 		return err
+	}
+	if opt.Remote != nil {
+		local = opt.Remote
 	}
 	r, err := replay.Run(ctx, sc, resolved, replay.Options{Seeds: opt.Seeds, Out: opt.Out, Version: opt.Version, Progress: opt.Progress}, local)
 	if err != nil {

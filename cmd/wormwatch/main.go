@@ -188,6 +188,6 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(newScenarioCmd(), newRunCmd(), newReplayCmd(), newDetectCmd(), newForecastCmd(), newAdvisoryCmd(), newBenchCmd(), newCompareCmd(), newServeCmd(), newPoolCmd(), newNotifyCmd(), newSweepCmd(), newCalibrateCmd())
+	root.AddCommand(newScenarioCmd(), newRunCmd(), newReplayCmd(), newDetectCmd(), newForecastCmd(), newAdvisoryCmd(), newBenchCmd(), newCompareCmd(), newServeCmd(), newPoolCmd(), newNotifyCmd(), newSweepCmd(), newCalibrateCmd(), newWorkerCmd(), newMergeCmd())
 	return root
 }

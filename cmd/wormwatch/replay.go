@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"wormwatch/internal/atomicfile"
@@ -14,6 +15,7 @@ import (
 	"wormwatch/replay"
 	"wormwatch/results"
 	"wormwatch/runner"
+	"wormwatch/scale"
 	"wormwatch/scenario"
 )
 
@@ -24,6 +26,9 @@ type replayFlags struct {
 	workers int
 	quiet   bool
 	infect  bool // --infections
+	nats    string
+	block   int
+	shard   string
 }
 
 func newReplayCmd() *cobra.Command {
@@ -39,7 +44,8 @@ simulated median and 90% band), plots/ (PNG and SVG) and report.html, one self-c
 page that opens from disk.`,
 		Example: `  wormwatch replay codered-2001
   wormwatch replay codered-2001 --seeds 50 --out runs/cr
-  wormwatch replay codered-2001 --set defense.advisory.joint.time=2001-07-22T00:00:00Z --out runs/early`,
+  wormwatch replay codered-2001 --set defense.advisory.joint.time=2001-07-22T00:00:00Z --out runs/early
+  wormwatch replay codered-2001 --seeds 200 --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReplay(cmd.Context(), cmd, args[0], f)
@@ -52,6 +58,9 @@ page that opens from disk.`,
 	fl.IntVar(&f.workers, "workers", 0, "runs at once (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	fl.BoolVar(&f.infect, "infections", false, "also write each seed's infections.parquet (one row per infection; large)")
+	fl.StringVar(&f.nats, "nats", "", "run the seeds on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
+	fl.IntVar(&f.block, "block", 1, "with --nats: seeds per task")
+	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the seeds (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards")
 	return c
 }
 
@@ -63,6 +72,32 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	seeds, err := parseSeeds(f.seeds)
 	if err != nil {
 		return usageError{err}
+	}
+	if f.block < 1 {
+		return usagef("--block %d: want 1 or more seeds per task", f.block)
+	}
+	if f.nats == "" && cmd.Flags().Changed("block") {
+		return usagef("--block applies to --nats only")
+	}
+	if f.shard != "" {
+		if f.nats != "" {
+			return usagef("give --shard or --nats, not both")
+		}
+		i, n, err := scale.ParseShard(f.shard)
+		if err != nil {
+			return usageError{err}
+		}
+		return runShard(ctx, cmd, name, sc, resolved, seeds, i, n, f)
+	}
+	var nc *nats.Conn
+	if f.nats != "" {
+		if f.workers != 0 {
+			return usagef("--workers applies to local runs; with --nats, start workers (wormwatch worker --workers N)")
+		}
+		if nc, err = scale.Connect(f.nats, "wormwatch replay"); err != nil {
+			return usageError{err}
+		}
+		defer nc.Close()
 	}
 	out, err := claimOut(f.out, sc.Name+"-replay")
 	if err != nil {
@@ -76,6 +111,16 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
 	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect}
+	if nc != nil {
+		client := &scale.Client{Conn: nc, Config: scale.DefaultConfig}
+		if !f.quiet {
+			client.Log = func(format string, a ...any) {
+				fmt.Fprintf(stderr, format+"; waiting for workers (wormwatch worker --nats %s)\n", append(a, f.nats)...)
+			}
+		}
+		opt.Remote = scale.ReplaySeeds(client, resolved, scale.ReplayOptions{Out: out, Name: sc.Name + ".toml", BaseDir: baseDir,
+			Version: version.Version, Infections: f.infect, Block: f.block})
+	}
 	if !f.quiet {
 		opt.Progress = func(done, total int) {
 			fmt.Fprintf(stderr, "\r%s: %d of %d seeds done (%.0f s)", sc.Name, done, total, time.Since(start).Seconds())
@@ -86,6 +131,9 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	r, err := runner.Replay(ctx, sc, resolved, opt)
 	err = userWriteError(err)
+	if errors.Is(err, scale.ErrNoJetStream) {
+		return usagef("--nats %s: %w", f.nats, err)
+	}
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{fmt.Sprintf("interrupted: the finished seeds' folders are kept in %s; no bands, validation or report were written", out)}
 	}

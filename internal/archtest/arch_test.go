@@ -148,13 +148,17 @@ var floor = map[string][]string{
 	// Floor 5: the jobs the command line runs.
 	"runner": {"chart", "internal/atomicfile", "internal/thousands", "page", "replay", "report", "results", "scenario", "sim"},
 	// sweep runs a scenario over a design of its keys; like replay it does
-	// not run seeds itself (its caller passes runner.Seeds), and draws its
+	// not run seeds itself (its caller passes runner.Simulate), and draws its
 	// heat maps with chart.
 	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "report", "results", "scenario", "sim"},
 	// calibrate fits scenario keys to observations by ABC-SMC; it runs
-	// simulations through sweep's RunFunc (runner.Seeds from the command
+	// simulations through sweep's RunFunc (runner.Simulate from the command
 	// line), and writes its report with chart and page.
 	"calibrate": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "page", "report", "scenario", "sim", "sweep"},
+	// scale runs a job's seeds on workers through NATS JetStream (the
+	// engine and the writer of run folders, as runner does; runner does
+	// not import it, cmd/wormwatch joins them).
+	"scale": {"internal/atomicfile", "replay", "report", "results", "scenario", "sim"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},

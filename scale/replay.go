@@ -1,0 +1,86 @@
+package scale
+
+import (
+	"context"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+
+	"wormwatch/internal/atomicfile"
+	"wormwatch/replay"
+	"wormwatch/results"
+	"wormwatch/sim"
+)
+
+// ReplayOptions are what ReplaySeeds needs besides the scenario.
+type ReplayOptions struct {
+	Out        string // the replay folder: one seed folder per seed inside
+	Name       string // the scenario's file name, for messages
+	Engine     string // sim.EngineFast or sim.EngineProbe
+	BaseDir    string // folder a relative population.file is read from (on the workers)
+	Version    string
+	Infections bool // write each seed's infections.parquet
+	// Block is how many seeds one task holds; 0 means 1 (the finest
+	// balance between workers; a task costs a few milliseconds).
+	Block int
+}
+
+// ReplaySeeds returns a replay.SeedsFunc that runs the seeds on the
+// workers: each block of Block seeds is a task carrying the resolved
+// scenario and, per seed, the engine options the hooks' Configure set
+// (the snapshots of the first seed). As each seed's result comes in, its
+// folder is written whole (atomicfile.WriteDir) under opt.Out, then Keep
+// and Done are called.
+func ReplaySeeds(c *Client, resolved []byte, opt ReplayOptions) replay.SeedsFunc {
+	return func(ctx context.Context, seeds []uint64, h replay.Hooks) error {
+		block := max(opt.Block, 1)
+		var job Job
+		for i := 0; i < len(seeds); i += block {
+			t := Task{Scenario: resolved, Name: opt.Name, BaseDir: opt.BaseDir, Engine: opt.Engine,
+				Infections: opt.Infections, Version: opt.Version}
+			for _, s := range seeds[i:min(i+block, len(seeds))] {
+				o := sim.Options{Engine: opt.Engine, BaseDir: opt.BaseDir, NoInfections: !opt.Infections}
+				if h.Configure != nil {
+					h.Configure(s, &o)
+				}
+				t.Seeds = append(t.Seeds, Seed{Seed: s, Snapshots: o.Snapshots})
+			}
+			job.Tasks = append(job.Tasks, t)
+		}
+		return c.Run(ctx, job, func(r *SeedResult) error {
+			if err := WriteSeedDir(filepath.Join(opt.Out, results.SeedDirName(r.Seed)), r.Files); err != nil {
+				return err
+			}
+			if h.Keep != nil {
+				h.Keep(r.Seed, r.Result)
+			}
+			if h.Done != nil {
+				h.Done(r.Seed)
+			}
+			return nil
+		})
+	}
+}
+
+// WriteSeedDir writes a seed's results folder from its files, whole or not
+// at all (atomicfile.WriteDir).
+func WriteSeedDir(dir string, files []File) error {
+	return atomicfile.WriteDir(dir, func(root *os.Root) error {
+		for _, f := range files {
+			if d := path.Dir(f.Name); d != "." {
+				if err := atomicfile.MkdirAll(root, d); err != nil {
+					return err
+				}
+			}
+			err := atomicfile.Create(root, f.Name, func(w io.Writer) error {
+				_, err := w.Write(f.Data)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
