@@ -74,12 +74,16 @@ func (d *Defense) PatchRate(t float64) float64 {
 // PatchTime returns when an unpatched host patches, in seconds from the
 // scenario start (+Inf: never): the first event of a Poisson process whose
 // rate is the patch hazard (times the sharing factor for owners in a
-// sharing group), drawn by inverting the cumulative hazard at e, a draw of
+// sharing group, times the home factor for home and small-business
+// machines), drawn by inverting the cumulative hazard at e, a draw of
 // Exp(1).
-func (d *Defense) PatchTime(e float64, sharing bool) float64 {
+func (d *Defense) PatchTime(e float64, sharing, home bool) float64 {
 	f := 1.0
 	if sharing {
-		f = d.p.Patch.SharingFactor
+		f *= d.p.Patch.SharingFactor
+	}
+	if home {
+		f *= d.p.Patch.HomeFactor
 	}
 	if f <= 0 {
 		return math.Inf(1)

@@ -21,6 +21,7 @@ func summerParams() Params {
 	param.Defaults(&p)
 	p.Patch.Rate = 0.005
 	p.Patch.SharingFactor = 3
+	p.Patch.HomeFactor = 0.25
 	p.Advisories = []Advisory{
 		{Name: "joint", Time: start.Add(18 * 24 * time.Hour), Rate: 0.4, Duration: param.Duration(4 * 24 * time.Hour), After: 0.03},
 		{Name: "first", Time: start.Add(7 * 24 * time.Hour), Rate: 0.04, Duration: param.Duration(5 * 24 * time.Hour), After: 0},
@@ -49,15 +50,21 @@ func TestPatchTimeInvertsTheHazard(t *testing.T) {
 	t.Parallel()
 	d := New(summerParams(), start, 1)
 	for _, e := range []float64{0.001, 0.01, 0.035, 0.1, 0.2, 0.3, 0.5, 1, 2, 5} {
-		pt := d.PatchTime(e, false)
+		pt := d.PatchTime(e, false, false)
 		if got := hazardByHand(pt); math.Abs(got-e) > 1e-9*math.Max(1, e) {
 			t.Errorf("PatchTime(%g) = %.1f days: its cumulative hazard is %g", e, pt/86400, got)
 		}
-		// Sharing owners patch three times faster: the same draw comes
-		// where the hazard is a third.
-		ps := d.PatchTime(e, true)
-		if got := hazardByHand(ps); math.Abs(got-e/3) > 1e-9*math.Max(1, e) {
-			t.Errorf("PatchTime(%g, sharing) = %.1f days: its cumulative hazard is %g, want %g", e, ps/86400, got, e/3)
+		// Sharing owners patch three times faster, home owners four times
+		// slower, both at 3/4: the same draw comes where the hazard is a
+		// third, four times, four thirds.
+		for _, c := range []struct {
+			sharing, home bool
+			f             float64
+		}{{true, false, 3}, {false, true, 0.25}, {true, true, 0.75}} {
+			ps := d.PatchTime(e, c.sharing, c.home)
+			if got := hazardByHand(ps); math.Abs(got-e/c.f) > 1e-9*math.Max(1, e/c.f) {
+				t.Errorf("PatchTime(%g, sharing %v, home %v) = %.1f days: its cumulative hazard is %g, want %g", e, c.sharing, c.home, ps/86400, got, e/c.f)
+			}
 		}
 	}
 	// The rates in force.
@@ -76,7 +83,7 @@ func TestPatchTimeDistribution(t *testing.T) {
 	checks := []float64{days(5), days(14), days(20), days(40)}
 	count := make([]int, len(checks))
 	for i := 0; i < n; i++ {
-		pt := d.PatchTime(r.ExpFloat64(), false)
+		pt := d.PatchTime(r.ExpFloat64(), false, false)
 		for j, c := range checks {
 			if pt <= c {
 				count[j]++
@@ -98,7 +105,7 @@ func TestNoPatching(t *testing.T) {
 	var p Params
 	param.Defaults(&p)
 	d := New(p, start, 1)
-	if d.Patches() || !math.IsInf(d.PatchTime(0.5, true), 1) {
+	if d.Patches() || !math.IsInf(d.PatchTime(0.5, true, true), 1) {
 		t.Error("with no rates, hosts must never patch")
 	}
 }

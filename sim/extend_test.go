@@ -134,3 +134,22 @@ func TestExtendedStrategiesRead(t *testing.T) {
 		t.Errorf("exclude with downward: %v, want %s", err, want)
 	}
 }
+
+// TestPatchHomeFactor: defense.patch.home_factor reaches the owners of
+// home and small-business machines only. With a factor of 0 they never
+// patch: a population of them all patches no host, one of none patches
+// many.
+func TestPatchHomeFactor(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		home    string
+		patched bool
+	}{{"1", false}, {"0", true}} {
+		sc := loadSets(t, "fast-uniform", "space.bits=24", "population.hosts=1000", "population.placement=uniform",
+			"defense.patch.rate=20", "defense.patch.home_factor=0", "population.home="+c.home)
+		res := mustRun(t, sc, 1, EngineFast)
+		if got := res.Final.Patched > 0; got != c.patched {
+			t.Errorf("population.home = %s, home_factor = 0: %d hosts patched", c.home, res.Final.Patched)
+		}
+	}
+}

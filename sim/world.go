@@ -387,7 +387,7 @@ func (w *world) scheduleDefences(seed uint64) error {
 			w.nP++
 		} else {
 			if patches {
-				if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0); pt < w.end {
+				if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0, w.hosts.Flags[h]&ipv4.FlagHome != 0); pt < w.end {
 					w.sched = append(w.sched, event{t: pt, host: int32(h), kind: evPatch})
 				}
 			}
