@@ -33,7 +33,7 @@ func natsSweepRun(ctx context.Context, url, who string, quiet bool, stderr io.Wr
 	client := &scale.Client{Conn: nc, Config: scale.DefaultConfig}
 	if !quiet {
 		client.Log = func(format string, a ...any) {
-			fmt.Fprintf(stderr, format+"; waiting for workers (wormwatch worker --nats %s)\n", append(a, url)...)
+			fmt.Fprintf(stderr, format+"\n", a...)
 		}
 	}
 	s, err := client.Open(ctx)
@@ -43,6 +43,9 @@ func natsSweepRun(ctx context.Context, url, who string, quiet bool, stderr io.Wr
 			return nil, nil, usagef("--nats %s: %w", url, err)
 		}
 		return nil, nil, fmt.Errorf("--nats %s: %w", url, err)
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "the runs go to the workers (wormwatch worker --nats %s)\n", url)
 	}
 	closeAll := func() {
 		s.Close()
