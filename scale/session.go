@@ -171,9 +171,10 @@ func (s *Session) claim(ctx context.Context, n int, seed uint64) bool {
 
 // poll looks up the seeds of task n still pending in the bucket and
 // claims those stored. The watch of the bucket (an ordered consumer on
-// its meta subjects) was seen to miss updates: 4 of 950 in a calibration
-// against Debian's nats-server 2.9 with two workers, with or without the
-// deletion of fetched results; without the poll, Do would wait for ever.
+// its meta subjects) was seen to miss updates: 4 to 10 of 950 in
+// calibrations against Debian's nats-server 2.9 with two worker processes,
+// with or without the deletion of fetched results (the cause is not
+// known); without the poll, Do would wait for ever.
 func (s *Session) poll(ctx context.Context, n int) {
 	s.mu.Lock()
 	w := s.waiting[n]
