@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // folderFiles reads every file under dir, by slash-separated relative name.
@@ -105,8 +108,8 @@ func TestSweepCalibrateNATS(t *testing.T) {
 }
 
 // TestSweepCalibrateNATSUsage: --nats mistakes of sweep and calibrate (a
-// server that does not answer, a URL that is not one, a negative
-// --workers) exit with status 2, one line naming the flag, and nothing
+// server without JetStream, a server that does not answer, a URL that is
+// not one, a negative --workers) exit with status 2, one line naming the flag, and nothing
 // written.
 func TestSweepCalibrateNATSUsage(t *testing.T) {
 	t.Parallel()
@@ -116,10 +119,21 @@ func TestSweepCalibrateNATSUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	noJS, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noJS.Start()
+	t.Cleanup(noJS.Shutdown)
+	if !noJS.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready after 10 s")
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"sweep", "tiny.toml", "--nats", noJS.ClientURL(), "--out", "x"}, "has no JetStream: start it with -js"},
+		{[]string{"calibrate", "c.toml", "--nats", noJS.ClientURL(), "--out", "x"}, "has no JetStream: start it with -js"},
 		{[]string{"sweep", "tiny.toml", "--nats", "nats://127.0.0.1:1", "--out", "x"}, "--nats nats://127.0.0.1:1"},
 		{[]string{"calibrate", "c.toml", "--nats", "nats://127.0.0.1:1", "--out", "x"}, "--nats nats://127.0.0.1:1"},
 		{[]string{"sweep", "tiny.toml", "--nats", "http://[::1", "--out", "x"}, "--nats http://[::1"},
