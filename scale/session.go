@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,8 +30,11 @@ type Session struct {
 	cancel context.CancelFunc
 	wctx   context.Context // the dispatcher's: cancelled by Close
 	log    func(format string, a ...any)
-	done   chan struct{} // closed when the dispatcher has returned
-	sub    *nats.Subscription
+	// deaf, if set (tests), makes the dispatcher ignore the watch's
+	// updates, as if it missed them all: only Do's poll finds results.
+	deaf atomic.Bool
+	done chan struct{} // closed when the dispatcher has returned
+	sub  *nats.Subscription
 
 	mu      sync.Mutex
 	next    int             // the next task's number
@@ -141,7 +145,7 @@ func (s *Session) dispatch(ctx context.Context, watch jetstream.ObjectWatcher) {
 			if info == nil || info.Deleted {
 				continue // the end of the initial values, or a deletion
 			}
-			if n, seed, ok := parseObjectName(info.Name); ok {
+			if n, seed, ok := parseObjectName(info.Name); ok && !s.deaf.Load() {
 				s.claim(ctx, n, seed)
 			}
 		}

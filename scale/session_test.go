@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,5 +178,44 @@ func TestSessionRemoteError(t *testing.T) {
 	}
 	if len(rs) != 2 || rs[0].Seed != 5 || rs[1].Seed != 6 || rs[0].Result == nil || len(rs[0].Files) != 0 || rs[1].Result.EverInfected == 0 {
 		t.Errorf("Do = %+v; want the results of seeds 5 and 6 in order, with no files (SummaryOnly)", rs)
+	}
+}
+
+// TestSessionPollsForMissedResults: when the watch of the bucket misses a
+// result (here: all of them, the dispatcher deaf to it), Do still returns
+// it, found by its poll of the bucket, and the session logs the miss.
+func TestSessionPollsForMissedResults(t *testing.T) {
+	url := embedded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := &Worker{Conn: connect(t, url), Config: testConfig, Version: testVersion}
+	go w.Run(ctx)
+	var (
+		mu   sync.Mutex
+		logs []string
+	)
+	c := &Client{Conn: connect(t, url), Config: testConfig, Log: func(format string, a ...any) {
+		mu.Lock()
+		logs = append(logs, fmt.Sprintf(format, a...))
+		mu.Unlock()
+	}}
+	s, err := c.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.deaf.Store(true)
+	_, resolved := smallSummer(t)
+	rs, err := s.Do(ctx, Task{Scenario: resolved, Name: "codered-2001.toml", Version: testVersion, SummaryOnly: true, Seeds: []Seed{{Seed: 9}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Seed != 9 || rs[0].Result == nil {
+		t.Fatalf("Do = %+v; want seed 9's result", rs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(strings.Join(logs, "\n"), "task 0, seed 9: found in the bucket by polling") {
+		t.Errorf("no log line of the poll's find:\n%s", strings.Join(logs, "\n"))
 	}
 }
