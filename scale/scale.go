@@ -105,8 +105,13 @@ type Task struct {
 	BaseDir    string `json:",omitempty"`
 	Engine     string `json:",omitempty"` // sim.EngineFast (default) or sim.EngineProbe
 	Infections bool   `json:",omitempty"` // write infections.parquet in each seed folder
-	Version    string // the submitter's version: a worker of another version refuses the task
-	Seeds      []Seed
+	// SummaryOnly stores only each seed's result, no seed folder (sweeps
+	// and calibrations read the result and write no folder per run). A
+	// worker of a version before this field writes the folder anyway,
+	// which is harmless: the submitter refuses other versions' results.
+	SummaryOnly bool   `json:",omitempty"`
+	Version     string // the submitter's version: a worker of another version refuses the task
+	Seeds       []Seed
 }
 
 // Job is what a submitter runs: tasks, each a block of seeds.

@@ -40,6 +40,9 @@ type Worker struct {
 	// afterStore, if set (tests), runs after each seed's result is stored;
 	// an error stops the task unacked.
 	afterStore func(task int, seed uint64) error
+	// beforeStore, if set (tests), runs after each seed is run and before
+	// its result is stored; an error stops the task unacked.
+	beforeStore func(task int, seed uint64) error
 }
 
 // Run pulls and runs tasks until ctx is cancelled; then a task in progress
@@ -216,6 +219,11 @@ func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, 
 			}
 			r.Err = err.Error()
 		}
+		if w.beforeStore != nil {
+			if err := w.beforeStore(n, s.Seed); err != nil {
+				return stored, err
+			}
+		}
 		data, err := encodeResult(r)
 		if err != nil {
 			return stored, err
@@ -243,6 +251,11 @@ func (w *Worker) runSeed(ctx context.Context, sc *scenario.Scenario, resolved []
 	}
 	if res.Interrupted {
 		return ctx.Err()
+	}
+	if t.SummaryOnly {
+		res.Infections = nil
+		r.Result = res
+		return nil
 	}
 	scratch, err := os.MkdirTemp(scratchDir(w.Scratch), "wormwatch-worker-")
 	if err != nil {

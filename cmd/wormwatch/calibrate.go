@@ -25,6 +25,7 @@ type calibrateFlags struct {
 	resume  string
 	workers int
 	quiet   bool
+	nats    string
 }
 
 func newCalibrateCmd() *cobra.Command {
@@ -41,7 +42,8 @@ one. At the end DIR/posterior holds posterior.parquet, parameters.csv,
 generations.csv, predictive.csv, validation.csv (the validate targets against
 the posterior predictive), figures and report.html.`,
 		Example: `  wormwatch calibrate docs/examples/calibrate-july.toml --out calib/july --workers 2
-  wormwatch calibrate --resume calib/july`,
+  wormwatch calibrate --resume calib/july
+  wormwatch calibrate docs/examples/calibrate-july.toml --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.resume != "" && len(args) > 0 {
 				return usagef("give either a calibration file or --resume DIR, not both")
@@ -62,7 +64,8 @@ the posterior predictive), figures and report.html.`,
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "output folder (default: a new folder under ./runs); must not exist")
 	fl.StringVar(&f.resume, "resume", "", "continue the calibration stored in this folder")
-	fl.IntVar(&f.workers, "workers", 0, "simulations at once (default: one per CPU); the result does not depend on it")
+	fl.IntVar(&f.workers, "workers", 0, "simulations at once (default: one per CPU; with --nats, simulations in flight on the workers, default 16); the result does not depend on it")
+	fl.StringVar(&f.nats, "nats", "", "run the simulations on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines (there are none either when stderr is not a terminal)")
 	return c
 }
@@ -91,6 +94,21 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 	if err != nil {
 		return usageError{err}
 	}
+	if f.workers < 0 {
+		return usagef("--workers %d: want 0 (the default) or more", f.workers)
+	}
+	run := sweepRun
+	if f.nats != "" {
+		r, closeNATS, err := natsSweepRun(ctx, f.nats, "calibrate", f.quiet, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		run = r
+		if f.workers == 0 {
+			f.workers = natsJobsInFlight
+		}
+	}
 	if f.resume == "" {
 		stem := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 		if out, err = claimOut(f.out, "calibrate-"+stem); err != nil {
@@ -100,7 +118,7 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 	}
 	errw := cmd.ErrOrStderr()
 	lastGen := -2
-	opt := calibrate.Options{Run: sweepRun, Workers: f.workers, Version: version.Version}
+	opt := calibrate.Options{Run: run, Workers: f.workers, Version: version.Version}
 	if file, ok := errw.(*os.File); ok && !f.quiet && term.IsTerminal(int(file.Fd())) {
 		opt.Progress = func(gen, accepted, particles, attempts int) {
 			if gen != lastGen {

@@ -28,6 +28,7 @@ type sweepFlags struct {
 	workers int
 	force   bool
 	quiet   bool
+	nats    string
 }
 
 func newSweepCmd() *cobra.Command {
@@ -43,7 +44,8 @@ sensitivity.csv (Sobol: first-order and total indices with bootstrap
 intervals), heat maps (a grid of two factors) and sweep.json, then says which
 factor changes each output most.`,
 		Example: `  wormwatch sweep docs/examples/sweep-patch.toml --out sweeps/patch
-  wormwatch sweep docs/examples/sweep-sobol.toml --out sweeps/sobol --workers 2`,
+  wormwatch sweep docs/examples/sweep-sobol.toml --out sweeps/sobol --workers 2
+  wormwatch sweep docs/examples/sweep-sobol.toml --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd.Context(), cmd, args[0], f)
@@ -51,7 +53,8 @@ factor changes each output most.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "output folder (default: a new folder under ./runs); must not exist, or be empty, unless --force")
-	fl.IntVar(&f.workers, "workers", 0, "runs at once (default: one per CPU)")
+	fl.IntVar(&f.workers, "workers", 0, "runs at once (default: one per CPU; with --nats, runs in flight on the workers, default 16)")
+	fl.StringVar(&f.nats, "nats", "", "run the simulations on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.BoolVar(&f.force, "force", false, "replace an existing output folder (never one holding the sweep or scenario file)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	return c
@@ -67,6 +70,21 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if err != nil {
 		return usageError{err}
 	}
+	if f.workers < 0 {
+		return usagef("--workers %d: want 0 (the default) or more", f.workers)
+	}
+	run := sweepRun
+	if f.nats != "" {
+		r, closeNATS, err := natsSweepRun(ctx, f.nats, "sweep", f.quiet, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		run = r
+		if f.workers == 0 {
+			f.workers = natsJobsInFlight
+		}
+	}
 	inputs := []string{file}
 	if plan.BaseDir != "" {
 		inputs = append(inputs, plan.Scenario)
@@ -78,7 +96,7 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if !replace {
 		defer atomicfile.Release(out)
 	}
-	opt := sweep.Options{Run: sweepRun, Workers: f.workers, Version: version.Version}
+	opt := sweep.Options{Run: run, Workers: f.workers, Version: version.Version}
 	bar := sweepBar(cmd.ErrOrStderr(), f.quiet, plan.Runs())
 	if bar != nil {
 		opt.Progress = func(done, _ int) { bar.Set(done) }

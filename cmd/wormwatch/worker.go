@@ -24,11 +24,11 @@ func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	c := &cobra.Command{
 		Use:   "worker --nats URL",
-		Short: "Run seeds for replays submitted with --nats, pulling tasks from NATS JetStream until stopped",
+		Short: "Run seeds for replays, sweeps and calibrations submitted with --nats, pulling tasks from NATS JetStream until stopped",
 		Long: `Pull tasks (a scenario and a block of seeds) from the NATS JetStream work queue that
-'wormwatch replay --nats URL' publishes to, run each seed with the same engine and writer
-as a local run, store its results folder and result in the job's Object Store bucket and
-acknowledge the task. Runs until Ctrl-C; a task in progress is then handed back at once.
+'wormwatch replay --nats URL' (and sweep and calibrate --nats) publish to, run each seed
+with the same engine and writer as a local run, store its result (and, for a replay, its
+results folder) in the job's Object Store bucket and acknowledge the task. Runs until Ctrl-C; a task in progress is then handed back at once.
 Start as many workers as you like, on any machines that reach the server; each must be
 the submitter's version. See docs/scale.md.`,
 		Example: `  nats-server -js -sd /var/lib/nats &
@@ -49,7 +49,7 @@ the submitter's version. See docs/scale.md.`,
 
 func runWorker(ctx context.Context, cmd *cobra.Command, f workerFlags) error {
 	if f.nats == "" {
-		return usagef("--nats URL is required (the server replay --nats publishes to)")
+		return usagef("--nats URL is required (the server replay, sweep and calibrate --nats publish to)")
 	}
 	if f.workers < 0 {
 		return usagef("--workers %d: want 0 (one per CPU) or more", f.workers)

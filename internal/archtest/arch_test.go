@@ -155,10 +155,11 @@ var floor = map[string][]string{
 	// simulations through sweep's RunFunc (runner.Simulate from the command
 	// line), and writes its report with chart and page.
 	"calibrate": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "page", "report", "scenario", "sim", "sweep"},
-	// scale runs a job's seeds on workers through NATS JetStream (the
+	// scale runs a job's seeds, or a sweep's and a calibration's runs
+	// (sweep.RunFunc), on workers through NATS JetStream (the
 	// engine and the writer of run folders, as runner does; runner does
 	// not import it, cmd/wormwatch joins them).
-	"scale": {"internal/atomicfile", "replay", "report", "results", "scenario", "sim"},
+	"scale": {"internal/atomicfile", "replay", "report", "results", "scenario", "sim", "sweep"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
