@@ -246,6 +246,8 @@ type ParamSummary struct {
 	P05   float64 `json:"p05"`
 	P50   float64 `json:"p50"`
 	P95   float64 `json:"p95"`
+	// Integer: the scenario receives the nearest integer (Param.Integer).
+	Integer bool `json:"integer,omitempty"`
 }
 
 // Parameters summarises the posterior of each parameter.
@@ -254,7 +256,7 @@ func (r *Result) Parameters() []ParamSummary {
 	var out []ParamSummary
 	for m, p := range r.Plan.Spec.Params {
 		q := post.Quantiles(m, 0.05, 0.5, 0.95)
-		out = append(out, ParamSummary{Key: p.Key, Prior: p.Prior, Min: *p.Min, Max: *p.Max, Mean: post.Mean(m), P05: q[0], P50: q[1], P95: q[2]})
+		out = append(out, ParamSummary{Key: p.Key, Prior: p.Prior, Min: *p.Min, Max: *p.Max, Mean: post.Mean(m), P05: q[0], P50: q[1], P95: q[2], Integer: p.Integer})
 	}
 	return out
 }

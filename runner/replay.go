@@ -28,6 +28,9 @@ type ReplayOptions struct {
 	// (scale.ReplaySeeds: workers pulling from NATS JetStream); it must
 	// write the seed folders and call the hooks as the local runs do.
 	Remote replay.SeedsFunc
+	// ScenarioFor, if set, gives each seed a scenario of its own
+	// (Options.ScenarioFor); local runs only.
+	ScenarioFor func(seed uint64) (*scenario.Scenario, []byte, error)
 }
 
 // Replay runs a replay on this machine's cores: every seed's run into its
@@ -40,7 +43,7 @@ func Replay(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Rep
 		dirFor := func(s uint64) string { return filepath.Join(opt.Out, results.SeedDirName(s)) }
 		_, err := Seeds(ctx, sc, resolved, seeds, dirFor, Options{
 			Engine: opt.Engine, BaseDir: opt.BaseDir, Workers: opt.Workers, Version: opt.Version, Infections: opt.Infections,
-			Configure: h.Configure, Keep: h.Keep, Done: func(o Outcome) { h.Done(o.Seed) },
+			Configure: h.Configure, Keep: h.Keep, Done: func(o Outcome) { h.Done(o.Seed) }, ScenarioFor: opt.ScenarioFor,
 		})
 		return err
 	}

@@ -34,6 +34,11 @@ type Options struct {
 	// Keep, if set, sees each finished run's result after it is written
 	// (it must not keep the infections: they are large; take what you need).
 	Keep func(seed uint64, res *sim.Result)
+	// ScenarioFor, if set, gives each seed a scenario of its own (and its
+	// resolved TOML, the folder's scenario.toml) instead of Seeds' sc
+	// (replay --posterior: parameters drawn per seed). Its error is the
+	// input's (a SetupError).
+	ScenarioFor func(seed uint64) (*scenario.Scenario, []byte, error)
 }
 
 // Outcome is one finished run.
@@ -98,7 +103,17 @@ func Seeds(ctx context.Context, sc *scenario.Scenario, resolved []byte, seeds []
 			// at a time per worker, so at most one finished result waits.
 			var writing chan struct{}
 			for seed := range next {
-				res, err := Simulate(ctx, sc, seed, opt)
+				sc, resolved := sc, resolved
+				var err error
+				if opt.ScenarioFor != nil {
+					if sc, resolved, err = opt.ScenarioFor(seed); err != nil {
+						err = SetupError{fmt.Errorf("seed %d: %w", seed, err)}
+					}
+				}
+				var res *sim.Result
+				if err == nil {
+					res, err = Simulate(ctx, sc, seed, opt)
+				}
 				if writing != nil {
 					<-writing
 				}

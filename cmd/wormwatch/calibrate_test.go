@@ -3,8 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"wormwatch/calibrate"
+	"wormwatch/results"
 )
 
 // tinyCalibration fits worm.rate.fixed of a small fast-uniform scenario
@@ -103,5 +107,63 @@ func TestCalibrateCommand(t *testing.T) {
 	r = wormwatch(t, dir, "calibrate", "--resume", ".")
 	if r.code != 2 || !strings.Contains(r.stderr, "no state.json") {
 		t.Errorf("resume of a folder without state: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestReplayPosterior: replay --posterior gives each seed parameters drawn
+// from a calibration's posterior (its scenario.toml holds one of the
+// posterior's particles), the same folder twice, and refuses a folder that
+// is not a calibration, a key the scenario does not take, and --nats, each
+// with exit status 2 and one line.
+func TestReplayPosterior(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.toml"), []byte(tinyCalibration), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, "calibrate", "c.toml", "--out", "cal", "--workers", "2")
+	post, err := calibrate.ReadPosterior(filepath.Join(dir, "cal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]bool{}
+	for _, x := range post.Particles {
+		values[strconv.FormatFloat(x[0], 'g', -1, 64)] = true
+	}
+	sets := []string{"--set", "space.bits=16", "--set", "population.hosts=200", "--set", "population.placement=uniform", "--set", "end=2001-07-19T12:00:00Z"}
+	for _, out := range []string{"r1", "r2"} {
+		mustRun(t, dir, join([]string{"replay", "fast-uniform", "--seeds", "4", "--posterior", "cal", "--quiet", "--out", out}, sets)...)
+	}
+	drawn := map[string]bool{}
+	for s := uint64(1); s <= 4; s++ {
+		seedDir := results.SeedDirName(s)
+		toml := string(readFile(t, filepath.Join(dir, "r1", seedDir, "scenario.toml")))
+		_, after, ok := strings.Cut(toml, "\nfixed = ")
+		v, _, _ := strings.Cut(after, "\n")
+		if !ok || !values[v] {
+			t.Errorf("seed %d: worm.rate.fixed = %q, not a particle of the posterior", s, v)
+		}
+		drawn[v] = true
+		sameFiles(t, filepath.Join(dir, "r1", seedDir), filepath.Join(dir, "r2", seedDir), "scenario.toml", "timeseries.csv")
+	}
+	if len(drawn) < 2 {
+		t.Errorf("4 seeds drew %d distinct particles of %d", len(drawn), len(post.Particles))
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not a calibration", []string{"--posterior", "."}, "calibration.json"},
+		{"with --nats", []string{"--posterior", "cal", "--nats", "nats://127.0.0.1:1"}, "not with --nats"},
+		{"a key the scenario lacks", []string{"--posterior", "cal", "--set", "worm.rate.model=threads"}, "worm.rate.fixed"},
+	} {
+		r := wormwatch(t, dir, join([]string{"replay", "fast-uniform", "--seeds", "2", "--quiet", "--out", "bad"}, sets, c.args)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and one line naming %q", c.name, r.code, r.stderr, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
+			t.Errorf("%s: the folder was written", c.name)
+		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"wormwatch/calibrate"
 	"wormwatch/internal/atomicfile"
 	"wormwatch/internal/version"
 	"wormwatch/replay"
@@ -20,15 +22,16 @@ import (
 )
 
 type replayFlags struct {
-	seeds   string
-	out     string
-	sets    []string
-	workers int
-	quiet   bool
-	infect  bool // --infections
-	nats    string
-	block   int
-	shard   string
+	seeds     string
+	out       string
+	sets      []string
+	workers   int
+	quiet     bool
+	infect    bool // --infections
+	nats      string
+	block     int
+	shard     string
+	posterior string // --posterior: a calibration folder
 }
 
 func newReplayCmd() *cobra.Command {
@@ -61,6 +64,7 @@ page that opens from disk.`,
 	fl.StringVar(&f.nats, "nats", "", "run the seeds on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.IntVar(&f.block, "block", 1, "with --nats: seeds per task")
 	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the seeds (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards")
+	fl.StringVar(&f.posterior, "posterior", "", "a calibration folder (wormwatch calibrate --out): each seed draws its parameters from its posterior, so the bands carry their uncertainty (local runs)")
 	return c
 }
 
@@ -78,6 +82,28 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	if f.nats == "" && cmd.Flags().Changed("block") {
 		return usagef("--block applies to --nats only")
+	}
+	var scenarioFor func(uint64) (*scenario.Scenario, []byte, error)
+	if f.posterior != "" {
+		if f.nats != "" || f.shard != "" {
+			return usagef("--posterior runs on this machine's cores: not with --nats or --shard (yet)")
+		}
+		post, err := calibrate.ReadPosterior(f.posterior)
+		if err != nil {
+			return usagef("--posterior: %w", err)
+		}
+		scenarioFor = func(seed uint64) (*scenario.Scenario, []byte, error) {
+			_, sets := post.Draw(seed)
+			return scenario.Load(name, append(append([]string(nil), f.sets...), sets...))
+		}
+		// Every key the posterior holds must fit the scenario: try the
+		// first seed's draw before anything runs.
+		if _, _, err := scenarioFor(seeds[0]); err != nil {
+			return usagef("--posterior %s: %w", f.posterior, err)
+		}
+		if !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: each seed's %s drawn from the posterior in %s (its scenario.toml has the values)\n", sc.Name, strings.Join(post.Keys, ", "), post.Dir)
+		}
 	}
 	if f.shard != "" {
 		if f.nats != "" {
@@ -110,7 +136,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	}
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
-	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect}
+	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect, ScenarioFor: scenarioFor}
 	if nc != nil {
 		client := &scale.Client{Conn: nc, Config: scale.DefaultConfig}
 		if !f.quiet {

@@ -1,0 +1,150 @@
+package calibrate
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Posterior is a finished calibration's posterior as its folder holds it,
+// for runs that draw their parameters from it (`replay --posterior`): the
+// keys in the calibration's order (calibration.json), the particles and
+// their weights (posterior.parquet).
+type Posterior struct {
+	Dir       string      // the posterior folder read
+	Keys      []string    // scenario keys, as --set takes them
+	Integer   []bool      // the key takes the nearest integer
+	Particles [][]float64 // [particle][key]
+	Weights   []float64   // normalised to sum 1
+}
+
+// ReadPosterior reads the posterior of the calibration folder dir (the
+// folder `calibrate --out` names, or its posterior/ folder). A file that is
+// missing, unreadable or does not match its manifest is an error naming it.
+func ReadPosterior(dir string) (*Posterior, error) {
+	if _, err := os.Stat(filepath.Join(dir, PosteriorDir, ManifestFile)); err == nil {
+		dir = filepath.Join(dir, PosteriorDir)
+	}
+	manifest := filepath.Join(dir, ManifestFile)
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (is %s a calibration folder, whole?)", manifest, err, dir)
+	}
+	var m struct {
+		Parameters []ParamSummary `json:"parameters"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", manifest, err)
+	}
+	if len(m.Parameters) == 0 {
+		return nil, fmt.Errorf("%s: no parameters", manifest)
+	}
+	p := &Posterior{Dir: dir}
+	for _, prm := range m.Parameters {
+		p.Keys = append(p.Keys, prm.Key)
+		p.Integer = append(p.Integer, prm.Integer)
+	}
+	name := filepath.Join(dir, PosteriorFile)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	col := map[string]int{}
+	for i, path := range pf.Schema().Columns() {
+		col[path[0]] = i
+	}
+	for _, k := range append([]string{"weight"}, p.Keys...) {
+		if _, ok := col[k]; !ok {
+			return nil, fmt.Errorf("%s: no column %q (the manifest %s names it)", name, k, manifest)
+		}
+	}
+	n := pf.NumRows()
+	if n == 0 || n > MaxParticles {
+		return nil, fmt.Errorf("%s: %d particles (want 1 to %d)", name, n, MaxParticles)
+	}
+	rows := make([]parquet.Row, n)
+	r := parquet.NewReader(pf)
+	defer r.Close()
+	got := 0
+	for got < len(rows) {
+		k, err := r.ReadRows(rows[got:])
+		got += k
+		if err != nil {
+			break
+		}
+	}
+	if got != len(rows) {
+		return nil, fmt.Errorf("%s: read %d of %d particles", name, got, n)
+	}
+	total := 0.0
+	for i, row := range rows {
+		val := func(c int) float64 {
+			for _, v := range row {
+				if v.Column() == c {
+					return v.Double()
+				}
+			}
+			return math.NaN()
+		}
+		w := val(col["weight"])
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("%s: particle %d: weight %v", name, i, w)
+		}
+		x := make([]float64, len(p.Keys))
+		for j, k := range p.Keys {
+			if x[j] = val(col[k]); math.IsNaN(x[j]) || math.IsInf(x[j], 0) {
+				return nil, fmt.Errorf("%s: particle %d: %s = %v", name, i, k, x[j])
+			}
+		}
+		p.Particles = append(p.Particles, x)
+		p.Weights = append(p.Weights, w)
+		total += w
+	}
+	if !(total > 0) || math.IsInf(total, 0) {
+		return nil, fmt.Errorf("%s: the weights sum to %v", name, total)
+	}
+	for i := range p.Weights {
+		p.Weights[i] /= total
+	}
+	return p, nil
+}
+
+// Draw returns the particle drawn for seed, in proportion to the weights,
+// from a stream of the seed's own (the same seed draws the same particle
+// whatever else runs), and its --set assignments.
+func (p *Posterior) Draw(seed uint64) (int, []string) {
+	h := fnv.New64a()
+	h.Write([]byte("posterior draw"))
+	u := rand.New(rand.NewPCG(seed, h.Sum64())).Float64()
+	i := 0
+	for acc := 0.0; i < len(p.Weights)-1; i++ {
+		if acc += p.Weights[i]; u < acc {
+			break
+		}
+	}
+	sets := make([]string, len(p.Keys))
+	for j, k := range p.Keys {
+		v := setText(p.Particles[i][j])
+		if p.Integer[j] {
+			v = strconv.FormatFloat(math.Round(p.Particles[i][j]), 'f', 0, 64)
+		}
+		sets[j] = k + "=" + v
+	}
+	return i, sets
+}
