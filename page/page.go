@@ -49,6 +49,7 @@ type view struct {
 	JS                                    template.JS
 	Span, Seeds                           string
 	NSeeds                                string
+	Posterior, PosteriorKeys              string // replay --posterior
 	Checks                                []checkView
 	InsideCount                           int
 	Logistic                              *logisticView
@@ -115,6 +116,9 @@ func Write(w io.Writer, r *results.Replay, figs []chart.Figure) error {
 		v.Version = "unknown"
 	}
 	v.ScenarioTOML = string(r.ScenarioTOML)
+	if r.Posterior != "" {
+		v.Posterior, v.PosteriorKeys = r.Posterior, strings.Join(r.PosteriorKeys, ", ")
+	}
 	seen := map[string]bool{}
 	for _, f := range figs {
 		if names.Check(f.Name) != nil {

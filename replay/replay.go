@@ -31,6 +31,10 @@ type Options struct {
 	Out      string // the replay's folder, claimed by the caller (atomicfile.Claim); one run folder per seed inside
 	Version  string
 	Progress func(done, total int) // after each seed, if set
+	// Posterior and PosteriorKeys: the calibration each seed's keys were
+	// drawn from, if any (results.Replay's fields of those names).
+	Posterior     string
+	PosteriorKeys []string
 }
 
 // Hooks are what a replay needs around each seed's run: Configure sets the
@@ -139,6 +143,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Option
 	r := &results.Replay{
 		Scenario: sc.Name, Description: sc.Description, Version: opt.Version, Seeds: opt.Seeds,
 		Start: sc.Start.UTC(), BinSeconds: sc.Bin.Seconds(), ScenarioTOML: resolved,
+		Posterior: opt.Posterior, PosteriorKeys: opt.PosteriorKeys,
 	}
 	for _, sn := range sc.Sensors {
 		r.Sensors = append(r.Sensors, results.SensorInfo{Name: sn.Name, Prefix: sn.Prefix})

@@ -15,6 +15,11 @@ type Replay struct {
 	Start        time.Time
 	BinSeconds   float64
 	ScenarioTOML []byte // the resolved scenario, as run
+	// Posterior is the calibration folder whose posterior each seed drew
+	// PosteriorKeys from (replay --posterior); "" when the seeds share the
+	// scenario. The seeds' scenario.toml hold the values drawn.
+	Posterior     string
+	PosteriorKeys []string
 
 	// Times are the starts of the bins; every band has one value per time.
 	Times []time.Time

@@ -31,6 +31,10 @@ type ReplayOptions struct {
 	// ScenarioFor, if set, gives each seed a scenario of its own
 	// (Options.ScenarioFor); local runs only.
 	ScenarioFor func(seed uint64) (*scenario.Scenario, []byte, error)
+	// Posterior and PosteriorKeys name, for the report, the calibration
+	// ScenarioFor draws from (replay.Options).
+	Posterior     string
+	PosteriorKeys []string
 }
 
 // Replay runs a replay on this machine's cores: every seed's run into its
@@ -50,7 +54,7 @@ func Replay(ctx context.Context, sc *scenario.Scenario, resolved []byte, opt Rep
 	if opt.Remote != nil {
 		local = opt.Remote
 	}
-	r, err := replay.Run(ctx, sc, resolved, replay.Options{Seeds: opt.Seeds, Out: opt.Out, Version: opt.Version, Progress: opt.Progress}, local)
+	r, err := replay.Run(ctx, sc, resolved, replay.Options{Seeds: opt.Seeds, Out: opt.Out, Version: opt.Version, Progress: opt.Progress, Posterior: opt.Posterior, PosteriorKeys: opt.PosteriorKeys}, local)
 	if err != nil {
 		return nil, err
 	}

@@ -146,6 +146,9 @@ func TestReplayPosterior(t *testing.T) {
 		drawn[v] = true
 		sameFiles(t, filepath.Join(dir, "r1", seedDir), filepath.Join(dir, "r2", seedDir), "scenario.toml", "timeseries.csv")
 	}
+	if report := string(readFile(t, filepath.Join(dir, "r1", "report.html"))); !strings.Contains(report, "worm.rate.fixed drawn from the posterior") {
+		t.Error("report.html does not say the seeds drew worm.rate.fixed from the posterior")
+	}
 	if len(drawn) < 2 {
 		t.Errorf("4 seeds drew %d distinct particles of %d", len(drawn), len(post.Particles))
 	}

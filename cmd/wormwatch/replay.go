@@ -84,12 +84,12 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 		return usagef("--block applies to --nats only")
 	}
 	var scenarioFor func(uint64) (*scenario.Scenario, []byte, error)
+	var post *calibrate.Posterior
 	if f.posterior != "" {
 		if f.nats != "" || f.shard != "" {
 			return usagef("--posterior runs on this machine's cores: not with --nats or --shard (yet)")
 		}
-		post, err := calibrate.ReadPosterior(f.posterior)
-		if err != nil {
+		if post, err = calibrate.ReadPosterior(f.posterior); err != nil {
 			return usagef("--posterior: %w", err)
 		}
 		scenarioFor = func(seed uint64) (*scenario.Scenario, []byte, error) {
@@ -137,6 +137,9 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
 	opt := runner.ReplayOptions{Seeds: seeds, Out: out, BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect, ScenarioFor: scenarioFor}
+	if post != nil {
+		opt.Posterior, opt.PosteriorKeys = post.Dir, post.Keys
+	}
 	if nc != nil {
 		client := &scale.Client{Conn: nc, Config: scale.DefaultConfig}
 		if !f.quiet {
