@@ -120,12 +120,17 @@ func (d *Defense) Patches() bool {
 }
 
 // RebootAfter returns the time to a host's next ordinary reboot given e, a
-// draw of Exp(1); +Inf when machines are not rebooted.
-func (d *Defense) RebootAfter(e float64) float64 {
-	if d.p.Reboot.MeanInterval <= 0 {
+// draw of Exp(1) (home and small-business machines rebooted home_factor
+// times as often); +Inf when machines are not rebooted.
+func (d *Defense) RebootAfter(e float64, home bool) float64 {
+	f := 1.0
+	if home {
+		f = d.p.Reboot.HomeFactor
+	}
+	if d.p.Reboot.MeanInterval <= 0 || f <= 0 {
 		return math.Inf(1)
 	}
-	return e * d.p.Reboot.MeanInterval.Seconds()
+	return e * d.p.Reboot.MeanInterval.Seconds() / f
 }
 
 // uniform returns a fixed uniform draw in [0,1) for (purpose, id): per-host

@@ -212,3 +212,25 @@ func TestCongestion(t *testing.T) {
 		t.Error("with every host scanning, nothing gets through")
 	}
 }
+
+// TestRebootAfterHome: home and small-business machines reboot
+// home_factor times as often (the same draw comes home_factor times
+// sooner); a factor of 0 never reboots them.
+func TestRebootAfterHome(t *testing.T) {
+	t.Parallel()
+	var p Params
+	param.Defaults(&p)
+	p.Reboot.MeanInterval = param.Duration(14 * 24 * time.Hour)
+	p.Reboot.HomeFactor = 4
+	d := New(p, start, 1)
+	for _, e := range []float64{0.01, 0.5, 1, 3} {
+		server, home := d.RebootAfter(e, false), d.RebootAfter(e, true)
+		if want := e * days(14); math.Abs(server-want) > 1e-6 || math.Abs(home-want/4) > 1e-6 {
+			t.Errorf("RebootAfter(%g): server %.0f s, home %.0f s; want %.0f and %.0f", e, server, home, want, want/4)
+		}
+	}
+	p.Reboot.HomeFactor = 0
+	if d := New(p, start, 1); !math.IsInf(d.RebootAfter(1, true), 1) || math.IsInf(d.RebootAfter(1, false), 1) {
+		t.Error("home_factor = 0 must stop home machines' reboots only")
+	}
+}

@@ -46,6 +46,7 @@ type Advisory struct {
 // reboot clears a memory-resident worm.
 type Reboot struct {
 	MeanInterval param.Duration `toml:"mean_interval" min:"1m" max:"3660d" zero:"never" doc:"mean time between ordinary reboots of a machine; 0: never"`
+	HomeFactor   float64        `toml:"home_factor" default:"1" min:"0" max:"1000" doc:"home and small-business machines (population.home) are rebooted this many times as often as other machines (0: never); a reboot clears a memory-resident worm and leaves the machine unpatched, susceptible again"`
 }
 
 // Diurnal is home and small-business machines switched off at night in

@@ -153,3 +153,26 @@ func TestPatchHomeFactor(t *testing.T) {
 		}
 	}
 }
+
+// TestRebootHomeFactor: defense.reboot.home_factor reaches home and
+// small-business machines only. Rebooted every few minutes, infected
+// hosts are cured and infected again (more infections than hosts ever
+// infected); with a factor of 0 and every machine a home one, none is.
+func TestRebootHomeFactor(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		home     string
+		reinfect bool
+	}{{"1", false}, {"0", true}} {
+		sc := loadSets(t, "fast-uniform", "space.bits=20", "population.hosts=1000", "population.placement=uniform",
+			"defense.reboot.mean_interval=5m", "defense.reboot.home_factor=0", "population.home="+c.home)
+		res := mustRun(t, sc, 1, EngineFast)
+		events := int64(0)
+		for _, b := range res.Bins {
+			events += b.NewInfections
+		}
+		if got := events > res.EverInfected; got != c.reinfect {
+			t.Errorf("population.home = %s, home_factor = 0: %d infections of %d hosts", c.home, events, res.EverInfected)
+		}
+	}
+}

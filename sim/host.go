@@ -171,7 +171,7 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32
 	if d := v.RebootAfter(w.h[h].lang); d > 0 {
 		cure = t + d
 	}
-	if d := w.def.RebootAfter(w.rng.ExpFloat64()); t+d < cure {
+	if d := w.def.RebootAfter(w.rng.ExpFloat64(), w.h[h].flags&flHome != 0); t+d < cure {
 		cure, kind = t+d, evOwnerReboot
 	}
 	if w.h[h].flags&flOff != 0 {
