@@ -94,21 +94,11 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 	if err != nil {
 		return usageError{err}
 	}
-	if f.workers < 0 {
-		return usagef("--workers %d: want 0 (the default) or more", f.workers)
+	run, release, err := jobRun(ctx, f.nats, "calibrate", f.quiet, cmd.ErrOrStderr(), &f.workers)
+	if err != nil {
+		return err
 	}
-	run := sweepRun
-	if f.nats != "" {
-		r, closeNATS, err := natsSweepRun(ctx, f.nats, "calibrate", f.quiet, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		defer closeNATS()
-		run = r
-		if f.workers == 0 {
-			f.workers = natsJobsInFlight
-		}
-	}
+	defer release()
 	if f.resume == "" {
 		stem := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 		if out, err = claimOut(f.out, "calibrate-"+stem); err != nil {

@@ -40,12 +40,10 @@ func runShard(ctx context.Context, cmd *cobra.Command, name string, sc *scenario
 	opt := runner.Options{BaseDir: baseDir, Workers: f.workers, Version: version.Version, Infections: f.infect,
 		Configure: replay.Configure(sc, seeds), Keep: keep}
 	if !f.quiet {
+		progress := seedsProgress(stderr, fmt.Sprintf("%s shard %d/%d", sc.Name, i, n), "done", start)
 		opt.Done = func(runner.Outcome) {
 			done++
-			fmt.Fprintf(stderr, "\r%s shard %d/%d: %d of %d seeds done (%.0f s)", sc.Name, i, n, done, len(mine), time.Since(start).Seconds())
-			if done == len(mine) {
-				fmt.Fprintln(stderr)
-			}
+			progress(done, len(mine))
 		}
 	}
 	_, err = runner.Seeds(ctx, sc, resolved, mine, func(s uint64) string { return filepath.Join(out, results.SeedDirName(s)) }, opt)
@@ -130,12 +128,7 @@ func runMerge(ctx context.Context, cmd *cobra.Command, dirs []string, f mergeFla
 	stderr := cmd.ErrOrStderr()
 	opt := runner.ReplayOptions{Seeds: sh.Seeds, Out: out, Version: sh.Version, Infections: sh.Infections, Remote: scale.MergeSeeds(where, out)}
 	if !f.quiet {
-		opt.Progress = func(done, total int) {
-			fmt.Fprintf(stderr, "\r%s: %d of %d seeds merged (%.0f s)", sc.Name, done, total, time.Since(start).Seconds())
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		}
+		opt.Progress = seedsProgress(stderr, sc.Name, "merged", start)
 	}
 	r, err := runner.Replay(ctx, sc, resolved, opt)
 	err = userWriteError(err)

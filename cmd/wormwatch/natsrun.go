@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"wormwatch/internal/version"
 	"wormwatch/scale"
@@ -18,6 +19,39 @@ import (
 // round trips (a run of a small scenario takes milliseconds, a round trip
 // about as much).
 const natsJobsInFlight = 16
+
+// jobRun returns how a sweep or a calibration (who) runs its jobs: on this
+// machine's cores (sweepRun), or with natsURL on the workers (natsSweepRun;
+// then --workers, if not given, is natsJobsInFlight). The function returned
+// with it releases what it holds.
+func jobRun(ctx context.Context, natsURL, who string, quiet bool, stderr io.Writer, workers *int) (sweep.RunFunc, func(), error) {
+	if *workers < 0 {
+		return nil, nil, usagef("--workers %d: want 0 (the default) or more", *workers)
+	}
+	if natsURL == "" {
+		return sweepRun, func() {}, nil
+	}
+	run, closeNATS, err := natsSweepRun(ctx, natsURL, who, quiet, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if *workers == 0 {
+		*workers = natsJobsInFlight
+	}
+	return run, closeNATS, nil
+}
+
+// seedsProgress returns a Progress function for replay-like commands:
+// "NAME: D of T seeds VERB (S s)" on one line of stderr, ended when all
+// are done.
+func seedsProgress(stderr io.Writer, name, verb string, start time.Time) func(done, total int) {
+	return func(done, total int) {
+		fmt.Fprintf(stderr, "\r%s: %d of %d seeds %s (%.0f s)", name, done, total, verb, time.Since(start).Seconds())
+		if done == total {
+			fmt.Fprintln(stderr)
+		}
+	}
+}
 
 // natsSweepRun connects to the NATS server at url and opens a session
 // (scale.Session) whose tasks run the jobs of a sweep or a calibration on

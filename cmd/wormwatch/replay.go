@@ -151,12 +151,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 			Version: version.Version, Infections: f.infect, Block: f.block})
 	}
 	if !f.quiet {
-		opt.Progress = func(done, total int) {
-			fmt.Fprintf(stderr, "\r%s: %d of %d seeds done (%.0f s)", sc.Name, done, total, time.Since(start).Seconds())
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		}
+		opt.Progress = seedsProgress(stderr, sc.Name, "done", start)
 	}
 	r, err := runner.Replay(ctx, sc, resolved, opt)
 	err = userWriteError(err)

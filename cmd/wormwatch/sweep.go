@@ -70,21 +70,11 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	if err != nil {
 		return usageError{err}
 	}
-	if f.workers < 0 {
-		return usagef("--workers %d: want 0 (the default) or more", f.workers)
+	run, release, err := jobRun(ctx, f.nats, "sweep", f.quiet, cmd.ErrOrStderr(), &f.workers)
+	if err != nil {
+		return err
 	}
-	run := sweepRun
-	if f.nats != "" {
-		r, closeNATS, err := natsSweepRun(ctx, f.nats, "sweep", f.quiet, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		defer closeNATS()
-		run = r
-		if f.workers == 0 {
-			f.workers = natsJobsInFlight
-		}
-	}
+	defer release()
 	inputs := []string{file}
 	if plan.BaseDir != "" {
 		inputs = append(inputs, plan.Scenario)
