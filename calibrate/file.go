@@ -2,9 +2,7 @@ package calibrate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"sort"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
 	"wormwatch/internal/tomlfile"
 	"wormwatch/sweep"
@@ -131,14 +128,9 @@ type Error = tomlfile.Error
 // ReadFile reads and parses the calibration file at path (ParseFile), and
 // the CSV files of its targets.
 func ReadFile(path string) (*Spec, error) {
-	data, err := infile.ReadAll(path, "calibration file", MaxFileBytes)
-	switch {
-	case errors.Is(err, infile.ErrTooLarge):
-		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes, the most a calibration file may be", MaxFileBytes)}
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, &Error{File: path, Msg: "no such file"}
-	case err != nil:
-		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), path+" ")}
+	data, err := tomlfile.Read(path, "calibration file", MaxFileBytes)
+	if err != nil {
+		return nil, err
 	}
 	s, err := ParseFile(path, data)
 	if err != nil {
@@ -181,12 +173,10 @@ func allowedKeys(key []string) string {
 func ParseFile(name string, data []byte) (*Spec, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	s := &Spec{File: name, data: data}
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(s); err != nil {
-		return nil, tomlfile.DecodeError(name, data, err, fieldTags, allowedKeys)
+	var err error
+	if s.lines, err = tomlfile.Decode(name, data, s, fieldTags, allowedKeys, "param", "target"); err != nil {
+		return nil, err
 	}
-	s.lines = tomlfile.Positions(data, "param", "target")
 	if err := s.check(); err != nil {
 		return nil, err
 	}
@@ -207,11 +197,7 @@ func (s *Spec) fail(key, format string, a ...any) error {
 // failIn returns an *Error at the line of a key of the i-th (from 0) table
 // of the array table (param or target), or of its header.
 func (s *Spec) failIn(table string, i int, key, format string, a ...any) error {
-	line, ok := s.lines[fmt.Sprintf("%s.%d.%s", table, i, key)]
-	if !ok {
-		line = s.lines[fmt.Sprintf("%s.%d", table, i)]
-	}
-	return &Error{File: s.File, Line: line, Field: fmt.Sprintf("%s[%d].%s", table, i+1, key), Msg: fmt.Sprintf(format, a...)}
+	return tomlfile.ErrorIn(s.File, s.lines, table, i, key, format, a...)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -1,10 +1,7 @@
 package sweep
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"sort"
 	"strconv"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
 	"wormwatch/internal/tomlfile"
 )
@@ -89,14 +85,9 @@ type Error = tomlfile.Error
 
 // ReadFile reads and parses the sweep file at path (ParseFile).
 func ReadFile(path string) (*Spec, error) {
-	data, err := infile.ReadAll(path, "sweep file", MaxFileBytes)
-	switch {
-	case errors.Is(err, infile.ErrTooLarge):
-		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes, the most a sweep file may be", MaxFileBytes)}
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, &Error{File: path, Msg: "no such file"}
-	case err != nil:
-		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), path+" ")}
+	data, err := tomlfile.Read(path, "sweep file", MaxFileBytes)
+	if err != nil {
+		return nil, err
 	}
 	return ParseFile(path, data)
 }
@@ -111,23 +102,15 @@ var DefaultOutputs = []string{"ever_infected", "final.infected", "peak_infected"
 // first problem found, as an *Error. Whether each factor's key exists in
 // the scenario and takes its values is checked by Plan.
 func ParseFile(name string, data []byte) (*Spec, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	s := &Spec{File: name}
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(s); err != nil {
-		return nil, decodeError(name, data, err)
+	var err error
+	if s.lines, err = tomlfile.Decode(name, data, s, fieldTags, allowedKeys, "factor"); err != nil {
+		return nil, err
 	}
-	s.lines = positions(data)
 	if err := s.check(); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// decodeError turns an error of go-toml into an *Error with line and key.
-func decodeError(name string, data []byte, err error) error {
-	return tomlfile.DecodeError(name, data, err, fieldTags, allowedKeys)
 }
 
 // fieldTags maps the Go fields of a sweep file to their TOML keys.
@@ -146,11 +129,6 @@ func allowedKeys(key []string) string {
 	return "scenario, set, engine, design, seeds, first_seed, points, n, sample_seed, bootstrap, outputs, [[factor]]"
 }
 
-// positions maps each top-level key to its line, and each key of the I-th
-// [[factor]] table (from 0) to "factor.I.key"; "factor.I" is the line of
-// the table's header.
-func positions(data []byte) map[string]int { return tomlfile.Positions(data, "factor") }
-
 // fail returns an *Error at the line of the top-level key.
 func (s *Spec) fail(key, format string, a ...any) error {
 	return &Error{File: s.File, Line: s.lines[key], Field: key, Msg: fmt.Sprintf(format, a...)}
@@ -159,11 +137,7 @@ func (s *Spec) fail(key, format string, a ...any) error {
 // failFactor returns an *Error at the line of a key of factor i (from 0),
 // or of its table when the key is not written.
 func (s *Spec) failFactor(i int, key, format string, a ...any) error {
-	line, ok := s.lines[fmt.Sprintf("factor.%d.%s", i, key)]
-	if !ok {
-		line = s.lines[fmt.Sprintf("factor.%d", i)]
-	}
-	return &Error{File: s.File, Line: line, Field: fmt.Sprintf("factor[%d].%s", i+1, key), Msg: fmt.Sprintf(format, a...)}
+	return tomlfile.ErrorIn(s.File, s.lines, "factor", i, key, format, a...)
 }
 
 // Has reports whether the sweep file wrote the top-level key.

@@ -103,7 +103,7 @@ var floor = map[string][]string{
 	"internal/chrometest":    nil,
 	"internal/smtptest":      nil,
 	"internal/paramcli":      {"internal/param"},
-	"internal/tomlfile":      {"internal/param"},
+	"internal/tomlfile":      {"internal/infile", "internal/param"},
 	"share/schematest":       nil,
 	"forecast/eval":          nil,
 	"chart/charttest":        {"results"},

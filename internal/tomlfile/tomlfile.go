@@ -2,13 +2,15 @@
 // files, calibration files) share: an error of one line naming the file,
 // the line and the field (Error), the line of every key (Positions, from
 // go-toml's unstable parser, since decoded structs carry no positions),
-// and go-toml's decode errors turned into such errors (DecodeError).
+// go-toml's decode errors turned into such errors (DecodeError), and the
+// reading and strict decoding of a file around them (Read, Decode, ErrorIn).
 package tomlfile
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"wormwatch/internal/infile"
 	"wormwatch/internal/param"
 )
 
@@ -133,4 +136,46 @@ func DecodeError(name string, data []byte, err error, tags map[string]string, al
 		}
 	}
 	return e
+}
+
+// Read reads the input file at path, of at most max bytes; what names the
+// kind of file in messages ("sweep file"). A missing, unreadable or too
+// large file is an *Error naming it.
+func Read(path, what string, max int64) ([]byte, error) {
+	data, err := infile.ReadAll(path, what, max)
+	switch {
+	case errors.Is(err, infile.ErrTooLarge):
+		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes, the most a %s may be", max, what)}
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &Error{File: path, Msg: "no such file"}
+	case err != nil:
+		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), path+" ")}
+	}
+	return data, nil
+}
+
+// Decode decodes data, a file named name, into v strictly (an unknown key
+// is an error), after a UTF-8 byte order mark if there is one, and returns
+// the line of every key (Positions, with the arrays of tables named). Its
+// error is DecodeError's, with tags and allowed.
+func Decode(name string, data []byte, v any, tags map[string]string, allowed func(key []string) string, arrays ...string) (map[string]int, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, DecodeError(name, data, err, tags, allowed)
+	}
+	return Positions(data, arrays...), nil
+}
+
+// ErrorIn returns an *Error of file at the line of key in the i-th (from
+// 0) table of the array of tables named table (lines from Positions), or
+// at the table's header when the key is not written; the field counts the
+// tables from 1: "factor[2].max".
+func ErrorIn(file string, lines map[string]int, table string, i int, key, format string, a ...any) *Error {
+	line, ok := lines[fmt.Sprintf("%s.%d.%s", table, i, key)]
+	if !ok {
+		line = lines[fmt.Sprintf("%s.%d", table, i)]
+	}
+	return &Error{File: file, Line: line, Field: fmt.Sprintf("%s[%d].%s", table, i+1, key), Msg: fmt.Sprintf(format, a...)}
 }
