@@ -39,6 +39,33 @@ func TestReplayNATS(t *testing.T) {
 	t.Parallel()
 	url := natsServer(t)
 	dir := t.TempDir()
+	stopWorker := natsWorker(t, dir, url)
+	args := join([]string{"replay", "codered2-july19", "--seeds", "3", "--infections", "-q"}, small)
+	mustRun(t, dir, append(args, "--out", "local")...)
+	mustRun(t, dir, append(args, "--out", "nats", "--nats", url, "--block", "2")...)
+	for _, sub := range []string{"seed-0001", "seed-0002", "seed-0003"} {
+		a, b := filepath.Join(dir, "local", sub), filepath.Join(dir, "nats", sub)
+		checkFolder(t, b)
+		sameFiles(t, a, b, "infections.parquet", "scenario.toml", "timeseries.csv", "timeseries.parquet")
+		if sa, sb := summaryWithoutTiming(t, a), summaryWithoutTiming(t, b); !reflect.DeepEqual(sa, sb) {
+			t.Errorf("%s: summary.json differs beyond wall time:\n%v\n%v", sub, sa, sb)
+		}
+	}
+	sameFiles(t, filepath.Join(dir, "local"), filepath.Join(dir, "nats"), "bands.csv", "validation.json", "report.html")
+	code, wlog := stopWorker()
+	if code != 130 {
+		t.Errorf("worker after SIGINT: exit status %d, want 130; its output:\n%s", code, wlog)
+	}
+	if !strings.Contains(wlog, "task 1: done") {
+		t.Errorf("the worker's log names no finished task 1:\n%s", wlog)
+	}
+}
+
+// natsWorker starts `wormwatch worker --nats url --workers 2` in dir (killed
+// at the test's end if still running). stop sends it SIGINT and returns its
+// exit status and its output.
+func natsWorker(t *testing.T, dir, url string) (stop func() (int, string)) {
+	t.Helper()
 	worker := exec.Command(bin, "worker", "--nats", url, "--workers", "2")
 	worker.Dir = dir
 	var wlog bytes.Buffer
@@ -53,26 +80,11 @@ func TestReplayNATS(t *testing.T) {
 			worker.Wait()
 		}
 	})
-	args := join([]string{"replay", "codered2-july19", "--seeds", "3", "--infections", "-q"}, small)
-	mustRun(t, dir, append(args, "--out", "local")...)
-	mustRun(t, dir, append(args, "--out", "nats", "--nats", url, "--block", "2")...)
-	for _, sub := range []string{"seed-0001", "seed-0002", "seed-0003"} {
-		a, b := filepath.Join(dir, "local", sub), filepath.Join(dir, "nats", sub)
-		checkFolder(t, b)
-		sameFiles(t, a, b, "infections.parquet", "scenario.toml", "timeseries.csv", "timeseries.parquet")
-		if sa, sb := summaryWithoutTiming(t, a), summaryWithoutTiming(t, b); !reflect.DeepEqual(sa, sb) {
-			t.Errorf("%s: summary.json differs beyond wall time:\n%v\n%v", sub, sa, sb)
-		}
-	}
-	sameFiles(t, filepath.Join(dir, "local"), filepath.Join(dir, "nats"), "bands.csv", "validation.json", "report.html")
-	worker.Process.Signal(syscall.SIGINT)
-	err := worker.Wait()
-	stopped = true
-	if worker.ProcessState.ExitCode() != 130 {
-		t.Errorf("worker after SIGINT: %v, want exit status 130; its output:\n%s", err, wlog.String())
-	}
-	if !strings.Contains(wlog.String(), "task 1: done") {
-		t.Errorf("the worker's log names no finished task 1:\n%s", wlog.String())
+	return func() (int, string) {
+		worker.Process.Signal(syscall.SIGINT)
+		worker.Wait()
+		stopped = true
+		return worker.ProcessState.ExitCode(), wlog.String()
 	}
 }
 

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,20 +64,7 @@ func TestSweepCalibrateNATS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	worker := exec.Command(bin, "worker", "--nats", url, "--workers", "2")
-	worker.Dir = dir
-	var wlog bytes.Buffer
-	worker.Stdout, worker.Stderr = &wlog, &wlog
-	if err := worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			worker.Process.Kill()
-			worker.Wait()
-		}
-	})
+	stopWorker := natsWorker(t, dir, url)
 	mustRun(t, dir, "sweep", "tiny.toml", "--out", "sweep-local", "-q", "--workers", "2")
 	r := mustRun(t, dir, "sweep", "tiny.toml", "--out", "sweep-nats", "-q", "--nats", url)
 	if !strings.Contains(r.stdout, "4 points × 1 seeds = 4 runs") {
@@ -89,10 +74,7 @@ func TestSweepCalibrateNATS(t *testing.T) {
 	mustRun(t, dir, "calibrate", "c.toml", "--out", "cal-local", "-q", "--workers", "2")
 	mustRun(t, dir, "calibrate", "c.toml", "--out", "cal-nats", "-q", "--nats", url, "--workers", "3")
 	sameFolders(t, filepath.Join(dir, "cal-local"), filepath.Join(dir, "cal-nats"), 12)
-	worker.Process.Signal(syscall.SIGINT)
-	worker.Wait()
-	stopped = true
-	log := wlog.String()
+	_, log := stopWorker()
 	jobs := map[string]bool{}
 	for _, line := range strings.Split(log, "\n") {
 		if f := strings.Fields(line); len(f) >= 5 && f[1] == "job" && strings.Contains(line, ": done in") {
