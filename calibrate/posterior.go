@@ -93,14 +93,14 @@ func ReadPosterior(dir string) (*Posterior, error) {
 		return nil, fmt.Errorf("%s: read %d of %d particles", name, got, n)
 	}
 	total := 0.0
+	width := len(pf.Schema().Columns())
 	for i, row := range rows {
+		// A flat schema: one value a column, in column order.
 		val := func(c int) float64 {
-			for _, v := range row {
-				if v.Column() == c {
-					return v.Double()
-				}
+			if len(row) != width || row[c].Column() != c || row[c].IsNull() {
+				return math.NaN()
 			}
-			return math.NaN()
+			return row[c].Double()
 		}
 		w := val(col["weight"])
 		if !(w >= 0) || math.IsInf(w, 0) {

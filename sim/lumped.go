@@ -90,10 +90,9 @@ type lumped struct {
 
 // ownHost is a host with a clock of its own.
 type ownHost struct {
-	addr     uint32
-	clock    int32 // seconds its clock is ahead of UTC
-	infected bool
-	phase    worm.Phase
+	addr  uint32
+	clock int32 // seconds its clock is ahead of UTC
+	phase worm.Phase
 }
 
 // indexSet is a set of the indices 0..n-1, swap-remove, for drawing one
@@ -362,7 +361,7 @@ func (l *lumped) infect(t float64, byProbe bool) {
 		i := l.ownSusc.perm[u-l.classS]
 		l.ownSusc.remove(i)
 		o := &l.own[i]
-		o.infected, o.phase = true, worm.Dormant
+		o.phase = worm.Dormant
 		inf.Address = o.addr
 		w.countPhase(worm.Dormant, 1, 0) // until its calendar says
 		l.setPhase(i, t)
