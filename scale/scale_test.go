@@ -114,10 +114,11 @@ func TestMain(m *testing.M) {
 // kill makes a worker die in the middle of a task: after it stored the
 // first seed of its first task, it closes its connection without acking.
 type kill struct {
-	nc   *nats.Conn
-	once sync.Once
-	task int // the task it died in; -1 if it did not
-	mu   sync.Mutex
+	nc     *nats.Conn
+	once   sync.Once
+	task   int // the task it died in; -1 if it did not
+	mu     sync.Mutex
+	killed chan struct{} // closed when it died
 }
 
 func (k *kill) afterStore(task int, seed uint64) error {
@@ -127,6 +128,7 @@ func (k *kill) afterStore(task int, seed uint64) error {
 		k.task = task
 		k.mu.Unlock()
 		k.nc.Close()
+		close(k.killed)
 		err = errors.New("killed")
 	})
 	return err
@@ -134,7 +136,9 @@ func (k *kill) afterStore(task int, seed uint64) error {
 
 // replayOverNATS replays testSeeds through the server at url with two
 // workers (goroutines, each with its own connection); with killOne, the
-// first dies after storing the first seed of its first task. It checks the
+// first dies after storing the first seed of its first task, and the
+// second starts only then (started together, the second could take every
+// task before the first took one, and nothing would be killed). It checks the
 // replay against the local one: every file of every seed folder byte for
 // byte (summary.json apart from its wall-clock keys), bands.csv,
 // validation.json and the maps; and, with killOne, that the task the
@@ -144,7 +148,7 @@ func replayOverNATS(t *testing.T, url string, killOne bool) {
 	wantDir, want := local(t, sc, resolved)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := &kill{task: -1}
+	k := &kill{task: -1, killed: make(chan struct{})}
 	var (
 		mu      sync.Mutex
 		ranBy   = map[string][][2]uint64{} // worker -> (task, seed) stored
@@ -170,6 +174,13 @@ func replayOverNATS(t *testing.T, url string, killOne bool) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
+			if killOne && i == 1 {
+				select {
+				case <-k.killed:
+				case <-ctx.Done():
+					return
+				}
+			}
 			w.Run(ctx)
 		}()
 	}
