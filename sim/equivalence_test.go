@@ -84,7 +84,26 @@ func equivCases() []equivCase {
 				d.Reboot.MeanInterval = param.Duration(20 * time.Minute)
 				d.Patch.Rate = 40 // per day: about a quarter of the hosts patch in the run
 			})},
+		// Dormant seeds wake on 1 August, their threads in groups (the
+		// first thread alone, then three groups after their own delays):
+		// the host's rate steps up with each group in both engines.
+		{"wake groups", 1000, 10, 25 * time.Minute, []float64{900, 1100, 1300},
+			mk("uniform", 1000, 10, 25*time.Minute, wakeGroups)},
 	}
+}
+
+// wakeGroups makes sc start at 23:50 UTC on 31 July with 20 dormant seeds
+// of a monthly worm that wake after 1 August 00:00 in 4 groups.
+func wakeGroups(sc *scenario.Scenario) {
+	d := sc.End.Sub(sc.Start)
+	sc.Start = time.Date(2001, 7, 31, 23, 50, 0, 0, time.UTC)
+	sc.End = sc.Start.Add(d)
+	w := &sc.Worms[0]
+	w.Seeds = 20
+	w.Calendar.Kind = "monthly"
+	w.Calendar.WakeDelay = param.Dist{Kind: "exponential", Mean: param.Duration(5 * time.Minute)}
+	w.Calendar.WakeGroups = 4
+	w.Calendar.WakeRamp = param.Dist{Kind: "exponential", Mean: param.Duration(15 * time.Minute)}
 }
 
 // runMany runs seeds first..first+n-1 on two workers and measures each.
@@ -185,3 +204,38 @@ func TestEnginesAgree(t *testing.T) {
 
 // ks is the two-sample Kolmogorov-Smirnov statistic and its p-value.
 func ks(a, b []float64) (float64, float64) { return stattest.KS(a, b) }
+
+// TestWakeGroupsRamp checks a host's rate as its threads wake: one dormant
+// host of a monthly worm at 10 probes a second (100 threads), alone in its
+// space, wakes 10 minutes after 1 August 00:00 with its first thread; the
+// other three groups wake 20 minutes later. Its probes per minute are
+// Poisson with mean 600 x (awake threads / 100): 1 thread, then all 100.
+func TestWakeGroupsRamp(t *testing.T) {
+	for _, engine := range []string{EngineFast, EngineProbe} {
+		sc := testScenario(20, 1, "uniform", 10, 70*time.Minute)
+		wakeGroups(sc)
+		w := &sc.Worms[0]
+		w.Seeds = 1
+		w.Calendar.WakeDelay = param.Dist{Kind: "fixed", Mean: param.Duration(10 * time.Minute)}
+		w.Calendar.WakeRamp = param.Dist{Kind: "fixed", Mean: param.Duration(20 * time.Minute)}
+		res := mustRun(t, sc, 3, engine)
+		// Bins are minutes from 23:50: asleep to 00:10 (bins 0-19), one
+		// thread to 00:30 (20-39), every thread after (40-69).
+		for _, w := range []struct {
+			from, to int
+			perMin   float64
+		}{{0, 20, 0}, {20, 40, 6}, {40, 70, 600}} {
+			var sum int64
+			for _, b := range res.Bins[w.from:w.to] {
+				sum += b.Probes
+			}
+			mean := w.perMin * float64(w.to-w.from)
+			if bound := 5 * math.Sqrt(mean); math.Abs(float64(sum)-mean) > bound {
+				t.Errorf("%s: minutes %d-%d: %d probes, want %.0f +- %.0f (5 sd)", engine, w.from, w.to, sum, mean, bound)
+			}
+		}
+		if n := res.Bins[39].InfectedScanning; n != 1 {
+			t.Errorf("%s: %d hosts scanning with one thread awake, want 1", engine, n)
+		}
+	}
+}

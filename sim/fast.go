@@ -56,6 +56,7 @@ type fastVariant struct {
 	trees   []*sumTree    // block weights per level, aligned with lis (nil for level 0)
 	comps   []fastComp
 	classes []*rateClass // rate classes seen so far
+	pos     [][]int32    // per level, a scanning host's place in its class's set (shared by the classes: newClassSet)
 	byLang  [3]*rateClass
 	byKey   map[classKey]*rateClass
 	zConst  bool    // no excluded ranges: Z is the same for every host
@@ -200,7 +201,8 @@ func sameRanges(a, b ipv4.Ranges) bool {
 func (f *fast) classFor(vi int, h int32) *rateClass {
 	fv := f.vinfo[vi]
 	lang := f.w.h[h].lang
-	if fv.zConst {
+	k := f.w.awakeOf(h)
+	if fv.zConst && k == 0 {
 		if c := fv.byLang[lang]; c != nil {
 			return c
 		}
@@ -209,9 +211,10 @@ func (f *fast) classFor(vi int, h int32) *rateClass {
 	if !fv.zConst {
 		z = fv.v.Acceptance(f.w.h[h].addr)
 	}
-	key := classKey{fv.v.Rate(lang), z}
+	rate := fv.v.RateAwake(lang, k)
+	key := classKey{rate, z}
 	if c, ok := fv.byKey[key]; ok {
-		if fv.zConst {
+		if fv.zConst && k == 0 {
 			fv.byLang[lang] = c
 		}
 		return c
@@ -219,16 +222,22 @@ func (f *fast) classFor(vi int, h int32) *rateClass {
 	if len(fv.classes) == worm.MaxRateClasses {
 		panic("more than worm.MaxRateClasses rate classes in one variant: scenario validation bounds them")
 	}
-	c := &rateClass{id: len(fv.classes), v: vi, rate: fv.v.Rate(lang)}
+	c := &rateClass{id: len(fv.classes), v: vi, rate: rate}
 	if z > 0 {
 		c.rz = c.rate / z
 	}
-	for _, li := range fv.lis {
-		c.sets = append(c.sets, newBlockSet(li, f.w.n))
+	if fv.pos == nil {
+		fv.pos = make([][]int32, len(fv.lis))
+	}
+	for k, li := range fv.lis {
+		if fv.pos[k] == nil {
+			fv.pos[k] = make([]int32, f.w.n)
+		}
+		c.sets = append(c.sets, newClassSet(li, fv.pos[k]))
 	}
 	fv.classes = append(fv.classes, c)
 	fv.byKey[key] = c
-	if fv.zConst {
+	if fv.zConst && k == 0 {
 		fv.byLang[lang] = c
 	}
 	return c

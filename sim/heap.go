@@ -11,6 +11,7 @@ const (
 	evPatch                    // the owner patches (and reboots)
 	evRemove                   // the machine leaves the Internet (filtered, disconnected)
 	evPowerOn                  // a susceptible machine taken out of the target sets while off is back
+	evWakeGroup                // another group of a waking host's threads wakes
 )
 
 type event struct {

@@ -141,6 +141,9 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32
 		w.nEver++
 	}
 	w.h[h].gen++
+	if w.awake != nil {
+		w.awake[h] = 0 // infected while the calendar says spread: every thread scans
+	}
 	w.h[h].phase = worm.Dormant // placeholder until calendar sets it
 	w.nDorm++
 	// The infector is recorded by host id here and turned into its address
@@ -199,7 +202,7 @@ func (w *world) push(e event) {
 func (w *world) calendar(h int32, t float64, boundary bool, clock int32) {
 	v := w.vars[w.h[h].varOf]
 	ph, next := v.PhaseAt(t, clock)
-	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && !v.WakeDelay().AlwaysZero() {
+	if ph == worm.Scanning && boundary && w.h[h].phase != worm.Scanning && (!v.WakeDelay().AlwaysZero() || w.awake != nil && v.WakeGroups() > 1) {
 		w.setPhase(h, worm.Dormant, t)
 		if wake := t + v.WakeDelay().Sample(w.rng); wake < w.h[h].cureAt {
 			w.push(event{t: wake, host: h, gen: w.h[h].gen, kind: evWake})
@@ -237,7 +240,7 @@ func (w *world) scanOn(h int32, t float64) {
 		return
 	}
 	v := w.vars[w.h[h].varOf]
-	rate := v.Rate(w.h[h].lang)
+	rate := v.RateAwake(w.h[h].lang, w.awakeOf(h))
 	a := w.h[h].addr
 	for i, tel := range w.tels {
 		var p float64
@@ -255,6 +258,47 @@ func (w *world) scanOn(h int32, t float64) {
 		}
 		tel.ScanStart(h, rate*p, t, a, w.h[h].varOf)
 	}
+}
+
+// awakeOf returns how many of scanning host h's wake groups are awake, 0
+// for every thread (see hostTable.awake).
+func (w *world) awakeOf(h int32) int {
+	if w.awake == nil {
+		return 0
+	}
+	return int(w.awake[h])
+}
+
+// wake makes dormant host h, whose calendar says spread until next, scan
+// from t: with its threads in wake groups (and a ramp), the first thread
+// alone, and each other group scheduled after its own draw of the ramp
+// if that falls before the scanning days end and the infection does.
+func (w *world) wake(h int32, t, next float64) {
+	v := w.vars[w.h[h].varOf]
+	if g := v.WakeGroups(); g > 1 && w.awake != nil {
+		w.awake[h] = 1
+		for i := 1; i < g; i++ {
+			if tg := t + v.WakeRamp().Sample(w.rng); tg < next && tg < w.h[h].cureAt {
+				w.push(event{t: tg, host: h, gen: w.h[h].gen, kind: evWakeGroup})
+			}
+		}
+	}
+	w.setPhase(h, worm.Scanning, t)
+}
+
+// wakeGroup wakes one more group of scanning host h's threads at t: the
+// generator and the sensors see it stop at its old rate and start at the
+// new one.
+func (w *world) wakeGroup(h int32, t float64) {
+	if w.h[h].phase != worm.Scanning || w.awake[h] == 0 {
+		return
+	}
+	w.scanOff(h, t)
+	w.awake[h]++
+	if int(w.awake[h]) >= w.vars[w.h[h].varOf].WakeGroups() {
+		w.awake[h] = 0
+	}
+	w.scanOn(h, t)
 }
 
 // scanOff tells the generator and the sensors that host h stops scanning.

@@ -215,10 +215,12 @@ func (w *world) handle(e event) {
 	case evPhase:
 		w.calendar(h, e.t, true, w.hosts.ClockError[h])
 	case evWake:
-		ph, _ := w.vars[w.h[h].varOf].PhaseAt(e.t, w.hosts.ClockError[h])
+		ph, next := w.vars[w.h[h].varOf].PhaseAt(e.t, w.hosts.ClockError[h])
 		if ph == worm.Scanning && w.h[h].phase == worm.Dormant {
-			w.setPhase(h, worm.Scanning, e.t)
+			w.wake(h, e.t, next)
 		}
+	case evWakeGroup:
+		w.wakeGroup(h, e.t)
 	case evReboot:
 		if w.vars[w.h[h].varOf].P.Reboot.Backdoor {
 			w.h[h].flags |= flBackdoor

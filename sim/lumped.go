@@ -176,6 +176,9 @@ func lumpable(sc *scenario.Scenario, opt Options) string {
 	if v.Monthly() && !v.WakeDelay().AlwaysZero() {
 		return "hosts wake after a delay of their own"
 	}
+	if v.WakeGroups() > 1 && !v.WakeRamp().AlwaysZero() {
+		return "hosts' threads wake in groups, each after a delay of its own"
+	}
 	// Hosts of an OS the variant cannot infect would be counted by a draw
 	// per host: lump only when every host can be infected.
 	win2000 := sc.Population.Win2000

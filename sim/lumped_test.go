@@ -56,6 +56,7 @@ func TestLumpable(t *testing.T) {
 		{"congestion", load("fast-uniform", "defense.congestion.eta=3"), fast},
 		{"worm reboots", load("fast-uniform", "worm.reboot.after=24h"), fast},
 		{"wake delay", load("codered2-july19", "worm.calendar.wake_delay.kind=exponential", "worm.calendar.wake_delay.mean=1h"), fast},
+		{"wake groups", load("codered2-july19", "worm.calendar.wake_groups=4", "worm.calendar.wake_ramp.kind=exponential", "worm.calendar.wake_ramp.mean=1h"), fast},
 	} {
 		if why := lumpable(c.sc, c.opt); why == "" {
 			t.Errorf("%s: lumped, but its hosts are not interchangeable (or are watched one by one)", c.name)

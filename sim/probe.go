@@ -22,6 +22,7 @@ type probe struct {
 	hostAt []int32  // address -> host, -1 if none
 	occ    []uint64 // bit per address: a host is there (small enough to stay in cache)
 	cls    []*pclass
+	clsAt  []int // per variant, the index in cls of its first class
 	clsOf  []int16
 	posIn  []int32
 	plans  []*walkPlan // per variant, nil if it does not walk
@@ -62,8 +63,12 @@ func newProbe(w *world, walkRNG *rand.Rand) (*probe, error) {
 		p.occ[a>>6] |= 1 << (a & 63)
 	}
 	for vi, v := range w.vars {
+		// A class per language and number of awake wake groups (0: all).
+		p.clsAt = append(p.clsAt, len(p.cls))
 		for lang := uint8(0); lang < 3; lang++ {
-			p.cls = append(p.cls, &pclass{v: vi, lang: lang, rate: v.Rate(lang)})
+			for k := range v.WakeGroups() {
+				p.cls = append(p.cls, &pclass{v: vi, lang: lang, rate: v.RateAwake(lang, k)})
+			}
 		}
 		if v.Walks() {
 			plan, err := newWalkPlan(vi, v, w.hosts, walkRNG, w.stop)
@@ -221,7 +226,8 @@ func (p *probe) infected(h, infector int32, t float64) {
 }
 
 func (p *probe) scanStart(h int32, t float64) {
-	c := int16(int(p.w.h[h].varOf)*3 + int(p.w.h[h].lang))
+	vi := int(p.w.h[h].varOf)
+	c := int16(p.clsAt[vi] + int(p.w.h[h].lang)*p.w.vars[vi].WakeGroups() + p.w.awakeOf(h))
 	k := p.cls[c]
 	p.clsOf[h] = c
 	p.posIn[h] = int32(len(k.members))

@@ -68,8 +68,25 @@ func newBlockSet(li *levelIndex, n int) *blockSet {
 	return &blockSet{li: li, perm: make([]int32, n), pos: make([]int32, n), count: make([]int32, li.blocks)}
 }
 
+// newClassSet returns a blockSet for the scanning hosts of one rate class
+// whose pos is shared with the variant's other classes at that level (a
+// host is in one class of its variant at a time). A set of one block
+// grows its perm as members come, so that a class few hosts ever join (a
+// host ramping up after dormancy, worm.Variant.WakeGroups) costs memory in
+// proportion to them, not to the population.
+func newClassSet(li *levelIndex, pos []int32) *blockSet {
+	s := &blockSet{li: li, pos: pos, count: make([]int32, li.blocks)}
+	if li.blocks > 1 {
+		s.perm = make([]int32, len(pos))
+	}
+	return s
+}
+
 func (s *blockSet) add(h int32, b int32) {
 	j := s.li.start[b] + s.count[b]
+	if int(j) == len(s.perm) {
+		s.perm = append(s.perm, 0) // a set of one block grows (newClassSet)
+	}
 	s.perm[j] = h
 	s.pos[h] = j
 	s.count[b]++

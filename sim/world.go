@@ -107,6 +107,10 @@ type runSpec struct {
 // hostTable is the state of every host (host.go).
 type hostTable struct {
 	h []hrec // one record (24 bytes) per host
+	// awake is, per host, how many of its threads' wake groups are awake
+	// (worm.Variant.WakeGroups) while it ramps up after dormancy; 0 means
+	// every thread. Nil when no variant wakes in groups.
+	awake []uint8
 }
 
 // counters are the hosts in each state, kept as hosts change, and what
@@ -266,6 +270,12 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 	w.hosts = hosts
 	w.def = defense.New(sc.Defense, w.start, stream(seed, "defense-traits").Uint64())
 	w.h = make([]hrec, w.n)
+	for _, v := range w.vars {
+		if v.WakeGroups() > 1 && !v.WakeRamp().AlwaysZero() {
+			w.awake = make([]uint8, w.n)
+			break
+		}
+	}
 	for i := range w.h {
 		if stop.Stop() {
 			return nil, stop.Err()

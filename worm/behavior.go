@@ -75,7 +75,9 @@ type Variant struct {
 	cal        calendar           // what calendar.kind does
 	segs       []calSeg           // the monthly calendar, precomputed around the start
 	wake       param.Distribution // calendar.wake_delay
+	ramp       param.Distribution // calendar.wake_ramp
 	rate       [3]float64
+	rateK      [3][]float64 // rate with k+1 of the wake groups awake (see RateAwake)
 	endSeconds float64 // Calendar.End in seconds of host clock from scenario start; +Inf if none
 	flood      uint32  // flood target address (space coordinates)
 	floodOK    bool
@@ -123,6 +125,16 @@ func Compile(index int, p Params, sp ipv4.Space, start time.Time, answerFraction
 	if v.wake, err = p.Calendar.WakeDelay.Distribution(); err != nil {
 		return nil, fmt.Errorf("worm %s: calendar.wake_delay: %w", p.Name, err)
 	}
+	if v.ramp, err = p.Calendar.WakeRamp.Distribution(); err != nil {
+		return nil, fmt.Errorf("worm %s: calendar.wake_ramp: %w", p.Name, err)
+	}
+	g := v.WakeGroups()
+	for lang := uint8(0); lang < 3; lang++ {
+		v.rateK[lang] = make([]float64, g)
+		for k := 1; k <= g; k++ {
+			v.rateK[lang][k-1] = v.rate[lang] * awakeShare(Threads(p.Rate, lang), k, g)
+		}
+	}
 	v.endSeconds = math.Inf(1)
 	if !p.Calendar.End.IsZero() {
 		v.endSeconds = p.Calendar.End.Sub(start).Seconds()
@@ -154,6 +166,40 @@ func Threads(r Rate, lang uint8) int {
 // Rate returns the probe rate, in probes per second, of a scanning host of
 // language lang.
 func (v *Variant) Rate(lang uint8) float64 { return v.rate[lang] }
+
+// WakeGroups returns the groups a host's scanning threads wake in after
+// dormancy (calendar.wake_groups; 1 for a calendar without dormancy).
+func (v *Variant) WakeGroups() int {
+	if !v.Monthly() || v.P.Calendar.WakeGroups < 1 {
+		return 1
+	}
+	return v.P.Calendar.WakeGroups
+}
+
+// RateAwake returns the probe rate of a scanning host of language lang
+// with k of its WakeGroups() groups of threads awake (k at or above the
+// number of groups: every thread, Rate(lang)).
+func (v *Variant) RateAwake(lang uint8, k int) float64 {
+	r := v.rateK[lang]
+	if k >= len(r) || k < 1 {
+		return v.rate[lang]
+	}
+	return r[k-1]
+}
+
+// WakeRamp returns the delay between a host's first thread waking and each
+// other group of its threads waking (calendar.wake_ramp).
+func (v *Variant) WakeRamp() param.Distribution { return v.ramp }
+
+// awakeShare is the share of a host's t scanning threads awake when k of
+// its g wake groups are: the first group is one thread, the other t-1
+// threads are split as evenly as whole threads allow over the other g-1.
+func awakeShare(t, k, g int) float64 {
+	if t <= 0 || g <= 1 || k >= g {
+		return 1
+	}
+	return float64(1+(k-1)*(t-1)/(g-1)) / float64(t)
+}
 
 // FloodTarget returns the flood's target address, if the variant floods.
 func (v *Variant) FloodTarget() (uint32, bool) { return v.flood, v.floodOK }

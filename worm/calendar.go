@@ -125,6 +125,9 @@ func (monthly) check(c Calendar, sp ipv4.Space) *KeyError {
 	if d, err := c.WakeDelay.Distribution(); err == nil && d.Lower() < 0 {
 		return keyErr("calendar.wake_delay", "a delay cannot be negative (want a distribution of durations of 0 or more)")
 	}
+	if d, err := c.WakeRamp.Distribution(); err == nil && d.Lower() < 0 {
+		return keyErr("calendar.wake_ramp", "a delay cannot be negative (want a distribution of durations of 0 or more)")
+	}
 	return nil
 }
 

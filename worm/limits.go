@@ -36,13 +36,16 @@ func (v *Variant) GroupKey() string {
 
 // RateClasses returns how many rate classes the hosts of v can fall in,
 // over every address of the space (at most limit+1: counting stops
-// there). A class is a distinct pair of probe rate (one per language at
-// most) and acceptance Z; Z depends on a host's /8 and /16 and on whether
+// there). A class is a distinct pair of probe rate (one per language and
+// number of awake wake groups at most) and acceptance Z; Z depends on a host's /8 and /16 and on whether
 // its own address is excluded, so without excluded ranges there is one Z.
 func (v *Variant) RateClasses(limit int) int {
 	rates := map[float64]bool{}
 	for lang := range v.rate {
 		rates[v.rate[lang]] = true
+		for _, r := range v.rateK[lang] { // hosts with some threads still asleep
+			rates[r] = true
+		}
 	}
 	if v.Exclude.Len() == 0 {
 		return len(rates)
