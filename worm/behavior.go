@@ -78,8 +78,8 @@ type Variant struct {
 	ramp       param.Distribution // calendar.wake_ramp
 	rate       [3]float64
 	rateK      [3][]float64 // rate with k+1 of the wake groups awake (see RateAwake)
-	endSeconds float64 // Calendar.End in seconds of host clock from scenario start; +Inf if none
-	flood      uint32  // flood target address (space coordinates)
+	endSeconds float64      // Calendar.End in seconds of host clock from scenario start; +Inf if none
+	flood      uint32       // flood target address (space coordinates)
 	floodOK    bool
 }
 
