@@ -54,6 +54,7 @@ type view struct {
 	InsideCount                           int
 	Logistic                              *logisticView
 	Traffic                               []quantityView
+	Restart                               []quantityView
 	Charts, Maps                          []Embedded
 	MapMax                                int
 	ScenarioTOML                          string
@@ -177,6 +178,10 @@ func Write(w io.Writer, r *results.Replay, figs []chart.Figure) error {
 	}
 	for _, q := range val.Traffic {
 		v.Traffic = append(v.Traffic, quantityView{Name: q.Name, Unit: q.Unit, Note: q.Note,
+			P05: number(q.P05), P50: number(q.P50), P95: number(q.P95)})
+	}
+	for _, q := range val.Restart {
+		v.Restart = append(v.Restart, quantityView{Name: q.Name, Unit: q.Unit, Note: q.Note,
 			P05: number(q.P05), P50: number(q.P50), P95: number(q.P95)})
 	}
 	v.Summary = summary(r, v.InsideCount)

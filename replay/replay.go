@@ -309,7 +309,8 @@ func writeBands(r *results.Replay, path string) error {
 // writeValidation writes validation.json (results.ValidationReport).
 func writeValidation(r *results.Replay, path string) error {
 	doc := results.ValidationReport{Scenario: r.Scenario, Seeds: r.Seeds, Version: r.Version,
-		Checks: r.Validation.Checks, Logistic: r.Validation.Logistic, Traffic: r.Validation.Traffic}
+		Checks: r.Validation.Checks, Logistic: r.Validation.Logistic, Traffic: r.Validation.Traffic,
+		Restart: r.Validation.Restart}
 	return atomicfile.Write(path, func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")

@@ -229,3 +229,74 @@ func TestValidationJSONWithoutFigures(t *testing.T) {
 		t.Errorf("validation.json: %s", b)
 	}
 }
+
+// TestRestartNumbers checks the predictions for 1 August on series made by
+// hand: hosts scanning grow by 1.5 an hour from 02:00 to their peak at
+// 12:00 UTC, then fall; ever_infected and the telescope's cumulative
+// sources rise by known amounts over the day.
+func TestRestartNumbers(t *testing.T) {
+	t.Parallel()
+	sc, _, err := scenario.Load("codered-2001", []string{"end=2001-08-03T00:00:00Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := reference.CodeRed2001()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &results.Replay{Start: sc.Start, BinSeconds: 3600, Sensors: []results.SensorInfo{{Name: ref.Telescope}}}
+	nb := int(sc.End.Sub(sc.Start).Hours())
+	s := &seedSeries{hosts: 1000}
+	for range len(seriesColumns) + len(sensorColumns) {
+		s.cols = append(s.cols, make([]float32, nb))
+	}
+	computeBands(r, []*seedSeries{s})
+	scan, inf, ever, cum, newInf := colIndex(r, results.InfectedScanning), colIndex(r, results.Infected), colIndex(r, results.EverInfected), colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources)), colIndex(r, results.NewInfections)
+	day := binAt(r, ref.Dates.Restart)
+	for i := range nb {
+		h := i - day + 1 // hour of 1 August at the end of bin i
+		x := 100.0
+		switch {
+		case h >= 2 && h <= 12:
+			x = 100 * math.Pow(1.5, float64(h-2))
+		case h > 12:
+			x = 100 * math.Pow(1.5, 10) / float64(h-11)
+		}
+		s.cols[scan][i], s.cols[inf][i] = float32(x), float32(x+7)
+		if h > 0 {
+			s.cols[ever][i], s.cols[cum][i] = 5000, 9000
+		} else {
+			s.cols[ever][i], s.cols[cum][i] = 4000, 6000
+		}
+		if h > 0 && h <= 24 {
+			s.cols[newInf][i] = 10
+		}
+	}
+	got := map[string]float64{}
+	for _, q := range restart(r, []*seedSeries{s}, ref) {
+		got[q.Name] = q.P50
+	}
+	for name, want := range map[string]float64{
+		"hosts infected at 00:00 UTC 1 August (dormant, about to wake)":                     107,
+		"hosts scanning at 12:00 UTC 1 August":                                              100 * math.Pow(1.5, 10),
+		"growth factor per hour of the hosts scanning, 02:00 UTC to their peak on 1 August": 1.5,
+		"new infections on 1 August (UTC)":                                                  240,
+		"hosts infected for the first time on 1 August (UTC)":                               1000,
+		"addresses the /8 telescope sees for the first time on 1 August (UTC)":              3000,
+	} {
+		if g, ok := got[name]; !ok || math.Abs(g-want) > 1e-3*want {
+			t.Errorf("%s: %v (present %v), want %v", name, g, ok, want)
+		}
+	}
+	// A replay that ends before the day predicts nothing for it.
+	small, _ := smallSummer(t)
+	r2 := &results.Replay{Start: small.Start, BinSeconds: 3600}
+	s2 := &seedSeries{hosts: 1000}
+	for range len(seriesColumns) + len(sensorColumns) {
+		s2.cols = append(s2.cols, make([]float32, int(small.End.Sub(small.Start).Hours())))
+	}
+	computeBands(r2, []*seedSeries{s2})
+	if q := restart(r2, []*seedSeries{s2}, ref); q != nil {
+		t.Errorf("a replay to 21 July predicts %d quantities for 1 August", len(q))
+	}
+}

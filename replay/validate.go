@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -92,6 +93,7 @@ func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries, ref *
 	va.patchedShares()
 	va.v.Logistic = fitLogistic(r, all, va.cum, ref)
 	va.v.Traffic = traffic(sc, r, all, ref)
+	va.v.Restart = restart(r, all, ref)
 	return va.v, va.pts
 }
 
@@ -304,6 +306,81 @@ func traffic(sc *scenario.Scenario, r *results.Replay, all []*seedSeries, ref *r
 		out = append(out,
 			q(ref.Flood.Reached, "bytes", ref.Flood.ReachedNote, sum(flood, b)),
 			q(ref.Flood.NewAddress, "bytes", ref.Flood.NewAddressNote, func(*seedSeries) float64 { return 0 }))
+	}
+	return out
+}
+
+// restart is what the replay predicts for the day of the restart, 1
+// August 2001 (UTC), over seeds: the infected hosts when the worm wakes
+// and through the day, the hourly growth factor of the hosts scanning
+// while they climb, the infections of the day and the hosts infected for
+// the first time, and the addresses the telescope sees for the first
+// time. Empty when the run does not cover the day.
+func restart(r *results.Replay, all []*seedSeries, ref *reference.CodeRed) []results.Quantity {
+	day := ref.Dates.Restart
+	b0, b1 := binAt(r, day), binAt(r, day.Add(24*time.Hour))
+	if b0 <= 0 || b1 < 0 || b1 > len(r.Times) {
+		return nil
+	}
+	inf, scan, ever, newInf := colIndex(r, results.Infected), colIndex(r, results.InfectedScanning), colIndex(r, results.EverInfected), colIndex(r, results.NewInfections)
+	cum := colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources))
+	if inf < 0 || scan < 0 || ever < 0 || newInf < 0 {
+		return nil
+	}
+	// at reads column c at the end of the bin before b (a count "by" the
+	// moment bin b starts).
+	at := func(c, b int) func(s *seedSeries) float64 {
+		return func(s *seedSeries) float64 { return float64(s.cols[c][b-1]) }
+	}
+	hour := func(h int) int { return binAt(r, day.Add(time.Duration(h)*time.Hour)) }
+	q := func(name, unit, note string, f func(s *seedSeries) float64) results.Quantity {
+		a, b, c, _ := perSeed(all, f)
+		return results.Quantity{Name: name, Unit: unit, P05: a, P50: b, P95: c, Note: note}
+	}
+	out := []results.Quantity{q("hosts infected at 00:00 UTC 1 August (dormant, about to wake)", "hosts", "infected in July and neither rebooted, switched off nor patched since", at(inf, b0))}
+	when := func(h int) string {
+		if h == 24 {
+			return "at 00:00 UTC 2 August"
+		}
+		return fmt.Sprintf("at %02d:00 UTC 1 August", h)
+	}
+	for _, h := range []int{3, 6, 12, 18, 24} {
+		out = append(out, q("hosts infected "+when(h), "hosts", "", at(inf, hour(h))),
+			q("hosts scanning "+when(h), "hosts", "", at(scan, hour(h))))
+	}
+	// The growth factor per hour of the hosts scanning, over the hours
+	// they grow: from 02:00 to the hour of their peak on the day.
+	out = append(out, q("growth factor per hour of the hosts scanning, 02:00 UTC to their peak on 1 August", "per hour",
+		"(scanning at the peak / scanning at 02:00)^(1 / hours between); 1 when they do not grow", func(s *seedSeries) float64 {
+			from := hour(2)
+			best, bestB := float64(s.cols[scan][from-1]), from
+			for h := 3; h <= 24; h++ {
+				if x := float64(s.cols[scan][hour(h)-1]); x > best {
+					best, bestB = x, hour(h)
+				}
+			}
+			first := float64(s.cols[scan][from-1])
+			if bestB == from || first == 0 {
+				return 1
+			}
+			return math.Pow(best/first, 3600/(float64(bestB-from)*r.BinSeconds))
+		}))
+	out = append(out,
+		q("new infections on 1 August (UTC)", "infections", "infections of hosts that were susceptible, whether infected in July or not", func(s *seedSeries) float64 {
+			t := 0.0
+			for i := b0; i < b1; i++ {
+				t += float64(s.cols[newInf][i])
+			}
+			return t
+		}),
+		q("hosts infected for the first time on 1 August (UTC)", "hosts", "the rise of ever_infected over the day", func(s *seedSeries) float64 {
+			return float64(s.cols[ever][b1-1] - s.cols[ever][b0-1])
+		}))
+	if cum >= 0 {
+		out = append(out, q("addresses the /8 telescope sees for the first time on 1 August (UTC)", "addresses",
+			"infected addresses not seen since the scenario's start: hosts infected for the first time, and hosts seen before whose DHCP lease gave them a new address", func(s *seedSeries) float64 {
+				return float64(s.cols[cum][b1-1] - s.cols[cum][b0-1])
+			}))
 	}
 	return out
 }

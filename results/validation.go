@@ -11,6 +11,11 @@ type Validation struct {
 	Checks   []Check
 	Logistic Logistic
 	Traffic  []Quantity
+	// Restart is what the replay predicts for the restart of 1 August
+	// 2001 (codered-2001 is calibrated on July figures only, so these
+	// are out-of-sample: held against measurements of that day, they
+	// validate the model).
+	Restart []Quantity
 }
 
 // Check is one published figure beside the simulated median and 90% band.
@@ -57,6 +62,7 @@ type ValidationReport struct {
 	Checks   []Check    `json:"checks"`
 	Logistic Logistic   `json:"logistic"`
 	Traffic  []Quantity `json:"traffic"`
+	Restart  []Quantity `json:"restart,omitempty"`
 }
 
 // ParseValidation decodes the validation.json named name from data. A

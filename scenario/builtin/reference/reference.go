@@ -60,6 +60,9 @@ type Dates struct {
 	// SpreadEnds is when hosts with right clocks stop spreading (00:00
 	// UTC on 20 July).
 	SpreadEnds time.Time `toml:"spread_ends"`
+	// Restart is when the dormant worm was due to wake: 00:00 UTC on 1
+	// August (8 pm EDT on 31 July).
+	Restart time.Time `toml:"restart"`
 }
 
 // Window is the time window of a figure of the replay report, with its
