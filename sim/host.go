@@ -139,6 +139,7 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32
 	if w.h[h].flags&flEver == 0 {
 		w.h[h].flags |= flEver
 		w.nEver++
+		w.nEverUnp++ // infected now: neither patched nor removed
 	}
 	w.h[h].gen++
 	w.h[h].phase = worm.Dormant // placeholder until calendar sets it
@@ -299,6 +300,10 @@ func (w *world) cure(h int32, t float64) {
 
 // retire makes host h patched or removed at t, for good.
 func (w *world) retire(h int32, t float64, st uint8) {
+	home := w.h[h].flags&flHome != 0
+	if cur := w.h[h].state; (cur == stInfected || cur == stSusceptible) && w.h[h].flags&flEver != 0 {
+		w.nEverUnp-- // it leaves the hosts neither patched nor removed
+	}
 	switch w.h[h].state {
 	case stInfected:
 		w.endInfection(h, t)
@@ -317,13 +322,22 @@ func (w *world) retire(h int32, t float64, st uint8) {
 			return
 		}
 		w.nP--
+		if home {
+			w.nPHome--
+		}
 		w.h[h].state = st
 	default:
 		return
 	}
 	if st == stPatched {
 		w.nP++
+		if home {
+			w.nPHome++
+		}
 	} else {
 		w.nR++
+		if home {
+			w.nRHome++
+		}
 	}
 }

@@ -275,6 +275,10 @@ func newLumpedWorld(ctx context.Context, stop *ctxpoll.Poller, sc *scenario.Scen
 	w.push(event{t: next, host: -1, kind: evPhase})
 	w.g = l
 	w.nS = int64(n)
+	// Home machines behave as the others here and are not told apart (nor
+	// always placed): the run reports their expected number, the same
+	// whether the hosts were placed or only counted.
+	w.res.HomeHosts = int64(math.Round(sc.Population.Home * float64(n)))
 	return w, nil
 }
 
@@ -373,6 +377,7 @@ func (l *lumped) infect(t float64, byProbe bool) {
 	w.nI++
 	w.newInf++
 	w.nEver++
+	w.nEverUnp++ // nothing patches or removes in a lumped run
 }
 
 // resolve gives the class's recorded infections their hosts, once the

@@ -113,10 +113,14 @@ type hostTable struct {
 // the open bin accumulates for its row of the time series.
 type counters struct {
 	nS, nI, nScan, nFlood, nDorm, nP, nR, nEver int64
-	newInf                                      int64     // infections in the open bin
-	floodHosts                                  []int64   // flooding hosts, per variant
-	floodMass                                   []float64 // host-seconds of flooding in the open bin, per variant
-	seedK                                       []int     // seeds each variant actually got
+	// nPHome and nRHome are the patched and the removed home machines;
+	// nEverUnp the hosts ever infected that are neither patched nor
+	// removed. Kept as hosts change, like the others.
+	nPHome, nRHome, nEverUnp int64
+	newInf                   int64     // infections in the open bin
+	floodHosts               []int64   // flooding hosts, per variant
+	floodMass                []float64 // host-seconds of flooding in the open bin, per variant
+	seedK                    []int     // seeds each variant actually got
 }
 
 // eventQueue is what is scheduled to happen, and the world's time.
@@ -273,6 +277,7 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
 		if hosts.Flags[i]&ipv4.FlagHome != 0 {
 			w.h[i].flags |= flHome
+			w.res.HomeHosts++
 			if w.def.SwitchesOff(int32(i), true) {
 				w.h[i].flags |= flOff
 			}
@@ -385,6 +390,9 @@ func (w *world) scheduleDefences(seed uint64) error {
 		if w.hosts.Flags[h]&ipv4.FlagPatched != 0 {
 			w.h[h].state = stPatched
 			w.nP++
+			if w.h[h].flags&flHome != 0 {
+				w.nPHome++
+			}
 		} else {
 			if patches {
 				if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0, w.hosts.Flags[h]&ipv4.FlagHome != 0); pt < w.end {
