@@ -84,6 +84,23 @@ func equivCases() []equivCase {
 				d.Reboot.MeanInterval = param.Duration(20 * time.Minute)
 				d.Patch.Rate = 40 // per day: about a quarter of the hosts patch in the run
 			})},
+		// Machines coming online after the start (population.arrivals):
+		// half the hosts arrive from 200 s to 900 s, some of them switched
+		// off at night meanwhile, some patched before they arrive.
+		{"arrivals", 1000, 10, 1100 * time.Second, []float64{600, 800, 1000},
+			mk("uniform", 1000, 10, 1100*time.Second, func(sc *scenario.Scenario) {
+				sc.Start = time.Date(2001, 7, 19, 22, 50, 0, 0, time.UTC) // switch-offs at 23:00 local time fall inside
+				sc.End = sc.Start.Add(1100 * time.Second)
+				sc.Population.Home = 0.8
+				sc.Population.Regions = []ipv4.Region{{Name: "utc", Share: 1, UTCOffset: 0}}
+				sc.Population.Arrivals.Share = 0.5
+				sc.Population.Arrivals.From = sc.Start.Add(200 * time.Second)
+				sc.Population.Arrivals.Until = sc.Start.Add(900 * time.Second)
+				d := &sc.Defense
+				d.Diurnal.OffShare = 0.3
+				d.Diurnal.Jitter = param.Duration(5 * time.Minute)
+				d.Patch.Rate = 20
+			})},
 	}
 }
 

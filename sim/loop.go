@@ -210,7 +210,9 @@ func (w *world) handle(e event) {
 		w.retire(h, e.t, stRemoved)
 		return
 	case evPowerOn:
-		if w.h[h].flags&flDark != 0 && w.h[h].gen == e.gen {
+		// A host that has not arrived yet stays dark (a night that ends
+		// before its arrival does not bring it online: its own event will).
+		if w.h[h].flags&flDark != 0 && w.h[h].gen == e.gen && w.arrived(h, e.t) {
 			w.h[h].flags &^= flDark
 			if w.h[h].state == stSusceptible {
 				w.g.suscAdd(h)

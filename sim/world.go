@@ -107,6 +107,11 @@ type runSpec struct {
 // hostTable is the state of every host (host.go).
 type hostTable struct {
 	h []hrec // one record (24 bytes) per host
+	// arrive is, per host, when it comes online (seconds from the start;
+	// 0: on the network from the start), for hosts that arrive after the
+	// start (population.arrivals); nil when none does, so that runs
+	// without arrivals read and draw nothing more.
+	arrive []float32
 }
 
 // counters are the hosts in each state, kept as hosts change, and what
@@ -244,10 +249,6 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 	if err != nil {
 		return nil, fmt.Errorf("space.reserved: %w", err)
 	}
-	pseed := sc.Population.Seed
-	if pseed == 0 {
-		pseed = seed
-	}
 	pop := sc.Population
 	if sc.Defense.Diurnal.OffShare == 0 {
 		// The owners' time zones are read only for machines switched off
@@ -256,7 +257,43 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 		// is the same (the loader has checked the regions already).
 		pop.Regions = nil
 	}
-	return ipv4.Place(ctx, pop, sp, reserved, opt.BaseDir, stream(pseed, "population"))
+	return ipv4.Place(ctx, pop, sp, reserved, opt.BaseDir, stream(popSeed(sc, seed), "population"))
+}
+
+// popSeed is the seed of the population's streams: population.seed, or
+// the run's seed when it is 0.
+func popSeed(sc *scenario.Scenario, seed uint64) uint64 {
+	if sc.Population.Seed != 0 {
+		return sc.Population.Seed
+	}
+	return seed
+}
+
+// drawArrivals draws which hosts come online after the start and when
+// (population.arrivals), from a stream of the population's seed of its
+// own: per host in id order, whether it arrives (share), then its time,
+// uniform from from to until. It draws nothing when the share is 0.
+func (w *world) drawArrivals(seed uint64) {
+	a := w.sc.Population.Arrivals
+	if a.Share <= 0 {
+		return
+	}
+	rng := stream(popSeed(w.sc, seed), "arrivals")
+	from, until := a.From.Sub(w.start).Seconds(), a.Until.Sub(w.start).Seconds()
+	w.arrive = make([]float32, w.n)
+	for h := range w.arrive {
+		if rng.Float64() < a.Share {
+			// float32 keeps 4 bytes a host; the event is scheduled at the
+			// rounded time, so the two agree.
+			w.arrive[h] = float32(from + rng.Float64()*(until-from))
+		}
+	}
+}
+
+// arrived reports whether host h is on the network at t: it came online
+// at the start or has arrived since (population.arrivals).
+func (w *world) arrived(h int32, t float64) bool {
+	return w.arrive == nil || float64(w.arrive[h]) <= t
 }
 
 // newWorld sets up the world of a run over hosts: the variants compiled,
@@ -372,13 +409,15 @@ func (w *world) startGenerator(e engine, seed uint64) error {
 
 // scheduleDefences draws what the defences do to each host from the
 // start (filtering, patching; hosts patched before the start), makes the
-// other hosts susceptible, and sorts the schedule.
+// other hosts susceptible (those that arrive later out of the target sets
+// until they do), and sorts the schedule.
 func (w *world) scheduleDefences(seed uint64) error {
+	w.drawArrivals(seed)
 	drng := stream(seed, "defense")
 	patches := w.def.Patches()
-	// The events are appended in the order (host, kind) (a patch, then a
-	// removal), so that a stable sort by time orders them by (time, host,
-	// kind).
+	// The events are appended in the order (host, kind) (a patch, an
+	// arrival, then a removal), so that a stable sort by time orders them
+	// by (time, host, kind).
 	for h := 0; h < w.n; h++ {
 		if w.stop.Stop() {
 			return w.stop.Err()
@@ -400,7 +439,16 @@ func (w *world) scheduleDefences(seed uint64) error {
 				}
 			}
 			w.nS++
-			w.g.suscAdd(int32(h))
+			if !w.arrived(int32(h), 0) {
+				// Not on the network yet: out of the target sets, like a
+				// machine switched off, until it comes online.
+				w.h[h].flags |= flDark
+				if at := float64(w.arrive[h]); at < w.end {
+					w.sched = append(w.sched, event{t: at, host: int32(h), gen: w.h[h].gen, kind: evPowerOn})
+				}
+			} else {
+				w.g.suscAdd(int32(h))
+			}
 		}
 		if remove.t < w.end {
 			w.sched = append(w.sched, remove)
