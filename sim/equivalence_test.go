@@ -157,7 +157,8 @@ func compare(a, b []outcome, at []float64) (float64, string) {
 const (
 	equivSeeds = 200
 	// Per statistic, the chance of a false alarm when the engines agree;
-	// 20 statistics in all keep the chance of any false alarm under 2%.
+	// 28 statistics in all (seven comparisons of four) keep the chance of
+	// any false alarm under 3%.
 	equivAlpha = 0.001
 )
 
@@ -177,6 +178,19 @@ func TestEnginesAgree(t *testing.T) {
 			t.Logf("%s fast vs probe: %s", c.name, desc)
 			if p < equivAlpha {
 				t.Errorf("%s: the engines' outcome distributions differ (smallest KS p-value %.3g < %g): %s", c.name, p, equivAlpha, desc)
+			}
+			if c.name == "arrivals" {
+				// The comparison has power here too: a fast engine whose
+				// hosts all arrive by 400 s instead of 900 s must be told
+				// apart from the oracle.
+				early := runMany(t, c, EngineFast, 1, equivSeeds, func(sc *scenario.Scenario) {
+					sc.Population.Arrivals.Until = sc.Start.Add(400 * time.Second)
+				})
+				p, desc := compare(early, probe, c.at)
+				t.Logf("%s fast(arrivals by 400 s) vs probe: %s", c.name, desc)
+				if p >= equivAlpha {
+					t.Errorf("the KS comparison cannot tell arrivals by 400 s from arrivals by 900 s (smallest p %.3g): %s", p, desc)
+				}
 			}
 			if c.name == "uniform" {
 				// The fast engine lumps this case into counts (lumped.go);
