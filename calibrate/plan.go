@@ -110,7 +110,7 @@ func (p *Plan) simulate(ctx context.Context, opt Options, theta []float64, seed 
 	sum, err := opt.Run(ctx, sweep.Job{
 		Scenario: sc, Resolved: resolved, Seed: seed, Engine: s.Engine, BaseDir: p.BaseDir,
 		Keep: func(res *sim.Result) {
-			r.start, r.bin, r.bins = res.Start, res.BinSeconds, res.Bins
+			r.start, r.bin, r.bins, r.home = res.Start, res.BinSeconds, res.Bins, res.HomeHosts
 		},
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ type run struct {
 	start   time.Time
 	bin     float64 // seconds
 	bins    []sim.Bin
+	home    int64 // home and small-business machines (sim.Result.HomeHosts)
 }
 
 // stat is a documented summary statistic of a run (docs/calibrate.md).
@@ -47,8 +48,30 @@ var stats = map[string]statistic{
 	"hours_to_50_percent": {doc: "hours from the start until half of the hosts ever infected were infected (summary.json time_to_50_percent_infected_seconds); no value when none was", point: func(r *run) float64 {
 		return deref(r.summary.TimeTo50PercentSeconds, 1.0/3600)
 	}},
-	"infected_at":      {doc: "hosts infected at the end of the bin holding each time (column infected)", series: true, at: func(_ *run, b sim.Bin) float64 { return float64(b.Infected) }},
-	"ever_infected_at": {doc: "hosts ever infected by the end of the bin holding each time (column ever_infected)", series: true, at: func(_ *run, b sim.Bin) float64 { return float64(b.EverInfected) }},
+	"infected_at":             {doc: "hosts infected at the end of the bin holding each time (column infected)", series: true, at: func(_ *run, b sim.Bin) float64 { return float64(b.Infected) }},
+	"ever_infected_at":        {doc: "hosts ever infected by the end of the bin holding each time (column ever_infected)", series: true, at: func(_ *run, b sim.Bin) float64 { return float64(b.EverInfected) }},
+	"server_patched_share_at": {doc: "patched share of the servers that are not home machines, of those still on the network, at the end of the bin holding each time: (patched - patched_home) / (hosts - home hosts - (removed - removed_home)), what CAIDA's daily survey of about 10,000 IIS 5.0 servers measured; no value when no such server is left", series: true, at: serverPatchedShare},
+	"ever_unpatched_share_at": {doc: "share of the hosts ever infected that are neither patched nor removed at the end of the bin holding each time: ever_unpatched / ever_infected (31 July 2001: nearly a third of the machines infected in July were still unpatched); no value before the first infection", series: true, at: everUnpatchedShare},
+}
+
+// serverPatchedShare is the patched share of the servers (hosts that are
+// not home machines) still on the network at the end of bin b of run r.
+func serverPatchedShare(r *run, b sim.Bin) float64 {
+	hosts := b.Susceptible + b.Infected + b.Patched + b.Removed
+	on := hosts - r.home - (b.Removed - b.RemovedHome)
+	if on <= 0 {
+		return math.NaN()
+	}
+	return float64(b.Patched-b.PatchedHome) / float64(on)
+}
+
+// everUnpatchedShare is the share of the hosts ever infected by the end of
+// bin b that are neither patched nor removed.
+func everUnpatchedShare(_ *run, b sim.Bin) float64 {
+	if b.EverInfected == 0 {
+		return math.NaN()
+	}
+	return float64(b.EverUnpatched) / float64(b.EverInfected)
 }
 
 func peakInfected(r *run) float64 {

@@ -32,6 +32,20 @@ type PopulationParams struct {
 	DHCPLease param.Duration `toml:"dhcp_lease" min:"1m" max:"3660d" zero:"never" doc:"home and small-business machines get a new address this often (DHCP churn), so sensors count more addresses than hosts over days; 0: addresses never change"`
 	Clock     ClockParams    `toml:"clock"`
 	Regions   []Region       `toml:"region" maxlen:"100" doc:"time zones of the owners; default: CAIDA's geography of the victims (US, Korea, China, Taiwan) with the rest split by assumption"`
+	Arrivals  Arrivals       `toml:"arrivals"`
+}
+
+// Arrivals are vulnerable machines that come online after the start:
+// those that were not on the network, or not vulnerable, at the start
+// (issue 12: new Windows 2000 installations with IIS on by default,
+// machines reinstalled from the original CD without the patch). Until it
+// arrives such a host can be neither probed nor infected, like a machine
+// switched off; its owner may patch it before it arrives. No published
+// figure gives their number: share is an assumption left to calibration.
+type Arrivals struct {
+	Share float64   `toml:"share" default:"0" min:"0" max:"1" doc:"share of the hosts that are not on the network at the start and come online later (new installations with IIS on by default, machines reinstalled without the patch); no figure is known: an assumption for calibration, 0 by default"`
+	From  time.Time `toml:"from" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"earliest time a host comes online (UTC), not before the start; needed when share is above 0"`
+	Until time.Time `toml:"until" min:"1970-01-01T00:00:00Z" max:"2100-01-01T00:00:00Z" doc:"latest time a host comes online (UTC), not before from; each arriving host comes online at a time uniform from from to until (after the end: not within the run)"`
 }
 
 // ClusterParams weights /8 and /16 blocks by Zipf laws: the k-th most

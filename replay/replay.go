@@ -66,6 +66,7 @@ var sensorColumns = results.SensorBandColumns
 type seedSeries struct {
 	cols  [][]float32
 	hosts float64 // hosts in the population
+	home  float64 // home and small-business machines among them
 }
 
 func binCol(b *sim.Bin, c int) int64 {
@@ -96,6 +97,12 @@ func binCol(b *sim.Bin, c int) int64 {
 		return b.BytesOnWire
 	case 12:
 		return b.FloodBytes
+	case 13:
+		return b.PatchedHome
+	case 14:
+		return b.RemovedHome
+	case 15:
+		return b.EverUnpatched
 	}
 	panic("replay: no such column")
 }
@@ -208,6 +215,7 @@ func keep(res *sim.Result) *seedSeries {
 	}
 	f := res.Final
 	s.hosts = float64(f.Susceptible + f.Infected + f.Patched + f.Removed)
+	s.home = float64(res.HomeHosts)
 	return s
 }
 

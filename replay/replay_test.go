@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,5 +299,68 @@ func TestRestartNumbers(t *testing.T) {
 	computeBands(r2, []*seedSeries{s2})
 	if q := restart(r2, []*seedSeries{s2}, ref); q != nil {
 		t.Errorf("a replay to 21 July predicts %d quantities for 1 August", len(q))
+	}
+}
+
+// TestValidationServerPatchedShare checks the survey of the servers on
+// hand-made series: the patched share is that of the hosts that are not
+// home machines and not removed, (patched - patched_home) / (hosts - home
+// - (removed - removed_home)), not the share of all hosts.
+func TestValidationServerPatchedShare(t *testing.T) {
+	t.Parallel()
+	sc, _ := smallSummer(t)
+	ref, err := reference.CodeRed2001()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0 := ref.Checks.Patched[0]
+	start := c0.At.Add(-24 * time.Hour)
+	r := &results.Replay{Start: start, BinSeconds: 3600, Sensors: []results.SensorInfo{{Name: ref.Telescope}}}
+	nb := 48
+	var all []*seedSeries
+	for range 3 {
+		s := &seedSeries{hosts: 1000, home: 600}
+		for range len(seriesColumns) + len(sensorColumns) {
+			s.cols = append(s.cols, make([]float32, nb))
+		}
+		all = append(all, s)
+	}
+	computeBands(r, all)
+	col := func(name string) int {
+		i := colIndex(r, name)
+		if i < 0 {
+			t.Fatalf("no band %s", name)
+		}
+		return i
+	}
+	patched, patchedHome, removed, removedHome := col(results.Patched), col(results.PatchedHome), col(results.Removed), col(results.RemovedHome)
+	b := binAt(r, c0.At)
+	for i, s := range all {
+		// 400 servers, 50 of them removed: 350 on the network, of which
+		// 230, 245, 260 are patched (shares 0.657, 0.7, 0.743). Of all
+		// hosts not removed (900), 500 + 15i are patched: 0.556 and up.
+		s.cols[patched][b-1] = float32(500 + 15*i)
+		s.cols[patchedHome][b-1] = 270
+		s.cols[removed][b-1] = 100
+		s.cols[removedHome][b-1] = 50
+	}
+	v, _ := validate(sc, r, all, ref)
+	var c *results.Check
+	for i := range v.Checks {
+		if v.Checks[i].Name == c0.Name {
+			c = &v.Checks[i]
+		}
+	}
+	if c == nil {
+		t.Fatalf("no check %q in %+v", c0.Name, v.Checks)
+	}
+	if math.Abs(c.P50-0.7) > 1e-9 || !c.Inside || math.Abs(c.P05-(230+0.1*15)/350) > 1e-9 {
+		t.Errorf("check %+v, want p50 0.7 (245 of 350 servers), p05 %v, inside", *c, (230+0.1*15)/350)
+	}
+	if !strings.Contains(c.Name, "not home machines") {
+		t.Errorf("check name %q does not say it counts the servers that are not home machines", c.Name)
+	}
+	if got := serverPatchedShare(1000, 1000, 5, 5, 0, 0); !math.IsNaN(got) {
+		t.Errorf("share with no server = %v, want NaN", got)
 	}
 }

@@ -64,6 +64,7 @@ type validator struct {
 	ref *reference.CodeRed
 	// The columns of the seeds' series the checks read (-1: missing).
 	cum, newSrc, scanning, patched, removed, newInf int
+	patchedHome, removedHome                        int
 	// b0 and b1 are the bins of the outbreak's day and of the end of
 	// spreading.
 	b0, b1 int
@@ -77,14 +78,16 @@ type validator struct {
 // traffic figures, and the published points to mark on the plots.
 func validate(sc *scenario.Scenario, r *results.Replay, all []*seedSeries, ref *reference.CodeRed) (results.Validation, []results.Point) {
 	va := &validator{sc: sc, r: r, all: all, ref: ref,
-		cum:      colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources)),
-		newSrc:   colIndex(r, results.SensorBand(ref.Telescope, results.SensorNewSources)),
-		scanning: colIndex(r, results.InfectedScanning),
-		patched:  colIndex(r, results.Patched),
-		removed:  colIndex(r, results.Removed),
-		newInf:   colIndex(r, results.NewInfections),
-		b0:       binAt(r, ref.Dates.OutbreakDay),
-		b1:       binAt(r, ref.Dates.SpreadEnds),
+		cum:         colIndex(r, results.SensorBand(ref.Telescope, results.SensorCumulativeSources)),
+		newSrc:      colIndex(r, results.SensorBand(ref.Telescope, results.SensorNewSources)),
+		scanning:    colIndex(r, results.InfectedScanning),
+		patched:     colIndex(r, results.Patched),
+		removed:     colIndex(r, results.Removed),
+		newInf:      colIndex(r, results.NewInfections),
+		patchedHome: colIndex(r, results.PatchedHome),
+		removedHome: colIndex(r, results.RemovedHome),
+		b0:          binAt(r, ref.Dates.OutbreakDay),
+		b1:          binAt(r, ref.Dates.SpreadEnds),
 	}
 	va.seen()
 	va.peak()
@@ -194,24 +197,43 @@ func (va *validator) stop() {
 }
 
 // patchedShares checks the patched share of the servers on the days of
-// the surveys (of the hosts not removed), and marks the surveys on the
-// plots: inside when the median is within the tolerance.
+// the surveys, and marks the surveys on the plots: inside when the median
+// is within the tolerance. The survey (CAIDA's daily scan of about 10,000
+// IIS 5.0 servers) saw servers, not home and small-business machines, so
+// the simulated share is that of the hosts that are not home machines and
+// not removed: (patched - patched_home) / (hosts - home - (removed -
+// removed_home)). The mark on the plot of the patched hosts is the
+// survey's share of the servers plus the home machines patched (median
+// over the seeds): what the column would read if the survey were right.
 func (va *validator) patchedShares() {
 	r := va.r
 	for _, c := range va.ref.Checks.Patched {
 		b := binAt(r, c.At)
-		if va.patched < 0 || b <= 0 || b > len(r.Times) {
+		if va.patched < 0 || va.patchedHome < 0 || va.removedHome < 0 || b <= 0 || b > len(r.Times) {
 			continue
 		}
 		p05, p50, p95, _ := perSeed(va.all, func(s *seedSeries) float64 {
-			on := s.hosts - float64(s.cols[va.removed][b-1])
-			return float64(s.cols[va.patched][b-1]) / on
+			return serverPatchedShare(s.hosts, s.home, float64(s.cols[va.patched][b-1]), float64(s.cols[va.patchedHome][b-1]),
+				float64(s.cols[va.removed][b-1]), float64(s.cols[va.removedHome][b-1]))
 		})
 		ch := va.check(c, c.Name, p05, p50, p95)
 		ch.Inside = math.Abs(p50-c.Measured) <= c.Tolerance
 		va.v.Checks = append(va.v.Checks, ch)
-		va.pts = append(va.pts, results.Point{Series: results.Patched, Time: c.At, Value: c.Measured * va.all[0].hosts, Label: c.Label, Source: va.ref.Source(c.Source)})
+		_, home, _, _ := perSeed(va.all, func(s *seedSeries) float64 { return float64(s.cols[va.patchedHome][b-1]) })
+		servers := va.all[0].hosts - va.all[0].home
+		va.pts = append(va.pts, results.Point{Series: results.Patched, Time: c.At, Value: c.Measured*servers + home, Label: c.Label, Source: va.ref.Source(c.Source)})
 	}
+}
+
+// serverPatchedShare is the patched share of the servers (the hosts that
+// are not home machines) still on the network: (patched - patchedHome) /
+// (hosts - home - (removed - removedHome)); NaN when none is left.
+func serverPatchedShare(hosts, home, patched, patchedHome, removed, removedHome float64) float64 {
+	on := hosts - home - (removed - removedHome)
+	if on <= 0 {
+		return math.NaN()
+	}
+	return (patched - patchedHome) / on
 }
 
 // fitLogistic fits the random constant spread model to the telescope's

@@ -40,10 +40,10 @@ func synthetic() *sim.Result {
 		SpaceBits:  24,
 		Variants:   []string{"crv2", "crii"},
 		Bins: []sim.Bin{
-			{Time: t0, Susceptible: 98, Infected: 2, InfectedScanning: 2, NewInfections: 2, EverInfected: 2, Probes: 1000, SynPackets: 3000, BytesOnWire: 160000},
-			{Time: t0.Add(time.Minute), Susceptible: 96, Infected: 4, InfectedScanning: 3, InfectedDormant: 1, NewInfections: 3, EverInfected: 4, Probes: 2000, SynPackets: 6000, BytesOnWire: 320000},
-			{Time: t0.Add(2 * time.Minute), Susceptible: 95, Infected: 3, InfectedScanning: 1, InfectedFlooding: 2, Patched: 1, Removed: 1, NewInfections: 1, EverInfected: 5, Probes: 1500, SynPackets: 4500, BytesOnWire: 240000, FloodBytes: 7777},
-			{Time: t0.Add(3 * time.Minute), Susceptible: 95, Infected: 3, InfectedFlooding: 3, Patched: 1, Removed: 1, NewInfections: 0, EverInfected: 5, Probes: 0, SynPackets: 0, BytesOnWire: 0, FloodBytes: 1 << 40},
+			{Time: t0, Susceptible: 98, Infected: 2, InfectedScanning: 2, NewInfections: 2, EverInfected: 2, Probes: 1000, SynPackets: 3000, BytesOnWire: 160000, EverUnpatched: 2},
+			{Time: t0.Add(time.Minute), Susceptible: 96, Infected: 4, InfectedScanning: 3, InfectedDormant: 1, NewInfections: 3, EverInfected: 4, Probes: 2000, SynPackets: 6000, BytesOnWire: 320000, EverUnpatched: 4},
+			{Time: t0.Add(2 * time.Minute), Susceptible: 95, Infected: 3, InfectedScanning: 1, InfectedFlooding: 2, Patched: 1, Removed: 1, NewInfections: 1, EverInfected: 5, Probes: 1500, SynPackets: 4500, BytesOnWire: 240000, FloodBytes: 7777, PatchedHome: 1, EverUnpatched: 4},
+			{Time: t0.Add(3 * time.Minute), Susceptible: 95, Infected: 3, InfectedFlooding: 3, Patched: 1, Removed: 1, NewInfections: 0, EverInfected: 5, Probes: 0, SynPackets: 0, BytesOnWire: 0, FloodBytes: 1 << 40, PatchedHome: 1, RemovedHome: 1, EverUnpatched: 3},
 		},
 		Infections: []sim.Infection{
 			{Seconds: 0, Address: 0x0A0B0C, Infector: sim.NoInfector, Variant: 0},
@@ -155,7 +155,8 @@ func TestTimeseriesCSV(t *testing.T) {
 	}
 	header := []string{"time", "susceptible", "infected", "infected_scanning", "infected_flooding",
 		"infected_dormant", "patched", "removed", "new_infections", "ever_infected",
-		"probes", "syn_packets", "bytes_on_wire", "flood_bytes"}
+		"probes", "syn_packets", "bytes_on_wire", "flood_bytes",
+		"patched_home", "removed_home", "ever_unpatched"}
 	if !slices.Equal(recs[0], header) {
 		t.Fatalf("header %q, want %q", recs[0], header)
 	}
@@ -170,6 +171,7 @@ func TestTimeseriesCSV(t *testing.T) {
 			fmt.Sprint(b.InfectedFlooding), fmt.Sprint(b.InfectedDormant), fmt.Sprint(b.Patched),
 			fmt.Sprint(b.Removed), fmt.Sprint(b.NewInfections), fmt.Sprint(b.EverInfected),
 			fmt.Sprint(b.Probes), fmt.Sprint(b.SynPackets), fmt.Sprint(b.BytesOnWire), fmt.Sprint(b.FloodBytes),
+			fmt.Sprint(b.PatchedHome), fmt.Sprint(b.RemovedHome), fmt.Sprint(b.EverUnpatched),
 		}
 		if !slices.Equal(recs[i+1], want) {
 			t.Errorf("row %d = %q, want %q", i, recs[i+1], want)
@@ -236,6 +238,9 @@ func TestTimeseriesParquet(t *testing.T) {
 	required int64 syn_packets (INT(64,true));
 	required int64 bytes_on_wire (INT(64,true));
 	required int64 flood_bytes (INT(64,true));
+	required int64 patched_home (INT(64,true));
+	required int64 removed_home (INT(64,true));
+	required int64 ever_unpatched (INT(64,true));
 }`
 	if got := f.Schema().String(); got != wantSchema {
 		t.Errorf("schema:\n%s\nwant:\n%s", got, wantSchema)
@@ -249,7 +254,7 @@ func TestTimeseriesParquet(t *testing.T) {
 			t0.UnixMilli() + int64(i)*60_000,
 			b.Susceptible, b.Infected, b.InfectedScanning, b.InfectedFlooding, b.InfectedDormant,
 			b.Patched, b.Removed, b.NewInfections, b.EverInfected, b.Probes, b.SynPackets,
-			b.BytesOnWire, b.FloodBytes,
+			b.BytesOnWire, b.FloodBytes, b.PatchedHome, b.RemovedHome, b.EverUnpatched,
 		}
 		var got []int64
 		for _, v := range rows[i] {

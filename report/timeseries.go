@@ -35,6 +35,9 @@ type binRow struct {
 	SynPackets       int64 `parquet:"syn_packets"`
 	BytesOnWire      int64 `parquet:"bytes_on_wire"`
 	FloodBytes       int64 `parquet:"flood_bytes"`
+	PatchedHome      int64 `parquet:"patched_home"`
+	RemovedHome      int64 `parquet:"removed_home"`
+	EverUnpatched    int64 `parquet:"ever_unpatched"`
 }
 
 // timeseriesSchema is the schema of timeseries.parquet, named after the
@@ -43,11 +46,12 @@ var timeseriesSchema = parquet.NewSchema("timeseries", parquet.SchemaOf(new(binR
 
 // counters returns the integer columns of a bin, in column order (all but
 // time).
-func counters(b *outcome.Bin) [13]int64 {
-	return [13]int64{
+func counters(b *outcome.Bin) [16]int64 {
+	return [16]int64{
 		b.Susceptible, b.Infected, b.InfectedScanning, b.InfectedFlooding,
 		b.InfectedDormant, b.Patched, b.Removed, b.NewInfections, b.EverInfected,
 		b.Probes, b.SynPackets, b.BytesOnWire, b.FloodBytes,
+		b.PatchedHome, b.RemovedHome, b.EverUnpatched,
 	}
 }
 
@@ -101,6 +105,9 @@ func writeTimeseriesParquet(w io.Writer, res *outcome.Result, version string) er
 			SynPackets:       b.SynPackets,
 			BytesOnWire:      b.BytesOnWire,
 			FloodBytes:       b.FloodBytes,
+			PatchedHome:      b.PatchedHome,
+			RemovedHome:      b.RemovedHome,
+			EverUnpatched:    b.EverUnpatched,
 		})
 		if len(rows) == cap(rows) {
 			if err := flush(); err != nil {

@@ -23,6 +23,9 @@ const (
 	SynPackets       = "syn_packets"
 	BytesOnWire      = "bytes_on_wire"
 	FloodBytes       = "flood_bytes"
+	PatchedHome      = "patched_home"
+	RemovedHome      = "removed_home"
+	EverUnpatched    = "ever_unpatched"
 )
 
 // TimeseriesColumns are the columns of timeseries.csv and
@@ -31,6 +34,7 @@ var TimeseriesColumns = []string{
 	TimeColumn, Susceptible, Infected, InfectedScanning, InfectedFlooding,
 	InfectedDormant, Patched, Removed, NewInfections, EverInfected,
 	Probes, SynPackets, BytesOnWire, FloodBytes,
+	PatchedHome, RemovedHome, EverUnpatched,
 }
 
 // SeriesColumns are the columns of timeseries.csv after time, in order:

@@ -128,7 +128,8 @@ func (c *checker) space() *param.FieldError {
 // bound; placement needs room around the hosts); a population file can be
 // read (relative to the scenario file's folder); language shares and
 // region shares are shares of one population; the placement succeeds
-// whatever the seed; DHCP leases are bounded.
+// whatever the seed; hosts that arrive do so after the start, within a
+// span; DHCP leases are bounded.
 func (c *checker) population() *param.FieldError {
 	s, sp, pop := c.s, c.sp, c.s.Population
 	file := pop.Placement == ipv4.PlacementFile
@@ -162,6 +163,18 @@ func (c *checker) population() *param.FieldError {
 			key = "population.file"
 		}
 		return c.fail(key, "%s", strings.TrimPrefix(err.Error(), "population: "))
+	}
+	if a := pop.Arrivals; a.Share > 0 {
+		switch {
+		case a.From.IsZero():
+			return c.fail("population.arrivals.share", "%v needs population.arrivals.from, the earliest time a host comes online, like from = %s", a.Share, s.Start.Format(when))
+		case a.Until.IsZero():
+			return c.fail("population.arrivals.share", "%v needs population.arrivals.until, the latest time a host comes online, like until = %s", a.Share, s.End.Format(when))
+		case a.From.Before(s.Start):
+			return c.fail("population.arrivals.from", "%s is before the run's start %s: arriving hosts are those not on the network at the start", a.From.Format(when), s.Start.Format(when))
+		case a.Until.Before(a.From):
+			return c.fail("population.arrivals.until", "%s is before from %s", a.Until.Format(when), a.From.Format(when))
+		}
 	}
 	// Each new address of a scanning home machine is an event of every
 	// sensor, so the number of leases over the run is bounded.

@@ -303,3 +303,26 @@ func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
 		t.Errorf("a FIFO: %v", err)
 	}
 }
+
+// TestArrivalsChecked: hosts that come online after the start
+// (population.arrivals) need a span that starts at or after the run's
+// start; with share 0 the span is not read.
+func TestArrivalsChecked(t *testing.T) {
+	t.Parallel()
+	wantErr(t, "", "", "--set population.arrivals.share=0.1: population.arrivals.share: 0.1 needs population.arrivals.from, the earliest time a host comes online, like from = 2001-07-19T10:00:00Z", "population.arrivals.share=0.1")
+	wantErr(t, "", "", "--set population.arrivals.share=0.1: population.arrivals.share: 0.1 needs population.arrivals.until, the latest time a host comes online, like until = 2001-07-20T00:00:00Z",
+		"population.arrivals.share=0.1", "population.arrivals.from=2001-07-19T12:00:00Z")
+	wantErr(t, "", "", "--set population.arrivals.from=2001-07-19T09:00:00Z: population.arrivals.from: 2001-07-19T09:00:00Z is before the run's start 2001-07-19T10:00:00Z: arriving hosts are those not on the network at the start",
+		"population.arrivals.share=0.1", "population.arrivals.from=2001-07-19T09:00:00Z", "population.arrivals.until=2001-07-19T12:00:00Z")
+	wantErr(t, "", "", "--set population.arrivals.until=2001-07-19T11:00:00Z: population.arrivals.until: 2001-07-19T11:00:00Z is before from 2001-07-19T12:00:00Z",
+		"population.arrivals.share=0.1", "population.arrivals.from=2001-07-19T12:00:00Z", "population.arrivals.until=2001-07-19T11:00:00Z")
+	if got := parseErr(t, "", "population.arrivals.share=0.1", "population.arrivals.from=2001-07-19T12:00:00Z", "population.arrivals.until=2001-07-25T00:00:00Z"); got != "" {
+		t.Errorf("arrivals until after the end: %s", got)
+	}
+	if got := parseErr(t, "", "population.arrivals.from=2001-07-19T09:00:00Z"); got != "" {
+		t.Errorf("share 0 with a from before the start: %s", got)
+	}
+	if got := parseErr(t, "", "population.arrivals.share=1.5"); !strings.Contains(got, "above the maximum 1") {
+		t.Errorf("share 1.5: %q", got)
+	}
+}

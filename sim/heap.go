@@ -10,7 +10,7 @@ const (
 	evPowerOff                 // the machine is switched off for the night
 	evPatch                    // the owner patches (and reboots)
 	evRemove                   // the machine leaves the Internet (filtered, disconnected)
-	evPowerOn                  // a susceptible machine taken out of the target sets while off is back
+	evPowerOn                  // a susceptible machine taken out of the target sets while off is back, or one arrives (population.arrivals)
 	evWakeGroup                // another group of a waking host's threads wakes
 )
 

@@ -21,7 +21,7 @@ const (
 	flBackdoor                   // carries a backdoor
 	flOff                        // switched off at night
 	flHome                       // home or small-business machine
-	flDark                       // susceptible but switched off: out of the target sets until evPowerOn
+	flDark                       // susceptible but switched off or not arrived yet: out of the target sets until evPowerOn
 )
 
 // hrec is one host's record: what the engine reads and writes for a host
@@ -53,6 +53,9 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 	// The clock error is read first, so that its cache miss overlaps the
 	// miss on the host's record instead of following it.
 	clock := w.hosts.ClockError[h]
+	if !w.arrived(h, t) {
+		return false // not on the network yet (the per-probe engine probes it)
+	}
 	if w.h[h].flags&flOff != 0 && w.def.Offline(h, w.hosts.UTCOffset[h], t) {
 		// Switched off: no infection. Take it out of the target sets until
 		// it is switched on (it has no hazard meanwhile, so this changes
@@ -70,17 +73,18 @@ func (w *world) tryInfect(h, infector int32, vi uint8, t float64) bool {
 }
 
 // seed infects a variant's seed hosts, uniform among the susceptible hosts
-// it can infect: the first k of a uniform shuffle of those hosts in id
-// order (a partial Fisher-Yates shuffle). The shuffle is kept sparse (the
-// positions it swapped, in a map) and a position is turned into its host
-// by counting candidates from the start of its chunk, so a seed costs one
-// pass over the hosts and no list of them.
+// it can infect that are on the network (arrived; population.arrivals):
+// the first k of a uniform shuffle of those hosts in id order (a partial
+// Fisher-Yates shuffle). The shuffle is kept sparse (the positions it
+// swapped, in a map) and a position is turned into its host by counting
+// candidates from the start of its chunk, so a seed costs one pass over
+// the hosts and no list of them.
 func (w *world) seed(vi uint8, t float64) {
 	w.g.activate(int(vi))
 	v := w.vars[vi]
 	picked := map[int32]bool{} // hosts infected here: candidates still, for nth
 	cand := func(h int) bool {
-		return (w.h[h].state == stSusceptible && v.Infects[w.h[h].os]) || picked[int32(h)]
+		return (w.h[h].state == stSusceptible && v.Infects[w.h[h].os] && w.arrived(int32(h), t)) || picked[int32(h)]
 	}
 	const chunk = 1024
 	starts := make([]int, 0, w.n/chunk+1) // candidates before each chunk
@@ -89,7 +93,7 @@ func (w *world) seed(vi uint8, t float64) {
 		if h%chunk == 0 {
 			starts = append(starts, m)
 		}
-		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] {
+		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] && w.arrived(int32(h), t) {
 			m++
 		}
 	}
@@ -139,6 +143,7 @@ func (w *world) infect(h int32, infector int32, vi uint8, t float64, clock int32
 	if w.h[h].flags&flEver == 0 {
 		w.h[h].flags |= flEver
 		w.nEver++
+		w.nEverUnp++ // infected now: neither patched nor removed
 	}
 	w.h[h].gen++
 	if w.awake != nil {
@@ -343,6 +348,10 @@ func (w *world) cure(h int32, t float64) {
 
 // retire makes host h patched or removed at t, for good.
 func (w *world) retire(h int32, t float64, st uint8) {
+	home := w.h[h].flags&flHome != 0
+	if cur := w.h[h].state; (cur == stInfected || cur == stSusceptible) && w.h[h].flags&flEver != 0 {
+		w.nEverUnp-- // it leaves the hosts neither patched nor removed
+	}
 	switch w.h[h].state {
 	case stInfected:
 		w.endInfection(h, t)
@@ -361,13 +370,22 @@ func (w *world) retire(h int32, t float64, st uint8) {
 			return
 		}
 		w.nP--
+		if home {
+			w.nPHome--
+		}
 		w.h[h].state = st
 	default:
 		return
 	}
 	if st == stPatched {
 		w.nP++
+		if home {
+			w.nPHome++
+		}
 	} else {
 		w.nR++
+		if home {
+			w.nRHome++
+		}
 	}
 }

@@ -17,53 +17,62 @@ import (
 // are whole, what happened after them is to be dropped (see cut).
 func (w *world) loop(nb int) bool {
 	for b := 0; b < nb; b++ {
-		w.heap.advance(b)
-		tb := math.Min(float64(b+1)*w.binW, w.end)
-		for {
-			if w.stop.Stop() {
-				return false
-			}
-			th := math.Inf(1)
-			if w.heap.len() > 0 {
-				th = w.heap.top().t
-			}
-			ts := math.Inf(1)
-			if w.next < len(w.sched) {
-				ts = w.sched[w.next].t
-			}
-			m := math.Min(math.Min(th, ts), tb)
-			if w.g.step(m) {
-				w.res.Events++
-				continue
-			}
-			w.advance(m)
-			if m >= tb {
-				break
-			}
-			if ts < th {
-				w.next++
-				w.handle(w.sched[w.next-1])
-			} else {
-				w.handle(w.heap.pop())
-			}
-			w.res.Events++
-		}
-		if w.stop.Err() != nil || !w.closeBin(b) {
-			return false // a step or a sensor gave up
-		}
-		for len(w.snaps) > 0 && w.snaps[0] <= tb {
-			w.snapshot(w.snaps[0])
-			w.snaps = w.snaps[1:]
-		}
-		if w.opt.Progress != nil {
-			w.opt.Progress(Progress{
-				Time: w.start.Add(time.Duration(tb * float64(time.Second))), Fraction: tb / w.end,
-				Infected: w.nI, NewInfections: w.res.Bins[b].NewInfections, BinSeconds: w.binW,
-			})
-		}
-		if w.stop.Now() && b+1 < nb {
+		if !w.runBin(b, nb) {
 			return false
 		}
+	}
+	return true
+}
+
+// runBin runs bin b of nb: its events, then its row of the time series.
+// It reports false when the run is to stop (see loop).
+func (w *world) runBin(b, nb int) bool {
+	w.heap.advance(b)
+	tb := math.Min(float64(b+1)*w.binW, w.end)
+	for {
+		if w.stop.Stop() {
+			return false
+		}
+		th := math.Inf(1)
+		if w.heap.len() > 0 {
+			th = w.heap.top().t
+		}
+		ts := math.Inf(1)
+		if w.next < len(w.sched) {
+			ts = w.sched[w.next].t
+		}
+		m := math.Min(math.Min(th, ts), tb)
+		if w.g.step(m) {
+			w.res.Events++
+			continue
+		}
+		w.advance(m)
+		if m >= tb {
+			break
+		}
+		if ts < th {
+			w.next++
+			w.handle(w.sched[w.next-1])
+		} else {
+			w.handle(w.heap.pop())
+		}
+		w.res.Events++
+	}
+	if w.stop.Err() != nil || !w.closeBin(b) {
+		return false // a step or a sensor gave up
+	}
+	for len(w.snaps) > 0 && w.snaps[0] <= tb {
+		w.snapshot(w.snaps[0])
+		w.snaps = w.snaps[1:]
+	}
+	if w.opt.Progress != nil {
+		w.opt.Progress(Progress{
+			Time: w.start.Add(time.Duration(tb * float64(time.Second))), Fraction: tb / w.end,
+			Infected: w.nI, NewInfections: w.res.Bins[b].NewInfections, BinSeconds: w.binW,
+		})
+	}
+	if w.stop.Now() && b+1 < nb {
+		return false
 	}
 	return true
 }
@@ -119,6 +128,7 @@ func (w *world) closeBin(b int) bool {
 		Time:        w.start.Add(time.Duration(float64(b) * w.binW * float64(time.Second))),
 		Susceptible: w.nS, Infected: w.nI, InfectedScanning: w.nScan, InfectedFlooding: w.nFlood,
 		InfectedDormant: w.nDorm, Patched: w.nP, Removed: w.nR, NewInfections: w.newInf, EverInfected: w.nEver,
+		PatchedHome: w.nPHome, RemovedHome: w.nRHome, EverUnpatched: w.nEverUnp,
 	}
 	q, hf := w.sc.Space.AnswerFraction+w.sc.Space.Unreachable, w.sc.Space.HTTPFraction
 	ansShare := 0.0
@@ -200,7 +210,9 @@ func (w *world) handle(e event) {
 		w.retire(h, e.t, stRemoved)
 		return
 	case evPowerOn:
-		if w.h[h].flags&flDark != 0 && w.h[h].gen == e.gen {
+		// A host that has not arrived yet stays dark (a night that ends
+		// before its arrival does not bring it online: its own event will).
+		if w.h[h].flags&flDark != 0 && w.h[h].gen == e.gen && w.arrived(h, e.t) {
 			w.h[h].flags &^= flDark
 			if w.h[h].state == stSusceptible {
 				w.g.suscAdd(h)

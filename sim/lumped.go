@@ -18,7 +18,8 @@ import (
 // or fall into a few classes of interchangeable hosts: one variant
 // scanning uniformly at one rate whatever the host, every host
 // infectable, nothing that cures, patches, removes, switches off or
-// watches a host, and no per-host output asked for but the infections.
+// watches a host, every host online from the start, and no per-host
+// output asked for but the infections.
 // Then which host of a class is infected, and by whom, does not change
 // what happens next: the state of the outbreak is the number of hosts of
 // each class in each state, and the continuous-time Markov chain of the
@@ -143,6 +144,8 @@ func lumpable(sc *scenario.Scenario, opt Options) string {
 		return "more than one variant"
 	case sc.Population.Patched > 0:
 		return "hosts patched at the start"
+	case sc.Population.Arrivals.Share > 0:
+		return "hosts come online after the start"
 	}
 	d := sc.Defense
 	switch {
@@ -278,6 +281,10 @@ func newLumpedWorld(ctx context.Context, stop *ctxpoll.Poller, sc *scenario.Scen
 	w.push(event{t: next, host: -1, kind: evPhase})
 	w.g = l
 	w.nS = int64(n)
+	// Home machines behave as the others here and are not told apart (nor
+	// always placed): the run reports their expected number, the same
+	// whether the hosts were placed or only counted.
+	w.res.HomeHosts = int64(math.Round(sc.Population.Home * float64(n)))
 	return w, nil
 }
 
@@ -376,6 +383,7 @@ func (l *lumped) infect(t float64, byProbe bool) {
 	w.nI++
 	w.newInf++
 	w.nEver++
+	w.nEverUnp++ // nothing patches or removes in a lumped run
 }
 
 // resolve gives the class's recorded infections their hosts, once the

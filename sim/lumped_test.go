@@ -50,6 +50,7 @@ func TestLumpable(t *testing.T) {
 		{"threads by language", load("fast-uniform", "worm.rate.model=threads", "worm.rate.threads_chinese=600"), fast},
 		{"win2000 only", load("fast-uniform", `worm.infects=["win2000"]`), fast},
 		{"patched", load("fast-uniform", "population.patched=0.1"), fast},
+		{"arrivals", load("fast-uniform", "population.arrivals.share=0.1", "population.arrivals.from=2001-07-19T11:00:00Z", "population.arrivals.until=2001-07-19T12:00:00Z"), fast},
 		{"patching", load("fast-uniform", "defense.patch.rate=1"), fast},
 		{"reboots", load("fast-uniform", "defense.reboot.mean_interval=24h"), fast},
 		{"diurnal", load("fast-uniform", "defense.diurnal.off_share=0.5"), fast},

@@ -111,16 +111,25 @@ type hostTable struct {
 	// (worm.Variant.WakeGroups) while it ramps up after dormancy; 0 means
 	// every thread. Nil when no variant wakes in groups.
 	awake []uint8
+	// arrive is, per host, when it comes online (seconds from the start;
+	// 0: on the network from the start), for hosts that arrive after the
+	// start (population.arrivals); nil when none does, so that runs
+	// without arrivals read and draw nothing more.
+	arrive []float32
 }
 
 // counters are the hosts in each state, kept as hosts change, and what
 // the open bin accumulates for its row of the time series.
 type counters struct {
 	nS, nI, nScan, nFlood, nDorm, nP, nR, nEver int64
-	newInf                                      int64     // infections in the open bin
-	floodHosts                                  []int64   // flooding hosts, per variant
-	floodMass                                   []float64 // host-seconds of flooding in the open bin, per variant
-	seedK                                       []int     // seeds each variant actually got
+	// nPHome and nRHome are the patched and the removed home machines;
+	// nEverUnp the hosts ever infected that are neither patched nor
+	// removed. Kept as hosts change, like the others.
+	nPHome, nRHome, nEverUnp int64
+	newInf                   int64     // infections in the open bin
+	floodHosts               []int64   // flooding hosts, per variant
+	floodMass                []float64 // host-seconds of flooding in the open bin, per variant
+	seedK                    []int     // seeds each variant actually got
 }
 
 // eventQueue is what is scheduled to happen, and the world's time.
@@ -244,10 +253,6 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 	if err != nil {
 		return nil, fmt.Errorf("space.reserved: %w", err)
 	}
-	pseed := sc.Population.Seed
-	if pseed == 0 {
-		pseed = seed
-	}
 	pop := sc.Population
 	if sc.Defense.Diurnal.OffShare == 0 {
 		// The owners' time zones are read only for machines switched off
@@ -256,7 +261,43 @@ func placeHosts(ctx context.Context, sc *scenario.Scenario, seed uint64, opt Opt
 		// is the same (the loader has checked the regions already).
 		pop.Regions = nil
 	}
-	return ipv4.Place(ctx, pop, sp, reserved, opt.BaseDir, stream(pseed, "population"))
+	return ipv4.Place(ctx, pop, sp, reserved, opt.BaseDir, stream(popSeed(sc, seed), "population"))
+}
+
+// popSeed is the seed of the population's streams: population.seed, or
+// the run's seed when it is 0.
+func popSeed(sc *scenario.Scenario, seed uint64) uint64 {
+	if sc.Population.Seed != 0 {
+		return sc.Population.Seed
+	}
+	return seed
+}
+
+// drawArrivals draws which hosts come online after the start and when
+// (population.arrivals), from a stream of the population's seed of its
+// own: per host in id order, whether it arrives (share), then its time,
+// uniform from from to until. It draws nothing when the share is 0.
+func (w *world) drawArrivals(seed uint64) {
+	a := w.sc.Population.Arrivals
+	if a.Share <= 0 {
+		return
+	}
+	rng := stream(popSeed(w.sc, seed), "arrivals")
+	from, until := a.From.Sub(w.start).Seconds(), a.Until.Sub(w.start).Seconds()
+	w.arrive = make([]float32, w.n)
+	for h := range w.arrive {
+		if rng.Float64() < a.Share {
+			// float32 keeps 4 bytes a host; the event is scheduled at the
+			// rounded time, so the two agree.
+			w.arrive[h] = float32(from + rng.Float64()*(until-from))
+		}
+	}
+}
+
+// arrived reports whether host h is on the network at t: it came online
+// at the start or has arrived since (population.arrivals).
+func (w *world) arrived(h int32, t float64) bool {
+	return w.arrive == nil || float64(w.arrive[h]) <= t
 }
 
 // newWorld sets up the world of a run over hosts: the variants compiled,
@@ -283,6 +324,7 @@ func newWorld(stop *ctxpoll.Poller, sc *scenario.Scenario, seed uint64, hosts *i
 		w.h[i] = hrec{addr: hosts.Addr[i], os: hosts.OS[i], lang: hosts.Lang[i]}
 		if hosts.Flags[i]&ipv4.FlagHome != 0 {
 			w.h[i].flags |= flHome
+			w.res.HomeHosts++
 			if w.def.SwitchesOff(int32(i), true) {
 				w.h[i].flags |= flOff
 			}
@@ -377,13 +419,15 @@ func (w *world) startGenerator(e engine, seed uint64) error {
 
 // scheduleDefences draws what the defences do to each host from the
 // start (filtering, patching; hosts patched before the start), makes the
-// other hosts susceptible, and sorts the schedule.
+// other hosts susceptible (those that arrive later out of the target sets
+// until they do), and sorts the schedule.
 func (w *world) scheduleDefences(seed uint64) error {
+	w.drawArrivals(seed)
 	drng := stream(seed, "defense")
 	patches := w.def.Patches()
-	// The events are appended in the order (host, kind) (a patch, then a
-	// removal), so that a stable sort by time orders them by (time, host,
-	// kind).
+	// The events are appended in the order (host, kind) (a patch, an
+	// arrival, then a removal), so that a stable sort by time orders them
+	// by (time, host, kind).
 	for h := 0; h < w.n; h++ {
 		if w.stop.Stop() {
 			return w.stop.Err()
@@ -395,6 +439,9 @@ func (w *world) scheduleDefences(seed uint64) error {
 		if w.hosts.Flags[h]&ipv4.FlagPatched != 0 {
 			w.h[h].state = stPatched
 			w.nP++
+			if w.h[h].flags&flHome != 0 {
+				w.nPHome++
+			}
 		} else {
 			if patches {
 				if pt := w.def.PatchTime(drng.ExpFloat64(), w.hosts.Flags[h]&ipv4.FlagSharing != 0, w.hosts.Flags[h]&ipv4.FlagHome != 0); pt < w.end {
@@ -402,7 +449,16 @@ func (w *world) scheduleDefences(seed uint64) error {
 				}
 			}
 			w.nS++
-			w.g.suscAdd(int32(h))
+			if !w.arrived(int32(h), 0) {
+				// Not on the network yet: out of the target sets, like a
+				// machine switched off, until it comes online.
+				w.h[h].flags |= flDark
+				if at := float64(w.arrive[h]); at < w.end {
+					w.sched = append(w.sched, event{t: at, host: int32(h), gen: w.h[h].gen, kind: evPowerOn})
+				}
+			} else {
+				w.g.suscAdd(int32(h))
+			}
 		}
 		if remove.t < w.end {
 			w.sched = append(w.sched, remove)

@@ -27,6 +27,9 @@ type Bin struct {
 	SynPackets       int64     // SYN packets sent by probes during the bin
 	BytesOnWire      int64     // IP bytes sent by probes during the bin
 	FloodBytes       int64     // bytes sent by flooding hosts during the bin
+	PatchedHome      int64     // patched home and small-business machines (end of bin)
+	RemovedHome      int64     // removed home and small-business machines (end of bin)
+	EverUnpatched    int64     // hosts ever infected, neither patched nor removed (end of bin)
 }
 
 // NoInfector marks a seed infection in Infection.Infector.
@@ -55,12 +58,17 @@ type Result struct {
 	Infections      []Infection
 	SimulatedProbes int64
 	EverInfected    int64
-	Final           Counts
-	WallSeconds     float64
-	Interrupted     bool // the run was stopped before its end (Ctrl-C)
-	Events          int64
-	Sensors         []SensorSeries
-	Snapshots       []Snapshot // when the engine was asked for them (sim.Options.Snapshots)
+	// HomeHosts is the number of home and small-business machines in the
+	// population (population.home); the others are servers. A lumped run
+	// (sim's lumped.go), where they behave as the others and are not told
+	// apart, reports their expected number, round(home × hosts).
+	HomeHosts   int64
+	Final       Counts
+	WallSeconds float64
+	Interrupted bool // the run was stopped before its end (Ctrl-C)
+	Events      int64
+	Sensors     []SensorSeries
+	Snapshots   []Snapshot // when the engine was asked for them (sim.Options.Snapshots)
 	// Saturated names the counters that passed math.MaxInt64 somewhere in
 	// the run and hold math.MaxInt64 there instead of wrapping around:
 	// "probes", "syn_packets", "bytes_on_wire" and "flood_bytes" (columns
