@@ -24,12 +24,18 @@ type ReplayOptions struct {
 	// Block is how many seeds one task holds; 0 means 1 (the finest
 	// balance between workers; a task costs a few milliseconds).
 	Block int
+	// ScenarioFor, if set, gives each seed its own resolved scenario
+	// (replay --posterior: runner.Options.ScenarioFor's TOML), which its
+	// task carries (Seed.Scenario). Its error fails the replay before
+	// anything is published.
+	ScenarioFor func(seed uint64) ([]byte, error)
 }
 
 // ReplaySeeds returns a replay.SeedsFunc that runs the seeds on the
 // workers: each block of Block seeds is a task carrying the resolved
 // scenario and, per seed, the engine options the hooks' Configure set
-// (the snapshots of the first seed). As each seed's result comes in, its
+// (the snapshots of the first seed) and, with opt.ScenarioFor, the seed's
+// own resolved scenario. As each seed's result comes in, its
 // folder is written whole (atomicfile.WriteDir) under opt.Out, then Keep
 // and Done are called.
 func ReplaySeeds(c *Client, resolved []byte, opt ReplayOptions) replay.SeedsFunc {
@@ -44,7 +50,14 @@ func ReplaySeeds(c *Client, resolved []byte, opt ReplayOptions) replay.SeedsFunc
 				if h.Configure != nil {
 					h.Configure(s, &o)
 				}
-				t.Seeds = append(t.Seeds, Seed{Seed: s, Snapshots: o.Snapshots})
+				seed := Seed{Seed: s, Snapshots: o.Snapshots}
+				if opt.ScenarioFor != nil {
+					var err error
+					if seed.Scenario, err = opt.ScenarioFor(s); err != nil {
+						return err
+					}
+				}
+				t.Seeds = append(t.Seeds, seed)
 			}
 			job.Tasks = append(job.Tasks, t)
 		}
