@@ -304,10 +304,19 @@ func TestReplayOverNATSWorkerKilled(t *testing.T) {
 }
 
 // TestReplayOverDebianNATSServer runs the killed-worker replay against
-// the nats-server binary (Debian's package) as a separate process. It is
+// the nats-server binary (Debian's package) as a separate process
+// (debianServer).
+func TestReplayOverDebianNATSServer(t *testing.T) {
+	replayOverNATS(t, debianServer(t), true)
+}
+
+// debianServer starts the nats-server binary (Debian's package) with
+// JetStream as a separate process, its store in a temporary folder, and
+// returns its URL; the process is killed at the test's end. The test is
 // skipped only when the binary is absent outside CI (.ci/run installs it
 // and sets WORMWATCH_CI).
-func TestReplayOverDebianNATSServer(t *testing.T) {
+func debianServer(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		// Debian installs it in /usr/sbin, which a user's PATH may lack.
@@ -353,5 +362,5 @@ func TestReplayOverDebianNATSServer(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	replayOverNATS(t, url, true)
+	return url
 }
