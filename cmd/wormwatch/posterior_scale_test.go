@@ -56,7 +56,8 @@ func sameReplay(t *testing.T, a, b string) {
 // worker` process through NATS (tasks of 2 seeds), writes the local
 // replay's folder: every file byte for byte (summary.json apart from its
 // wall-clock keys), the seeds' scenario.toml with their draws, bands,
-// validation, plots and report.html (which names the posterior).
+// validation, plots and report.html (which names the posterior). Shards
+// of two posteriors are refused by merge.
 func TestReplayPosteriorDuration(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -103,6 +104,21 @@ func TestReplayPosteriorDuration(t *testing.T) {
 	}
 	mustRun(t, dir, "merge", "-q", "--out", "merged", "shard1", "shard0")
 	sameReplay(t, filepath.Join(dir, "local"), filepath.Join(dir, "merged"))
+	// A shard of another posterior in the same folder (the same
+	// particles, a manifest with one more byte: another SHA-256) does not
+	// merge with the others.
+	manifest := filepath.Join(dir, "cal", calibrate.PosteriorDir, calibrate.ManifestFile)
+	original := readFile(t, manifest)
+	if err := os.WriteFile(manifest, append(bytes.Clone(original), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, append(args, "--shard", "1/2", "--out", "other1")...)
+	if err := os.WriteFile(manifest, original, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := wormwatch(t, dir, "merge", "-q", "--out", "mixed", "shard0", "other1"); r.code != 2 || !strings.Contains(r.stderr, "--posterior differ") {
+		t.Errorf("merge of shards of two posteriors: exit %d, %q; want 2 and a line saying --posterior differs", r.code, r.stderr)
+	}
 
 	url := natsServer(t)
 	stop := natsWorker(t, dir, url)
