@@ -18,6 +18,7 @@ import (
 	"wormwatch/runner"
 	"wormwatch/scale"
 	"wormwatch/scenario"
+	"wormwatch/sweep"
 )
 
 // runShard runs shard i of n of a replay's seeds into its folder: the
@@ -87,14 +88,21 @@ func newMergeCmd() *cobra.Command {
 	var f mergeFlags
 	c := &cobra.Command{
 		Use:   "merge SHARD_FOLDER...",
-		Short: "Join the shards of a replay run with --shard i/n into the replay folder",
+		Short: "Join the shards of a replay or a sweep run with --shard i/n into the replay's or the sweep's folder",
 		Long: `Join the folders written by 'wormwatch replay ... --shard i/n --out FOLDER', one per shard
 (every shard from 0 to n-1, each once, of the same scenario, seeds and version), into one
 replay folder: the seed folders, bands.csv, validation.json, plots/ and report.html, the same
 bytes as the replay run in one go. For batch schedulers (Slurm job arrays, Kubernetes
-Indexed Jobs): see docs/scale.md.`,
+Indexed Jobs): see docs/scale.md.
+
+The folders written by 'wormwatch sweep FILE --shard i/n --out FOLDER' are joined the
+same way into the sweep's folder (points.csv, summary.csv, sensitivity.csv, heat maps,
+sweep.json), the bytes the sweep run in one go writes; merge reads the sweep file again
+where the shards ran it, unchanged.`,
 		Example: `  wormwatch replay codered-2001 --seeds 100 --shard 0/4 --out shards/0   # ... to 3/4
-  wormwatch merge --out runs/cr shards/*`,
+  wormwatch merge --out runs/cr shards/*
+  wormwatch sweep docs/examples/sweep-sobol.toml --shard 0/4 --out sweep-shards/0   # ... to 3/4
+  wormwatch merge --out runs/sobol sweep-shards/*`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runMerge(cmd.Context(), cmd, args, f)
@@ -106,6 +114,9 @@ Indexed Jobs): see docs/scale.md.`,
 }
 
 func runMerge(ctx context.Context, cmd *cobra.Command, dirs []string, f mergeFlags) error {
+	if sweep.IsShard(dirs[0]) {
+		return runSweepMerge(cmd, dirs, f)
+	}
 	sh, where, err := scale.ReadShards(dirs)
 	var se *scale.ShardError
 	if errors.As(err, &se) {
