@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -155,7 +154,7 @@ func JoinShards(p *Plan, shards []Shard, version string) (*Result, error) {
 			v := make([]float64, len(sr.Values))
 			for o, t := range sr.Values {
 				x, err := strconv.ParseFloat(t, 64)
-				if err != nil && !math.IsInf(x, 0) {
+				if err != nil {
 					return nil, &ShardError{fmt.Sprintf("shard %d/%d: point %d: value %q: %v", s.Index, s.Count, sr.Point+1, t, err)}
 				}
 				v[o] = x
