@@ -304,9 +304,6 @@ func (s *Spec) checkParam(i int) error {
 	}
 	if p.Label == "" {
 		p.Label = p.Key
-		if p.Unit != "" {
-			p.Label += " (" + p.Unit + ")"
-		}
 	}
 	if p.Min == nil {
 		return f("min", "missing: every free parameter takes bounds min and max")

@@ -109,8 +109,8 @@ sd = 0.1
 	if got := p.Spec.Params[0].text(1.5); got != "1.5h" {
 		t.Errorf("θ = 1.5: %q, want 1.5h", got)
 	}
-	if got := p.Spec.Params[0].Label; got != "worm.crv2.calendar.wake_delay.mean (h)" {
-		t.Errorf("label %q", got)
+	if got := p.Spec.Params[0].axis(); got != "worm.crv2.calendar.wake_delay.mean (h)" {
+		t.Errorf("axis label %q", got)
 	}
 	_, resolved, err := scenario.Load("codered-2001", []string{"worm.crv2.calendar.wake_delay.mean=" + p.Spec.Params[0].text(1.5)})
 	if err != nil {
