@@ -47,6 +47,15 @@ func (r *Result) Figures() ([]chart.Figure, error) {
 	return figs, nil
 }
 
+// axis is a parameter's label on a figure's axis: with its unit, if any
+// ("wake delay (h)").
+func (p *Param) axis() string {
+	if p.Unit != "" {
+		return p.Label + " (" + p.Unit + ")"
+	}
+	return p.Label
+}
+
 func (r *Result) logScale(m int) bool { return r.Plan.Spec.Params[m].Prior == PriorLogUniform }
 
 // marginals draws a weighted histogram of each parameter's posterior, with
@@ -57,14 +66,14 @@ func (r *Result) marginals() (chart.Figure, error) {
 	for m, prm := range r.Plan.Spec.Params {
 		p := plot.New()
 		p.Title.Text = prm.Label + " (" + prm.Key + ")"
-		p.X.Label.Text = prm.Label
+		p.X.Label.Text = prm.axis()
 		p.Y.Label.Text = "posterior weight"
 		xys := make(plotter.XYs, len(post.Particles))
 		lo, hi := *prm.Min, *prm.Max
 		tr := func(x float64) float64 { return x }
 		if r.logScale(m) {
 			tr = math.Log10
-			p.X.Label.Text = "log10 " + prm.Label
+			p.X.Label.Text = "log10 " + prm.axis()
 		}
 		for i, pt := range post.Particles {
 			xys[i] = plotter.XY{X: tr(pt.Theta[m]), Y: pt.Weight}
@@ -109,7 +118,7 @@ func (r *Result) pairs() (chart.Figure, error) {
 		for b := a + 1; b < len(s.Params); b++ {
 			p := plot.New()
 			p.Title.Text = s.Params[b].Label + " against " + s.Params[a].Label
-			p.X.Label.Text, p.Y.Label.Text = s.Params[a].Label, s.Params[b].Label
+			p.X.Label.Text, p.Y.Label.Text = s.Params[a].axis(), s.Params[b].axis()
 			xys := make(plotter.XYs, len(post.Particles))
 			for i, pt := range post.Particles {
 				xys[i] = plotter.XY{X: pt.Theta[a], Y: pt.Theta[b]}

@@ -84,7 +84,14 @@ type Param struct {
 	// (for integer keys such as worm.NAME.rate.threads); the posterior
 	// keeps the continuous values.
 	Integer bool `toml:"integer"`
+	// Unit makes the key a duration: the scenario receives θ followed by
+	// this unit ("1.5h"); one of Units. Empty: a plain number.
+	Unit string `toml:"unit"`
 }
+
+// Units are the units a duration parameter takes (Param.Unit), each as the
+// scenario's durations write it.
+var Units = []string{"s", "m", "h", "d"}
 
 // Target is one observation: a point or a series of a documented summary
 // statistic, with its error model and role.
@@ -149,7 +156,7 @@ var fieldTags = map[string]string{
 	"Spec.MaxGenerations": "max_generations", "Spec.MinAcceptance": "min_acceptance", "Spec.Predictive": "predictive",
 	"Spec.Params": "param", "Spec.Targets": "target",
 	"Param.Key": "key", "Param.Prior": "prior", "Param.Min": "min", "Param.Max": "max", "Param.Mean": "mean",
-	"Param.SD": "sd", "Param.Alpha": "alpha", "Param.Beta": "beta", "Param.Label": "label", "Param.Integer": "integer",
+	"Param.SD": "sd", "Param.Alpha": "alpha", "Param.Beta": "beta", "Param.Label": "label", "Param.Integer": "integer", "Param.Unit": "unit",
 	"Target.Name": "name", "Target.Stat": "stat", "Target.Role": "role", "Target.Source": "source",
 	"Target.Value": "value", "Target.At": "at", "Target.Values": "values", "Target.CSV": "csv",
 	"Target.Error": "error", "Target.SD": "sd", "Target.SDMin": "sd_min",
@@ -157,7 +164,7 @@ var fieldTags = map[string]string{
 
 func allowedKeys(key []string) string {
 	if len(key) > 1 && key[0] == "param" {
-		return "key, prior, min, max, mean, sd, alpha, beta, label, integer"
+		return "key, prior, min, max, mean, sd, alpha, beta, label, integer, unit"
 	}
 	if len(key) > 1 && key[0] == "target" {
 		return "name, stat, role, source, value, at, values, csv, error, sd, sd_min"
@@ -291,6 +298,9 @@ func (s *Spec) checkParam(i int) error {
 	f := func(key, format string, a ...any) error { return s.failIn("param", i, key, format, a...) }
 	if p.Key == "" {
 		return f("key", "missing: give key = \"dotted.key\" as --set takes it (worm.rate.fixed)")
+	}
+	if p.Unit != "" && !contains(Units, p.Unit) {
+		return f("unit", "%q: want s, m, h or d (the key is then a duration: seconds, minutes, hours or days)", p.Unit)
 	}
 	if p.Label == "" {
 		p.Label = p.Key

@@ -35,6 +35,8 @@ func TestParseFileErrors(t *testing.T) {
 		{"relative sd at 0", r(r(small, "value = 200.0", "value = 0.0", 1), "error = \"absolute\"", "error = \"relative\"", 1), "bad.toml:26: target[2].sd_min: observed value 1 is 0"},
 		{"quantile", r(small, "seed = 7", "seed = 7\nquantile = 1.5", 1), "bad.toml:5: quantile: 1.5: want a number between 0 and 1"},
 		{"syntax", r(small, "particles = 40", "particles = = 40", 1), "bad.toml:5:"},
+		{"unknown unit", r(small, "max = 5.0", "max = 5.0\nunit = \"w\"", 1), "bad.toml:14: param[1].unit: \"w\": want s, m, h or d"},
+		{"unit not a string", r(small, "max = 5.0", "max = 5.0\nunit = 3", 1), "bad.toml:14: param.unit: toml: cannot decode TOML integer"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,6 +65,10 @@ func TestPlanErrors(t *testing.T) {
 		{"refused bound", r(r(small, "prior = \"log-uniform\"", "prior = \"uniform\"", 1), "min = 0.2", "min = -1.0", 1), "bad.toml:12: param[1].min: --set worm.rate.fixed=-1.0"},
 		{"unknown scenario", r(small, "fast-uniform", "fast-uniforme", 1), "bad.toml:2: scenario:"},
 		{"time outside", r(small, "\"40m\"", "\"3h\"", 1), "bad.toml:20: target[1].at: time 3 is outside the scenario's span"},
+		{"unit on a number key", r(small, "max = 5.0", "max = 5.0\nunit = \"h\"", 1), "bad.toml:14: param[1].unit: \"h\": worm.rate.fixed takes a number, not a duration (remove unit)"},
+		{"unit on an integer key", r(r(small, "worm.rate.fixed", "population.hosts", 1), "max = 5.0", "max = 5.0\ninteger = true\nunit = \"d\"", 1), "bad.toml:15: param[1].unit: \"d\": population.hosts takes a number, not a duration"},
+		{"duration without unit", r(small, "worm.rate.fixed", "defense.reboot.mean_interval", 1), "bad.toml:9: param[1].unit: missing: defense.reboot.mean_interval is a duration: give unit = \"s\", \"m\", \"h\" or \"d\""},
+		{"duration out of range", r(r(r(small, "worm.rate.fixed", "defense.reboot.mean_interval", 1), "max = 5.0", "max = 5.0\nunit = \"s\"", 1), "min = 0.2", "min = 1.0", 1), "bad.toml:12: param[1].min: --set defense.reboot.mean_interval=1s:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

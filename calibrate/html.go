@@ -23,7 +23,7 @@ var reportTmpl = template.Must(template.New("report.html").Parse(reportTemplate)
 // figures embedded as data: URIs).
 func (r *Result) html(figs []chart.Figure, bands []Band) ([]byte, error) {
 	s := r.Plan.Spec
-	type paramRow struct{ Key, Prior, Bounds, Mean, P50, CI string }
+	type paramRow struct{ Key, Unit, Prior, Bounds, Mean, P50, CI string }
 	type bandRow struct{ Name, Role, Stat, At, Observed, P05, P50, P95, Source string }
 	type valRow struct{ Name, At, Observed, P50, Interval, Tail, Source string }
 	type genRow struct{ Index, Tolerance, Simulations, Acceptance, ESS string }
@@ -35,7 +35,7 @@ func (r *Result) html(figs []chart.Figure, bands []Band) ([]byte, error) {
 	}
 	var params []paramRow
 	for _, p := range r.Parameters() {
-		params = append(params, paramRow{p.Key, p.Prior, fmt.Sprintf("[%s, %s]", g4(p.Min), g4(p.Max)), g4(p.Mean), g4(p.P50), fmt.Sprintf("[%s, %s]", g4(p.P05), g4(p.P95))})
+		params = append(params, paramRow{p.Key, unitName(p.Unit), p.Prior, fmt.Sprintf("[%s, %s]", g4(p.Min), g4(p.Max)), g4(p.Mean), g4(p.P50), fmt.Sprintf("[%s, %s]", g4(p.P05), g4(p.P95))})
 	}
 	byName := map[string]*Target{}
 	for i := range s.Targets {
@@ -83,4 +83,19 @@ func (r *Result) html(figs []chart.Figure, bands []Band) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// unitName names a parameter's unit in the report ("—": a plain number).
+func unitName(u string) string {
+	switch u {
+	case "s":
+		return "seconds (s)"
+	case "m":
+		return "minutes (m)"
+	case "h":
+		return "hours (h)"
+	case "d":
+		return "days (d)"
+	}
+	return "—"
 }

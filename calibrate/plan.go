@@ -45,6 +45,9 @@ func NewPlan(s *Spec) (*Plan, error) {
 	}
 	p.Start, p.End = sc.Start, sc.End
 	for i, prm := range s.Params {
+		if err := p.checkUnit(i); err != nil {
+			return nil, err
+		}
 		for _, b := range []struct {
 			field string
 			v     float64
@@ -92,6 +95,28 @@ func NewPlan(s *Spec) (*Plan, error) {
 	}
 	p.Hash = hex.EncodeToString(h.Sum(nil))
 	return p, nil
+}
+
+// checkUnit checks param i's unit against its key's type, with a value
+// inside the bounds: a unit on a key that takes a number, or none on a key
+// that takes a duration, is an *Error at the param's unit. Anything else
+// the scenario refuses is left to NewPlan's checks of the bounds.
+func (p *Plan) checkUnit(i int) error {
+	s := p.Spec
+	prm := &s.Params[i]
+	mid := *prm.Min + (*prm.Max-*prm.Min)*0.3719
+	_, _, err := scenario.Load(p.Scenario, append(append([]string(nil), s.Set...), prm.Key+"="+prm.text(mid)))
+	if err == nil || sweep.KeyProblem(err) {
+		return nil
+	}
+	msg := err.Error()
+	if prm.Unit != "" && (strings.Contains(msg, "want an integer") || strings.Contains(msg, "want a number, got")) {
+		return s.failIn("param", i, "unit", "%q: %s takes a number, not a duration (remove unit): %v", prm.Unit, prm.Key, err)
+	}
+	if prm.Unit == "" && strings.Contains(msg, "want a number with a unit") {
+		return s.failIn("param", i, "unit", "missing: %s is a duration: give unit = \"s\", \"m\", \"h\" or \"d\" (%v)", prm.Key, err)
+	}
+	return nil
 }
 
 // simulate runs the scenario with the parameters theta for one seed and

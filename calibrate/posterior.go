@@ -1,6 +1,9 @@
 package calibrate
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -8,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -21,8 +23,13 @@ type Posterior struct {
 	Dir       string      // the posterior folder read
 	Keys      []string    // scenario keys, as --set takes them
 	Integer   []bool      // the key takes the nearest integer
+	Units     []string    // a duration key's unit (Param.Unit), "" for a number
 	Particles [][]float64 // [particle][key]
 	Weights   []float64   // normalised to sum 1
+	// SHA256 is the hex SHA-256 of calibration.json and posterior.parquet
+	// (in that order): which posterior, whatever the folder's name
+	// (replay --shard records it so that merge joins shards of one).
+	SHA256 string
 }
 
 // ReadPosterior reads the posterior of the calibration folder dir (the
@@ -50,20 +57,28 @@ func ReadPosterior(dir string) (*Posterior, error) {
 	for _, prm := range m.Parameters {
 		p.Keys = append(p.Keys, prm.Key)
 		p.Integer = append(p.Integer, prm.Integer)
+		if prm.Unit != "" && !contains(Units, prm.Unit) {
+			return nil, fmt.Errorf("%s: %s: unit %q: want s, m, h or d", manifest, prm.Key, prm.Unit)
+		}
+		p.Units = append(p.Units, prm.Unit)
 	}
 	name := filepath.Join(dir, PosteriorFile)
-	f, err := os.Open(name)
+	pq, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	pf, err := parquet.OpenFile(f, fi.Size())
+	h := sha256.New()
+	h.Write(data)
+	h.Write(pq)
+	p.SHA256 = hex.EncodeToString(h.Sum(nil))
+	pf, err := parquet.OpenFile(bytes.NewReader(pq), int64(len(pq)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for j, k := range p.Keys {
+		if u, _ := pf.Lookup(UnitMetadata + k); u != p.Units[j] {
+			return nil, fmt.Errorf("%s: %s has unit %q, the manifest %s says %q", name, k, u, manifest, p.Units[j])
+		}
 	}
 	col := map[string]int{}
 	for i, path := range pf.Schema().Columns() {
@@ -127,7 +142,9 @@ func ReadPosterior(dir string) (*Posterior, error) {
 
 // Draw returns the particle drawn for seed, in proportion to the weights,
 // from a stream of the seed's own (the same seed draws the same particle
-// whatever else runs), and its --set assignments.
+// whatever else runs), and its --set assignments: each value as the
+// calibration's simulations received it (an integer key's nearest integer,
+// a duration key's value with its unit).
 func (p *Posterior) Draw(seed uint64) (int, []string) {
 	h := fnv.New64a()
 	h.Write([]byte("posterior draw"))
@@ -140,11 +157,7 @@ func (p *Posterior) Draw(seed uint64) (int, []string) {
 	}
 	sets := make([]string, len(p.Keys))
 	for j, k := range p.Keys {
-		v := setText(p.Particles[i][j])
-		if p.Integer[j] {
-			v = strconv.FormatFloat(math.Round(p.Particles[i][j]), 'f', 0, 64)
-		}
-		sets[j] = k + "=" + v
+		sets[j] = k + "=" + valueText(p.Particles[i][j], p.Integer[j], p.Units[j])
 	}
 	return i, sets
 }

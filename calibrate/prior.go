@@ -105,10 +105,21 @@ func setText(x float64) string {
 }
 
 // text writes the value the scenario receives for θ: setText's, or for an
-// integer parameter the nearest integer.
+// integer parameter the nearest integer; with a unit, a duration.
 func (p *Param) text(theta float64) string {
-	if p.Integer {
-		return strconv.FormatFloat(math.Round(theta), 'f', 0, 64)
+	return valueText(theta, p.Integer, p.Unit)
+}
+
+// valueText writes θ as the scenario receives it: with a unit, a duration
+// in decimal notation ("1.5h", "0.0004s": the scenario's durations take no
+// exponent), the nearest integer of units for an integer parameter; without
+// one, the nearest integer (integer) or setText's number.
+func valueText(theta float64, integer bool, unit string) string {
+	switch {
+	case integer:
+		return strconv.FormatFloat(math.Round(theta), 'f', 0, 64) + unit
+	case unit != "":
+		return strconv.FormatFloat(theta, 'f', -1, 64) + unit
 	}
 	return setText(theta)
 }

@@ -28,6 +28,10 @@ const (
 	ManifestFile    = "calibration.json"  // what was run, and the files
 )
 
+// UnitMetadata + a key is the key-value metadata of posterior.parquet that
+// holds the unit of a duration key's column (Param.Unit).
+const UnitMetadata = "wormwatch.unit."
+
 // Quantiles returns the weighted quantiles ps of parameter m of the
 // posterior.
 func (g *Generation) Quantiles(m int, ps ...float64) []float64 {
@@ -211,13 +215,21 @@ func (r *Result) writeParquet(w io.Writer) error {
 	for i, path := range schema.Columns() {
 		col[path[0]] = i
 	}
-	pw := parquet.NewWriter(w, schema,
+	opts := []parquet.WriterOption{
+		schema,
 		&parquet.WriterConfig{CreatedBy: "wormwatch version " + r.version},
 		parquet.KeyValueMetadata("wormwatch.calibration", filepath.Base(s.File)),
 		parquet.KeyValueMetadata("wormwatch.scenario", s.Scenario),
 		parquet.KeyValueMetadata("wormwatch.seed", strconv.FormatUint(s.Seed, 10)),
 		parquet.KeyValueMetadata("wormwatch.generation", strconv.Itoa(r.Posterior().Index)),
-	)
+	}
+	for _, p := range s.Params {
+		if p.Unit != "" {
+			// A duration key's column holds θ in its unit.
+			opts = append(opts, parquet.KeyValueMetadata(UnitMetadata+p.Key, p.Unit))
+		}
+	}
+	pw := parquet.NewWriter(w, opts...)
 	rows := make([]parquet.Row, 0, len(r.Posterior().Particles))
 	for i, pt := range r.Posterior().Particles {
 		row := make(parquet.Row, len(col))
@@ -248,6 +260,8 @@ type ParamSummary struct {
 	P95   float64 `json:"p95"`
 	// Integer: the scenario receives the nearest integer (Param.Integer).
 	Integer bool `json:"integer,omitempty"`
+	// Unit: the key is a duration, θ in this unit (Param.Unit).
+	Unit string `json:"unit,omitempty"`
 }
 
 // Parameters summarises the posterior of each parameter.
@@ -256,16 +270,16 @@ func (r *Result) Parameters() []ParamSummary {
 	var out []ParamSummary
 	for m, p := range r.Plan.Spec.Params {
 		q := post.Quantiles(m, 0.05, 0.5, 0.95)
-		out = append(out, ParamSummary{Key: p.Key, Prior: p.Prior, Min: *p.Min, Max: *p.Max, Mean: post.Mean(m), P05: q[0], P50: q[1], P95: q[2], Integer: p.Integer})
+		out = append(out, ParamSummary{Key: p.Key, Prior: p.Prior, Min: *p.Min, Max: *p.Max, Mean: post.Mean(m), P05: q[0], P50: q[1], P95: q[2], Integer: p.Integer, Unit: p.Unit})
 	}
 	return out
 }
 
 func (r *Result) writeParameters(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"key", "prior", "min", "max", "mean", "p05", "p50", "p95"})
+	cw.Write([]string{"key", "prior", "min", "max", "mean", "p05", "p50", "p95", "unit"})
 	for _, p := range r.Parameters() {
-		cw.Write([]string{p.Key, p.Prior, num(p.Min), num(p.Max), num(p.Mean), num(p.P05), num(p.P50), num(p.P95)})
+		cw.Write([]string{p.Key, p.Prior, num(p.Min), num(p.Max), num(p.Mean), num(p.P05), num(p.P50), num(p.P95), p.Unit})
 	}
 	cw.Flush()
 	return cw.Error()

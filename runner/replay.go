@@ -29,7 +29,8 @@ type ReplayOptions struct {
 	// write the seed folders and call the hooks as the local runs do.
 	Remote replay.SeedsFunc
 	// ScenarioFor, if set, gives each seed a scenario of its own
-	// (Options.ScenarioFor); local runs only.
+	// (Options.ScenarioFor) in the local runs; a Remote must do the same
+	// itself (scale.ReplayOptions.ScenarioFor).
 	ScenarioFor func(seed uint64) (*scenario.Scenario, []byte, error)
 	// Posterior and PosteriorKeys name, for the report, the calibration
 	// ScenarioFor draws from (replay.Options).

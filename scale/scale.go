@@ -88,6 +88,12 @@ func (c Config) orDefault() Config {
 type Seed struct {
 	Seed      uint64
 	Snapshots []float64 `json:",omitempty"` // sim.Options.Snapshots
+	// Scenario, if set, is the seed's own resolved scenario, run instead of
+	// the task's (then Task.Sets apply to it): replay --posterior, whose
+	// seeds each draw their keys from a calibration's posterior on the
+	// submitter, so that they run and write exactly what a local replay
+	// gives them.
+	Scenario []byte `json:",omitempty"`
 }
 
 // Task is one unit of work: a scenario and a block of its seeds.

@@ -304,10 +304,19 @@ func TestReplayOverNATSWorkerKilled(t *testing.T) {
 }
 
 // TestReplayOverDebianNATSServer runs the killed-worker replay against
-// the nats-server binary (Debian's package) as a separate process. It is
+// the nats-server binary (Debian's package) as a separate process
+// (debianServer).
+func TestReplayOverDebianNATSServer(t *testing.T) {
+	replayOverNATS(t, debianServer(t), true)
+}
+
+// debianServer starts the nats-server binary (Debian's package) with
+// JetStream as a separate process, its store in a temporary folder, and
+// returns its URL; the process is killed at the test's end. The test is
 // skipped only when the binary is absent outside CI (.ci/run installs it
 // and sets WORMWATCH_CI).
-func TestReplayOverDebianNATSServer(t *testing.T) {
+func debianServer(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		// Debian installs it in /usr/sbin, which a user's PATH may lack.
@@ -353,5 +362,76 @@ func TestReplayOverDebianNATSServer(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	replayOverNATS(t, url, true)
+	return url
+}
+
+// TestReplaySeedScenarios: a replay whose seeds each run a scenario of
+// their own (ReplayOptions.ScenarioFor, as replay --posterior gives them:
+// here population.patched differs by seed) through a server whose largest
+// message is 256 kB (the Object Store's chunks are 128 kB), with Block 5:
+// a task of five seeds would hold six 18.5 kB scenarios (25 kB each in
+// base64), more than half the limit, so the tasks are cut (4 + 1 seeds),
+// and the replay still equals the local one with the same
+// scenarios (runner.ReplayOptions.ScenarioFor): every seed folder, its
+// scenario.toml with its own value included, bands.csv and validation.json.
+func TestReplaySeedScenarios(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true, MaxPayload: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("embedded NATS server not ready after 10 s")
+	}
+	url := s.ClientURL()
+	sc, resolved := smallSummer(t)
+	sets := []string{"space.bits=24", "population.hosts=20000", "end=2001-07-21T00:00:00Z", "worm.crii.start=2001-07-21T00:00:00Z", "bin=10m"}
+	scenarioFor := func(seed uint64) (*scenario.Scenario, []byte, error) {
+		return scenario.Load("codered-2001", append(slices.Clone(sets), "population.patched=0."+strconv.FormatUint(50+seed, 10)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	wantDir := filepath.Join(dir, "local")
+	if _, err := runner.Replay(ctx, sc, resolved, runner.ReplayOptions{Seeds: testSeeds, Out: wantDir, Workers: 2, Version: testVersion, ScenarioFor: scenarioFor}); err != nil {
+		t.Fatal(err)
+	}
+	w := &Worker{Conn: connect(t, url), Config: testConfig, Version: testVersion, Name: "a", Scratch: t.TempDir()}
+	var (
+		mu    sync.Mutex
+		tasks = map[int]int{} // task -> seeds stored
+	)
+	w.afterStore = func(task int, _ uint64) error {
+		mu.Lock()
+		tasks[task]++
+		mu.Unlock()
+		return nil
+	}
+	go w.Run(ctx)
+	out := filepath.Join(dir, "nats")
+	client := &Client{Conn: connect(t, url), Config: testConfig}
+	_, err = runner.Replay(ctx, sc, resolved, runner.ReplayOptions{Seeds: testSeeds, Out: out, Version: testVersion,
+		Remote: ReplaySeeds(client, resolved, ReplayOptions{Out: out, Name: "codered-2001.toml", Version: testVersion, Block: 5,
+			ScenarioFor: func(seed uint64) ([]byte, error) { _, b, err := scenarioFor(seed); return b, err }})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSeedFolders(t, wantDir, out)
+	for _, f := range []string{results.BandsFile, results.ValidationFile} {
+		a, _ := os.ReadFile(filepath.Join(wantDir, f))
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s differs from the local replay's (%v)", f, err)
+		}
+	}
+	toml, _ := os.ReadFile(filepath.Join(out, results.SeedDirName(3), "scenario.toml"))
+	if !bytes.Contains(toml, []byte("\npatched = 0.53\n")) {
+		t.Error("seed 3's scenario.toml does not hold its own population.patched = 0.53")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tasks) < 2 {
+		t.Errorf("5 seeds with their own scenarios went in %d task(s) under a 256 kB limit; want them cut", len(tasks))
+	}
 }

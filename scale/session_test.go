@@ -76,7 +76,19 @@ func runSweep(t *testing.T, ctx context.Context, run sweep.RunFunc, workers int,
 // redelivered after AckWait and run by the other worker. Afterwards the
 // server holds no task and no results bucket of the session.
 func TestSweepOverNATSWorkerKilled(t *testing.T) {
-	url := embedded(t)
+	sweepOverNATSWorkerKilled(t, embedded(t))
+}
+
+// TestSweepOverDebianNATSServer: TestSweepOverNATSWorkerKilled against the
+// nats-server binary (Debian's package) as a separate process
+// (debianServer: mandatory when WORMWATCH_CI is set).
+func TestSweepOverDebianNATSServer(t *testing.T) {
+	sweepOverNATSWorkerKilled(t, debianServer(t))
+}
+
+// sweepOverNATSWorkerKilled is TestSweepOverNATSWorkerKilled with the
+// server at url.
+func sweepOverNATSWorkerKilled(t *testing.T, url string) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

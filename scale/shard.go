@@ -38,6 +38,15 @@ type Shard struct {
 	Version        string   `json:"version"`
 	Infections     bool     `json:"infections"`
 	Seeds          []uint64 `json:"seeds"` // every seed of the replay, in order; the shard holds ShardSeeds(Seeds, Index, Count)
+	// With replay --posterior: the calibration's posterior folder as the
+	// report names it, the keys each seed drew, the posterior's SHA-256
+	// (calibrate.Posterior.SHA256), and the replay's resolved scenario
+	// before the draws (ScenarioSHA256 is its sum; each seed folder holds
+	// its own scenario.toml, with its draws).
+	Posterior       string   `json:"posterior,omitempty"`
+	PosteriorKeys   []string `json:"posterior_keys,omitempty"`
+	PosteriorSHA256 string   `json:"posterior_sha256,omitempty"`
+	ScenarioTOML    string   `json:"scenario_toml,omitempty"`
 }
 
 // ParseShard reads "i/n": shard i (from 0) of n. Batch schedulers number
@@ -147,8 +156,9 @@ func ReadShards(dirs []string) (Shard, map[uint64]string, error) {
 		if k == 0 {
 			first = s
 		} else if s.Count != first.Count || s.ScenarioSHA256 != first.ScenarioSHA256 || s.Version != first.Version ||
-			s.Infections != first.Infections || !slices.Equal(s.Seeds, first.Seeds) {
-			return first, nil, &ShardError{fmt.Sprintf("%s and %s are shards of different replays (scenario, seeds, shard count, version or --infections differ)", dirs[0], d)}
+			s.Infections != first.Infections || !slices.Equal(s.Seeds, first.Seeds) ||
+			s.Posterior != first.Posterior || s.PosteriorSHA256 != first.PosteriorSHA256 {
+			return first, nil, &ShardError{fmt.Sprintf("%s and %s are shards of different replays (scenario, seeds, shard count, version, --infections or --posterior differ)", dirs[0], d)}
 		}
 		if o, ok := seen[s.Index]; ok {
 			return first, nil, &ShardError{fmt.Sprintf("%s and %s are both shard %d/%d", o, d, s.Index, s.Count)}

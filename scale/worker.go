@@ -198,10 +198,7 @@ func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, 
 	if t.Version != w.Version {
 		setupErr = fmt.Errorf("the job was submitted by wormwatch %s and this worker is %s: run workers of the submitter's version", t.Version, w.Version)
 	} else {
-		sc, setupErr = scenario.Parse(t.Name, t.Scenario, t.BaseDir, t.Sets)
-		if setupErr == nil && len(t.Sets) > 0 {
-			resolved, setupErr = sc.TOML()
-		}
+		sc, resolved, setupErr = parseTask(t.Name, t.Scenario, t.BaseDir, t.Sets)
 	}
 	for _, s := range t.Seeds {
 		name := objectName(n, s.Seed)
@@ -211,9 +208,13 @@ func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, 
 			return stored, fmt.Errorf("looking up %s: %w", name, err)
 		}
 		r := &SeedResult{Task: n, Seed: s.Seed, Worker: w.Name}
-		if setupErr != nil {
-			r.Err = setupErr.Error()
-		} else if err := w.runSeed(ctx, sc, resolved, t, s, r); err != nil {
+		seedSc, seedResolved, seedErr := sc, resolved, setupErr
+		if seedErr == nil && s.Scenario != nil {
+			seedSc, seedResolved, seedErr = parseTask(t.Name, s.Scenario, t.BaseDir, t.Sets)
+		}
+		if seedErr != nil {
+			r.Err = seedErr.Error()
+		} else if err := w.runSeed(ctx, seedSc, seedResolved, t, s, r); err != nil {
 			if ctx.Err() != nil {
 				return stored, ctx.Err()
 			}
@@ -239,6 +240,21 @@ func (w *Worker) runTask(ctx context.Context, obj jetstream.ObjectStore, n int, 
 		}
 	}
 	return stored, nil
+}
+
+// parseTask reads a task's (or a seed's) scenario with the task's --set
+// overrides and returns it with the TOML its seed folders hold: the
+// scenario as sent, or resolved again after the overrides.
+func parseTask(name string, data []byte, baseDir string, sets []string) (*scenario.Scenario, []byte, error) {
+	sc, err := scenario.Parse(name, data, baseDir, sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sets) == 0 {
+		return sc, data, nil
+	}
+	resolved, err := sc.TOML()
+	return sc, resolved, err
 }
 
 // runSeed runs one seed as runner.Seeds does (sim.Run, then

@@ -143,6 +143,10 @@ type Options struct {
 	Workers  int                   // jobs at once; 0 means one per CPU
 	Version  string                // the program's version, recorded in sweep.json
 	Progress func(done, total int) // after each run, if set
+	// Only, if set, runs only the runs it accepts (point and seed
+	// indices): a shard of the sweep (sweep --shard i/n); the others'
+	// Values stay nil.
+	Only func(point, seed int) bool
 }
 
 // Result is what a sweep found: Values[point][seed][output], in the order
@@ -167,6 +171,17 @@ func Run(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	total := p.Runs()
+	if opt.Only != nil {
+		total = 0
+		for k := range p.Points {
+			for j := range p.Seeds {
+				if opt.Only(k, j) {
+					total++
+				}
+			}
+		}
+	}
 	type task struct{ point, seed int }
 	tasks := make(chan task)
 	var (
@@ -177,7 +192,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for range min(workers, p.Runs()) {
+	for range min(workers, total) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -192,7 +207,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 					res.Values[t.point][t.seed] = v
 					done++
 					if opt.Progress != nil {
-						opt.Progress(done, p.Runs())
+						opt.Progress(done, total)
 					}
 				}
 				mu.Unlock()
@@ -202,6 +217,9 @@ func Run(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 feed:
 	for k := range p.Points {
 		for j := range p.Seeds {
+			if opt.Only != nil && !opt.Only(k, j) {
+				continue
+			}
 			select {
 			case tasks <- task{k, j}:
 			case <-ctx.Done():
@@ -218,6 +236,27 @@ feed:
 		return nil, err
 	}
 	return res, nil
+}
+
+// Join makes the Result of a sweep whose runs were made elsewhere (the
+// shards of sweep --shard, joined by merge): values[point][seed] are the
+// outputs, in the order of Spec.Outputs, of every run of the plan. It is
+// an error if one is missing or of the wrong length.
+func Join(p *Plan, values [][][]float64, version string) (*Result, error) {
+	if len(values) != len(p.Points) {
+		return nil, fmt.Errorf("%d points, want %d", len(values), len(p.Points))
+	}
+	for k := range values {
+		if len(values[k]) != len(p.Seeds) {
+			return nil, fmt.Errorf("point %d: %d seeds, want %d", k+1, len(values[k]), len(p.Seeds))
+		}
+		for j, v := range values[k] {
+			if len(v) != len(p.Spec.Outputs) {
+				return nil, fmt.Errorf("point %d, seed %d: no run, or %d outputs for %d", k+1, p.Seeds[j], len(v), len(p.Spec.Outputs))
+			}
+		}
+	}
+	return &Result{Plan: p, Values: values, version: version}, nil
 }
 
 // runOne runs one point for one seed and returns its outputs.

@@ -152,7 +152,11 @@ func printCalibration(w io.Writer, res *calibrate.Result, out string, wall time.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "parameter\tprior\tmedian\t90% credible interval\t")
 	for _, p := range res.Parameters() {
-		fmt.Fprintf(tw, "%s\t%s\t%.4g\t[%.4g, %.4g]\t\n", p.Key, p.Prior, p.P50, p.P05, p.P95)
+		unit := ""
+		if p.Unit != "" {
+			unit = " " + p.Unit
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4g%s\t[%.4g, %.4g]%s\t\n", p.Key, p.Prior, p.P50, unit, p.P05, p.P95, unit)
 	}
 	tw.Flush()
 	var vals []calibrate.Band

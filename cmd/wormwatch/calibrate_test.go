@@ -113,8 +113,8 @@ func TestCalibrateCommand(t *testing.T) {
 // TestReplayPosterior: replay --posterior gives each seed parameters drawn
 // from a calibration's posterior (its scenario.toml holds one of the
 // posterior's particles), the same folder twice, and refuses a folder that
-// is not a calibration, a key the scenario does not take, and --nats, each
-// with exit status 2 and one line.
+// is not a calibration (also for a shard) and a key the scenario does not
+// take, each with exit status 2 and one line.
 func TestReplayPosterior(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -158,7 +158,7 @@ func TestReplayPosterior(t *testing.T) {
 		want string
 	}{
 		{"not a calibration", []string{"--posterior", "."}, "calibration.json"},
-		{"with --nats", []string{"--posterior", "cal", "--nats", "nats://127.0.0.1:1"}, "not with --nats"},
+		{"a shard, not a calibration", []string{"--posterior", ".", "--shard", "0/2"}, "calibration.json"},
 		{"a key the scenario lacks", []string{"--posterior", "cal", "--set", "worm.rate.model=threads"}, "worm.rate.fixed"},
 	} {
 		r := wormwatch(t, dir, join([]string{"replay", "fast-uniform", "--seeds", "2", "--quiet", "--out", "bad"}, sets, c.args)...)

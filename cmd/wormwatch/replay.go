@@ -64,7 +64,7 @@ page that opens from disk.`,
 	fl.StringVar(&f.nats, "nats", "", "run the seeds on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.IntVar(&f.block, "block", 1, "with --nats: seeds per task")
 	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the seeds (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards")
-	fl.StringVar(&f.posterior, "posterior", "", "a calibration folder (wormwatch calibrate --out): each seed draws its parameters from its posterior, so the bands carry their uncertainty (local runs)")
+	fl.StringVar(&f.posterior, "posterior", "", "a calibration folder (wormwatch calibrate --out): each seed draws its parameters from its posterior, so the bands carry their uncertainty (also with --nats and --shard)")
 	return c
 }
 
@@ -86,9 +86,6 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	var scenarioFor func(uint64) (*scenario.Scenario, []byte, error)
 	var post *calibrate.Posterior
 	if f.posterior != "" {
-		if f.nats != "" || f.shard != "" {
-			return usagef("--posterior runs on this machine's cores: not with --nats or --shard (yet)")
-		}
 		if post, err = calibrate.ReadPosterior(f.posterior); err != nil {
 			return usagef("--posterior: %w", err)
 		}
@@ -113,7 +110,7 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 		if err != nil {
 			return usageError{err}
 		}
-		return runShard(ctx, cmd, name, sc, resolved, seeds, i, n, f)
+		return runShard(ctx, cmd, name, sc, resolved, seeds, i, n, f, post, scenarioFor)
 	}
 	var nc *nats.Conn
 	if f.nats != "" {
@@ -147,8 +144,20 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 				fmt.Fprintf(stderr, format+"; waiting for workers (wormwatch worker --nats %s)\n", append(a, f.nats)...)
 			}
 		}
-		opt.Remote = scale.ReplaySeeds(client, resolved, scale.ReplayOptions{Out: out, Name: sc.Name + ".toml", BaseDir: baseDir,
-			Version: version.Version, Infections: f.infect, Block: f.block})
+		ropt := scale.ReplayOptions{Out: out, Name: sc.Name + ".toml", BaseDir: baseDir,
+			Version: version.Version, Infections: f.infect, Block: f.block}
+		if scenarioFor != nil {
+			// Each seed's draws are made here, as a local replay makes
+			// them, and its task carries the seed's resolved scenario.
+			ropt.ScenarioFor = func(seed uint64) ([]byte, error) {
+				_, b, err := scenarioFor(seed)
+				if err != nil {
+					return nil, runner.SetupError{Err: fmt.Errorf("seed %d: %w", seed, err)}
+				}
+				return b, nil
+			}
+		}
+		opt.Remote = scale.ReplaySeeds(client, resolved, ropt)
 	}
 	if !f.quiet {
 		opt.Progress = seedsProgress(stderr, sc.Name, "done", start)

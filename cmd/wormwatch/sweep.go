@@ -29,6 +29,7 @@ type sweepFlags struct {
 	force   bool
 	quiet   bool
 	nats    string
+	shard   string
 }
 
 func newSweepCmd() *cobra.Command {
@@ -45,7 +46,8 @@ intervals), heat maps (a grid of two factors) and sweep.json, then says which
 factor changes each output most.`,
 		Example: `  wormwatch sweep docs/examples/sweep-patch.toml --out sweeps/patch
   wormwatch sweep docs/examples/sweep-sobol.toml --out sweeps/sobol --workers 2
-  wormwatch sweep docs/examples/sweep-sobol.toml --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)`,
+  wormwatch sweep docs/examples/sweep-sobol.toml --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)
+  wormwatch sweep docs/examples/sweep-sobol.toml --shard 0/4 --out shards/0     # ... to 3/4; then wormwatch merge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd.Context(), cmd, args[0], f)
@@ -55,6 +57,7 @@ factor changes each output most.`,
 	fl.StringVar(&f.out, "out", "", "output folder (default: a new folder under ./runs); must not exist, or be empty, unless --force")
 	fl.IntVar(&f.workers, "workers", 0, "runs at once (default: one per CPU; with --nats, runs in flight on the workers, default 16)")
 	fl.StringVar(&f.nats, "nats", "", "run the simulations on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
+	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the runs (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards into the sweep's folder")
 	fl.BoolVar(&f.force, "force", false, "replace an existing output folder (never one holding the sweep or scenario file)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	return c
@@ -69,6 +72,9 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 	plan, err := sweep.NewPlan(spec)
 	if err != nil {
 		return usageError{err}
+	}
+	if f.shard != "" {
+		return runSweepShard(ctx, cmd, file, plan, f)
 	}
 	run, release, err := jobRun(ctx, f.nats, "sweep", f.quiet, cmd.ErrOrStderr(), &f.workers)
 	if err != nil {
