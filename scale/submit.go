@@ -18,11 +18,15 @@ import (
 type Client struct {
 	Conn   *nats.Conn
 	Config Config
-	// Log, if set, gets a line when the job's tasks are published.
+	// Log, if set, gets a line when the job's tasks are published, and
+	// one for each result the watch of the bucket missed (Run's poll).
 	Log func(format string, a ...any)
 	// Parallel is how many results are fetched and handed on at once;
 	// 0 means 4.
 	Parallel int
+	// deaf, if set (tests), makes Run ignore the watch's updates, as if it
+	// missed them all: only its poll of the bucket finds results.
+	deaf bool
 }
 
 // newJobID returns a fresh job id: 12 hex digits, usable in subjects and
@@ -184,6 +188,25 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 	}()
 	inFlight := map[[2]uint64]bool{}
 	var queue []string
+	// take queues a stored result of the job for fetching, once.
+	take := func(name string) bool {
+		n, seed, ok := parseObjectName(name)
+		key := [2]uint64{uint64(n), seed}
+		if !ok || !want[key] || inFlight[key] {
+			return false // not a seed of the job, or already in or on its way
+		}
+		inFlight[key] = true
+		queue = append(queue, name)
+		return true
+	}
+	// The watch can miss an update (seen with Debian's nats-server 2.9,
+	// as for sessions: docs/scale.md): after pollEvery without one, while
+	// seeds are still awaited, Run lists the bucket itself. Only in quiet
+	// spells, so that a large job's listing does not compete with the
+	// watch while results flow.
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	heard := false
 	for len(want) > 0 {
 		var send chan string
 		next := ""
@@ -204,20 +227,29 @@ func (c *Client) Run(ctx context.Context, job Job, each func(*SeedResult) error)
 				return o.err
 			}
 			delete(want, o.key)
+		case <-tick.C:
+			if heard {
+				heard = false
+				continue
+			}
+			infos, err := obj.List(ctx)
+			if err != nil {
+				continue // none stored yet (ErrNoObjectsFound), or the server away: the next tick tries again
+			}
+			for _, info := range infos {
+				if !info.Deleted && take(info.Name) && c.Log != nil {
+					c.Log("job %s: %s found in the bucket by polling, the watch missed it", id, info.Name)
+				}
+			}
 		case info, ok := <-watch.Updates():
 			if !ok {
 				return errors.New("the watch of the results bucket ended early")
 			}
-			if info == nil || info.Deleted {
+			if info == nil || info.Deleted || c.deaf {
 				continue // the end of the initial values, or a deletion
 			}
-			n, seed, ok := parseObjectName(info.Name)
-			key := [2]uint64{uint64(n), seed}
-			if !ok || !want[key] || inFlight[key] {
-				continue // not a seed of the job, or already in or on its way
-			}
-			inFlight[key] = true
-			queue = append(queue, info.Name)
+			heard = true
+			take(info.Name)
 		}
 	}
 	return nil

@@ -141,6 +141,10 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 		client := &scale.Client{Conn: nc, Config: scale.DefaultConfig}
 		if !f.quiet {
 			client.Log = func(format string, a ...any) {
+				if !strings.Contains(format, "published") {
+					fmt.Fprintf(stderr, format+"\n", a...)
+					return
+				}
 				fmt.Fprintf(stderr, format+"; waiting for workers (wormwatch worker --nats %s)\n", append(a, f.nats)...)
 			}
 		}
