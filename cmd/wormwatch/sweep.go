@@ -93,18 +93,7 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 		defer atomicfile.Release(out)
 	}
 	opt := sweep.Options{Run: run, Workers: f.workers, Version: version.Version}
-	bar := sweepBar(cmd.ErrOrStderr(), f.quiet, plan.Runs())
-	if bar != nil {
-		opt.Progress = func(done, _ int) { bar.Set(done) }
-	}
-	res, err := sweep.Run(ctx, plan, opt)
-	if bar != nil {
-		bar.Finish()
-		bar.Clear()
-	}
-	if errors.Is(err, context.Canceled) {
-		return interruptedError{"interrupted: the sweep was stopped; nothing was written"}
-	}
+	res, err := runSweepPlan(ctx, cmd, f.quiet, plan, opt, plan.Runs(), "sweep")
 	if err != nil {
 		return err
 	}
@@ -257,4 +246,23 @@ func printSweep(w io.Writer, res *sweep.Result, out string, wall time.Duration) 
 		}
 	}
 	fmt.Fprintf(w, "results: %s\n", out)
+}
+
+// runSweepPlan runs the total runs of plan that opt selects with a progress
+// bar (unless quiet), and says that the sweep (or shard: what) was
+// stopped, with nothing written, when ctx is cancelled.
+func runSweepPlan(ctx context.Context, cmd *cobra.Command, quiet bool, plan *sweep.Plan, opt sweep.Options, total int, what string) (*sweep.Result, error) {
+	bar := sweepBar(cmd.ErrOrStderr(), quiet, total)
+	if bar != nil {
+		opt.Progress = func(done, _ int) { bar.Set(done) }
+	}
+	res, err := sweep.Run(ctx, plan, opt)
+	if bar != nil {
+		bar.Finish()
+		bar.Clear()
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil, interruptedError{"interrupted: the " + what + " was stopped; nothing was written"}
+	}
+	return res, err
 }

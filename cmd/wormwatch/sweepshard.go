@@ -79,18 +79,7 @@ func runSweepShard(ctx context.Context, cmd *cobra.Command, file string, plan *s
 			}
 		}
 	}
-	bar := sweepBar(cmd.ErrOrStderr(), f.quiet, total)
-	if bar != nil {
-		opt.Progress = func(done, _ int) { bar.Set(done) }
-	}
-	res, err := sweep.Run(ctx, plan, opt)
-	if bar != nil {
-		bar.Finish()
-		bar.Clear()
-	}
-	if errors.Is(err, context.Canceled) {
-		return interruptedError{"interrupted: the shard was stopped; nothing was written"}
-	}
+	res, err := runSweepPlan(ctx, cmd, f.quiet, plan, opt, total, "shard")
 	if err != nil {
 		return err
 	}
