@@ -237,3 +237,46 @@ integer = true`, 1)
 		t.Errorf("without integer = true: %v, want the scenario's refusal at the key", err)
 	}
 }
+
+// TestExtendEqualsLonger: a calibration whose file stops it after 2
+// generations, extended to 4 (Extend, as `--resume DIR --max-generations
+// 4` does), holds the generations and the posterior of one whose file
+// says 4, byte for byte; an extension to no more generations, or of a
+// folder made from other inputs, is refused and changes nothing.
+func TestExtendEqualsLonger(t *testing.T) {
+	t.Parallel()
+	whole := t.TempDir()
+	runTo(t, mustPlan(t, "small.toml", small), whole, 2)
+
+	short := strings.Replace(small, "max_generations = 4", "max_generations = 2", 1)
+	dir := t.TempDir()
+	if res := runTo(t, mustPlan(t, "small.toml", short), dir, 2); len(res.Generations) != 2 {
+		t.Fatalf("%d generations, want 2", len(res.Generations))
+	}
+	if err := Extend(dir, mustPlan(t, "small.toml", short), 2); err == nil {
+		t.Error("an extension to the generations it has was accepted")
+	}
+	if err := Extend(dir, mustPlan(t, "small.toml", strings.Replace(short, "sd = 0.1", "sd = 0.2", 1)), 4); err == nil || !strings.Contains(err.Error(), "other inputs") {
+		t.Errorf("an extension with other inputs: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, PosteriorDir)); err != nil {
+		t.Fatalf("a refused extension removed the posterior: %v", err)
+	}
+	if err := Extend(dir, mustPlan(t, "small.toml", short), 4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, PosteriorDir)); err == nil {
+		t.Error("the extended calibration's old posterior is still there")
+	}
+	res := runTo(t, mustPlan(t, "small.toml", short), dir, 1)
+	if len(res.Generations) != 4 || res.Stop != StopMaxGenerations {
+		t.Errorf("extended: %d generations, stop %q; want 4, max_generations", len(res.Generations), res.Stop)
+	}
+	for _, name := range []string{GenFile(0), GenFile(3), filepath.Join(PosteriorDir, PosteriorFile), filepath.Join(PosteriorDir, "parameters.csv"), filepath.Join(PosteriorDir, "predictive.csv")} {
+		a, errA := os.ReadFile(filepath.Join(whole, name))
+		b, errB := os.ReadFile(filepath.Join(dir, name))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the extended calibration and the longer one (%v, %v)", name, errA, errB)
+		}
+	}
+}

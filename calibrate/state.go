@@ -35,6 +35,10 @@ type State struct {
 	Generations []genState `json:"generations"`
 	Stop        string     `json:"stop,omitempty"`
 	StopDetail  string     `json:"stop_detail,omitempty"`
+	// MaxGenerations, when set, replaces the calibration file's
+	// max_generations: a calibration extended with `--resume DIR
+	// --max-generations N` (see Extend) keeps N when resumed again.
+	MaxGenerations int `json:"max_generations,omitempty"`
 }
 
 type genState struct {
@@ -76,6 +80,9 @@ func loadState(dir string, p *Plan, version string) (*State, []Generation, error
 	}
 	if st.Hash != p.Hash {
 		return nil, nil, fmt.Errorf("%s: made from other inputs: the calibration file, a target's CSV file or the scenario changed since (start a new calibration)", dir)
+	}
+	if st.MaxGenerations > 0 {
+		p.Spec.MaxGenerations = st.MaxGenerations
 	}
 	var gens []Generation
 	for i, gs := range st.Generations {
@@ -188,4 +195,35 @@ func readGeneration(path string, s *Spec) (*Generation, error) {
 		g.Particles = append(g.Particles, pt)
 	}
 	return g, nil
+}
+
+// Extend raises the number of generations of the calibration stored in dir
+// to n, beyond its file's max_generations: state.json records n (so later
+// resumes keep it), and a calibration that had stopped at max_generations
+// is open again (its posterior/ folder is removed: Run writes it anew at
+// the end). The generations are those a calibration whose file said
+// max_generations = n computes, bit for bit: the stopping rule does not
+// enter any generation before it stops. n must exceed the stored
+// generations, and a calibration stopped by another rule (min_tolerance,
+// min_acceptance) cannot be extended, nor one whose inputs (p's) changed.
+func Extend(dir string, p *Plan, n int) error {
+	st, err := ReadState(dir)
+	if err != nil {
+		return err
+	}
+	if st.Hash != p.Hash {
+		return fmt.Errorf("%s: made from other inputs: the calibration file, a target's CSV file or the scenario changed since (start a new calibration)", dir)
+	}
+	if n <= len(st.Generations) {
+		return fmt.Errorf("--max-generations %d: %s holds %d generations already (want more)", n, dir, len(st.Generations))
+	}
+	if st.Stop != "" && st.Stop != StopMaxGenerations {
+		return fmt.Errorf("%s stopped by %s (%s): more generations would not run", dir, st.Stop, st.StopDetail)
+	}
+	st.MaxGenerations = n
+	st.Stop, st.StopDetail = "", ""
+	if err := writeState(dir, st); err != nil {
+		return err
+	}
+	return os.RemoveAll(filepath.Join(dir, PosteriorDir))
 }

@@ -26,6 +26,7 @@ type calibrateFlags struct {
 	workers int
 	quiet   bool
 	nats    string
+	maxGen  int // --max-generations, with --resume
 }
 
 func newCalibrateCmd() *cobra.Command {
@@ -43,6 +44,7 @@ generations.csv, predictive.csv, validation.csv (the validate targets against
 the posterior predictive), figures and report.html.`,
 		Example: `  wormwatch calibrate docs/examples/calibrate-july.toml --out calib/july --workers 2
   wormwatch calibrate --resume calib/july
+  wormwatch calibrate --resume calib/july --max-generations 8   # more generations than the file asked for
   wormwatch calibrate docs/examples/calibrate-july.toml --nats nats://127.0.0.1:4222   # on workers (docs/scale.md)`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.resume != "" && len(args) > 0 {
@@ -50,6 +52,9 @@ the posterior predictive), figures and report.html.`,
 			}
 			if f.resume == "" && len(args) != 1 {
 				return usagef("give one calibration file (or --resume DIR)")
+			}
+			if f.maxGen != 0 && f.resume == "" {
+				return usagef("--max-generations goes with --resume DIR (a new calibration takes max_generations from its file)")
 			}
 			return nil
 		},
@@ -64,6 +69,7 @@ the posterior predictive), figures and report.html.`,
 	fl := c.Flags()
 	fl.StringVar(&f.out, "out", "", "output folder (default: a new folder under ./runs); must not exist")
 	fl.StringVar(&f.resume, "resume", "", "continue the calibration stored in this folder")
+	fl.IntVar(&f.maxGen, "max-generations", 0, "with --resume: run to this many generations, beyond the file's max_generations (a calibration that stopped there goes on; its posterior is written anew)")
 	fl.IntVar(&f.workers, "workers", 0, "simulations at once (default: one per CPU; with --nats, simulations in flight on the workers, default 16); the result does not depend on it")
 	fl.StringVar(&f.nats, "nats", "", "run the simulations on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines (there are none either when stderr is not a terminal)")
@@ -81,8 +87,8 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 		if err != nil {
 			return usageError{err}
 		}
-		if _, err := os.Stat(filepath.Join(out, calibrate.PosteriorDir)); err == nil {
-			return usagef("--resume %s: this calibration is complete (%s exists)", out, filepath.Join(out, calibrate.PosteriorDir))
+		if _, err := os.Stat(filepath.Join(out, calibrate.PosteriorDir)); err == nil && f.maxGen == 0 {
+			return usagef("--resume %s: this calibration is complete (%s exists); more generations: --max-generations N", out, filepath.Join(out, calibrate.PosteriorDir))
 		}
 		file = st.File
 	}
@@ -93,6 +99,11 @@ func runCalibrate(ctx context.Context, cmd *cobra.Command, file string, f calibr
 	plan, err := calibrate.NewPlan(spec)
 	if err != nil {
 		return usageError{err}
+	}
+	if f.maxGen != 0 {
+		if err := calibrate.Extend(out, plan, f.maxGen); err != nil {
+			return usageError{err}
+		}
 	}
 	run, release, err := jobRun(ctx, f.nats, "calibrate", f.quiet, cmd.ErrOrStderr(), &f.workers)
 	if err != nil {
