@@ -9,6 +9,8 @@ import (
 
 	"wormwatch/calibrate"
 	"wormwatch/results"
+	"wormwatch/scenario"
+	"wormwatch/scenario/builtin/posterior"
 )
 
 // tinyCalibration fits worm.rate.fixed of a small fast-uniform scenario
@@ -168,5 +170,79 @@ func TestReplayPosterior(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
 			t.Errorf("%s: the folder was written", c.name)
 		}
+	}
+}
+
+// TestReplayPosteriorBuiltin checks `replay codered-2001 --posterior
+// builtin`: each seed's scenario.toml holds the values of a particle of the
+// posterior shipped with the scenario (package posterior), and a scenario
+// shipped without one is refused with one line.
+func TestReplayPosteriorBuiltin(t *testing.T) {
+	t.Parallel()
+	fsys, ok := posterior.For("codered-2001")
+	if !ok {
+		t.Fatal("no posterior shipped for codered-2001")
+	}
+	post, err := calibrate.ReadPosteriorFS(fsys, "builtin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// One day of the summer in a small space: the drawn keys are what is
+	// checked, not the outbreak.
+	sets := []string{"--set", "space.bits=24", "--set", "end=2001-07-13T00:00:00Z", "--set", "worm.crii.start=2001-07-13T00:00:00Z"}
+	mustRun(t, dir, join([]string{"replay", "codered-2001", "--seeds", "3", "--posterior", "builtin", "--quiet", "--out", "r"}, sets)...)
+	for s := uint64(1); s <= 3; s++ {
+		sc, _, err := scenario.Load(filepath.Join(dir, "r", results.SeedDirName(s), "scenario.toml"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, want := post.Draw(s)
+		got, _, err := scenario.Load("codered-2001", append(append([]string(nil), "space.bits=24", "end=2001-07-13T00:00:00Z", "worm.crii.start=2001-07-13T00:00:00Z"), want...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Population.Hosts != got.Population.Hosts || sc.Population.Patched != got.Population.Patched || sc.Defense.Patch.HomeFactor != got.Defense.Patch.HomeFactor {
+			t.Errorf("seed %d: hosts %d, patched %v, home factor %v; the posterior's draw gives %d, %v, %v", s,
+				sc.Population.Hosts, sc.Population.Patched, sc.Defense.Patch.HomeFactor, got.Population.Hosts, got.Population.Patched, got.Defense.Patch.HomeFactor)
+		}
+	}
+	r := wormwatch(t, dir, "replay", "fast-uniform", "--seeds", "2", "--quiet", "--posterior", "builtin", "--out", "bad")
+	if r.code != 2 || !strings.Contains(r.stderr, "no posterior is shipped for scenario fast-uniform") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("fast-uniform --posterior builtin: exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
+	}
+}
+
+// TestCalibrateMaxGenerations: `calibrate --resume DIR --max-generations
+// N` takes a finished calibration past its file's max_generations; without
+// --resume, or to no more generations, it is refused with one line.
+func TestCalibrateMaxGenerations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.toml"), []byte(tinyCalibration), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, "calibrate", "c.toml", "--out", "cal", "--quiet")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without --resume", []string{"calibrate", "c.toml", "--max-generations", "3", "--out", "x"}, "--max-generations goes with --resume"},
+		{"complete", []string{"calibrate", "--resume", "cal"}, "--max-generations N"},
+		{"no more generations", []string{"calibrate", "--resume", "cal", "--max-generations", "2"}, "holds 2 generations already"},
+	} {
+		r := wormwatch(t, dir, append(c.args, "--quiet")...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and one line with %q", c.name, r.code, r.stderr, c.want)
+		}
+	}
+	r := mustRun(t, dir, "calibrate", "--resume", "cal", "--max-generations", "3", "--quiet")
+	if !strings.Contains(r.stdout, "3 generations of 12 particles") {
+		t.Errorf("extended calibration printed %q, want 3 generations", r.stdout)
+	}
+	post, err := calibrate.ReadPosterior(filepath.Join(dir, "cal"))
+	if err != nil || len(post.Particles) != 12 {
+		t.Fatalf("posterior after the extension: %v", err)
 	}
 }
