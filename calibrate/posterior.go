@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -39,8 +40,22 @@ func ReadPosterior(dir string) (*Posterior, error) {
 	if _, err := os.Stat(filepath.Join(dir, PosteriorDir, ManifestFile)); err == nil {
 		dir = filepath.Join(dir, PosteriorDir)
 	}
+	return readPosterior(dir, func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) })
+}
+
+// ReadPosteriorFS reads a posterior folder's files (calibration.json and
+// posterior.parquet) from the root of fsys, as ReadPosterior does from a
+// folder; name stands for the folder in Dir and in errors (a posterior
+// shipped inside the program, say).
+func ReadPosteriorFS(fsys fs.FS, name string) (*Posterior, error) {
+	return readPosterior(name, func(file string) ([]byte, error) { return fs.ReadFile(fsys, file) })
+}
+
+// readPosterior reads the posterior whose files read returns, by name
+// inside the folder dir.
+func readPosterior(dir string, read func(name string) ([]byte, error)) (*Posterior, error) {
 	manifest := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(manifest)
+	data, err := read(ManifestFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (is %s a calibration folder, whole?)", manifest, err, dir)
 	}
@@ -63,9 +78,9 @@ func ReadPosterior(dir string) (*Posterior, error) {
 		p.Units = append(p.Units, prm.Unit)
 	}
 	name := filepath.Join(dir, PosteriorFile)
-	pq, err := os.ReadFile(name)
+	pq, err := read(PosteriorFile)
 	if err != nil {
-		return nil, err
+		return nil, err // it names the file
 	}
 	h := sha256.New()
 	h.Write(data)

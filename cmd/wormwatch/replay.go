@@ -19,6 +19,7 @@ import (
 	"wormwatch/runner"
 	"wormwatch/scale"
 	"wormwatch/scenario"
+	"wormwatch/scenario/builtin/posterior"
 )
 
 type replayFlags struct {
@@ -33,6 +34,10 @@ type replayFlags struct {
 	shard     string
 	posterior string // --posterior: a calibration folder
 }
+
+// builtinPosterior is the --posterior value that names the posterior
+// shipped with a built-in scenario (package posterior).
+const builtinPosterior = "builtin"
 
 func newReplayCmd() *cobra.Command {
 	var f replayFlags
@@ -64,7 +69,7 @@ page that opens from disk.`,
 	fl.StringVar(&f.nats, "nats", "", "run the seeds on 'wormwatch worker' processes through this NATS JetStream server (docs/scale.md)")
 	fl.IntVar(&f.block, "block", 1, "with --nats: seeds per task")
 	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the seeds (i from 0; e.g. $SLURM_ARRAY_TASK_ID/8) into --out; 'wormwatch merge' joins the shards")
-	fl.StringVar(&f.posterior, "posterior", "", "a calibration folder (wormwatch calibrate --out): each seed draws its parameters from its posterior, so the bands carry their uncertainty (also with --nats and --shard)")
+	fl.StringVar(&f.posterior, "posterior", "", "a calibration folder (wormwatch calibrate --out), or \"builtin\" for the posterior shipped with a built-in scenario (codered-2001): each seed draws its parameters from the posterior, so the bands carry their uncertainty (also with --nats and --shard)")
 	return c
 }
 
@@ -86,7 +91,16 @@ func runReplay(ctx context.Context, cmd *cobra.Command, name string, f replayFla
 	var scenarioFor func(uint64) (*scenario.Scenario, []byte, error)
 	var post *calibrate.Posterior
 	if f.posterior != "" {
-		if post, err = calibrate.ReadPosterior(f.posterior); err != nil {
+		if f.posterior == builtinPosterior {
+			fsys, ok := posterior.For(sc.Name)
+			if !ok {
+				return usagef("--posterior builtin: no posterior is shipped for scenario %s (it is for %s)", sc.Name, strings.Join(posterior.Names(), ", "))
+			}
+			post, err = calibrate.ReadPosteriorFS(fsys, "builtin:"+sc.Name)
+		} else {
+			post, err = calibrate.ReadPosterior(f.posterior)
+		}
+		if err != nil {
 			return usagef("--posterior: %w", err)
 		}
 		scenarioFor = func(seed uint64) (*scenario.Scenario, []byte, error) {

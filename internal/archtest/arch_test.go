@@ -95,7 +95,7 @@ var floor = map[string][]string{
 	// Floor 0, the foundation: the standard library and one another only.
 	"internal/atomicfile": nil, "internal/flock": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
 	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil, "internal/timespan": nil, "internal/radix": nil,
-	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil,
+	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil, "scenario/builtin/posterior": nil,
 	"sim/reference":          nil, // the exact minimal simulator of the plain case: standard library only
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
