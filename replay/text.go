@@ -13,7 +13,8 @@ import (
 
 // WriteValidation writes the validation table of a replay for people:
 // each published figure beside the simulated median and 5%-95% band, the
-// logistic fit of 19 July and the traffic quantities.
+// logistic fit of 19 July, the traffic quantities and the predictions for
+// the restart of 1 August.
 func WriteValidation(w io.Writer, r *results.Replay) {
 	v := r.Validation
 	fmt.Fprintf(w, "Validation of %s over %d seeds (simulated median and 5%%-95%% band):\n\n", r.Scenario, len(r.Seeds))
@@ -38,6 +39,19 @@ func WriteValidation(w io.Writer, r *results.Replay) {
 		fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
 		for _, q := range v.Traffic {
 			fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, num(q.P50), num(q.P05), num(q.P95), q.Unit)
+		}
+		tw.Flush()
+	}
+	if len(v.Restart) > 0 {
+		fmt.Fprintln(w, "\nThe restart of 1 August 2001, predicted (out of sample: no figure of 1 August or later set a parameter):")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
+		for _, q := range v.Restart {
+			p := num
+			if q.Unit == "per hour" {
+				p = func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+			}
+			fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, p(q.P50), p(q.P05), p(q.P95), q.Unit)
 		}
 		tw.Flush()
 	}
