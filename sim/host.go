@@ -84,7 +84,7 @@ func (w *world) seed(vi uint8, t float64) {
 	v := w.vars[vi]
 	picked := map[int32]bool{} // hosts infected here: candidates still, for nth
 	cand := func(h int) bool {
-		return (w.h[h].state == stSusceptible && v.Infects[w.h[h].os] && w.arrived(int32(h), t)) || picked[int32(h)]
+		return w.seedable(int32(h), v, t) || picked[int32(h)]
 	}
 	const chunk = 1024
 	starts := make([]int, 0, w.n/chunk+1) // candidates before each chunk
@@ -93,7 +93,7 @@ func (w *world) seed(vi uint8, t float64) {
 		if h%chunk == 0 {
 			starts = append(starts, m)
 		}
-		if w.h[h].state == stSusceptible && v.Infects[w.h[h].os] && w.arrived(int32(h), t) {
+		if w.seedable(int32(h), v, t) {
 			m++
 		}
 	}
@@ -125,6 +125,17 @@ func (w *world) seed(vi uint8, t float64) {
 		picked[h] = true
 		w.infect(h, -1, vi, t, w.hosts.ClockError[h])
 	}
+}
+
+// seedable reports whether host h can be one of variant v's seeds at t: a
+// susceptible host v infects that is on the network and switched on (a
+// machine switched off for the night cannot be infected, and a seed that
+// was would die at once, its memory cleared).
+func (w *world) seedable(h int32, v *worm.Variant, t float64) bool {
+	if w.h[h].state != stSusceptible || !v.Infects[w.h[h].os] || !w.arrived(h, t) {
+		return false
+	}
+	return w.h[h].flags&flOff == 0 || !w.def.Offline(h, w.hosts.UTCOffset[h], t)
 }
 
 // infect makes susceptible host h, whose clock error is clock, infected by
