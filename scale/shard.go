@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +15,7 @@ import (
 	"sync"
 
 	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/shardset"
 	"wormwatch/replay"
 	"wormwatch/results"
 	"wormwatch/sim"
@@ -125,54 +124,37 @@ func WriteShard(dir string, s Shard) error {
 }
 
 // ShardError is a set of shard folders that do not make one replay: one
-// missing or given twice, of another replay, unfinished.
-type ShardError struct{ Msg string }
-
-// Error says what is wrong.
-func (e *ShardError) Error() string { return e.Msg }
+// missing or given twice, of another replay, unfinished, damaged.
+type ShardError = shardset.Error
 
 // ReadShards reads the manifests of shard folders and checks that they are
 // the n shards of one replay, each once. It returns their common manifest
 // (Index 0) and the folder holding each seed.
 func ReadShards(dirs []string) (Shard, map[uint64]string, error) {
-	var first Shard
+	shards, _, err := shardset.Read(dirs, shardset.Spec[Shard]{
+		File: ShardFile, Missing: "not a shard folder of replay --shard, or its shard did not finish",
+		Index: func(s Shard, name string) (int, int, string) {
+			if s.Count < 1 || s.Index < 0 || s.Index >= s.Count || len(s.Seeds) == 0 {
+				return 0, 0, fmt.Sprintf("%s: shard %d of %d with %d seeds is not a shard", name, s.Index, s.Count, len(s.Seeds))
+			}
+			return s.Index, s.Count, ""
+		},
+		Same: func(f, s Shard) bool {
+			return s.ScenarioSHA256 == f.ScenarioSHA256 && s.Version == f.Version && s.Infections == f.Infections &&
+				slices.Equal(s.Seeds, f.Seeds) && s.Posterior == f.Posterior && s.PosteriorSHA256 == f.PosteriorSHA256
+		},
+		Differ: "replays (scenario, seeds, shard count, version, --infections or --posterior differ)",
+	})
+	if err != nil || len(shards) == 0 {
+		return Shard{}, nil, err
+	}
 	where := map[uint64]string{}
-	seen := map[int]string{}
-	for k, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, ShardFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			return first, nil, &ShardError{fmt.Sprintf("%s: no %s: not a shard folder of replay --shard, or its shard did not finish", d, ShardFile)}
-		}
-		if err != nil {
-			return first, nil, err
-		}
-		var s Shard
-		if err := json.Unmarshal(b, &s); err != nil {
-			return first, nil, &ShardError{fmt.Sprintf("%s: %v", filepath.Join(d, ShardFile), err)}
-		}
-		if s.Count < 1 || s.Index < 0 || s.Index >= s.Count || len(s.Seeds) == 0 {
-			return first, nil, &ShardError{fmt.Sprintf("%s: shard %d of %d with %d seeds is not a shard", filepath.Join(d, ShardFile), s.Index, s.Count, len(s.Seeds))}
-		}
-		if k == 0 {
-			first = s
-		} else if s.Count != first.Count || s.ScenarioSHA256 != first.ScenarioSHA256 || s.Version != first.Version ||
-			s.Infections != first.Infections || !slices.Equal(s.Seeds, first.Seeds) ||
-			s.Posterior != first.Posterior || s.PosteriorSHA256 != first.PosteriorSHA256 {
-			return first, nil, &ShardError{fmt.Sprintf("%s and %s are shards of different replays (scenario, seeds, shard count, version, --infections or --posterior differ)", dirs[0], d)}
-		}
-		if o, ok := seen[s.Index]; ok {
-			return first, nil, &ShardError{fmt.Sprintf("%s and %s are both shard %d/%d", o, d, s.Index, s.Count)}
-		}
-		seen[s.Index] = d
+	for k, s := range shards {
 		for _, seed := range ShardSeeds(s.Seeds, s.Index, s.Count) {
-			where[seed] = d
+			where[seed] = dirs[k]
 		}
 	}
-	for i := range first.Count {
-		if _, ok := seen[i]; !ok {
-			return first, nil, &ShardError{fmt.Sprintf("shard %d/%d is missing (%d of %d shard folders given)", i, first.Count, len(seen), first.Count)}
-		}
-	}
+	first := shards[0]
 	first.Index = 0
 	return first, where, nil
 }
@@ -190,20 +172,20 @@ func MergeSeeds(where map[uint64]string, out string) replay.SeedsFunc {
 			}
 			d, ok := where[seed]
 			if !ok {
-				return &ShardError{fmt.Sprintf("seed %d is in no shard folder", seed)}
+				return &ShardError{Msg: fmt.Sprintf("seed %d is in no shard folder", seed)}
 			}
 			name := results.SeedDirName(seed)
 			files, err := readTree(filepath.Join(d, name))
 			if err != nil {
-				return &ShardError{fmt.Sprintf("%s: %v (the shard is incomplete)", filepath.Join(d, name), err)}
+				return &ShardError{Msg: fmt.Sprintf("%s: %v (the shard is incomplete)", filepath.Join(d, name), err)}
 			}
 			data, err := os.ReadFile(filepath.Join(d, ShardResultsDir, name+".gob.zst"))
 			if err != nil {
-				return &ShardError{fmt.Sprintf("%s: %v (the shard is incomplete)", filepath.Join(d, ShardResultsDir, name+".gob.zst"), err)}
+				return &ShardError{Msg: fmt.Sprintf("%s: %v (the shard is incomplete)", filepath.Join(d, ShardResultsDir, name+".gob.zst"), err)}
 			}
 			r, err := decodeResult(data)
 			if err != nil || r.Result == nil || r.Seed != seed {
-				return &ShardError{fmt.Sprintf("%s: not seed %d's stored result (%v)", filepath.Join(d, ShardResultsDir, name+".gob.zst"), seed, err)}
+				return &ShardError{Msg: fmt.Sprintf("%s: not seed %d's stored result (%v)", filepath.Join(d, ShardResultsDir, name+".gob.zst"), seed, err)}
 			}
 			if err := WriteSeedDir(filepath.Join(out, name), files); err != nil {
 				return err

@@ -2,15 +2,14 @@ package sweep
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"wormwatch/internal/atomicfile"
+	"wormwatch/internal/shardset"
 )
 
 // ShardFile is the manifest of a sweep shard's folder (sweep --shard i/n),
@@ -86,54 +85,31 @@ func IsShard(dir string) bool {
 
 // ShardError is a set of shard folders that do not make one sweep: one
 // missing or given twice, of another sweep, unfinished, damaged.
-type ShardError struct{ Msg string }
-
-// Error says what is wrong.
-func (e *ShardError) Error() string { return e.Msg }
+type ShardError = shardset.Error
 
 // ReadShards reads the manifests of the shard folders dirs and checks that
 // they are the n shards of one sweep, each once. It returns them in the
 // order of their index.
 func ReadShards(dirs []string) ([]Shard, error) {
-	var shards []Shard
-	seen := map[int]string{}
-	for k, d := range dirs {
-		name := filepath.Join(d, ShardFile)
-		b, err := os.ReadFile(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &ShardError{fmt.Sprintf("%s: no %s: not a shard folder of sweep --shard, or its shard did not finish", d, ShardFile)}
-		}
-		if err != nil {
-			return nil, err
-		}
-		var s Shard
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, &ShardError{fmt.Sprintf("%s: %v", name, err)}
-		}
-		if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
-			return nil, &ShardError{fmt.Sprintf("%s: shard %d of %d is not a shard", name, s.Index, s.Count)}
-		}
-		if k > 0 {
-			f := shards[0]
-			if s.Count != f.Count || s.InputsSHA256 != f.InputsSHA256 || s.Version != f.Version || s.SweepFile != f.SweepFile || s.SweepPath != f.SweepPath {
-				return nil, &ShardError{fmt.Sprintf("%s and %s are shards of different sweeps (sweep file, its content, shard count or version differ)", dirs[0], d)}
+	shards, index, err := shardset.Read(dirs, shardset.Spec[Shard]{
+		File: ShardFile, Missing: "not a shard folder of sweep --shard, or its shard did not finish",
+		Index: func(s Shard, name string) (int, int, string) {
+			if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
+				return 0, 0, fmt.Sprintf("%s: shard %d of %d is not a shard", name, s.Index, s.Count)
 			}
-		}
-		if o, ok := seen[s.Index]; ok {
-			return nil, &ShardError{fmt.Sprintf("%s and %s are both shard %d/%d", o, d, s.Index, s.Count)}
-		}
-		seen[s.Index] = d
-		shards = append(shards, s)
+			return s.Index, s.Count, ""
+		},
+		Same: func(f, s Shard) bool {
+			return s.InputsSHA256 == f.InputsSHA256 && s.Version == f.Version && s.SweepFile == f.SweepFile && s.SweepPath == f.SweepPath
+		},
+		Differ: "sweeps (sweep file, its content, shard count or version differ)",
+	})
+	if err != nil {
+		return nil, err
 	}
-	n := shards[0].Count
-	for i := range n {
-		if _, ok := seen[i]; !ok {
-			return nil, &ShardError{fmt.Sprintf("shard %d/%d is missing (%d of %d shard folders given)", i, n, len(seen), n)}
-		}
-	}
-	ordered := make([]Shard, n)
-	for _, s := range shards {
-		ordered[s.Index] = s
+	ordered := make([]Shard, len(shards))
+	for k, s := range shards {
+		ordered[index[k]] = s
 	}
 	return ordered, nil
 }
@@ -149,13 +125,13 @@ func JoinShards(p *Plan, shards []Shard, version string) (*Result, error) {
 		for _, sr := range s.Runs {
 			if sr.Point < 0 || sr.Point >= len(p.Points) || sr.Seed < 0 || sr.Seed >= len(p.Seeds) ||
 				!p.InShard(sr.Point, sr.Seed, s.Index, s.Count) || values[sr.Point][sr.Seed] != nil {
-				return nil, &ShardError{fmt.Sprintf("shard %d/%d: point %d, seed index %d is not one of its runs, or is there twice", s.Index, s.Count, sr.Point+1, sr.Seed)}
+				return nil, &ShardError{Msg: fmt.Sprintf("shard %d/%d: point %d, seed index %d is not one of its runs, or is there twice", s.Index, s.Count, sr.Point+1, sr.Seed)}
 			}
 			v := make([]float64, len(sr.Values))
 			for o, t := range sr.Values {
 				x, err := strconv.ParseFloat(t, 64)
 				if err != nil {
-					return nil, &ShardError{fmt.Sprintf("shard %d/%d: point %d: value %q: %v", s.Index, s.Count, sr.Point+1, t, err)}
+					return nil, &ShardError{Msg: fmt.Sprintf("shard %d/%d: point %d: value %q: %v", s.Index, s.Count, sr.Point+1, t, err)}
 				}
 				v[o] = x
 			}
@@ -164,7 +140,7 @@ func JoinShards(p *Plan, shards []Shard, version string) (*Result, error) {
 	}
 	r, err := Join(p, values, version)
 	if err != nil {
-		return nil, &ShardError{fmt.Sprintf("the shards do not hold every run of the sweep: %v", err)}
+		return nil, &ShardError{Msg: fmt.Sprintf("the shards do not hold every run of the sweep: %v", err)}
 	}
 	return r, nil
 }

@@ -96,6 +96,7 @@ var floor = map[string][]string{
 	"internal/atomicfile": nil, "internal/flock": nil, "internal/ctxpoll": nil, "internal/infile": nil, "internal/param": nil,
 	"internal/randx": nil, "internal/satint": nil, "internal/stattest": nil, "internal/thousands": nil, "internal/timespan": nil, "internal/radix": nil,
 	"internal/version": nil, "internal/archtest": nil, "internal/ipv4text": nil, "results": nil, "scenario/builtin/reference": nil, "scenario/builtin/posterior": nil,
+	"internal/shardset":      nil,
 	"sim/reference":          nil, // the exact minimal simulator of the plain case: standard library only
 	"internal/names":         {"internal/param"},
 	"internal/outpath":       {"internal/atomicfile"},
@@ -150,7 +151,7 @@ var floor = map[string][]string{
 	// sweep runs a scenario over a design of its keys; like replay it does
 	// not run seeds itself (its caller passes runner.Simulate), and draws its
 	// heat maps with chart.
-	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/tomlfile", "report", "results", "scenario", "sim"},
+	"sweep": {"chart", "internal/atomicfile", "internal/infile", "internal/param", "internal/shardset", "internal/tomlfile", "report", "results", "scenario", "sim"},
 	// calibrate fits scenario keys to observations by ABC-SMC; it runs
 	// simulations through sweep's RunFunc (runner.Simulate from the command
 	// line), and writes its report with chart and page.
@@ -159,7 +160,7 @@ var floor = map[string][]string{
 	// (sweep.RunFunc), on workers through NATS JetStream (the
 	// engine and the writer of run folders, as runner does; runner does
 	// not import it, cmd/wormwatch joins them).
-	"scale": {"internal/atomicfile", "replay", "report", "results", "scenario", "sim", "sweep"},
+	"scale": {"internal/atomicfile", "internal/shardset", "replay", "report", "results", "scenario", "sim", "sweep"},
 	// pool/study runs the study of `wormwatch pool`: the engine with the
 	// members' telescopes, then pool's unions and forecast's filter.
 	"pool/study": {"forecast", "internal/atomicfile", "internal/param", "internal/thousands", "ipv4", "pool", "scenario", "sensor", "sim"},
