@@ -81,11 +81,7 @@ func runSweep(ctx context.Context, cmd *cobra.Command, file string, f sweepFlags
 		return err
 	}
 	defer release()
-	inputs := []string{file}
-	if plan.BaseDir != "" {
-		inputs = append(inputs, plan.Scenario)
-	}
-	out, replace, err := claimSweepOut(f.out, spec, inputs, f.force)
+	out, replace, err := claimSweepOut(f.out, spec, sweepInputs(file, plan), f.force)
 	if err != nil {
 		return err
 	}

@@ -19,15 +19,19 @@ import (
 	"wormwatch/sweep"
 )
 
-// sweepInputsSum is the SHA-256 of a sweep's inputs: the sweep file and,
-// if its scenario is a file, the scenario file.
+// sweepInputs are a sweep's input files: the sweep file and, if its
+// scenario is a file, the scenario file.
+func sweepInputs(file string, plan *sweep.Plan) []string {
+	if plan.BaseDir != "" {
+		return []string{file, plan.Scenario}
+	}
+	return []string{file}
+}
+
+// sweepInputsSum is the SHA-256 of a sweep's input files (sweepInputs).
 func sweepInputsSum(file string, plan *sweep.Plan) (string, error) {
 	h := sha256.New()
-	inputs := []string{file}
-	if plan.BaseDir != "" {
-		inputs = append(inputs, plan.Scenario)
-	}
-	for _, in := range inputs {
+	for _, in := range sweepInputs(file, plan) {
 		b, err := os.ReadFile(in)
 		if err != nil {
 			return "", err
