@@ -57,26 +57,7 @@ func TestCalibrateBadFile(t *testing.T) {
 		{"bad bounds", strings.Replace(tinyCalibration, "max = 5.0", "max = 0.1", 1), "bad.toml:11: param[1].max: 0.1 is not above min 0.2"},
 		{"bad role", strings.Replace(tinyCalibration, "\"validate\"", "\"valid\"", 1), "bad.toml:25: target[2].role: \"valid\": want calibrate or validate"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte(c.doc), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			r := wormwatch(t, dir, "calibrate", "bad.toml", "--out", "o")
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
-			}
-			want := "wormwatch: " + c.want
-			if !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
-				t.Errorf("stderr\n  %q\nwant one line starting with\n  %q", r.stderr, want)
-			}
-			if left := leftovers(t, dir, "bad.toml"); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
-		})
-	}
+	badFiles(t, "calibrate", cases)
 }
 
 // TestCalibrateCommand: a calibration writes its generations, state and

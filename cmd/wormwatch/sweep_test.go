@@ -55,26 +55,7 @@ func TestSweepBadFile(t *testing.T) {
 	}
 	cases[1].doc = "scenario = \"codered2-july19\"\ndesign = \"lhs\"\npoints = 4\n\n[[factor]]\nkey = \"defense.patch.rate\"\nmin = 1.0\nmax = 0.5\n"
 	cases[1].want = "bad.toml:8: factor[1].max: 0.5 is not above min 1.0"
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte(c.doc), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			r := wormwatch(t, dir, "sweep", "bad.toml", "--out", "o")
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
-			}
-			want := "wormwatch: " + c.want
-			if !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
-				t.Errorf("stderr\n  %q\nwant one line starting with\n  %q", r.stderr, want)
-			}
-			if left := leftovers(t, dir, "bad.toml"); len(left) > 0 {
-				t.Errorf("left behind: %v", left)
-			}
-		})
-	}
+	badFiles(t, "sweep", cases)
 }
 
 // TestSweepOut: the folder holds the sweep's files; an existing folder is
@@ -129,5 +110,32 @@ func TestSweepOut(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o", "tiny.toml")); err != nil {
 		t.Errorf("the sweep file is gone: %v", err)
+	}
+}
+
+// badFiles runs `wormwatch COMMAND bad.toml --out o` on each case's file
+// and checks one line of stderr starting with "wormwatch: " + want, exit
+// status 2 and nothing left behind.
+func badFiles(t *testing.T, command string, cases []struct{ name, doc, want string }) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "bad.toml"), []byte(c.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := wormwatch(t, dir, command, "bad.toml", "--out", "o")
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
+			}
+			want := "wormwatch: " + c.want
+			if !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr\n  %q\nwant one line starting with\n  %q", r.stderr, want)
+			}
+			if left := leftovers(t, dir, "bad.toml"); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
 	}
 }
