@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -251,25 +251,12 @@ func sameSeedFolders(t *testing.T, a, b string) {
 	}
 }
 
-// tree reads the files of the seed folders under dir.
+// tree reads the files of the seed folders under dir (allFiles, kept to
+// the names under a seed folder).
 func tree(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	m := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if !strings.HasPrefix(rel, results.SeedPrefix) {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		m[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := allFiles(t, dir)
+	maps.DeleteFunc(m, func(rel string, _ []byte) bool { return !strings.HasPrefix(rel, results.SeedPrefix) })
 	return m
 }
 
