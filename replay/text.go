@@ -35,26 +35,27 @@ func WriteValidation(w io.Writer, r *results.Replay) {
 	}
 	if len(v.Traffic) > 0 {
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
-		for _, q := range v.Traffic {
-			fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, num(q.P50), num(q.P05), num(q.P95), q.Unit)
-		}
-		tw.Flush()
+		writeQuantities(w, v.Traffic)
 	}
 	if len(v.Restart) > 0 {
 		fmt.Fprintln(w, "\nThe restart of 1 August 2001, predicted (out of sample: no figure of 1 August or later set a parameter):")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
-		for _, q := range v.Restart {
-			p := num
-			if q.Unit == "per hour" {
-				p = func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
-			}
-			fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, p(q.P50), p(q.P05), p(q.P95), q.Unit)
-		}
-		tw.Flush()
+		writeQuantities(w, v.Restart)
 	}
+}
+
+// writeQuantities writes a table of simulated quantities: median, 5%-95%
+// band and unit (rates per hour with two decimals).
+func writeQuantities(w io.Writer, qs []results.Quantity) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "quantity\tmedian [5%, 95%]\tunit")
+	for _, q := range qs {
+		p := num
+		if q.Unit == "per hour" {
+			p = func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+		}
+		fmt.Fprintf(tw, "%s\t%s [%s, %s]\t%s\n", q.Name, p(q.P50), p(q.P05), p(q.P95), q.Unit)
+	}
+	tw.Flush()
 }
 
 // num formats a figure for a table: shares with two decimals, large
